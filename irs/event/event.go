@@ -85,3 +85,15 @@ func NewUID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// Sink receives events. Put must not block the capture path for long and
+// must not lose an event: implementations buffer, batch and spool.
+type Sink interface {
+	Put(ev *Event)
+}
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(ev *Event)
+
+// Put calls f(ev).
+func (f SinkFunc) Put(ev *Event) { f(ev) }
