@@ -22,13 +22,6 @@ echo "== go test (unit + integration, race detector)"
 go test -race -tags integration -timeout 30m -count=1 ./...
 
 echo "== fuzz (short run of every fuzz target)"
-fuzztime=${SDNLI_FUZZTIME:-8s}
-grep -rl --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]+\(' . | sort | while read -r f; do
-  pkg=./$(dirname "${f#./}")
-  for target in $(grep -oE '^func Fuzz[A-Za-z0-9_]+' "$f" | sed 's/^func //'); do
-    echo "-- $pkg $target ($fuzztime)"
-    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg"
-  done
-done
+FUZZTIME=${SDNLI_FUZZTIME:-8s} bash scripts/fuzz.sh
 
 echo "== all tests passed"

@@ -1,0 +1,33 @@
+# sdnli — make targets. `make help` lists them.
+SHELL := /bin/bash
+BIN   := bin/sdnli
+
+.PHONY: help build demo test unit fuzz bench lint clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+build: ## build bin/sdnli
+	go build -o $(BIN) ./cmd/sdnli
+
+demo: ## the main job: install what is missing, run the live demo (Ctrl-C stops and cleans up)
+	bash scripts/demo.sh
+
+test: ## every test: installs and starts what it needs, gofmt, vet, unit + integration (race), short fuzz
+	bash scripts/test.sh
+
+unit: ## unit tests only (no root, no services)
+	go test -race ./...
+
+fuzz: ## fuzz every target for FUZZTIME (default 60s each)
+	FUZZTIME=$${FUZZTIME:-60s} bash scripts/fuzz.sh
+
+bench: ## benchmarks: pipeline packets/s and sdnli inspect vs ndpiReader on a mixed capture
+	bash bench/run.sh
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet -tags integration ./...
+
+clean: ## remove build and benchmark outputs
+	rm -rf bin bench/out
