@@ -54,19 +54,19 @@ func ServerDSN() string {
 // t.Cleanup. The test fails if the server is not reachable.
 func Shared(t testing.TB) (*sql.DB, string) {
 	t.Helper()
-	return newDatabase(t, ServerDSN(), true)
+	return newDatabase(t, ServerDSN(), true, true)
 }
 
 // SharedEmpty is Shared without the migrations: for tests of the
 // migrations themselves.
 func SharedEmpty(t testing.TB) (*sql.DB, string) {
 	t.Helper()
-	return newDatabase(t, ServerDSN(), false)
+	return newDatabase(t, ServerDSN(), false, true)
 }
 
 // newDatabase creates a uniquely named database on the server at
-// serverDSN, optionally migrates it, and registers its removal.
-func newDatabase(t testing.TB, serverDSN string, migrate bool) (*sql.DB, string) {
+// serverDSN, optionally migrates it, and optionally drops it in t.Cleanup.
+func newDatabase(t testing.TB, serverDSN string, migrate, drop bool) (*sql.DB, string) {
 	t.Helper()
 	cfg, err := mysql.ParseDSN(serverDSN)
 	if err != nil {
@@ -97,6 +97,10 @@ func newDatabase(t testing.TB, serverDSN string, migrate bool) (*sql.DB, string)
 	}
 	t.Cleanup(func() {
 		_ = db.Close()
+		if !drop {
+			_ = admin.Close()
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`"); err != nil {
