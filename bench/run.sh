@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# bench/run.sh — throughput of the whole IRS pipeline against a reference.
+#
+# Builds a large mixed capture from ../shared/pcaps (bench/mkmixed), then
+# runs, each pinned to one core and on the same file:
+#   sdnli inspect --workers 1   (decode, flows, TCP reassembly, every parser,
+#                                events and restored files written)
+#   ndpiReader -n 1             (nDPI 4.2: flow classification only)
+# and prints packets/s for each and the ratio. Wall-clock, best of RUNS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=bench/out
+mkdir -p "$out"
+runs=${RUNS:-3}
+packets=${PACKETS:-450000}
+shared=${SHARED:-../shared/pcaps}
+
+command -v ndpiReader >/dev/null || { echo "bench: ndpiReader missing (apt-get install libndpi-bin)" >&2; exit 1; }
+go build -o "$out/sdnli" ./cmd/sdnli
+go build -o "$out/mkmixed" ./bench/mkmixed
+[ -s "$out/mixed.pcap" ] || "$out/mkmixed" -o "$out/mixed.pcap" -packets "$packets" "$shared" 2>/dev/null
+total=$(capinfos -c -M "$out/mixed.pcap" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
+[ -n "$total" ] || total=$packets
+
+best() { # best wall time in ns of RUNS runs of "$@"
+  local best=0 t0 t1 d
+  for _ in $(seq 1 "$runs"); do
+    t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N)
+    d=$((t1 - t0)); { [ "$best" = 0 ] || [ "$d" -lt "$best" ]; } && best=$d
+  done
+  echo "$best"
+}
+
+rm -rf "$out/data"
+sdnli_ns=$(best taskset -c 0 "$out/sdnli" inspect --workers 1 --data-dir "$out/data" "$out/mixed.pcap")
+ndpi_ns=$(best taskset -c 0 ndpiReader -i "$out/mixed.pcap" -n 1 -q)
+events=$("$out/sdnli" inspect --workers 1 --data-dir "$out/data" "$out/mixed.pcap" 2>/dev/null | wc -l)
+
+awk -v n="$total" -v a="$sdnli_ns" -v b="$ndpi_ns" -v ev="$events" 'BEGIN {
+  pa = n / (a / 1e9); pb = n / (b / 1e9)
+  printf "capture: %d packets (bench/out/mixed.pcap, built from the shared captures)\n", n
+  printf "sdnli inspect, 1 worker : %8.0f packets/s  (%.0f ms, %d events)\n", pa, a / 1e6, ev
+  printf "ndpiReader 4.2, 1 thread: %8.0f packets/s  (%.0f ms)\n", pb, b / 1e6
+  printf "ratio sdnli/ndpiReader  : %.2f\n", pa / pb
+}'
