@@ -1,0 +1,126 @@
+package mail
+
+import (
+	"bytes"
+	"testing"
+)
+
+// feedAll feeds in pieces of size step (0: whole) and returns the decoder,
+// bytes consumed and whether the end was found.
+func feedAll(in []byte, step, max, keepRaw int) (*DotDecoder, int, bool) {
+	d := NewDotDecoder(max, keepRaw)
+	used := 0
+	for used < len(in) {
+		end := len(in)
+		if step > 0 && used+step < end {
+			end = used + step
+		}
+		n, done := d.Feed(in[used:end])
+		used += n
+		if done {
+			return d, used, true
+		}
+	}
+	return d, used, false
+}
+
+func TestDotDecoder(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        string
+		want      string // decoded message
+		used      int    // bytes consumed (-1: all)
+		done      bool
+		loose     int
+		nul, long bool
+	}{
+		{"simple", "Subject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n", "Subject: x\r\n\r\nbody\r\n", 23, true, 0, false, false},
+		{"empty message", ".\r\nQUIT\r\n", "", 3, true, 0, false, false},
+		{"dot stuffed", "a\r\n..b\r\n...\r\n.\r\n", "a\r\n.b\r\n..\r\n", -1, true, 0, false, false},
+		{"dot stuffed first line", "..x\r\n.\r\n", ".x\r\n", -1, true, 0, false, false},
+		{"bare lf lines kept", "a\nb\r\n.\r\n", "a\nb\r\n", -1, true, 0, false, false},
+		{"lf dot crlf is loose", "a\n.\r\nb\r\n.\r\n", "a\n.\r\nb\r\n", -1, true, 1, false, false},
+		{"crlf dot lf is loose", "a\r\n.\nb\r\n.\r\n", "a\r\n.\nb\r\n", -1, true, 1, false, false},
+		{"lf dot lf is loose", "a\n.\nb\r\n.\r\n", "a\n.\nb\r\n", -1, true, 1, false, false},
+		{"cr dot crlf is loose", "a\r.\r\nb\r\n.\r\n", "a\r.\r\nb\r\n", -1, true, 1, false, false},
+		{"crlf dot cr is loose", "a\r\n.\rb\r\n.\r\n", "a\r\n.\rb\r\n", -1, true, 1, false, false},
+		{"no end", "a\r\nb\r\n", "a\r\nb\r\n", -1, false, 0, false, false},
+		{"dot then text not end", "a\r\n.b\r\n", "a\r\nb\r\n", -1, false, 0, false, false},
+		{"bare cr dot text", "a\r.b\r\n.\r\n", "a\r.b\r\n", -1, true, 0, false, false},
+		{"nul byte", "a\x00b\r\n.\r\n", "a\x00b\r\n", -1, true, 0, true, false},
+		{"long line", string(bytes.Repeat([]byte("x"), 1001)) + "\r\n.\r\n", string(bytes.Repeat([]byte("x"), 1001)) + "\r\n", -1, true, 0, false, true},
+	}
+	for _, tc := range tests {
+		for _, step := range []int{0, 1, 2, 3, 7} {
+			d, used, done := feedAll([]byte(tc.in), step, 1<<20, 1<<10)
+			wantUsed := tc.used
+			if wantUsed < 0 {
+				wantUsed = len(tc.in)
+			}
+			if got := string(d.Bytes()); got != tc.want {
+				t.Errorf("%s step %d: message %q; want %q", tc.name, step, got, tc.want)
+			}
+			if used != wantUsed || done != tc.done {
+				t.Errorf("%s step %d: consumed %d done %v; want %d %v", tc.name, step, used, done, wantUsed, tc.done)
+			}
+			if d.LooseEnds != tc.loose || d.NUL != tc.nul || d.LongLine != tc.long {
+				t.Errorf("%s step %d: loose %d nul %v long %v; want %d %v %v", tc.name, step, d.LooseEnds, d.NUL, d.LongLine, tc.loose, tc.nul, tc.long)
+			}
+			if d.Size() != int64(len(tc.want)) {
+				t.Errorf("%s step %d: size %d; want %d", tc.name, step, d.Size(), len(tc.want))
+			}
+		}
+	}
+}
+
+func TestDotDecoderLooseEnd(t *testing.T) {
+	in := "Subject: a\r\n\r\nbody\n.\r\nMAIL FROM:<evil@x>\r\nRCPT TO:<v@y>\r\nDATA\r\nsmuggled\r\n.\r\n"
+	for _, step := range []int{0, 1, 5} {
+		d, _, done := feedAll([]byte(in), step, 1<<20, 1<<10)
+		if !done {
+			t.Fatalf("step %d: end not found", step)
+		}
+		at, raw, ok := d.LooseEnd()
+		if !ok {
+			t.Fatalf("step %d: LooseEnd not ok", step)
+		}
+		if want := len("Subject: a\r\n\r\nbody\n"); at != want {
+			t.Errorf("step %d: loose end at %d; want %d", step, at, want)
+		}
+		if want := "MAIL FROM:<evil@x>\r\nRCPT TO:<v@y>\r\nDATA\r\nsmuggled\r\n.\r\n"; string(raw) != want {
+			t.Errorf("step %d: raw after %q; want %q", step, raw, want)
+		}
+		d.CutAt(at)
+		if got, want := string(d.Bytes()), "Subject: a\r\n\r\nbody\n"; got != want {
+			t.Errorf("step %d: after cut %q; want %q", step, got, want)
+		}
+	}
+	// Raw bytes beyond keepRaw are not kept whole: no LooseEnd.
+	d, _, _ := feedAll([]byte(in), 0, 1<<20, 8)
+	if _, _, ok := d.LooseEnd(); ok {
+		t.Errorf("LooseEnd ok with overflowing raw capture; want not ok")
+	}
+}
+
+func TestDotDecoderBounded(t *testing.T) {
+	in := bytes.Repeat([]byte("0123456789abcdef\r\n"), 10000)
+	d, _, done := feedAll(in, 4096, 1000, 100)
+	if done {
+		t.Fatalf("end found in data without a dot line")
+	}
+	if len(d.Bytes()) != 1000 || !d.Truncated || d.Size() != int64(len(in)) {
+		t.Errorf("kept %d truncated %v size %d; want 1000 true %d", len(d.Bytes()), d.Truncated, d.Size(), len(in))
+	}
+	if d.Buffered() > 1000 {
+		t.Errorf("Buffered() = %d; want <= 1000", d.Buffered())
+	}
+}
+
+func TestDotDecoderMidLine(t *testing.T) {
+	d := NewDotDecoder(1<<10, 0)
+	d.StartMidLine()
+	n, done := d.Feed([]byte(".tail\r\n.\r\nQUIT\r\n"))
+	if !done || string(d.Bytes()) != ".tail\r\n" || n != 10 {
+		t.Errorf("mid-line start: %q done %v n %d; want %q true 10", d.Bytes(), done, n, ".tail\r\n")
+	}
+}

@@ -1,0 +1,406 @@
+// Package mail restores intercepted email messages for the mail protocol
+// parsers (SMTP now, POP3 and IMAP alike): it keeps the raw message
+// byte-exact as an eml artifact, decodes its headers, text and
+// attachments, and normalises the addresses it names for the event index.
+//
+// MIME decoding (RFC 2045-2049, RFC 2047 encoded words, RFC 2231
+// parameters, charsets such as gb2312) is left to
+// github.com/jhillyerd/enmime/v2, which tolerates broken messages and
+// collects what it found wrong; those findings become anomalies, never a
+// failed restore. What this package writes by hand is what no library
+// does for traffic: address normalisation for an index (address.go), and
+// the streaming dot-unstuffing with SMTP smuggling checks that SMTP DATA
+// and POP3 share (dot.go).
+package mail
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	netmail "net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jhillyerd/enmime/v2"
+
+	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+// Limits that keep a hostile message from costing more than it is worth.
+const (
+	// MaxText caps the decoded text body kept in a Message.
+	MaxText = 64 << 10
+	// maxParts: a message with more MIME delimiter lines than this is
+	// not decoded part by part (enmime keeps every part in memory).
+	maxParts = 2000
+	// maxNesting: more boundary parameters than this and the MIME tree is
+	// not decoded (enmime recurses once per nested multipart).
+	maxNesting = 100
+	// maxAttachments caps the attachments saved from one message.
+	maxAttachments = 256
+	// maxAnomalies caps the anomalies reported for one message.
+	maxAnomalies = 32
+	// maxHeaderValue caps one decoded header value kept in a Message.
+	maxHeaderValue = 2048
+	// maxAddresses caps each address list kept in a Message.
+	maxAddresses = 500
+)
+
+// EMLName and EMLType are the name and content type given to the raw
+// message artifact.
+const (
+	EMLName = "message.eml"
+	EMLType = "message/rfc822"
+)
+
+// Address is a decoded address from a message header, as written (not
+// normalised; see NormalizeAddress).
+type Address struct {
+	Name    string `json:"name,omitempty"`
+	Address string `json:"address"`
+}
+
+// String renders the address as `Name <addr>` or `addr`.
+func (a Address) String() string {
+	if a.Name == "" {
+		return a.Address
+	}
+	return fmt.Sprintf("%s <%s>", a.Name, a.Address)
+}
+
+// Message is a restored message: where its raw bytes were stored and what
+// its headers and body say.
+type Message struct {
+	// EML is the raw message as saved (kind eml). Its SHA256 is the
+	// Parent of every attachment.
+	EML event.Artifact
+	// Size is the length of the raw message given to Restore; Truncated
+	// says whether Restore had to cut it to Options().MaxArtifactBytes.
+	Size      int
+	Truncated bool
+
+	From, Sender, To, Cc, Bcc, ReplyTo []Address
+	// Header values, RFC 2047-decoded to UTF-8.
+	Subject   string
+	Date      string    // the Date header as written
+	Time      time.Time // Date parsed; zero if it could not be
+	MessageID string    // without angle brackets
+	InReplyTo string
+	UserAgent string // User-Agent or X-Mailer
+
+	// Text is the plain text body (or the HTML body converted to text),
+	// at most MaxText bytes; TextTruncated says whether it was cut.
+	Text          string
+	TextTruncated bool
+	// Attachments are the saved parts that carry a file name or an
+	// attachment disposition, in message order.
+	Attachments []event.Artifact
+	// Anomalies lists what was wrong with the message (broken MIME, bad
+	// encodings), in words an analyst can act on.
+	Anomalies []string
+}
+
+// Restore saves raw byte-exact as an eml artifact through env, decodes it
+// and saves every named or attached part as an attachment artifact whose
+// Parent is the eml's SHA-256. It always returns a Message describing
+// what it could decode; the error, if any, reports artifacts that could
+// not be saved. Broken MIME is never an error: it is listed in Anomalies.
+func Restore(env parser.Env, raw []byte) (*Message, error) {
+	m := &Message{Size: len(raw)}
+	if max := env.Options().MaxArtifactBytes; max > 0 && len(raw) > max {
+		raw = raw[:max]
+		m.Truncated = true
+		m.anomaly(fmt.Sprintf("message of %d bytes cut to the %d-byte artifact limit", m.Size, max))
+	}
+	var errs []error
+	eml, err := env.SaveArtifact(event.KindEML, EMLName, EMLType, raw)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("mail: save eml (%d bytes): %w", len(raw), err))
+	} else {
+		m.EML = eml
+	}
+
+	envl := m.decode(raw)
+	if envl != nil {
+		m.headers(envl)
+		m.body(envl)
+		if envl.Root != nil {
+			errs = append(errs, m.attachments(env, envl.Root)...)
+		}
+		m.mimeErrors(envl.Errors)
+	}
+	return m, errors.Join(errs...)
+}
+
+// decode runs enmime over the message, or over its header alone when the
+// MIME structure is too large to decode safely. It never panics.
+func (m *Message) decode(raw []byte) (envl *enmime.Envelope) {
+	defer func() {
+		if r := recover(); r != nil {
+			m.anomaly(fmt.Sprintf("mime: decoder failed: %v", r))
+			envl = m.headerOnly(raw)
+		}
+	}()
+	if parts, nest := mimeComplexity(raw); parts > maxParts || nest > maxNesting {
+		m.anomaly(fmt.Sprintf("mime: %d part delimiters and %d multipart boundaries exceed the decoding limits (%d, %d): body not decoded",
+			parts, nest, maxParts, maxNesting))
+		return m.headerOnly(raw)
+	}
+	p := enmime.NewParser(
+		enmime.SkipMalformedParts(true),
+		enmime.MultipartWOBoundaryAsSinglePart(true),
+		enmime.SetReadPartErrorPolicy(enmime.AllowCorruptTextPartErrorPolicy),
+		enmime.MaxStoredPartErrors(maxAnomalies),
+		enmime.SetCustomParseMediaType(parseMediaType),
+	)
+	e, err := p.ReadEnvelope(bytes.NewReader(raw))
+	if err != nil {
+		m.anomaly(fmt.Sprintf("mime: %v", err))
+		return m.headerOnly(raw)
+	}
+	return e
+}
+
+// headerOnly decodes only the header block of raw.
+func (m *Message) headerOnly(raw []byte) (envl *enmime.Envelope) {
+	defer func() {
+		if r := recover(); r != nil {
+			m.anomaly(fmt.Sprintf("mime: header decoder failed: %v", r))
+			envl = nil
+		}
+	}()
+	h := raw
+	if i := bytes.Index(h, []byte("\r\n\r\n")); i >= 0 {
+		h = h[:i+4]
+	} else if i := bytes.Index(h, []byte("\n\n")); i >= 0 {
+		h = h[:i+2]
+	}
+	p := enmime.NewParser(enmime.DisableTextConversion(true), enmime.MultipartWOBoundaryAsSinglePart(true),
+		enmime.SetCustomParseMediaType(parseMediaType))
+	// A text/plain content type keeps enmime from looking for parts.
+	e, err := p.ReadEnvelope(bytes.NewReader(h))
+	if err != nil {
+		m.anomaly(fmt.Sprintf("mime: header: %v", err))
+		return nil
+	}
+	e.Text, e.HTML = "", ""
+	e.Root = nil
+	return e
+}
+
+// mimeComplexity counts lines that may be part delimiters ("--" at the
+// start of a line) and boundary parameters, stopping past the limits.
+func mimeComplexity(raw []byte) (parts, nest int) {
+	for i := 0; i < len(raw) && parts <= maxParts; {
+		if raw[i] == '-' && i+1 < len(raw) && raw[i+1] == '-' {
+			parts++
+		}
+		j := bytes.IndexByte(raw[i:], '\n')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	for _, pat := range [][]byte{[]byte("oundary"), []byte("OUNDARY"), []byte("oUNDARY")} {
+		for b := raw; nest <= maxNesting; {
+			j := bytes.Index(b, pat)
+			if j < 0 {
+				break
+			}
+			nest++
+			b = b[j+len(pat):]
+		}
+	}
+	return parts, nest
+}
+
+func (m *Message) headers(e *enmime.Envelope) {
+	m.Subject = clip(e.GetHeader("Subject"))
+	m.Date = clip(strings.TrimSpace(e.GetHeader("Date")))
+	if m.Date != "" {
+		if t, err := netmail.ParseDate(m.Date); err == nil {
+			m.Time = t.UTC()
+		} else {
+			m.anomaly("unparsable Date header")
+		}
+	}
+	m.MessageID = clip(trimAngles(e.GetHeader("Message-Id")))
+	m.InReplyTo = clip(trimAngles(e.GetHeader("In-Reply-To")))
+	m.UserAgent = clip(e.GetHeader("User-Agent"))
+	if m.UserAgent == "" {
+		m.UserAgent = clip(e.GetHeader("X-Mailer"))
+	}
+	m.From = m.addressList(e, "From")
+	m.Sender = m.addressList(e, "Sender")
+	m.To = m.addressList(e, "To")
+	m.Cc = m.addressList(e, "Cc")
+	m.Bcc = m.addressList(e, "Bcc")
+	m.ReplyTo = m.addressList(e, "Reply-To")
+}
+
+// addressList decodes an address header; when the header does not parse,
+// it falls back to picking the address-shaped words out of it.
+func (m *Message) addressList(e *enmime.Envelope, key string) []Address {
+	values := e.GetHeaderValues(key)
+	if len(values) == 0 {
+		return nil
+	}
+	var out []Address
+	list, err := e.AddressList(key)
+	if err == nil {
+		for _, a := range list {
+			if a == nil || len(out) >= maxAddresses {
+				continue
+			}
+			out = append(out, Address{Name: clip(a.Name), Address: clip(a.Address)})
+		}
+		return out
+	}
+	if !errors.Is(err, netmail.ErrHeaderNotPresent) {
+		m.anomaly(fmt.Sprintf("unparsable %s header", key))
+	}
+	for _, v := range values {
+		for _, w := range strings.FieldsFunc(v, func(r rune) bool {
+			return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '<' || r == '>' || r == '"' || r == '(' || r == ')'
+		}) {
+			if strings.IndexByte(w, '@') > 0 && len(out) < maxAddresses {
+				out = append(out, Address{Address: clip(w)})
+			}
+		}
+	}
+	return out
+}
+
+func (m *Message) body(e *enmime.Envelope) {
+	t := e.Text
+	if t == "" && e.HTML != "" {
+		t = e.HTML
+	}
+	if len(t) > MaxText {
+		cut := MaxText
+		for cut > 0 && !utf8.RuneStart(t[cut]) {
+			cut--
+		}
+		t = t[:cut]
+		m.TextTruncated = true
+	}
+	m.Text = t
+}
+
+// attachments saves every leaf part that has a file name or an attachment
+// disposition, depth first (message order).
+func (m *Message) attachments(env parser.Env, root *enmime.Part) []error {
+	var errs []error
+	n := 0
+	root.DepthMatchAll(func(p *enmime.Part) bool {
+		if p.FirstChild != nil {
+			return false
+		}
+		name, disp := p.FileName, p.Disposition
+		if name == "" && disp == "" {
+			// enmime skips the disposition of a part without a
+			// content type; read it here.
+			if d, params, _, err := parseMediaType(p.Header.Get("Content-Disposition")); err == nil {
+				disp, name = d, params["filename"]
+			}
+		}
+		if name == "" && !strings.EqualFold(disp, "attachment") {
+			return false
+		}
+		n++
+		if n > maxAttachments {
+			if n == maxAttachments+1 {
+				m.anomaly(fmt.Sprintf("more than %d attachments: the rest not saved", maxAttachments))
+			}
+			return false
+		}
+		name = cleanName(enmime.DecodeRFC2047(name))
+		a, err := env.SaveArtifact(event.KindAttachment, name, p.ContentType, p.Content)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("mail: save attachment %q (part %s): %w", name, p.PartID, err))
+			return false
+		}
+		a.Parent = m.EML.SHA256
+		m.Attachments = append(m.Attachments, a)
+		return false
+	})
+	return errs
+}
+
+// mimeErrors turns enmime's findings into anomalies, leaving out the
+// notes that describe normal decoding.
+func (m *Message) mimeErrors(errs []*enmime.Error) {
+	for _, e := range errs {
+		if e == nil {
+			continue
+		}
+		switch e.Name {
+		case enmime.ErrorPlainTextFromHTML, enmime.ErrorMissingRecipient:
+			continue
+		}
+		s := "mime: " + e.Name
+		if e.Detail != "" {
+			s += ": " + e.Detail
+		}
+		m.anomaly(clip(s))
+	}
+}
+
+func (m *Message) anomaly(s string) {
+	for _, a := range m.Anomalies {
+		if a == s {
+			return
+		}
+	}
+	if len(m.Anomalies) < maxAnomalies {
+		m.Anomalies = append(m.Anomalies, s)
+	}
+}
+
+func trimAngles(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "<")
+	s = strings.TrimSuffix(s, ">")
+	return strings.TrimSpace(s)
+}
+
+// clip bounds a decoded header value and makes it valid UTF-8 without
+// control characters (other than tab), so that it is safe to index and
+// display.
+func clip(s string) string {
+	if len(s) > maxHeaderValue {
+		s = s[:maxHeaderValue]
+	}
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 && s[i] != '\t' || s[i] == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if r < 0x20 && r != '\t' || r == 0x7f {
+			r = ' '
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// cleanName makes a file name from the traffic safe to store and show:
+// valid UTF-8, no control characters, bounded. Path separators are kept
+// (the name is evidence); the store never uses it as a path.
+func cleanName(s string) string {
+	s = clip(strings.TrimSpace(s))
+	if len(s) > 255 {
+		s = s[:255]
+		s = strings.ToValidUTF8(s, "")
+	}
+	return s
+}
