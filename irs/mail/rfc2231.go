@@ -15,7 +15,8 @@ import (
 const maxSections = 100
 
 // parseMediaType is enmime's tolerant media-type parser, plus RFC 2231
-// extended parameters (filename*=iso-8859-1”caf%E9.txt, continuations)
+// extended parameters (filename*=charset'language'percent-encoded, and
+// continuations filename*0*, filename*1...)
 // in any charset: Go's mime package, under enmime, decodes only UTF-8 and
 // US-ASCII ones and mangles or drops the rest.
 func parseMediaType(ctype string) (string, map[string]string, []string, error) {
