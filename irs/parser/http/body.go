@@ -1,0 +1,242 @@
+package http
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/andybalholm/brotli"
+
+	"github.com/sdnli/sdnli/irs/event"
+)
+
+// maxParts caps the files taken from one multipart body.
+const maxParts = 64
+
+var zeros [4096]byte
+
+// appendBody adds transfer-decoded body bytes, keeping at most maxBody.
+func (k *conn) appendBody(m *message, p []byte) {
+	if m == nil || len(p) == 0 {
+		return
+	}
+	m.bodyLen += int64(len(p))
+	room := k.maxBody - len(m.body)
+	if room <= 0 {
+		m.truncated = true
+		return
+	}
+	if len(p) > room {
+		p = p[:room]
+		m.truncated = true
+	}
+	m.body = append(m.body, p...)
+}
+
+// fillBody stands in n zero bytes for body bytes lost in a gap, so that
+// the restored file keeps its offsets.
+func (k *conn) fillBody(m *message, n int64) {
+	m.holes += n
+	for n > 0 {
+		c := min(n, int64(len(zeros)))
+		k.appendBody(m, zeros[:c])
+		n -= c
+		if m.truncated {
+			m.bodyLen += n
+			return
+		}
+	}
+}
+
+// saveBody stores a finished body as a file (after content decoding) and,
+// for multipart/form-data, each uploaded file inside it.
+func (k *conn) saveBody(m *message, t *txn) {
+	if len(m.body) == 0 {
+		m.decodedLen = m.bodyLen
+		return
+	}
+	data := m.body
+	if enc := m.values("content-encoding"); len(enc) > 0 {
+		out, err := decodeContent(enc, data, k.maxBody)
+		switch {
+		case errors.Is(err, errOverCap):
+			m.truncated = true
+		case err != nil && !(m.truncated || m.incomplete):
+			m.anomaly("http: decoding %s body: %v", strings.Join(enc, ", "), err)
+		}
+		if len(out) > 0 || err == nil {
+			data = out
+		}
+	}
+	m.decodedLen = int64(len(data))
+	ctype, params, _ := mime.ParseMediaType(m.get("content-type"))
+	name := k.bodyName(m, t)
+	art, err := k.env.SaveArtifact(event.KindFile, name, ctype, data)
+	if err != nil {
+		m.anomaly("http: saving %s body %q: %v", kindOf(m), name, err)
+		return
+	}
+	m.artifact = &art
+	if strings.HasPrefix(ctype, "multipart/") && params["boundary"] != "" {
+		k.saveParts(m, data, params["boundary"], art.SHA256)
+	}
+	m.body = nil // the bytes live in the artifact store now
+}
+
+func kindOf(m *message) string {
+	if m.isReq {
+		return "request"
+	}
+	return "response"
+}
+
+// saveParts restores the files of a multipart body (form uploads).
+func (k *conn) saveParts(m *message, data []byte, boundary, parent string) {
+	r := multipart.NewReader(bytes.NewReader(data), boundary)
+	for n := 0; n < maxParts; n++ {
+		p, err := r.NextRawPart()
+		if err != nil {
+			if err != io.EOF && !m.truncated && !m.incomplete {
+				m.anomaly("http: multipart %s body: %v", kindOf(m), err)
+			}
+			return
+		}
+		fn := p.FileName()
+		if fn == "" {
+			continue
+		}
+		content, err := io.ReadAll(io.LimitReader(p, int64(k.maxBody)))
+		if err != nil && !m.truncated && !m.incomplete {
+			m.anomaly("http: multipart part %q: %v", fn, err)
+		}
+		name := sanitize(fn)
+		if name == "" {
+			name = "upload"
+		}
+		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		art, err := k.env.SaveArtifact(event.KindFile, name, ct, content)
+		if err != nil {
+			m.anomaly("http: saving multipart part %q: %v", name, err)
+			continue
+		}
+		art.Parent = parent
+		m.parts = append(m.parts, art)
+		m.partNames = append(m.partNames, name)
+	}
+}
+
+var errOverCap = errors.New("decoded body over the size cap")
+
+// decodeContent undoes content codings (listed in the order applied).
+// The output is capped at limit bytes.
+func decodeContent(codings []string, data []byte, limit int) ([]byte, error) {
+	for i := len(codings) - 1; i >= 0; i-- {
+		var r io.Reader
+		var err error
+		switch c := codings[i]; c {
+		case "identity":
+			continue
+		case "gzip", "x-gzip":
+			r, err = gzip.NewReader(bytes.NewReader(data))
+		case "deflate":
+			// RFC 9110 deflate is zlib-wrapped; some servers send raw deflate
+			if len(data) >= 2 && data[0]&0x0f == 8 && (uint16(data[0])<<8|uint16(data[1]))%31 == 0 {
+				r, err = zlib.NewReader(bytes.NewReader(data))
+			} else {
+				r = flate.NewReader(bytes.NewReader(data))
+			}
+		case "br":
+			r = brotli.NewReader(bytes.NewReader(data))
+		default:
+			return data, fmt.Errorf("unknown content coding %q; body kept encoded", c)
+		}
+		if err != nil {
+			return data, err
+		}
+		out, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+		if len(out) > limit {
+			return out[:limit], errOverCap
+		}
+		if err != nil {
+			return out, err
+		}
+		data = out
+	}
+	return data, nil
+}
+
+// bodyName names a restored body: the Content-Disposition file name, else
+// the last segment of the request path.
+func (k *conn) bodyName(m *message, t *txn) string {
+	if fn := dispositionName(m.get("content-disposition")); fn != "" {
+		return fn
+	}
+	if t.req != nil {
+		if s := sanitize(lastSegment(t.req.target)); s != "" {
+			return s
+		}
+	}
+	if m.isReq {
+		return "request-body"
+	}
+	return "index"
+}
+
+// dispositionName returns the sanitised file name of a Content-Disposition
+// value, reading sloppy values that mime.ParseMediaType rejects too.
+func dispositionName(v string) string {
+	if v == "" {
+		return ""
+	}
+	if _, params, err := mime.ParseMediaType(v); err == nil {
+		return sanitize(params["filename"])
+	}
+	i := strings.Index(strings.ToLower(v), "filename=")
+	if i < 0 {
+		return ""
+	}
+	fn := v[i+len("filename="):]
+	if j := strings.IndexByte(fn, ';'); j >= 0 {
+		fn = fn[:j]
+	}
+	return sanitize(strings.Trim(strings.TrimSpace(fn), `"'`))
+}
+
+// sanitize turns a name from the wire into a safe file name: the last
+// path element, percent-decoded, letters, digits and a few marks only, no
+// leading dots, at most 128 bytes.
+func sanitize(name string) string {
+	if u, err := url.PathUnescape(name); err == nil {
+		name = u
+	}
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r == utf8.RuneError:
+			b.WriteByte('_')
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-+()=,@~ ", r):
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	s := strings.TrimLeft(strings.TrimSpace(b.String()), ". ")
+	for len(s) > 128 {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}
