@@ -129,12 +129,14 @@ func normUID(uid string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// normTime returns t in UTC within DATETIME's range, or ok=false.
+// normTime returns t in UTC, cut to DATETIME(6)'s microseconds (MySQL
+// would round, MariaDB truncate: cut here so both store the same), or
+// ok=false when outside DATETIME's range.
 func normTime(t time.Time) (time.Time, bool) {
 	if t.IsZero() {
 		return time.Time{}, false
 	}
-	t = t.UTC()
+	t = t.UTC().Truncate(time.Microsecond)
 	if t.Before(minTime) || t.After(maxTime) {
 		return time.Time{}, false
 	}
