@@ -1,0 +1,275 @@
+package capture
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// ErrNotCapture is wrapped by the error for a file that is neither pcap
+// nor pcapng (after gzip decompression, if compressed).
+var ErrNotCapture = errors.New("not a pcap or pcapng file")
+
+// ErrTruncated is wrapped by the error for a file that ends in the middle
+// of a packet. Every packet before the damage has been delivered.
+var ErrTruncated = errors.New("file truncated")
+
+// Magic numbers, as they appear in the first four bytes of a file.
+var (
+	magicPcapMicro   = [4]byte{0xd4, 0xc3, 0xb2, 0xa1} // little-endian, µs
+	magicPcapMicroBE = [4]byte{0xa1, 0xb2, 0xc3, 0xd4}
+	magicPcapNano    = [4]byte{0x4d, 0x3c, 0xb2, 0xa1}
+	magicPcapNanoBE  = [4]byte{0xa1, 0xb2, 0x3c, 0x4d}
+	magicPcapng      = [4]byte{0x0a, 0x0d, 0x0d, 0x0a} // section header block type
+)
+
+const readBufferSize = 1 << 20
+
+// countingReader counts the bytes handed to the pcap reader, so that an
+// error can name the offset of the packet at fault.
+type countingReader struct {
+	r *bufio.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+type fileSource struct {
+	name    string
+	f       *os.File
+	gz      *gzip.Reader
+	cr      *countingReader
+	pcap    *pcapgo.Reader
+	ng      *pcapgo.NgReader
+	lt      layers.LinkType
+	gzipped bool
+	n       uint64 // packets delivered
+	err     error  // sticky: once the file is damaged it stays so
+	packets atomic.Uint64
+	bytes   atomic.Uint64
+}
+
+// OpenFile opens a pcap or pcapng file, plain or gzip-compressed, decided
+// by the magic bytes and not by the file name.
+func OpenFile(name string) (Source, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	s, err := newFileSource(name, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// NewReader reads a capture (pcap or pcapng, plain or gzip) from r; name
+// is used in errors. Close does not close r.
+func NewReader(name string, r io.Reader) (Source, error) {
+	return newFileSource(name, r)
+}
+
+func newFileSource(name string, r io.Reader) (*fileSource, error) {
+	s := &fileSource{name: name}
+	if f, ok := r.(*os.File); ok {
+		s.f = f
+	}
+	br := bufio.NewReaderSize(r, readBufferSize)
+	magic, err := br.Peek(4)
+	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, gerr := gzip.NewReader(br)
+		if gerr != nil {
+			return nil, fmt.Errorf("capture: %s: gzip: %w", name, gerr)
+		}
+		s.gz, s.gzipped = gz, true
+		br = bufio.NewReaderSize(gz, readBufferSize)
+		magic, err = br.Peek(4)
+	}
+	if len(magic) < 4 {
+		if err == nil || err == io.EOF {
+			if len(magic) == 0 {
+				return nil, fmt.Errorf("capture: %s: empty file: %w", name, ErrNotCapture)
+			}
+			return nil, fmt.Errorf("capture: %s: %d bytes only: %w", name, len(magic), ErrNotCapture)
+		}
+		return nil, fmt.Errorf("capture: %s: %w", name, err)
+	}
+	s.cr = &countingReader{r: br}
+	var m [4]byte
+	copy(m[:], magic)
+	switch m {
+	case magicPcapMicro, magicPcapMicroBE, magicPcapNano, magicPcapNanoBE:
+		pr, err := pcapgo.NewReader(s.cr)
+		if err != nil {
+			return nil, fmt.Errorf("capture: %s: pcap header: %w", name, err)
+		}
+		s.pcap, s.lt = pr, pr.LinkType()
+		if !Supported(s.lt) {
+			return nil, linkTypeError(name, s.lt)
+		}
+	case magicPcapng:
+		ng, err := pcapgo.NewNgReader(s.cr, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+		if err != nil {
+			return nil, fmt.Errorf("capture: %s: pcapng header: %w", name, err)
+		}
+		s.ng = ng
+	default:
+		return nil, fmt.Errorf("capture: %s: %w (starts with % x)", name, ErrNotCapture, magic)
+	}
+	return s, nil
+}
+
+func (s *fileSource) Name() string { return s.name }
+func (s *fileSource) Live() bool   { return false }
+
+func (s *fileSource) Stats() Stats {
+	return Stats{Packets: s.packets.Load(), Bytes: s.bytes.Load()}
+}
+
+func (s *fileSource) Close() error {
+	if s.gz != nil {
+		s.gz.Close()
+	}
+	if s.f != nil {
+		if err := s.f.Close(); err != nil {
+			return fmt.Errorf("capture: %s: %w", s.name, err)
+		}
+	}
+	return nil
+}
+
+func (s *fileSource) Next(p *Packet) error {
+	if s.err != nil {
+		return s.err
+	}
+	var (
+		data []byte
+		ci   gopacket.CaptureInfo
+		err  error
+		off  = s.cr.n
+		lt   = s.lt
+	)
+	if s.pcap != nil {
+		data, ci, err = s.pcap.ZeroCopyReadPacketData()
+	} else {
+		data, ci, err = s.ng.ZeroCopyReadPacketData()
+		if err == nil && len(ci.AncillaryData) > 0 {
+			if l, ok := ci.AncillaryData[0].(layers.LinkType); ok {
+				lt = l
+			}
+		}
+	}
+	if err != nil {
+		s.err = s.wrap(err, off)
+		return s.err
+	}
+	if !Supported(lt) {
+		s.err = fmt.Errorf("capture: %s: packet %d: %w %d (%s)", s.name, s.n+1, ErrLinkType, uint16(lt), lt)
+		return s.err
+	}
+	s.n++
+	s.packets.Add(1)
+	s.bytes.Add(uint64(len(data)))
+	p.Data, p.Timestamp, p.Length, p.LinkType = data, ci.Timestamp, ci.Length, lt
+	return nil
+}
+
+func (s *fileSource) wrap(err error, off int64) error {
+	if err == io.EOF {
+		return io.EOF
+	}
+	where := fmt.Sprintf("packet %d", s.n+1)
+	if s.pcap != nil {
+		// The pcap reader reads straight from the counting reader, so the
+		// offset is exact (in the decompressed stream for gzip files).
+		if s.gzipped {
+			where += fmt.Sprintf(" at uncompressed offset %d", off)
+		} else {
+			where += fmt.Sprintf(" at offset %d", off)
+		}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("capture: %s: %s: %w after %d good packets: %w", s.name, where, ErrTruncated, s.n, err)
+	}
+	return fmt.Errorf("capture: %s: %s: %w", s.name, where, err)
+}
+
+// MemorySource replays frames held in memory, for tests and benchmarks.
+type MemorySource struct {
+	SourceName string
+	Frames     []Packet
+	i          int
+	packets    atomic.Uint64
+}
+
+// Next returns the next frame, then io.EOF.
+func (m *MemorySource) Next(p *Packet) error {
+	if m.i >= len(m.Frames) {
+		return io.EOF
+	}
+	*p = m.Frames[m.i]
+	if p.Length == 0 {
+		p.Length = len(p.Data)
+	}
+	m.i++
+	m.packets.Add(1)
+	return nil
+}
+
+// Rewind starts the replay again from the first frame.
+func (m *MemorySource) Rewind() { m.i = 0 }
+
+// Name returns SourceName.
+func (m *MemorySource) Name() string {
+	if m.SourceName == "" {
+		return "memory"
+	}
+	return m.SourceName
+}
+
+// Live is false.
+func (m *MemorySource) Live() bool { return false }
+
+// Stats counts the frames delivered.
+func (m *MemorySource) Stats() Stats { return Stats{Packets: m.packets.Load()} }
+
+// Close does nothing.
+func (m *MemorySource) Close() error { return nil }
+
+// ReadAll reads every packet of a capture file into memory (copies), for
+// tests and benchmarks. The error, if any, comes with the packets read
+// before it.
+func ReadAll(name string) ([]Packet, error) {
+	src, err := OpenFile(name)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	var out []Packet
+	var p Packet
+	for {
+		err := src.Next(&p)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		cp := p
+		cp.Data = append([]byte(nil), p.Data...)
+		out = append(out, cp)
+	}
+}
