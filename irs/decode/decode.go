@@ -73,7 +73,7 @@ type Packet struct {
 
 	// Base holds the transport header and payload at [L4Off:L4End], the
 	// payload at [PayOff:L4End].
-	Base                []byte
+	Base                 []byte
 	L4Off, PayOff, L4End int
 }
 
@@ -126,23 +126,23 @@ type Reason uint8
 const (
 	ReasonNone Reason = iota
 	// Ignored.
-	ReasonNotIP                // ARP, LLDP, STP...
-	ReasonOtherProto           // IP, but not TCP/UDP/GRE/ICMP/ESP (IP-in-IP, OSPF...)
-	ReasonFragmentExpired      // a fragment list timed out incomplete
-	ReasonFragmentEvicted      // a fragment list was dropped to stay within the caps
+	ReasonNotIP           // ARP, LLDP, STP...
+	ReasonOtherProto      // IP, but not TCP/UDP/GRE/ICMP/ESP (IP-in-IP, OSPF...)
+	ReasonFragmentExpired // a fragment list timed out incomplete
+	ReasonFragmentEvicted // a fragment list was dropped to stay within the caps
 	// Malformed.
-	ReasonLinkType             // link type not decodable
-	ReasonLink                 // broken link-layer header (Ethernet, VLAN, SLL...)
-	ReasonIPv4                 // broken IPv4 header
-	ReasonIPv6                 // broken IPv6 header or extension header
-	ReasonTCP                  // broken TCP header
-	ReasonUDP                  // broken UDP header
-	ReasonGRE                  // broken GRE header
-	ReasonICMP                 // broken ICMPv4/v6 header
-	ReasonESP                  // broken ESP/AH header
-	ReasonFragment             // bad fragment (offset past 64 KiB, too many pieces)
-	ReasonTruncated            // cut by the capture's snap length mid-header
-	ReasonPanic                // a layer decoder panicked (recovered)
+	ReasonLinkType  // link type not decodable
+	ReasonLink      // broken link-layer header (Ethernet, VLAN, SLL...)
+	ReasonIPv4      // broken IPv4 header
+	ReasonIPv6      // broken IPv6 header or extension header
+	ReasonTCP       // broken TCP header
+	ReasonUDP       // broken UDP header
+	ReasonGRE       // broken GRE header
+	ReasonICMP      // broken ICMPv4/v6 header
+	ReasonESP       // broken ESP/AH header
+	ReasonFragment  // bad fragment (offset past 64 KiB, too many pieces)
+	ReasonTruncated // cut by the capture's snap length mid-header
+	ReasonPanic     // a layer decoder panicked (recovered)
 	NumReasons
 )
 

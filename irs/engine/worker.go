@@ -147,8 +147,8 @@ type worker struct {
 	lastReclaim int64
 
 	// Channels, when the worker runs in its own goroutine.
-	in    chan *batch
-	free  chan *batch
+	in      chan *batch
+	free    chan *batch
 	filling *batch
 
 	pubMu sync.Mutex
