@@ -135,6 +135,11 @@ func (o OXM) String() string {
 		return fmt.Sprintf("vlan_tci=0x%04x/0x%04x", v, uint16(o.MaskUint())&maxVLANVIDBits)
 	case OXMIPDSCP:
 		return "nw_tos=" + strconv.Itoa(int(o.Uint())<<2)
+	case OXMIPv6FLabel:
+		if o.Mask != nil {
+			return fmt.Sprintf("ipv6_label=0x%05x/0x%05x", o.Uint(), o.MaskUint())
+		}
+		return fmt.Sprintf("ipv6_label=0x%05x", o.Uint())
 	}
 	return matchNames[o.Field] + "=" + o.valueString()
 }
@@ -326,31 +331,42 @@ func flowFlagsString(f FlowModFlags) []string {
 	return out
 }
 
-// flowText joins the comma-space head ("cookie=0x1, table=2") with the
-// priority and match and the instructions, as dump-flows does.
-func flowText(head []string, priority uint16, match Match, insts []Instruction, withActions bool) string {
+// flowText joins the comma-separated head ("cookie=0x1, table=2"), the
+// flags (space-separated, as dump-flows prints them), priority and match,
+// and the instructions.
+func flowText(head []string, flags FlowModFlags, priority uint16, match Match, insts []Instruction, withActions bool) string {
+	s := strings.Join(head, ", ")
+	if f := flowFlagsString(flags); len(f) > 0 {
+		if s != "" {
+			s += ", "
+		}
+		s += strings.Join(f, " ") + " "
+	}
 	var m []string
 	if priority != DefaultPriority {
 		m = append(m, "priority="+strconv.Itoa(int(priority)))
 	}
-	if s := match.String(); s != "" {
-		m = append(m, s)
+	if ms := match.String(); ms != "" {
+		m = append(m, ms)
 	}
-	if len(m) > 0 {
-		head = append(head, strings.Join(m, ","))
+	ms := strings.Join(m, ",")
+	if ms != "" {
+		if s != "" && !strings.HasSuffix(s, " ") {
+			s += ", "
+		}
+		s += ms
 	}
-	s := strings.Join(head, ", ")
 	if !withActions {
-		return s
+		return strings.TrimSpace(s)
 	}
 	act := "actions=" + InstructionsString(insts)
-	if len(m) > 0 {
+	switch {
+	case ms != "":
 		return s + " " + act
+	case s == "" || strings.HasSuffix(s, " "):
+		return s + act
 	}
-	if s != "" {
-		return s + ", " + act
-	}
-	return act
+	return s + ", " + act
 }
 
 // String prints the flow mod in ovs-ofctl syntax, e.g.
@@ -375,7 +391,6 @@ func (m *FlowMod) String() string {
 	if m.HardTimeout != 0 {
 		head = append(head, "hard_timeout="+strconv.Itoa(int(m.HardTimeout)))
 	}
-	head = append(head, flowFlagsString(m.Flags)...)
 	if m.BufferID != NoBuffer {
 		head = append(head, fmt.Sprintf("buffer=0x%x", m.BufferID))
 	}
@@ -386,18 +401,27 @@ func (m *FlowMod) String() string {
 	if del && m.OutGroup != GroupAny {
 		head = append(head, "out_group="+strconv.FormatUint(uint64(m.OutGroup), 10))
 	}
-	s := flowText(head, m.Priority, m.Match, m.Instructions, !del)
+	s := flowText(head, m.Flags, m.Priority, m.Match, m.Instructions, !del)
 	if m.Command != FlowAdd {
 		s = strings.TrimSpace(m.Command.String() + " " + s)
 	}
 	return s
 }
 
+// durationString prints seconds as ovs-ofctl does: "3.200s", or "3s"
+// when there is no fraction.
+func durationString(sec, nsec uint32) string {
+	if nsec == 0 {
+		return strconv.FormatUint(uint64(sec), 10) + "s"
+	}
+	return fmt.Sprintf("%d.%03ds", sec, nsec/1e6)
+}
+
 // String prints the entry like one line of `ovs-ofctl dump-flows`.
 func (f FlowStats) String() string {
 	head := []string{
 		fmt.Sprintf("cookie=0x%x", f.Cookie),
-		fmt.Sprintf("duration=%d.%03ds", f.DurationSec, f.DurationNsec/1e6),
+		"duration=" + durationString(f.DurationSec, f.DurationNsec),
 		"table=" + strconv.Itoa(int(f.TableID)),
 		"n_packets=" + strconv.FormatUint(f.PacketCount, 10),
 		"n_bytes=" + strconv.FormatUint(f.ByteCount, 10),
@@ -408,8 +432,7 @@ func (f FlowStats) String() string {
 	if f.HardTimeout != 0 {
 		head = append(head, "hard_timeout="+strconv.Itoa(int(f.HardTimeout)))
 	}
-	head = append(head, flowFlagsString(f.Flags)...)
-	return flowText(head, f.Priority, f.Match, f.Instructions, true)
+	return flowText(head, f.Flags, f.Priority, f.Match, f.Instructions, true)
 }
 
 // String prints the bucket as ovs-ofctl does: "weight:50,actions=output:1".

@@ -548,13 +548,13 @@ type TableStatsReply struct{ Tables []TableStats }
 
 // PortStats is one ofp_port_stats entry.
 type PortStats struct {
-	PortNo                 uint32
-	RxPackets, TxPackets   uint64
-	RxBytes, TxBytes       uint64
-	RxDropped, TxDropped   uint64
-	RxErrors, TxErrors     uint64
-	RxFrameErr, RxOverErr  uint64
-	RxCRCErr, Collisions   uint64
+	PortNo                    uint32
+	RxPackets, TxPackets      uint64
+	RxBytes, TxBytes          uint64
+	RxDropped, TxDropped      uint64
+	RxErrors, TxErrors        uint64
+	RxFrameErr, RxOverErr     uint64
+	RxCRCErr, Collisions      uint64
 	DurationSec, DurationNsec uint32
 }
 
