@@ -45,6 +45,8 @@ type tcpStream struct {
 	// first packet it saw; c2sIsClient maps it to the connection's.
 	c2sIsClient bool
 	dirSet      bool
+	// ended records the directions that reached their FIN or RST.
+	ended [2]bool
 }
 
 // netFlow returns the network-layer flow the assembler keys the stream
@@ -102,16 +104,23 @@ func (s *tcpStream) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.Asse
 	if n, _ := sg.Lengths(); n > 0 && s.e != nil {
 		w.deliver(e, dir, sg.Fetch(n), ts)
 	}
-	if end && w.cur == e && w.curFlags&decode.FlagRST != 0 {
-		w.rstAccepted = true
+	if end {
+		s.ended[dir] = true
+		if w.cur == e && w.curFlags&decode.FlagRST != 0 {
+			w.rstAccepted = true
+		}
 	}
 }
 
 // ReassemblyComplete: both directions ended (FIN or RST reached in
-// order), or the pool is being flushed.
+// order), or the pool is being flushed at shutdown.
 func (s *tcpStream) ReassemblyComplete(_ reassembly.AssemblerContext) bool {
 	if e := s.e; e != nil && e.V.stream == s {
-		s.w.closeConn(e)
+		reason := parser.EndClosed
+		if !(s.ended[0] && s.ended[1]) {
+			reason = parser.EndShutdown
+		}
+		s.w.closeConn(e, reason)
 	}
 	return true
 }

@@ -142,7 +142,6 @@ type worker struct {
 	curFlags    uint8
 	curTS       int64
 	rstAccepted bool
-	shutdown    bool
 	orphans     int
 	lastReclaim int64
 
@@ -414,13 +413,10 @@ func (w *worker) done(e *entry) {
 	}
 }
 
-// closeConn handles the end of a TCP connection (FIN both ways, RST).
-func (w *worker) closeConn(e *entry) {
+// closeConn handles the end of a TCP connection: FIN both ways or RST
+// (EndClosed), or the assembler flushed at shutdown (EndShutdown).
+func (w *worker) closeConn(e *entry, reason parser.EndReason) {
 	fs := &e.V
-	reason := parser.EndClosed
-	if w.shutdown {
-		reason = parser.EndShutdown
-	}
 	w.endConn(e, reason)
 	fs.state = stClosed
 	w.st.flowsClosed++
@@ -465,7 +461,7 @@ func (w *worker) handleTCP(e *entry, p *decode.Packet, dir parser.Direction, src
 	w.asm.AssembleWithContext(fs.stream.netFlow(srcIsA), t, &w.ctx)
 	w.cur = nil
 	if w.rstAccepted && fs.state != stClosed {
-		w.closeConn(e)
+		w.closeConn(e, parser.EndClosed)
 	}
 	if w.orphans > 4096 && w.orphans*2 > w.table.ListLen(listTCP) {
 		w.reclaim()
@@ -482,13 +478,9 @@ func (w *worker) reclaim() {
 		thr = h.LastSeen
 	}
 	reorder := w.clock - int64(w.e.cfg.IdleTimeouts.Reorder)
-	t := thr
-	if reorder < t {
-		t = reorder
-	}
 	w.cur = nil
 	w.curTS = w.clock
-	w.asm.FlushWithOptions(reassembly.FlushOptions{T: time.Unix(0, t), TC: time.Unix(0, thr)})
+	w.asm.FlushWithOptions(reassembly.FlushOptions{T: time.Unix(0, reorder), TC: time.Unix(0, thr)})
 	w.orphans = 0
 	w.lastReclaim = w.clock
 	w.st.reclaims++
@@ -595,7 +587,6 @@ func (w *worker) expire(e *entry) {
 func (w *worker) flush() {
 	// Let the assembler push out what it holds (out-of-order data past
 	// gaps) before the parsers end.
-	w.shutdown = true
 	w.cur = nil
 	w.curTS = w.clock
 	w.asm.FlushAll()
@@ -603,7 +594,6 @@ func (w *worker) flush() {
 		w.endConn(e, parser.EndShutdown)
 		w.dropConn(e)
 	})
-	w.shutdown = false
 	w.newAssembler()
 	if w.sessions != nil {
 		w.sessions.CloseAll()

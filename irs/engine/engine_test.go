@@ -1,0 +1,616 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sdnli/sdnli/irs/capture"
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+const (
+	cli = "10.0.0.1:40000"
+	srv = "10.0.0.2:7"
+)
+
+// TestReassembly runs TCP conversations with the usual hazards through
+// the engine and checks what the echo parser heard.
+func TestReassembly(t *testing.T) {
+	tests := []struct {
+		name       string
+		build      func(c *capb)
+		wantClient string
+		wantServer string
+		wantGaps   string
+		wantEnd    string
+		wantMid    bool
+	}{
+		{
+			name: "in order",
+			build: func(c *capb) {
+				newConv(c, cli, srv).handshake().client("ECHO hello\n").server("hello\n").fin()
+			},
+			wantClient: "ECHO hello\n", wantServer: "hello\n", wantEnd: "closed",
+		},
+		{
+			name: "out of order",
+			build: func(c *capb) {
+				v := newConv(c, cli, srv).handshake()
+				a, b := ep(cli), ep(srv)
+				// "ECHO " then "one\n": the second segment arrives first.
+				c.tcp(a, b, "PA", v.cseq+5, v.sseq, "one\n")
+				c.tcp(a, b, "PA", v.cseq, v.sseq, "ECHO ")
+				v.cseq += 9
+				v.server("one\n").fin()
+			},
+			wantClient: "ECHO one\n", wantServer: "one\n", wantEnd: "closed",
+		},
+		{
+			name: "retransmission",
+			build: func(c *capb) {
+				v := newConv(c, cli, srv).handshake()
+				a, b := ep(cli), ep(srv)
+				c.tcp(a, b, "PA", v.cseq, v.sseq, "ECHO two\n")
+				c.tcp(a, b, "PA", v.cseq, v.sseq, "ECHO two\n") // retransmitted
+				v.cseq += 9
+				v.server("two\n")
+				c.tcp(b, a, "PA", v.sseq-4, v.cseq, "two\n") // retransmitted
+				v.fin()
+			},
+			wantClient: "ECHO two\n", wantServer: "two\n", wantEnd: "closed",
+		},
+		{
+			name: "overlap",
+			build: func(c *capb) {
+				v := newConv(c, cli, srv).handshake()
+				a, b := ep(cli), ep(srv)
+				c.tcp(a, b, "PA", v.cseq, v.sseq, "ECHO thr")
+				c.tcp(a, b, "PA", v.cseq+5, v.sseq, "three\n") // overlaps "thr"
+				v.cseq += 11
+				v.server("three\n").fin()
+			},
+			wantClient: "ECHO three\n", wantServer: "three\n", wantEnd: "closed",
+		},
+		{
+			// Queued (not yet delivered) bytes are replaced by a later
+			// copy: gopacket's reassembly keeps the newest data there,
+			// while bytes already delivered are never changed.
+			name: "overlap ahead of a hole",
+			build: func(c *capb) {
+				v := newConv(c, cli, srv).handshake()
+				a, b := ep(cli), ep(srv)
+				c.tcp(a, b, "PA", v.cseq+7, v.sseq, "UR\n")   // "UR\n" at 7..10
+				c.tcp(a, b, "PA", v.cseq+5, v.sseq, "fouR\n") // 5..10 overlaps it
+				c.tcp(a, b, "PA", v.cseq, v.sseq, "ECHO ")    // fills the hole
+				v.cseq += 10
+				v.server("four\n").fin()
+			},
+			wantClient: "ECHO fouR\n", wantServer: "four\n", wantEnd: "closed",
+		},
+		{
+			name: "mid-stream start, server guessed by port",
+			build: func(c *capb) {
+				a, b := ep(cli), ep(srv)
+				c.tcp(a, b, "PA", 777, 888, "ECHO mid\n")
+				c.tcp(b, a, "PA", 888, 786, "mid\n")
+				c.tcp(a, b, "RA", 786, 892, "")
+			},
+			wantClient: "ECHO mid\n", wantServer: "mid\n", wantEnd: "closed", wantMid: true,
+		},
+		{
+			name: "mid-stream start, wrong guess corrected by the detector",
+			build: func(c *capb) {
+				// The server listens on a high port, the client uses a
+				// low one: the port guess is wrong, ECHO comes from the
+				// side called server, the detector answers YesReversed.
+				a, b := ep("10.0.0.1:50000"), ep("10.0.0.2:800")
+				c.tcp(b, a, "PA", 777, 888, "ECHO rev\n")
+				c.tcp(a, b, "PA", 888, 786, "rev\n")
+				c.tcp(b, a, "FA", 786, 892, "")
+				c.tcp(a, b, "FA", 892, 787, "")
+			},
+			wantClient: "ECHO rev\n", wantServer: "rev\n", wantEnd: "closed", wantMid: true,
+		},
+		{
+			name: "gap reported",
+			build: func(c *capb) {
+				v := newConv(c, cli, srv).handshake()
+				a, b := ep(cli), ep(srv)
+				c.tcp(a, b, "PA", v.cseq, v.sseq, "ECHO a\n")
+				// 7 bytes ("ECHO b\n") are never captured.
+				c.tcp(a, b, "PA", v.cseq+14, v.sseq, "ECHO c\n")
+				v.cseq += 21
+				v.fin()
+			},
+			wantClient: "ECHO a\n[gap 7]ECHO c\n", wantServer: "", wantGaps: "client:7", wantEnd: "closed",
+		},
+		{
+			name: "RST ends the connection",
+			build: func(c *capb) {
+				v := newConv(c, cli, srv).handshake().client("ECHO r\n")
+				c.tcp(ep(srv), ep(cli), "RA", v.sseq, v.cseq, "")
+				v.server("late\n") // after the reset: not part of the connection
+			},
+			wantClient: "ECHO r\n", wantServer: "", wantEnd: "closed",
+		},
+		{
+			name: "no FIN: ended by Close",
+			build: func(c *capb) {
+				newConv(c, cli, srv).handshake().client("ECHO open\n").server("open\n")
+			},
+			wantClient: "ECHO open\n", wantServer: "open\n", wantEnd: "shutdown",
+		},
+		{
+			name: "IPv6",
+			build: func(c *capb) {
+				newConv(c, "[2001:db8::1]:40000", "[2001:db8::2]:7").handshake().client("ECHO six\n").server("six\n").fin()
+			},
+			wantClient: "ECHO six\n", wantServer: "six\n", wantEnd: "closed",
+		},
+	}
+	for _, workers := range []int{1, 3} {
+		for _, tt := range tests {
+			t.Run(tt.name+"/workers="+string(rune('0'+workers)), func(t *testing.T) {
+				h := newHarness(t, Config{Workers: workers})
+				c := newCap(t)
+				tt.build(c)
+				h.run(c)
+				h.eng.Close()
+				got := h.sessions()
+				if len(got) != 1 {
+					t.Fatalf("got %d echo sessions, want 1: %v", len(got), got)
+				}
+				s := got[0]
+				if s["client"] != tt.wantClient {
+					t.Errorf("client bytes = %q, want %q", s["client"], tt.wantClient)
+				}
+				if s["server"] != tt.wantServer {
+					t.Errorf("server bytes = %q, want %q", s["server"], tt.wantServer)
+				}
+				if s["gaps"] != tt.wantGaps {
+					t.Errorf("gaps = %q, want %q", s["gaps"], tt.wantGaps)
+				}
+				if s["end"] != tt.wantEnd {
+					t.Errorf("end reason = %q, want %q", s["end"], tt.wantEnd)
+				}
+				if s["midstream"] != tt.wantMid {
+					t.Errorf("midstream = %v, want %v", s["midstream"], tt.wantMid)
+				}
+				h.checkEndOnce(0)
+			})
+		}
+	}
+}
+
+// TestEventFields checks what Env.Emit fills in.
+func TestEventFields(t *testing.T) {
+	h := newHarness(t, Config{Node: "irs-test"})
+	c := newCap(t)
+	newConv(c, cli, srv).handshake().client("ECHO x\n").server("x\n").fin()
+	h.run(c)
+	h.eng.Close()
+	evs := h.events("echo-session")
+	if len(evs) != 1 {
+		t.Fatalf("got %d events, want 1", len(evs))
+	}
+	ev := evs[0]
+	checks := []struct{ name, got, want string }{
+		{"node", ev.Node, "irs-test"},
+		{"protocol", ev.Protocol, "echo"},
+		{"transport", ev.Transport, "tcp"},
+		{"client", ev.Client.String(), cli},
+		{"server", ev.Server.String(), srv},
+		{"raw ref (no store)", ev.RawRef, ""},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if len(ev.UID) != 32 {
+		t.Errorf("uid = %q, want 32 hex digits", ev.UID)
+	}
+}
+
+// TestIdleTimeout: a quiet connection ends with EndIdle when packet time
+// moves past the timeout; a busy one does not.
+func TestIdleTimeout(t *testing.T) {
+	h := newHarness(t, Config{IdleTimeouts: IdleTimeouts{TCP: time.Minute}})
+	c := newCap(t)
+	newConv(c, cli, srv).handshake().client("ECHO quiet\n")
+	busy := newConv(c, "10.0.0.3:40001", srv).handshake().client("ECHO busy\n")
+	for i := 0; i < 5; i++ {
+		c.after(20 * time.Second)
+		busy.server("busy\n")
+	}
+	h.run(c)
+	got := h.sessions()
+	if len(got) != 1 {
+		t.Fatalf("after 100 s of packet time: %d sessions ended, want 1 (the quiet one): %v", len(got), got)
+	}
+	if got[0]["end"] != "idle-timeout" || got[0]["client"] != "ECHO quiet\n" {
+		t.Errorf("ended session = %v, want the quiet one with idle-timeout", got[0])
+	}
+	if st := h.eng.Stats(); st.FlowsExpired != 1 {
+		t.Errorf("FlowsExpired = %d, want 1", st.FlowsExpired)
+	}
+	h.eng.Close()
+	h.checkEndOnce(0)
+}
+
+// TestFlowCap: with room for two flows, a third evicts the least
+// recently seen.
+func TestFlowCap(t *testing.T) {
+	h := newHarness(t, Config{MaxFlows: 2})
+	c := newCap(t)
+	newConv(c, "10.0.0.1:40000", srv).handshake().client("ECHO first\n")
+	newConv(c, "10.0.0.1:40001", srv).handshake().client("ECHO second\n")
+	newConv(c, "10.0.0.1:40002", srv).handshake().client("ECHO third\n")
+	h.run(c)
+	got := h.sessions()
+	if len(got) != 1 || got[0]["end"] != "evicted" || got[0]["client"] != "ECHO first\n" {
+		t.Fatalf("sessions ended by the third flow = %v, want the first one, evicted", got)
+	}
+	st := h.eng.Stats()
+	if st.FlowsEvicted != 1 || st.FlowsActive != 2 {
+		t.Errorf("FlowsEvicted = %d, FlowsActive = %d, want 1 and 2", st.FlowsEvicted, st.FlowsActive)
+	}
+	h.eng.Close()
+	h.checkEndOnce(0)
+}
+
+// TestBufferCap: out-of-order data behind a hole that never fills is
+// capped; the stream moves on, reporting the gap, instead of growing.
+func TestBufferCap(t *testing.T) {
+	h := newHarness(t, Config{MaxBufferPerFlow: 4 * pageBytes})
+	c := newCap(t)
+	v := newConv(c, cli, srv).handshake().client("ECHO cap\n")
+	a, b := ep(cli), ep(srv)
+	chunk := strings.Repeat("z", 1000)
+	// A 100-byte hole, then 20 KB that cannot be delivered.
+	for i := 0; i < 20; i++ {
+		c.tcp(a, b, "PA", v.cseq+100+uint32(i*1000), v.sseq, chunk)
+	}
+	h.run(c)
+	st := h.eng.Stats()
+	if st.TCPGaps != 1 || st.TCPGapBytes != 100 {
+		t.Errorf("before Close: gaps %d (%d bytes), want 1 gap of 100 bytes: the cap must push the stream on", st.TCPGaps, st.TCPGapBytes)
+	}
+	h.eng.Close()
+	got := h.sessions()
+	if len(got) != 1 {
+		t.Fatalf("got %d sessions, want 1", len(got))
+	}
+	wantClient := "ECHO cap\n[gap 100]" + strings.Repeat(chunk, 20)
+	if got[0]["client"] != wantClient {
+		t.Errorf("client bytes: got %d bytes, want %d (the data after the hole, in order)", len(got[0]["client"].(string)), len(wantClient))
+	}
+}
+
+// TestReorderTimeout: data behind a hole waits at most the reorder
+// timeout (packet time), then is delivered after a gap.
+func TestReorderTimeout(t *testing.T) {
+	h := newHarness(t, Config{IdleTimeouts: IdleTimeouts{Reorder: 10 * time.Second}})
+	c := newCap(t)
+	v := newConv(c, cli, srv).handshake().client("ECHO w\n")
+	c.tcp(ep(cli), ep(srv), "PA", v.cseq+3, v.sseq, "late\n")
+	for i := 0; i < 25; i++ { // other traffic moves the clock on
+		c.after(time.Second).udp(ep("10.9.9.9:5000"), ep("10.9.9.8:5000"), "x")
+	}
+	h.run(c)
+	p := h.rec.all()
+	if len(p) != 1 {
+		t.Fatalf("%d parsers, want 1", len(p))
+	}
+	if got, want := strings.Join(p[0].gaps, ","), "client:3"; got != want {
+		t.Errorf("gaps after 25 s = %q, want %q", got, want)
+	}
+	if got, want := p[0].data[0].String(), "ECHO w\n[gap 3]late\n"; got != want {
+		t.Errorf("client bytes = %q, want %q", got, want)
+	}
+}
+
+// TestParserPanic: a panicking parser is dropped with an anomaly event;
+// the engine and the other connections go on.
+func TestParserPanic(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		t.Run(map[int]string{1: "inline", 2: "workers"}[workers], func(t *testing.T) {
+			h := newHarness(t, Config{Workers: workers})
+			c := newCap(t)
+			newConv(c, "10.0.0.1:40000", srv).handshake().client("ECHO ok\n").client("PANIC\n").client("ECHO more\n").fin()
+			newConv(c, "10.0.0.1:40001", srv).handshake().client("ECHO fine\n").server("fine\n").fin()
+			h.run(c)
+			h.eng.Close()
+			anomalies := h.events("anomaly")
+			if len(anomalies) != 1 {
+				t.Fatalf("got %d anomaly events, want 1", len(anomalies))
+			}
+			a := anomalies[0]
+			if a.Protocol != "echo" || a.Client.String() != "10.0.0.1:40000" || len(a.Anomalies) != 1 ||
+				!strings.Contains(a.Anomalies[0], "panicked in ProcessPacket") {
+				t.Errorf("anomaly event = %+v, want echo, client 10.0.0.1:40000, naming ProcessPacket", a)
+			}
+			if st := h.eng.Stats(); st.ParserPanics != 1 {
+				t.Errorf("ParserPanics = %d, want 1", st.ParserPanics)
+			}
+			got := h.sessions()
+			if len(got) != 1 || got[0]["client"] != "ECHO fine\n" {
+				t.Errorf("sessions = %v, want only the healthy one", got)
+			}
+			for _, p := range h.rec.all() {
+				if p.c.Client.String() == "10.0.0.1:40000" && p.calls != 2 {
+					t.Errorf("panicked parser got %d calls, want 2 (none after the panic)", p.calls)
+				}
+			}
+			h.checkEndOnce(1)
+		})
+	}
+}
+
+// TestDetectorPanic: a detector that panics counts as No.
+func TestDetectorPanic(t *testing.T) {
+	reg := parser.NewRegistry()
+	reg.Add(panicDetector{})
+	rec := &recorder{}
+	reg.Add(&echoDetector{name: "echo", rec: rec})
+	col := &Collector{}
+	eng, err := New(Config{Registry: reg, Sink: col, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCap(t)
+	newConv(c, cli, srv).handshake().client("ECHO z\n").fin()
+	if err := eng.Run(context.Background(), c.source()); err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	if n := len(rec.all()); n != 1 {
+		t.Errorf("echo parsers = %d, want 1 (the panicking detector must not block detection)", n)
+	}
+	if st := eng.Stats(); st.ParserPanics != 1 {
+		t.Errorf("ParserPanics = %d, want 1", st.ParserPanics)
+	}
+}
+
+type panicDetector struct{}
+
+func (panicDetector) Name() string                   { return "boom" }
+func (panicDetector) Transports() []parser.Transport { return []parser.Transport{parser.TCP} }
+func (panicDetector) IsRelative(*parser.Conn, parser.Direction, []byte) parser.Verdict {
+	panic("boom")
+}
+func (panicDetector) New(*parser.Conn, parser.Env) parser.Parser { return nil }
+
+// TestSwitchedOff: a protocol switched off gets no new connections;
+// the one it already parses goes on.
+func TestSwitchedOff(t *testing.T) {
+	h := newHarness(t, Config{})
+	c := newCap(t)
+	old := newConv(c, "10.0.0.1:40000", srv).handshake().client("ECHO before\n")
+	h.run(c)
+	if err := h.reg.SetEnabled("echo", false); err != nil {
+		t.Fatal(err)
+	}
+	c2 := newCap(t)
+	c2.ts = c.ts
+	old.c = c2
+	old.server("before\n").fin()
+	newConv(c2, "10.0.0.1:40001", srv).handshake().client("ECHO after\n").server("after\n").fin()
+	h.run(c2)
+	h.eng.Close()
+	got := h.sessions()
+	if len(got) != 1 || got[0]["client"] != "ECHO before\n" || got[0]["server"] != "before\n" {
+		t.Errorf("sessions = %v, want only the connection that began before the switch, complete", got)
+	}
+	if st := h.eng.Stats(); st.Connections["echo"] != 1 {
+		t.Errorf("Connections[echo] = %d, want 1", st.Connections["echo"])
+	}
+}
+
+// TestIsContinue: once the parser says it is done, it gets EndDone and
+// no more data.
+func TestIsContinue(t *testing.T) {
+	h := newHarness(t, Config{})
+	c := newCap(t)
+	newConv(c, cli, srv).handshake().client("ECHO q\n").client("QUIT\n").server("bye\n").client("ECHO ignored\n").fin()
+	h.run(c)
+	h.eng.Close()
+	got := h.sessions()
+	if len(got) != 1 || got[0]["end"] != "parser-done" || got[0]["client"] != "ECHO q\nQUIT\n" {
+		t.Fatalf("sessions = %v, want one ended parser-done after QUIT", got)
+	}
+	if p := h.rec.all()[0]; p.after != 0 {
+		t.Errorf("%d calls after IsContinue turned false, want 0", p.after)
+	}
+	h.checkEndOnce(0)
+}
+
+// TestNotClaimed: a connection no detector wants is never parsed.
+func TestNotClaimed(t *testing.T) {
+	h := newHarness(t, Config{})
+	c := newCap(t)
+	newConv(c, cli, srv).handshake().client("GET / HTTP/1.1\r\n\r\n").server("HTTP/1.1 200 OK\r\n\r\n").fin()
+	h.run(c)
+	h.eng.Close()
+	if n := len(h.rec.all()); n != 0 {
+		t.Errorf("%d parsers, want 0", n)
+	}
+	if st := h.eng.Stats(); st.NoParser != 1 {
+		t.Errorf("NoParser = %d, want 1", st.NoParser)
+	}
+}
+
+// TestDetectionCap: a connection whose detectors keep answering
+// NeedMore is given up once the detection buffer is full.
+func TestDetectionCap(t *testing.T) {
+	h := newHarness(t, Config{DetectBytes: 64})
+	c := newCap(t)
+	v := newConv(c, cli, srv).handshake()
+	for i := 0; i < 10; i++ {
+		v.server(strings.Repeat("s", 20)) // the echo detector waits for the client
+	}
+	v.client("ECHO too late\n").fin()
+	h.run(c)
+	h.eng.Close()
+	if n := len(h.rec.all()); n != 0 {
+		t.Errorf("%d parsers, want 0", n)
+	}
+	if st := h.eng.Stats(); st.DetectGaveUp != 1 {
+		t.Errorf("DetectGaveUp = %d, want 1", st.DetectGaveUp)
+	}
+}
+
+// TestDatagrams: UDP flows go through the same detection, one payload at
+// a time, the datagrams seen while detecting replayed in order.
+func TestDatagrams(t *testing.T) {
+	h := newHarness(t, Config{})
+	c := newCap(t)
+	a, b := ep("10.0.0.1:5353"), ep("10.0.0.2:7")
+	c.udp(b, a, "EC")       // the server side first: NeedMore
+	c.udp(a, b, "ECHO u\n") // now the client: Yes
+	c.udp(b, a, "u\n")
+	h.run(c)
+	h.eng.Close()
+	got := h.sessions()
+	if len(got) != 1 {
+		t.Fatalf("got %d sessions, want 1", len(got))
+	}
+	if got[0]["client"] != "ECHO u\n" || got[0]["server"] != "ECu\n" || got[0]["end"] != "shutdown" {
+		t.Errorf("session = %v, want client %q, server %q (replayed), end shutdown", got[0], "ECHO u\n", "ECu\n")
+	}
+	evs := h.events("echo-session")
+	if evs[0].Transport != "udp" {
+		t.Errorf("transport = %q, want udp", evs[0].Transport)
+	}
+}
+
+// TestFilesInSequence: a connection split over two files is one
+// connection when the second file's timestamps continue the first's.
+func TestFilesInSequence(t *testing.T) {
+	h := newHarness(t, Config{})
+	c := newCap(t)
+	v := newConv(c, cli, srv).handshake().client("ECHO split\n")
+	h.run(c)
+	c2 := newCap(t)
+	c2.ts = c.ts
+	v.c = c2
+	v.server("split\n").fin()
+	h.run(c2)
+	h.eng.Close()
+	got := h.sessions()
+	if len(got) != 1 || got[0]["client"] != "ECHO split\n" || got[0]["server"] != "split\n" || got[0]["end"] != "closed" {
+		t.Errorf("sessions = %v, want one complete connection", got)
+	}
+}
+
+// TestRunError: a read error is returned after everything before it was
+// processed; the error names the source.
+func TestRunError(t *testing.T) {
+	h := newHarness(t, Config{})
+	c := newCap(t)
+	newConv(c, cli, srv).handshake().client("ECHO before the damage\n").server("before the damage\n").fin()
+	src := &failingSource{MemorySource: c.source(), err: errors.New("capture: broken.pcap: packet 9: boom")}
+	err := h.eng.Run(context.Background(), src)
+	if err == nil || !strings.Contains(err.Error(), "broken.pcap") {
+		t.Fatalf("Run error = %v, want one naming broken.pcap", err)
+	}
+	got := h.sessions()
+	if len(got) != 1 || got[0]["end"] != "closed" {
+		t.Errorf("sessions = %v, want the connection before the damage, closed", got)
+	}
+}
+
+type failingSource struct {
+	*capture.MemorySource
+	err error
+}
+
+func (f *failingSource) Next(p *capture.Packet) error {
+	if err := f.MemorySource.Next(p); err != nil {
+		return f.err
+	}
+	return nil
+}
+
+// TestContextCancel: Run returns when the context ends.
+func TestContextCancel(t *testing.T) {
+	h := newHarness(t, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := h.eng.Run(ctx, &endless{})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Run = %v, want context.Canceled", err)
+	}
+}
+
+// endless is a live source that never has a packet.
+type endless struct{ capture.MemorySource }
+
+func (e *endless) Next(*capture.Packet) error {
+	time.Sleep(time.Millisecond)
+	return capture.ErrTimeout
+}
+func (e *endless) Live() bool { return true }
+
+// TestDeterminism: the same capture gives the same events and IDs on
+// every run, with several workers too.
+func TestDeterminism(t *testing.T) {
+	build := func(t *testing.T) *capb {
+		c := newCap(t)
+		for i := 0; i < 20; i++ {
+			v := newConv(c, "10.0.1."+string(rune('1'+i%9))+":4"+string(rune('0'+i%10))+"000", srv).handshake()
+			v.client("ECHO n\n").server("n\n")
+			if i%3 == 0 {
+				v.fin()
+			}
+		}
+		return c
+	}
+	var first string
+	for run := 0; run < 3; run++ {
+		h := newHarness(t, Config{Workers: 3})
+		h.run(build(t))
+		h.eng.Close()
+		var ids []string
+		for _, ev := range h.col.Events() {
+			ev.UID = ""
+		}
+		b, _ := json.Marshal(h.col.Events())
+		for _, p := range h.rec.all() {
+			ids = append(ids, p.c.Client.String()+"="+string(rune('0'+p.c.ID%10)))
+		}
+		_ = ids
+		if run == 0 {
+			first = string(b)
+			continue
+		}
+		if string(b) != first {
+			t.Fatalf("run %d differs from run 0:\n%s\nvs\n%s", run, b, first)
+		}
+	}
+}
+
+// TestStatsJSON: Stats marshal to JSON for the status endpoint.
+func TestStatsJSON(t *testing.T) {
+	h := newHarness(t, Config{})
+	c := newCap(t)
+	newConv(c, cli, srv).handshake().client("ECHO j\n").fin()
+	h.run(c)
+	b, err := json.Marshal(h.eng.Stats())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"packets":7`, `"flows_created":1`, `"connections":{"echo":1}`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("stats JSON %s lacks %s", b, want)
+		}
+	}
+}
