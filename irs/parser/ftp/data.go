@@ -1,0 +1,315 @@
+package ftp
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+// transfer is what the control and data parsers share about one data
+// connection. The first to learn the last missing part emits the event.
+type transfer struct {
+	mu sync.Mutex
+
+	// control side
+	mode      string         // PASV, EPSV, PORT, EPRT
+	endpoint  netip.AddrPort // the announced listening end
+	verb, arg string         // RETR, STOR, LIST... and its argument
+	bound     bool           // verb known
+	ctlEnded  bool           // the control parser ended
+	user      string
+	ctlClient netip.AddrPort
+	ctlServer netip.AddrPort
+	rest      int64 // REST offset before the transfer
+	announced int64 // size given in the 150 reply, if any
+	reply     int   // final reply to the transfer command
+	replyText string
+
+	// data side
+	dataDone      bool
+	dataClient    netip.AddrPort
+	dataServer    netip.AddrPort
+	start, end    time.Time
+	size          int64
+	art           *event.Artifact
+	truncated     bool
+	incomplete    bool
+	dataAnoms     []string
+	fromServerIP  bool // the bytes came from the control server's host
+	bothDirs      bool
+	peerUnexpect  string
+	emitted       bool
+	artifactError string
+}
+
+// kind names the event a transfer becomes.
+func (x *transfer) kind() string {
+	switch x.verb {
+	case "RETR":
+		return TypeDownload
+	case "STOR", "STOU", "APPE":
+		return TypeUpload
+	case "LIST", "NLST", "MLSD":
+		return TypeListing
+	}
+	if x.fromServerIP {
+		return TypeDownload
+	}
+	return TypeUpload
+}
+
+// fileName is the restored file's name.
+func (x *transfer) fileName() string {
+	if x.kind() == TypeListing {
+		return "listing.txt"
+	}
+	if n := sanitize(x.arg); n != "" {
+		return n
+	}
+	return "ftp-data"
+}
+
+// readyLocked reports whether the event can be emitted (the data is in,
+// and the command's final reply is known or the control connection is
+// over), marking it emitted. Callers hold x.mu.
+func (x *transfer) readyLocked() bool {
+	if x.emitted || !x.dataDone || !(x.bound && x.reply != 0 || x.ctlEnded) {
+		return false
+	}
+	x.emitted = true
+	return true
+}
+
+// eventLocked builds the transfer event. Callers hold x.mu.
+func (x *transfer) eventLocked() *event.Event {
+	ev := &event.Event{Protocol: protocol, Type: x.kind(), Transport: "tcp", Start: x.start, End: x.end,
+		Client: x.ctlClient, Server: x.ctlServer, Summary: map[string]any{}}
+	s := ev.Summary
+	name := x.fileName()
+	ev.Subject = x.arg
+	if ev.Subject == "" {
+		ev.Subject = name
+	}
+	if x.verb != "" {
+		s["command"] = x.verb
+	} else {
+		ev.Anomalies = append(ev.Anomalies, "transfer command not seen on the control connection")
+	}
+	if x.arg != "" {
+		s["path"] = x.arg
+	}
+	s["filename"] = name
+	s["size"] = x.size
+	s["mode"] = x.mode
+	s["data_client"] = x.dataClient.String()
+	s["data_server"] = x.dataServer.String()
+	if x.user != "" {
+		s["user"] = x.user
+		ev.Addresses = append(ev.Addresses, event.Address{Address: x.user, Role: event.RoleUser})
+	}
+	if x.rest > 0 {
+		s["rest_offset"] = x.rest
+		ev.Anomalies = append(ev.Anomalies, fmt.Sprintf("transfer resumed at offset %d: the file is partial", x.rest))
+	}
+	if x.announced > 0 {
+		s["announced_size"] = x.announced
+		if x.announced != x.size && x.rest == 0 && !x.truncated {
+			ev.Anomalies = append(ev.Anomalies, fmt.Sprintf("%d bytes seen, %d announced", x.size, x.announced))
+		}
+	}
+	if x.reply != 0 {
+		s["reply_code"] = x.reply
+		s["reply"] = x.replyText
+		if x.reply >= 400 {
+			ev.Anomalies = append(ev.Anomalies, fmt.Sprintf("server answered the transfer with %d: the file may be incomplete", x.reply))
+		}
+	}
+	if x.truncated {
+		s["truncated"] = true
+	}
+	if x.incomplete {
+		s["incomplete"] = true
+	}
+	if x.art != nil {
+		a := *x.art
+		a.Name = name
+		ev.Artifacts = append(ev.Artifacts, a)
+		s["sha256"] = a.SHA256
+	}
+	if x.bothDirs {
+		ev.Anomalies = append(ev.Anomalies, "data connection carried bytes in both directions; the larger kept")
+	}
+	if x.peerUnexpect != "" {
+		ev.Anomalies = append(ev.Anomalies, x.peerUnexpect)
+	}
+	if x.artifactError != "" {
+		ev.Anomalies = append(ev.Anomalies, x.artifactError)
+	}
+	ev.Anomalies = append(ev.Anomalies, x.dataAnoms...)
+	return ev
+}
+
+// data parses one data connection: it only collects bytes.
+type data struct {
+	c     *parser.Conn
+	env   parser.Env
+	x     *transfer
+	max   int
+	buf   [2][]byte
+	n     [2]int64
+	trunc [2]bool
+	anoms []string
+	inc   bool
+	start time.Time
+	end   time.Time
+	seen  bool
+	ended bool
+}
+
+func newData(c *parser.Conn, env parser.Env, x *transfer) *data {
+	max := env.Options().MaxArtifactBytes
+	if max <= 0 {
+		max = parser.DefaultOptions().MaxArtifactBytes
+	}
+	return &data{c: c, env: env, x: x, max: max, start: c.Start}
+}
+
+func (d *data) ProcessPacket(dir parser.Direction, p []byte, ts time.Time) {
+	if d.ended || dir > parser.ServerToClient || len(p) == 0 {
+		return
+	}
+	if !d.seen {
+		d.seen, d.start = true, ts
+	}
+	d.end = ts
+	d.add(dir, p)
+}
+
+func (d *data) add(dir parser.Direction, p []byte) {
+	d.n[dir] += int64(len(p))
+	room := d.max - len(d.buf[dir])
+	if len(p) > room {
+		p = p[:max(room, 0)]
+		d.trunc[dir] = true
+	}
+	d.buf[dir] = append(d.buf[dir], p...)
+}
+
+// Gap keeps offsets with zeros when the size is known.
+func (d *data) Gap(dir parser.Direction, n int, ts time.Time) {
+	if d.ended || dir > parser.ServerToClient {
+		return
+	}
+	d.inc = true
+	if n <= 0 {
+		if len(d.anoms) < maxAnoms {
+			d.anoms = append(d.anoms, "unknown number of bytes missing (capture gap); the file is incomplete")
+		}
+		return
+	}
+	if len(d.anoms) < maxAnoms {
+		d.anoms = append(d.anoms, fmt.Sprintf("%d bytes missing (capture gap); filled with zeros", n))
+	}
+	var zeros [4096]byte
+	for n > 0 {
+		k := min(n, len(zeros))
+		d.add(dir, zeros[:k])
+		n -= k
+	}
+}
+
+func (d *data) IsContinue() bool { return !d.ended }
+
+// EndProcess stores the file and emits the event if the control side
+// already named it.
+func (d *data) EndProcess(reason parser.EndReason, ts time.Time) {
+	if d.ended {
+		return
+	}
+	d.ended = true
+	dir := parser.ServerToClient
+	if d.n[parser.ClientToServer] > d.n[parser.ServerToClient] {
+		dir = parser.ClientToServer
+	}
+	if !d.seen {
+		d.start, d.end = d.c.Start, ts
+	}
+	x := d.x
+	x.mu.Lock()
+	name := x.fileName()
+	ctlServer := x.ctlServer.Addr()
+	x.mu.Unlock()
+
+	var art *event.Artifact
+	var artErr string
+	if d.n[dir] > 0 {
+		a, err := d.env.SaveArtifact(event.KindFile, name, "", d.buf[dir])
+		if err != nil {
+			artErr = fmt.Sprintf("ftp: saving data of %s: %v", name, err)
+		} else {
+			art = &a
+		}
+	}
+	sender := d.c.Server
+	if dir == parser.ClientToServer {
+		sender = d.c.Client
+	}
+	if reason == parser.EndIdle || reason == parser.EndEvicted {
+		d.anoms = append(d.anoms, "data connection ended by "+reason.String()+", not by its own close")
+	}
+
+	x.mu.Lock()
+	x.dataDone = true
+	x.dataClient, x.dataServer = d.c.Client, d.c.Server
+	x.start, x.end = d.start, d.end
+	x.size = d.n[dir]
+	x.art = art
+	x.artifactError = artErr
+	x.truncated = d.trunc[dir]
+	x.incomplete = d.inc
+	x.dataAnoms = d.anoms
+	x.fromServerIP = sender.Addr() == ctlServer
+	x.bothDirs = d.n[0] > 0 && d.n[1] > 0
+	var ev *event.Event
+	if x.readyLocked() {
+		ev = x.eventLocked()
+	}
+	x.mu.Unlock()
+	d.buf = [2][]byte{}
+	if ev != nil {
+		d.env.Emit(ev)
+	}
+}
+
+// sanitize turns a path from the wire into a safe file name: its last
+// element, letters, digits and a few marks only, no leading dots, at
+// most 128 bytes.
+func sanitize(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r == utf8.RuneError:
+			b.WriteByte('_')
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-+()=,@~ ", r):
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	s := strings.TrimLeft(strings.TrimSpace(b.String()), ". ")
+	for len(s) > 128 {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}
