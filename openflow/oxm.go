@@ -383,7 +383,9 @@ func (m Match) Validate() error {
 			seen[o.Field] = true
 		}
 	}
-	for _, o := range m.Fields {
+	// Dependents first, so a forgotten eth_type is reported on tcp_dst
+	// rather than on the ip_proto in between.
+	for _, o := range slices.Backward(m.Fields) {
 		if !o.IsBasic() {
 			continue
 		}
@@ -427,16 +429,16 @@ func (m Match) missingPrereq(f OXMField) string {
 			return "eth_type=0x0800"
 		}
 	case OXMTCPSrc, OXMTCPDst:
-		if !protoIs(IPProtoTCP) {
-			return "ip_proto=6"
+		if !ethIs(EthTypeIPv4, EthTypeIPv6) || !protoIs(IPProtoTCP) {
+			return "eth_type=0x0800 or eth_type=0x86dd, and ip_proto=6"
 		}
 	case OXMUDPSrc, OXMUDPDst:
-		if !protoIs(IPProtoUDP) {
-			return "ip_proto=17"
+		if !ethIs(EthTypeIPv4, EthTypeIPv6) || !protoIs(IPProtoUDP) {
+			return "eth_type=0x0800 or eth_type=0x86dd, and ip_proto=17"
 		}
 	case OXMSCTPSrc, OXMSCTPDst:
-		if !protoIs(IPProtoSCTP) {
-			return "ip_proto=132"
+		if !ethIs(EthTypeIPv4, EthTypeIPv6) || !protoIs(IPProtoSCTP) {
+			return "eth_type=0x0800 or eth_type=0x86dd, and ip_proto=132"
 		}
 	case OXMICMPv4Type, OXMICMPv4Code:
 		if !ethIs(EthTypeIPv4) || !protoIs(IPProtoICMP) {
@@ -455,16 +457,16 @@ func (m Match) missingPrereq(f OXMField) string {
 			return "eth_type=0x86dd and ip_proto=58"
 		}
 	case OXMIPv6NDTarget:
-		if !icmp6Is(icmpv6NSol, icmpv6NAdv) {
-			return "icmpv6_type=135 or icmpv6_type=136"
+		if !ethIs(EthTypeIPv6) || !protoIs(IPProtoICMPv6) || !icmp6Is(icmpv6NSol, icmpv6NAdv) {
+			return "eth_type=0x86dd, ip_proto=58 and icmpv6_type=135 or 136"
 		}
 	case OXMIPv6NDSLL:
-		if !icmp6Is(icmpv6NSol) {
-			return "icmpv6_type=135"
+		if !ethIs(EthTypeIPv6) || !protoIs(IPProtoICMPv6) || !icmp6Is(icmpv6NSol) {
+			return "eth_type=0x86dd, ip_proto=58 and icmpv6_type=135"
 		}
 	case OXMIPv6NDTLL:
-		if !icmp6Is(icmpv6NAdv) {
-			return "icmpv6_type=136"
+		if !ethIs(EthTypeIPv6) || !protoIs(IPProtoICMPv6) || !icmp6Is(icmpv6NAdv) {
+			return "eth_type=0x86dd, ip_proto=58 and icmpv6_type=136"
 		}
 	case OXMMPLSLabel, OXMMPLSTC, OXMMPLSBOS:
 		if !ethIs(EthTypeMPLS, EthTypeMPLSMC) {
