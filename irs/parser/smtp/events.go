@@ -1,0 +1,286 @@
+package smtp
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/mail"
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+// excerptRunes is the length of the body excerpt in an email-send event.
+const excerptRunes = 200
+
+// RcptStatus is one envelope recipient with the server's answer, as
+// reported in an email-send event's "rcpt_to".
+type RcptStatus struct {
+	Address  string            `json:"address"`
+	Code     int               `json:"code,omitempty"` // 0: reply not seen
+	Reply    string            `json:"reply,omitempty"`
+	Accepted bool              `json:"accepted"`
+	Params   map[string]string `json:"params,omitempty"`
+}
+
+func (p *conn) newEvent(typ string, start, end time.Time) *event.Event {
+	if start.IsZero() {
+		start = p.first
+	}
+	if end.IsZero() || end.Before(start) {
+		end = start
+	}
+	return &event.Event{
+		Protocol:  Name,
+		Type:      typ,
+		Start:     start,
+		End:       end,
+		Transport: "tcp",
+		Client:    p.c.Client,
+		Server:    p.c.Server,
+		Summary:   map[string]any{},
+	}
+}
+
+// emitMessage restores a message and emits its email-send event.
+func (p *conn) emitMessage(tx *transaction) {
+	m := tx.msg
+	p.sess.messages++
+	start := tx.start
+	if start.IsZero() {
+		start = m.firstTS
+	}
+	end := tx.end
+	if end.IsZero() {
+		end = m.lastTS
+	}
+	ev := p.newEvent(TypeSend, start, end)
+	s := ev.Summary
+
+	raw := m.bytes()
+	restored, err := mail.Restore(p.env, raw)
+
+	if tx.mailSeen {
+		s["mail_from"] = tx.mailFrom
+		if len(tx.mailParams) > 0 {
+			s["mail_params"] = tx.mailParams
+		}
+		if tx.mailReply != nil {
+			s["mail_reply"] = tx.mailReply.String()
+		}
+	}
+	rcpts := make([]RcptStatus, 0, len(tx.rcpts))
+	addrs := make([]string, 0, len(tx.rcpts))
+	for _, r := range tx.rcpts {
+		st := RcptStatus{Address: r.addr, Params: r.params}
+		if r.reply != nil {
+			st.Code = r.reply.code
+			st.Reply = r.reply.text()
+			st.Accepted = r.reply.ok()
+		}
+		rcpts = append(rcpts, st)
+		addrs = append(addrs, r.addr)
+	}
+	if len(rcpts) > 0 {
+		s["rcpt_to"] = rcpts
+	}
+	if tx.rcptDropped > 0 {
+		s["rcpt_not_recorded"] = tx.rcptDropped
+	}
+	if p.sess.helo != "" {
+		s["helo"] = p.sess.helo
+	}
+	if p.sess.authUser != "" {
+		s["auth_user"] = p.sess.authUser
+	}
+	s["transfer"] = m.via
+	if m.via == viaBDAT {
+		s["bdat_chunks"] = tx.chunks
+	}
+	if tx.dataReply != nil && tx.dataReply.code != 354 {
+		s["data_reply"] = tx.dataReply.String()
+	}
+	if tx.pipelined {
+		s["pipelined"] = true
+	}
+	s["size"] = m.total()
+	if m.truncated() {
+		s["truncated"] = true
+	}
+	partial := tx.partial || m.partial || m.gap || m.endLost || m.truncated()
+	if partial {
+		s["partial"] = true
+	}
+	if tx.abortedReason != "" {
+		s["aborted"] = tx.abortedReason
+	}
+	if tx.final != nil {
+		s["reply_code"] = tx.final.code
+		s["reply"] = tx.final.text()
+		s["accepted"] = tx.final.ok()
+	}
+
+	var anoms anomalies
+	for _, a := range tx.anoms.out() {
+		anoms.add(a)
+	}
+	if m.partial {
+		anoms.add("the start of the message data was not seen: message restored from the middle")
+	}
+	if m.gap {
+		anoms.add("bytes of the message data were lost in a gap")
+	}
+	if m.endLost {
+		anoms.add("the end of the message data was not seen")
+	}
+	if m.truncated() {
+		anoms.addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), len(raw))
+	}
+	if m.dec != nil && m.dec.NUL {
+		anoms.add("NUL bytes in the message data")
+	}
+	if m.dec != nil && m.dec.LongLine {
+		anoms.add("message line longer than 1000 octets")
+	}
+	if err != nil {
+		anoms.add(err.Error())
+	}
+
+	var set mail.AddressSet
+	set.Add(event.RoleMail, tx.mailFrom)
+	for _, a := range addrs {
+		set.Add(event.RoleRcpt, a)
+	}
+	if restored != nil {
+		set.AddMessage(restored)
+		ev.Subject = restored.Subject
+		putHeaders(s, restored)
+		for _, a := range restored.Anomalies {
+			anoms.add(a)
+		}
+		if restored.EML.SHA256 != "" {
+			ev.Artifacts = append(ev.Artifacts, restored.EML)
+			s["sha256"] = restored.EML.SHA256
+		}
+		ev.Artifacts = append(ev.Artifacts, restored.Attachments...)
+	}
+	set.Add(event.RoleUser, p.sess.authUser)
+	ev.Addresses = set.List()
+	ev.Anomalies = anoms.out()
+	m.free()
+	p.env.Emit(ev)
+}
+
+// putHeaders copies the decoded headers into an event summary.
+func putHeaders(s map[string]any, m *mail.Message) {
+	list := func(key string, l []mail.Address) {
+		if len(l) == 0 {
+			return
+		}
+		out := make([]string, len(l))
+		for i, a := range l {
+			out[i] = a.String()
+		}
+		s[key] = out
+	}
+	list("from", m.From)
+	list("to", m.To)
+	list("cc", m.Cc)
+	list("bcc", m.Bcc)
+	list("reply_to", m.ReplyTo)
+	for k, v := range map[string]string{
+		"message_id":  m.MessageID,
+		"in_reply_to": m.InReplyTo,
+		"date":        m.Date,
+		"user_agent":  m.UserAgent,
+	} {
+		if v != "" {
+			s[k] = v
+		}
+	}
+	s["attachments"] = len(m.Attachments)
+	if m.Text != "" {
+		s["body_excerpt"] = excerpt(m.Text, excerptRunes)
+	}
+}
+
+// emitSession emits the logoff event that closes the connection.
+func (p *conn) emitSession(reason parser.EndReason) {
+	ss := &p.sess
+	if ss.commands == 0 && ss.replies == 0 && ss.messages == 0 && len(ss.anoms.list) == 0 {
+		return
+	}
+	ev := p.newEvent(TypeLogoff, p.first, p.last)
+	s := ev.Summary
+	put := func(k string, v string) {
+		if v != "" {
+			s[k] = v
+		}
+	}
+	put("greeting", ss.greeting)
+	put("helo", ss.helo)
+	put("helo_command", ss.heloVerb)
+	put("helo_reply", ss.heloReply)
+	if len(ss.extensions) > 0 {
+		s["extensions"] = append([]string(nil), ss.extensions...)
+	}
+	put("auth_mechanism", ss.authMech)
+	put("auth_user", ss.authUser)
+	put("auth_result", ss.authResult)
+	if ss.authTries > 1 {
+		s["auth_attempts"] = ss.authTries
+	}
+	put("starttls", ss.starttls)
+	s["messages"] = ss.messages
+	s["commands"] = ss.commands
+	s["replies"] = ss.replies
+	if ss.pipelined {
+		s["pipelining"] = true
+	}
+	if ss.quit {
+		s["quit"] = true
+		put("quit_reply", ss.quitReply)
+	}
+	if len(ss.unknown) > 0 {
+		s["unknown_commands"] = append([]string(nil), ss.unknown...)
+		s["unknown_command_count"] = ss.unknownN
+	}
+	if ss.rejected > 0 {
+		s["rejected_commands"] = ss.rejected
+	}
+	if len(ss.vrfy) > 0 {
+		s["vrfy_expn"] = append([]string(nil), ss.vrfy...)
+	}
+	if len(ss.aborted) > 0 {
+		s["aborted_transactions"] = append([]abortedTx(nil), ss.aborted...)
+		s["aborted_count"] = ss.abortedN
+	}
+	if ss.midstream {
+		s["midstream"] = true
+	}
+	if ss.unmatched > 0 {
+		s["replies_to_unseen_commands"] = ss.unmatched
+	}
+	if ss.gaps > 0 {
+		s["gaps"] = ss.gaps
+	}
+	s["end_reason"] = reason.String()
+
+	ev.Subject = ss.helo
+	if ev.Subject == "" {
+		ev.Subject = ss.greeting
+	}
+	if ss.starttls == "accepted" {
+		ev.Subject = fmt.Sprintf("%s (STARTTLS)", ev.Subject)
+	}
+	var set mail.AddressSet
+	set.Add(event.RoleUser, ss.authUser)
+	for _, a := range ss.aborted {
+		set.Add(event.RoleMail, a.MailFrom)
+		for _, r := range a.RcptTo {
+			set.Add(event.RoleRcpt, r)
+		}
+	}
+	ev.Addresses = set.List()
+	ev.Anomalies = ss.anoms.out()
+	p.env.Emit(ev)
+}
