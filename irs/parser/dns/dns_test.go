@@ -1,0 +1,563 @@
+package dns
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/parsertest"
+)
+
+var t0 = time.Unix(1700000000, 0).UTC()
+
+func udpConn() *parser.Conn {
+	return &parser.Conn{ID: 1, Transport: parser.UDP, Client: netip.MustParseAddrPort("192.0.2.10:53000"),
+		Server: netip.MustParseAddrPort("192.0.2.53:53"), Start: t0}
+}
+
+func tcpConn() *parser.Conn {
+	c := udpConn()
+	c.Transport = parser.TCP
+	return c
+}
+
+// build makes a message with x/net's encoder, an independent
+// implementation, with compression on.
+func build(t testing.TB, h dnsmessage.Header, q []dnsmessage.Question, answers ...dnsmessage.Resource) []byte {
+	t.Helper()
+	b := dnsmessage.NewBuilder(nil, h)
+	b.EnableCompression()
+	if err := b.StartQuestions(); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range q {
+		if err := b.Question(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.StartAnswers(); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range answers {
+		var err error
+		switch body := a.Body.(type) {
+		case *dnsmessage.AResource:
+			err = b.AResource(a.Header, *body)
+		case *dnsmessage.AAAAResource:
+			err = b.AAAAResource(a.Header, *body)
+		case *dnsmessage.CNAMEResource:
+			err = b.CNAMEResource(a.Header, *body)
+		case *dnsmessage.NSResource:
+			err = b.NSResource(a.Header, *body)
+		case *dnsmessage.MXResource:
+			err = b.MXResource(a.Header, *body)
+		case *dnsmessage.TXTResource:
+			err = b.TXTResource(a.Header, *body)
+		case *dnsmessage.PTRResource:
+			err = b.PTRResource(a.Header, *body)
+		case *dnsmessage.SOAResource:
+			err = b.SOAResource(a.Header, *body)
+		case *dnsmessage.SRVResource:
+			err = b.SRVResource(a.Header, *body)
+		case *dnsmessage.UnknownResource:
+			err = b.UnknownResource(a.Header, *body)
+		default:
+			t.Fatalf("unsupported body %T", body)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := b.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func name(s string) dnsmessage.Name { return dnsmessage.MustNewName(s) }
+
+func q(n string, typ dnsmessage.Type) []dnsmessage.Question {
+	return []dnsmessage.Question{{Name: name(n), Type: typ, Class: dnsmessage.ClassINET}}
+}
+
+func rh(n string, typ dnsmessage.Type) dnsmessage.ResourceHeader {
+	return dnsmessage.ResourceHeader{Name: name(n), Type: typ, Class: dnsmessage.ClassINET, TTL: 300}
+}
+
+func queryMsg(t testing.TB, id uint16, n string, typ dnsmessage.Type) []byte {
+	return build(t, dnsmessage.Header{ID: id, RecursionDesired: true}, q(n, typ))
+}
+
+func respMsg(t testing.TB, id uint16, n string, typ dnsmessage.Type, answers ...dnsmessage.Resource) []byte {
+	return build(t, dnsmessage.Header{ID: id, Response: true, RecursionDesired: true, RecursionAvailable: true}, q(n, typ), answers...)
+}
+
+func checkSummary(t *testing.T, ev *event.Event, want map[string]any) {
+	t.Helper()
+	for k, w := range want {
+		g, ok := ev.Summary[k]
+		if w == nil {
+			if ok {
+				t.Errorf("%s: summary[%q] = %v, want absent", ev.Type, k, g)
+			}
+			continue
+		}
+		if fmt.Sprint(g) != fmt.Sprint(w) {
+			t.Errorf("%s: summary[%q] = %v, want %v", ev.Type, k, g, w)
+		}
+	}
+}
+
+func byType(evs []*event.Event, typ string) []*event.Event {
+	var out []*event.Event
+	for _, e := range evs {
+		if e.Type == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// udp runs datagrams through a new flow parser.
+func udp(det *Detector, segs ...parsertest.Segment) []*event.Event {
+	_, evs := parsertest.Run(det, udpConn(), segs, parsertest.Whole, 0)
+	return evs
+}
+
+func cq(b []byte) parsertest.Segment { return parsertest.Segment{Dir: parser.ClientToServer, Data: b} }
+func sr(b []byte) parsertest.Segment { return parsertest.Segment{Dir: parser.ServerToClient, Data: b} }
+
+func httpsRData() []byte {
+	// priority 1, target ".", alpn=h2,h3, port=443, ipv4hint=192.0.2.1
+	b := []byte{0, 1, 0}
+	b = append(b, 0, 1, 0, 6, 2, 'h', '2', 2, 'h', '3')
+	b = append(b, 0, 3, 0, 2, 0x01, 0xbb)
+	b = append(b, 0, 4, 0, 4, 192, 0, 2, 1)
+	return b
+}
+
+func TestRecordTypes(t *testing.T) {
+	n := "www.example.org."
+	answers := []dnsmessage.Resource{
+		{Header: rh(n, dnsmessage.TypeCNAME), Body: &dnsmessage.CNAMEResource{CNAME: name("edge.example.net.")}},
+		{Header: rh("edge.example.net.", dnsmessage.TypeA), Body: &dnsmessage.AResource{A: [4]byte{192, 0, 2, 7}}},
+		{Header: rh("edge.example.net.", dnsmessage.TypeAAAA), Body: &dnsmessage.AAAAResource{AAAA: netip.MustParseAddr("2001:db8::7").As16()}},
+		{Header: rh(n, dnsmessage.TypeNS), Body: &dnsmessage.NSResource{NS: name("ns1.example.org.")}},
+		{Header: rh(n, dnsmessage.TypeMX), Body: &dnsmessage.MXResource{Pref: 10, MX: name("mx.example.org.")}},
+		{Header: rh(n, dnsmessage.TypeTXT), Body: &dnsmessage.TXTResource{TXT: []string{"v=spf1 -all", "two"}}},
+		{Header: rh(n, dnsmessage.TypePTR), Body: &dnsmessage.PTRResource{PTR: name("host.example.org.")}},
+		{Header: rh(n, dnsmessage.TypeSOA), Body: &dnsmessage.SOAResource{NS: name("ns1.example.org."), MBox: name("hostmaster.example.org."), Serial: 2024010101}},
+		{Header: rh(n, dnsmessage.TypeSRV), Body: &dnsmessage.SRVResource{Priority: 1, Weight: 5, Port: 5060, Target: name("sip.example.org.")}},
+		{Header: rh(n, 65), Body: &dnsmessage.UnknownResource{Type: 65, Data: httpsRData()}},
+		{Header: rh(n, 10), Body: &dnsmessage.UnknownResource{Type: 10, Data: []byte{0xde, 0xad, 0xbe, 0xef}}},
+		{Header: rh(n, 257), Body: &dnsmessage.UnknownResource{Type: 257, Data: append([]byte{0, 5}, "issueletsencrypt.org"...)}},
+	}
+	m := decode(respMsg(t, 7, n, dnsmessage.TypeA, answers...))
+	if m.err != nil {
+		t.Fatalf("decode: %v in %s", m.err, m.errWhere)
+	}
+	want := []string{
+		"CNAME edge.example.net",
+		"A 192.0.2.7",
+		"AAAA 2001:db8::7",
+		"NS ns1.example.org",
+		"MX 10 mx.example.org",
+		`TXT "v=spf1 -all" "two"`,
+		"PTR host.example.org",
+		"SOA ns1.example.org hostmaster.example.org 2024010101",
+		"SRV 1 5 5060 sip.example.org",
+		"HTTPS 1 . alpn=h2,h3 port=443 ipv4hint=192.0.2.1",
+		"NULL NULL 4 bytes deadbeef",
+		`CAA 0 issue "letsencrypt.org"`,
+	}
+	if len(m.answers) != len(want) {
+		t.Fatalf("decoded %d answers, want %d", len(m.answers), len(want))
+	}
+	for i, a := range m.answers {
+		if got := typeName(a.typ) + " " + a.text; got != want[i] {
+			t.Errorf("answer %d = %q, want %q", i, got, want[i])
+		}
+	}
+}
+
+func TestEDNSClientSubnet(t *testing.T) {
+	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: 9, RecursionDesired: true})
+	b.StartQuestions()
+	b.Question(q("a.example.", dnsmessage.TypeA)[0])
+	b.StartAdditionals()
+	var opt dnsmessage.ResourceHeader
+	opt.SetEDNS0(1232, dnsmessage.RCodeSuccess, true)
+	b.OPTResource(opt, dnsmessage.OPTResource{Options: []dnsmessage.Option{{Code: 8, Data: []byte{0, 1, 24, 0, 198, 51, 100}}}})
+	msg, err := b.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := udp(NewDetector(), cq(msg), sr(respMsg(t, 9, "a.example.", dnsmessage.TypeA)))
+	if len(evs) != 1 {
+		t.Fatalf("events: %s", parsertest.Normalize(evs))
+	}
+	checkSummary(t, evs[0], map[string]any{"edns_udp_size": 1232, "dnssec_ok": true, "client_subnet": "198.51.100.0/24"})
+}
+
+// raw builds a message by hand: a header, then body bytes.
+func raw(id uint16, flags uint16, qd, an uint16, body ...byte) []byte {
+	b := make([]byte, 12)
+	binary.BigEndian.PutUint16(b, id)
+	binary.BigEndian.PutUint16(b[2:], flags)
+	binary.BigEndian.PutUint16(b[4:], qd)
+	binary.BigEndian.PutUint16(b[6:], an)
+	return append(b, body...)
+}
+
+func TestMalformed(t *testing.T) {
+	long := []byte{}
+	for i := 0; i < 5; i++ {
+		long = append(long, 63)
+		long = append(long, []byte(strings.Repeat("a", 63))...)
+	}
+	long = append(long, 0, 0, 1, 0, 1)
+	tests := []struct {
+		name string
+		msg  []byte
+		err  error
+	}{
+		{"short header", []byte{1, 2, 3}, errShort},
+		{"self pointer", raw(1, 0, 1, 0, 0xc0, 12, 0, 1, 0, 1), errPtrLoop},
+		{"forward pointer", raw(1, 0, 1, 0, 0xc0, 14, 1, 'a', 0, 0, 1, 0, 1), errPtrLoop},
+		{"two-pointer loop", raw(1, 0x8000, 1, 1, 1, 'a', 0, 0, 1, 0, 1,
+			/* answer name at 19: label b then pointer to 22 (itself) */ 1, 'b', 0xc0, 19, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4), errPtrLoop},
+		{"name too long", raw(1, 0, 1, 0, long...), errNameTooLong},
+		{"truncated name", raw(1, 0, 1, 0, 5, 'a', 'b'), errTruncName},
+		{"reserved label type", raw(1, 0, 1, 0, 0x40, 0, 0, 1, 0, 1), errLabelType},
+		{"rdata past end", raw(1, 0x8000, 1, 1, 1, 'a', 0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 0, 0, 9, 1, 2), errTruncRR},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := decode(tc.msg)
+			if m.err != tc.err {
+				t.Errorf("decode error = %v (%s), want %v", m.err, m.errWhere, tc.err)
+			}
+		})
+	}
+	// a bad A length is reported with its record
+	m := decode(raw(1, 0x8000, 1, 1, 1, 'a', 0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 0, 0, 3, 1, 2, 3))
+	if m.err == nil || !strings.Contains(m.err.Error(), "A record of a") || len(m.questions) != 1 {
+		t.Errorf("bad A record: err %v, questions %d", m.err, len(m.questions))
+	}
+}
+
+func TestMalformedEvents(t *testing.T) {
+	loopResp := raw(5, 0x8180, 1, 1, 1, 'a', 0, 0, 1, 0, 1, 1, 'b', 0xc0, 19, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4)
+	evs := udp(NewDetector(),
+		cq(queryMsg(t, 5, "a.", dnsmessage.TypeA)), sr(loopResp),
+		cq([]byte{0xde, 0xad}),
+		cq(raw(6, 0, 1, 0, 0xc0, 12, 0, 1, 0, 1)))
+	pairs := byType(evs, TypeQuery)
+	if len(pairs) != 1 {
+		t.Fatalf("events: %s", parsertest.Normalize(evs))
+	}
+	checkSummary(t, pairs[0], map[string]any{"query": "a", "rcode": "NOERROR"})
+	if len(pairs[0].Anomalies) != 1 || !strings.Contains(pairs[0].Anomalies[0], "answer section: compression pointer loop") {
+		t.Errorf("pair anomalies = %v", pairs[0].Anomalies)
+	}
+	bad := byType(evs, TypeMalformed)
+	if len(bad) != 2 {
+		t.Fatalf("got %d malformed events, want 2: %s", len(bad), parsertest.Normalize(evs))
+	}
+	checkSummary(t, bad[0], map[string]any{"size": 2, "error": "header section: message shorter than its header"})
+	checkSummary(t, bad[1], map[string]any{"id": 6})
+}
+
+func TestUDPPairing(t *testing.T) {
+	det := NewDetector()
+	evs := udp(det,
+		cq(queryMsg(t, 0x1111, "www.example.com.", dnsmessage.TypeA)),
+		cq(queryMsg(t, 0x2222, "www.example.com.", dnsmessage.TypeAAAA)),
+		sr(respMsg(t, 0x2222, "www.example.com.", dnsmessage.TypeAAAA,
+			dnsmessage.Resource{Header: rh("www.example.com.", dnsmessage.TypeAAAA), Body: &dnsmessage.AAAAResource{AAAA: netip.MustParseAddr("2001:db8::1").As16()}})),
+		sr(respMsg(t, 0x1111, "WWW.Example.com.", dnsmessage.TypeA,
+			dnsmessage.Resource{Header: rh("www.example.com.", dnsmessage.TypeA), Body: &dnsmessage.AResource{A: [4]byte{192, 0, 2, 1}}})),
+		cq(queryMsg(t, 0x3333, "lost.example.com.", dnsmessage.TypeMX)),
+		sr(respMsg(t, 0x4444, "unsolicited.example.", dnsmessage.TypeA)),
+		cq(queryMsg(t, 0x5555, "nx.example.", dnsmessage.TypeA)),
+		sr(build(t, dnsmessage.Header{ID: 0x5555, Response: true, RCode: dnsmessage.RCodeNameError}, nil)),
+	)
+	pairs := byType(evs, TypeQuery)
+	if len(pairs) != 5 {
+		t.Fatalf("got %d dns-query events, want 5: %s", len(pairs), parsertest.Normalize(evs))
+	}
+	checkSummary(t, pairs[0], map[string]any{"id": 0x2222, "qtype": "AAAA", "answers": []string{"AAAA 2001:db8::1"}, "rcode": "NOERROR", "rtt_ms": 1})
+	checkSummary(t, pairs[1], map[string]any{"id": 0x1111, "qtype": "A", "answers": []string{"A 192.0.2.1"}, "ttls": []uint32{300},
+		"flags": "qr rd ra", "query_flags": "rd", "rtt_ms": 3, "answer_count": 1})
+	if pairs[1].Subject != "www.example.com" || !pairs[1].Start.Equal(t0) || !pairs[1].End.Equal(t0.Add(3*time.Millisecond)) {
+		t.Errorf("pair subject %q, time %v..%v", pairs[1].Subject, pairs[1].Start, pairs[1].End)
+	}
+	checkSummary(t, pairs[2], map[string]any{"query": "unsolicited.example", "query_not_seen": true})
+	checkSummary(t, pairs[3], map[string]any{"query": "nx.example", "rcode": "NXDOMAIN"})
+	checkSummary(t, pairs[4], map[string]any{"query": "lost.example.com", "qtype": "MX", "unanswered": true, "rcode": nil})
+	for _, ev := range pairs {
+		if ev.Protocol != "dns" || ev.Transport != "udp" {
+			t.Errorf("protocol/transport = %s/%s", ev.Protocol, ev.Transport)
+		}
+	}
+}
+
+func TestDoubleRequestThenResponses(t *testing.T) {
+	// two identical requests then two responses: each pairs in order
+	qm := queryMsg(t, 77, "dup.example.", dnsmessage.TypeA)
+	rm := respMsg(t, 77, "dup.example.", dnsmessage.TypeA)
+	evs := udp(NewDetector(), cq(qm), cq(qm), sr(rm), sr(rm))
+	pairs := byType(evs, TypeQuery)
+	if len(pairs) != 2 {
+		t.Fatalf("events: %s", parsertest.Normalize(evs))
+	}
+	for i, ev := range pairs {
+		if ev.Summary["unanswered"] != nil || ev.Summary["query_not_seen"] != nil {
+			t.Errorf("pair %d not matched: %v", i, ev.Summary)
+		}
+	}
+}
+
+func TestPendingTimeout(t *testing.T) {
+	env := parsertest.NewEnv()
+	p := NewDetector().New(udpConn(), env)
+	p.ProcessPacket(parser.ClientToServer, queryMsg(t, 1, "a.example.", dnsmessage.TypeA), t0)
+	p.ProcessPacket(parser.ClientToServer, queryMsg(t, 2, "b.example.", dnsmessage.TypeA), t0.Add(pendingTimeout+time.Second))
+	if len(env.Events) != 1 || env.Events[0].Summary["unanswered"] != true || env.Events[0].Subject != "a.example" {
+		t.Fatalf("after the timeout: %s", parsertest.Normalize(env.Events))
+	}
+	p.EndProcess(parser.EndIdle, t0.Add(time.Hour))
+	if len(env.Events) != 2 || env.Events[1].Subject != "b.example" {
+		t.Fatalf("at the end: %s", parsertest.Normalize(env.Events))
+	}
+}
+
+func tcpFrame(b []byte) string {
+	return string(binary.BigEndian.AppendUint16(nil, uint16(len(b)))) + string(b)
+}
+
+func TestTCPSplits(t *testing.T) {
+	var cli, srv strings.Builder
+	for i := 0; i < 5; i++ {
+		n := fmt.Sprintf("host%d.example.org.", i)
+		cli.WriteString(tcpFrame(queryMsg(t, uint16(100+i), n, dnsmessage.TypeA)))
+		srv.WriteString(tcpFrame(respMsg(t, uint16(100+i), n, dnsmessage.TypeA,
+			dnsmessage.Resource{Header: rh(n, dnsmessage.TypeA), Body: &dnsmessage.AResource{A: [4]byte{10, 0, 0, byte(i)}}})))
+	}
+	segs := []parsertest.Segment{parsertest.C(cli.String()), parsertest.S(srv.String()), parsertest.C("\x00\x20partial")}
+	var want string
+	for i, sp := range []parsertest.Split{parsertest.Whole, parsertest.Bytes, parsertest.Random, parsertest.Random} {
+		_, evs := parsertest.Run(NewDetector(), tcpConn(), segs, sp, int64(i))
+		got := parsertest.Normalize(evs)
+		if i == 0 {
+			want = got
+			pairs := byType(evs, TypeQuery)
+			if len(pairs) != 5 {
+				t.Fatalf("got %d pairs, want 5: %s", len(pairs), got)
+			}
+			checkSummary(t, pairs[4], map[string]any{"query": "host4.example.org", "answers": []string{"A 10.0.0.4"}})
+			if pairs[0].Transport != "tcp" {
+				t.Errorf("transport = %s", pairs[0].Transport)
+			}
+			an := byType(evs, TypeAnomaly)
+			if len(an) != 1 || !strings.Contains(an[0].Anomalies[0], "ended inside a message") {
+				t.Errorf("anomaly events: %s", parsertest.Normalize(an))
+			}
+			continue
+		}
+		if got != want {
+			t.Fatalf("split %d differs:\n got: %s\nwant: %s", sp, got, want)
+		}
+	}
+}
+
+func TestTCPGap(t *testing.T) {
+	_, evs := parsertest.Run(NewDetector(), tcpConn(), []parsertest.Segment{
+		parsertest.C(tcpFrame(queryMsg(t, 1, "a.example.", dnsmessage.TypeA))),
+		{Dir: parser.ServerToClient, Gap: 40},
+		parsertest.S(tcpFrame(respMsg(t, 1, "a.example.", dnsmessage.TypeA))),
+	}, parsertest.Whole, 0)
+	pairs := byType(evs, TypeQuery)
+	if len(pairs) != 1 || pairs[0].Summary["unanswered"] != true {
+		t.Fatalf("events: %s", parsertest.Normalize(evs))
+	}
+	if len(pairs[0].Anomalies) == 0 || !strings.Contains(pairs[0].Anomalies[0], "capture gap") {
+		t.Errorf("anomalies = %v", pairs[0].Anomalies)
+	}
+}
+
+func TestDetector(t *testing.T) {
+	qm := queryMsg(t, 1, "www.example.com.", dnsmessage.TypeA)
+	rm := respMsg(t, 1, "www.example.com.", dnsmessage.TypeA)
+	withPort := func(c *parser.Conn, p uint16) *parser.Conn {
+		c.Server = netip.AddrPortFrom(c.Server.Addr(), p)
+		return c
+	}
+	tests := []struct {
+		name string
+		conn *parser.Conn
+		dir  parser.Direction
+		data []byte
+		want parser.Verdict
+	}{
+		{"udp query", udpConn(), parser.ClientToServer, qm, parser.Yes},
+		{"udp query other port", withPort(udpConn(), 5300), parser.ClientToServer, qm, parser.Yes},
+		{"udp response first", udpConn(), parser.ClientToServer, rm, parser.YesReversed},
+		{"udp response", udpConn(), parser.ServerToClient, rm, parser.Yes},
+		{"tcp query", tcpConn(), parser.ClientToServer, []byte(tcpFrame(qm)), parser.Yes},
+		{"tcp partial", tcpConn(), parser.ClientToServer, []byte(tcpFrame(qm))[:15], parser.NeedMore},
+		{"tcp length only", tcpConn(), parser.ClientToServer, []byte{0}, parser.NeedMore},
+		{"tcp http", withPort(tcpConn(), 80), parser.ClientToServer, []byte("GET / HTTP/1.1\r\n"), parser.No},
+		{"short", udpConn(), parser.ClientToServer, []byte{1, 2, 3}, parser.No},
+		{"zero questions", udpConn(), parser.ClientToServer, raw(1, 0, 0, 0), parser.No},
+		{"random on other port", withPort(udpConn(), 4500), parser.ClientToServer, []byte("\x00\x00\x00\x01\x9a\x2b\x11\x20\x00\x00\x00\x00\xff\xee\xdd\xcc\xbb\xaa"), parser.No},
+		{"query with answers off port", withPort(udpConn(), 4000), parser.ClientToServer,
+			build(t, dnsmessage.Header{ID: 2}, q("a.", dnsmessage.TypeA), dnsmessage.Resource{Header: rh("a.", dnsmessage.TypeA), Body: &dnsmessage.AResource{}}), parser.No},
+		{"wireguard handshake", withPort(udpConn(), 51820), parser.ClientToServer, append([]byte{1, 0, 0, 0}, make([]byte, 144)...), parser.No},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := NewDetector().IsRelative(tc.conn, tc.dir, tc.data); got != tc.want {
+				t.Errorf("IsRelative = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestBaseDomainAndEntropy(t *testing.T) {
+	split := func(n string) [][]byte {
+		var l [][]byte
+		for _, s := range strings.Split(n, ".") {
+			l = append(l, []byte(s))
+		}
+		return l
+	}
+	for _, tc := range []struct{ in, base, sub string }{
+		{"a.b.example.com", "example.com", "a.b"},
+		{"www.bbc.co.uk", "bbc.co.uk", "www"},
+		{"example.com", "example.com", ""},
+		{"x.pirate.sea", "pirate.sea", "x"},
+		{"com", "com", ""},
+	} {
+		base, sub := baseDomain(split(tc.in))
+		if base != tc.base || joinLabels(sub) != tc.sub {
+			t.Errorf("baseDomain(%s) = %s, %s; want %s, %s", tc.in, base, joinLabels(sub), tc.base, tc.sub)
+		}
+	}
+	for _, tc := range []struct {
+		in       string
+		min, max float64
+	}{{"aaaa", 0, 0}, {"ab", 1, 1}, {"abcdefghijklmnop", 4, 4}, {"laegpumiplhhpz12ynd1efljwlkjcgwy", 3.8, 4.5}, {"www", 0, 0}} {
+		if h := entropy([]byte(tc.in)); h < tc.min-1e-9 || h > tc.max+1e-9 {
+			t.Errorf("entropy(%q) = %.3f, want in [%.1f, %.1f]", tc.in, h, tc.min, tc.max)
+		}
+	}
+}
+
+func TestTunnelDetection(t *testing.T) {
+	type gen func(i int) (string, dnsmessage.Type)
+	b32 := func(i int) string {
+		h := sha256.Sum256([]byte{byte(i), byte(i >> 8)})
+		return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(h[:]))
+	}
+	tests := []struct {
+		name   string
+		n      int
+		gen    gen
+		want   bool
+		reason string
+	}{
+		{"iodine-like binary NULL", 15, func(i int) (string, dnsmessage.Type) {
+			return fmt.Sprintf("r%cad\\200\\201z%d.pirate.sea.", 'a'+i, i), 10
+		}, true, "long high-entropy or binary subdomain labels"},
+		{"base32 data labels", 12, func(i int) (string, dnsmessage.Type) {
+			return fmt.Sprintf("%s.%s.t.example.com.", b32(i)[:32], b32(i + 999)[:20]), dnsmessage.TypeA
+		}, true, "long high-entropy or binary subdomain labels"},
+		{"txt volume", 25, func(i int) (string, dnsmessage.Type) {
+			return fmt.Sprintf("c%d.cmd.example.net.", i), dnsmessage.TypeTXT
+		}, true, "TXT/NULL query volume with varying names"},
+		{"many unique long", 120, func(i int) (string, dnsmessage.Type) {
+			return fmt.Sprintf("s%020d.u%03d.example.org.", i*7919, i%10), dnsmessage.TypeA
+		}, true, "many unique long subdomains"},
+		{"browser", 60, func(i int) (string, dnsmessage.Type) {
+			return []string{"www", "static", "img", "api", "cdn"}[i%5] + fmt.Sprintf("%d.example.com.", i%12), dnsmessage.TypeA
+		}, false, ""},
+		{"dnsbl", 200, func(i int) (string, dnsmessage.Type) {
+			return fmt.Sprintf("%d.%d.113.203.zen.spamhaus.org.", i%250, i/250), dnsmessage.TypeA
+		}, false, ""},
+		{"dnsbl ipv6 nibbles", 150, func(i int) (string, dnsmessage.Type) {
+			return strings.Repeat("0.", 28) + fmt.Sprintf("%x.%x.8.b.zen.spamhaus.org.", i%16, i/16), dnsmessage.TypeA
+		}, false, ""},
+		{"cloud host asked again and again", 100, func(i int) (string, dnsmessage.Type) {
+			return "internal-my-balancer-1234567890.us-east-1.elb.amazonaws.com.", dnsmessage.TypeA
+		}, false, ""},
+		{"reverse lookups", 200, func(i int) (string, dnsmessage.Type) {
+			return fmt.Sprintf("%d.2.0.192.in-addr.arpa.", i%256), dnsmessage.TypePTR
+		}, false, ""},
+		{"same TXT again", 50, func(i int) (string, dnsmessage.Type) {
+			return "_dmarc.example.com.", dnsmessage.TypeTXT
+		}, false, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			det := NewDetector()
+			env := parsertest.NewEnv()
+			// one flow per query, as a stub resolver with random ports makes
+			for i := 0; i < tc.n; i++ {
+				c := udpConn()
+				c.Client = netip.AddrPortFrom(c.Client.Addr(), uint16(30000+i))
+				p := det.New(c, env)
+				n, typ := tc.gen(i)
+				nm, err := dnsmessage.NewName(n)
+				if err != nil {
+					t.Fatalf("name %q: %v", n, err)
+				}
+				msg := build(t, dnsmessage.Header{ID: uint16(i), RecursionDesired: true}, []dnsmessage.Question{{Name: nm, Type: typ, Class: dnsmessage.ClassINET}})
+				p.ProcessPacket(parser.ClientToServer, msg, t0.Add(time.Duration(i)*time.Second))
+				p.EndProcess(parser.EndIdle, t0.Add(time.Duration(i)*time.Second))
+			}
+			tun := byType(env.Events, TypeTunnel)
+			if !tc.want {
+				if len(tun) != 0 {
+					t.Errorf("false positive: %s", parsertest.Normalize(tun))
+				}
+				return
+			}
+			if len(tun) != 1 {
+				t.Fatalf("got %d tunnel events, want 1", len(tun))
+			}
+			ev := tun[0]
+			reasons := ev.Summary["reasons"].([]string)
+			if reasons[0] != tc.reason {
+				t.Errorf("reasons = %v, want %q first", reasons, tc.reason)
+			}
+			if ev.Summary["client"] != "192.0.2.10" || ev.Subject == "" {
+				t.Errorf("client %v subject %q", ev.Summary["client"], ev.Subject)
+			}
+		})
+	}
+}
+
+func TestTunnelTableBounded(t *testing.T) {
+	tt := newTunnelTable()
+	for i := 0; i < tunMaxEntries*3; i++ {
+		labels := [][]byte{[]byte("x"), []byte(fmt.Sprintf("d%d", i)), []byte("com")}
+		tt.observe(netip.MustParseAddr("192.0.2.1"), []question{{name: "x", labels: labels, qtype: 1}}, t0)
+	}
+	if n := len(tt.m); n > tunMaxEntries {
+		t.Errorf("tunnel table holds %d entries, cap %d", n, tunMaxEntries)
+	}
+	if n := len(tt.fifo); n > 2*tunMaxEntries+1 {
+		t.Errorf("tunnel fifo holds %d entries", n)
+	}
+}

@@ -1,0 +1,419 @@
+package dns
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+// pkey pairs a response with its query.
+type pkey struct {
+	id     uint16
+	name   string // lower case
+	qtype  uint16
+	qclass uint16
+}
+
+type query struct {
+	key  pkey
+	m    *message
+	ts   time.Time
+	dir  parser.Direction
+	done bool
+}
+
+// tcpStream reassembles length-prefixed messages in one direction.
+type tcpStream struct {
+	buf  []byte
+	dead bool
+}
+
+// flow parses one UDP flow or TCP connection.
+type flow struct {
+	c         *parser.Conn
+	env       parser.Env
+	det       *Detector
+	tcp       bool
+	streams   [2]tcpStream
+	pending   map[pkey][]*query
+	order     []*query // queries in arrival order, answered ones removed lazily
+	npending  int
+	malformed int
+	anoms     []string
+	anomAt    time.Time
+	ended     bool
+}
+
+func newFlow(c *parser.Conn, env parser.Env, det *Detector) *flow {
+	return &flow{c: c, env: env, det: det, tcp: c.Transport == parser.TCP, pending: map[pkey][]*query{}}
+}
+
+func (f *flow) IsContinue() bool { return !f.ended }
+
+func (f *flow) anomaly(ts time.Time, s string) {
+	if len(f.anoms) == 0 {
+		f.anomAt = ts
+	}
+	if len(f.anoms) < maxFlowAnoms {
+		f.anoms = append(f.anoms, s)
+	}
+}
+
+// ProcessPacket takes one datagram (UDP) or stream bytes (TCP).
+func (f *flow) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
+	if f.ended || dir > parser.ServerToClient {
+		return
+	}
+	if !f.tcp {
+		f.message(dir, data, ts)
+		return
+	}
+	st := &f.streams[dir]
+	if st.dead {
+		return
+	}
+	st.buf = append(st.buf, data...)
+	p := st.buf
+	for len(p) >= 2 {
+		n := int(binary.BigEndian.Uint16(p))
+		if n == 0 {
+			f.anomaly(ts, fmt.Sprintf("zero-length message in the %s stream", dir))
+			p = p[2:]
+			continue
+		}
+		if len(p) < 2+n {
+			break
+		}
+		f.message(dir, p[2:2+n], ts)
+		p = p[2+n:]
+	}
+	st.buf = st.buf[:copy(st.buf, p)]
+}
+
+// Gap loses the framing of a TCP stream: that direction stops.
+func (f *flow) Gap(dir parser.Direction, n int, ts time.Time) {
+	if f.ended || dir > parser.ServerToClient {
+		return
+	}
+	f.anomaly(ts, fmt.Sprintf("%d bytes missing from the %s stream (capture gap); its messages are no longer parsed", n, dir))
+	if f.tcp {
+		f.streams[dir] = tcpStream{dead: true}
+	}
+}
+
+// message handles one DNS message.
+func (f *flow) message(dir parser.Direction, b []byte, ts time.Time) {
+	f.expire(ts)
+	m := decode(b)
+	if m.err != nil && (m.errWhere == "header" || m.errWhere == "question") {
+		if m.errWhere == "question" && m.h.response() {
+			if q := f.takeByID(m.h.id); q != nil {
+				f.emitPair(q, m, ts)
+				return
+			}
+		}
+		f.emitMalformed(dir, b, m, ts)
+		return
+	}
+	if len(m.questions) == 0 {
+		if m.h.response() {
+			if q := f.takeByID(m.h.id); q != nil {
+				f.emitPair(q, m, ts)
+				return
+			}
+		}
+		f.emitMalformed(dir, b, m, ts)
+		return
+	}
+	q0 := m.questions[0]
+	k := pkey{m.h.id, strings.ToLower(q0.name), q0.qtype, q0.qclass}
+	if !m.h.response() {
+		if ev := f.det.tun.observe(f.srcOf(dir).Addr(), m.questions, ts); ev != nil {
+			f.emit(ev)
+		}
+		q := &query{key: k, m: m, ts: ts, dir: dir}
+		f.pending[k] = append(f.pending[k], q)
+		f.order = append(f.order, q)
+		if len(f.order) > 2*maxPending {
+			live := f.order[:0]
+			for _, x := range f.order {
+				if !x.done {
+					live = append(live, x)
+				}
+			}
+			clear(f.order[len(live):])
+			f.order = live
+		}
+		f.npending++
+		if f.npending > maxPending {
+			f.unansweredOldest("more than " + fmt.Sprint(maxPending) + " queries waiting")
+		}
+		return
+	}
+	var q *query
+	if l := f.pending[k]; len(l) > 0 {
+		q = l[0]
+		f.dropPending(k, 0)
+	} else {
+		q = f.takeByID(m.h.id)
+	}
+	if q == nil {
+		q = &query{key: k, ts: ts, dir: dir.Reverse()}
+	}
+	f.emitPair(q, m, ts)
+}
+
+// dropPending removes the i-th waiting query of a key.
+func (f *flow) dropPending(k pkey, i int) {
+	l := f.pending[k]
+	l[i].done = true
+	l = append(l[:i], l[i+1:]...)
+	if len(l) == 0 {
+		delete(f.pending, k)
+	} else {
+		f.pending[k] = l
+	}
+	f.npending--
+}
+
+// takeByID finds the oldest waiting query with an ID, whatever its
+// question (for responses that omit or mangle the question).
+func (f *flow) takeByID(id uint16) *query {
+	for _, q := range f.order {
+		if !q.done && q.key.id == id {
+			l := f.pending[q.key]
+			for i, x := range l {
+				if x == q {
+					f.dropPending(q.key, i)
+					return q
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// expire reports queries that waited too long, oldest first.
+func (f *flow) expire(ts time.Time) {
+	for len(f.order) > 0 {
+		q := f.order[0]
+		if q.done {
+			f.order = f.order[1:]
+			continue
+		}
+		if ts.Sub(q.ts) <= pendingTimeout {
+			return
+		}
+		f.unansweredOldest("")
+	}
+}
+
+// unansweredOldest reports the oldest waiting query as unanswered.
+func (f *flow) unansweredOldest(why string) {
+	for len(f.order) > 0 {
+		q := f.order[0]
+		f.order = f.order[1:]
+		if q.done {
+			continue
+		}
+		l := f.pending[q.key]
+		for i, x := range l {
+			if x == q {
+				f.dropPending(q.key, i)
+				break
+			}
+		}
+		if why != "" {
+			f.anomaly(q.ts, why)
+		}
+		f.emitPair(q, nil, q.ts)
+		return
+	}
+}
+
+// EndProcess reports the queries never answered.
+func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
+	if f.ended {
+		return
+	}
+	for f.npending > 0 {
+		f.unansweredOldest("")
+	}
+	if f.tcp {
+		for d, st := range f.streams {
+			if len(st.buf) > 0 && !st.dead {
+				f.anomaly(ts, fmt.Sprintf("%s stream ended inside a message (%d bytes)", parser.Direction(d), len(st.buf)))
+			}
+		}
+	}
+	if f.malformed > maxMalformed {
+		f.anomaly(ts, fmt.Sprintf("%d further malformed messages not reported one by one", f.malformed-maxMalformed))
+	}
+	if len(f.anoms) > 0 {
+		f.emit(&event.Event{Type: TypeAnomaly, Start: f.anomAt, End: ts, Anomalies: f.anoms,
+			Summary: map[string]any{"end_reason": reason.String()}})
+		f.anoms = nil
+	}
+	f.ended = true
+}
+
+func (f *flow) emit(ev *event.Event) {
+	ev.Protocol = protocol
+	ev.Transport = "udp"
+	if f.tcp {
+		ev.Transport = "tcp"
+	}
+	ev.Client, ev.Server = f.c.Client, f.c.Server
+	f.env.Emit(ev)
+}
+
+// emitMalformed reports a message that could not be decoded far enough to
+// pair it.
+func (f *flow) emitMalformed(dir parser.Direction, b []byte, m *message, ts time.Time) {
+	f.malformed++
+	if f.malformed > maxMalformed {
+		return
+	}
+	s := map[string]any{"direction": dir.String(), "size": len(b), "error": errText(m),
+		"head": hex.EncodeToString(b[:min(len(b), 64)])}
+	if len(b) >= headerLen {
+		s["id"] = m.h.id
+		s["flags"] = m.h.flagString()
+	}
+	ev := &event.Event{Type: TypeMalformed, Start: ts, End: ts, Summary: s, Anomalies: []string{"malformed DNS message: " + errText(m)}}
+	if len(m.questions) > 0 {
+		ev.Subject = m.questions[0].name
+	}
+	f.emit(ev)
+}
+
+func errText(m *message) string {
+	if m.err == nil {
+		if len(m.questions) == 0 {
+			return "no question"
+		}
+		return ""
+	}
+	return m.errWhere + " section: " + m.err.Error()
+}
+
+// emitPair reports a query with its response (r nil: unanswered; q.m nil:
+// the query was not seen).
+func (f *flow) emitPair(q *query, r *message, rts time.Time) {
+	ev := &event.Event{Type: TypeQuery, Start: q.ts, End: rts, Summary: map[string]any{}}
+	s := ev.Summary
+	base := q.m
+	if base == nil {
+		base = r
+	}
+	s["id"] = base.h.id
+	if len(base.questions) > 0 {
+		qq := base.questions[0]
+		ev.Subject = qq.name
+		s["query"] = qq.name
+		s["qtype"] = typeName(qq.qtype)
+		s["qclass"] = className(qq.qclass)
+		if len(base.questions) > 1 {
+			var all []string
+			for _, x := range base.questions {
+				all = append(all, x.name+" "+typeName(x.qtype))
+			}
+			s["questions"] = all
+		}
+	}
+	if op := base.h.opcode(); op != 0 {
+		s["opcode"] = opcodeName(op)
+	}
+	if q.m != nil {
+		s["query_flags"] = q.m.h.flagString()
+		if e := q.m.edns; e != nil {
+			s["edns_udp_size"] = e.udpSize
+			if e.do {
+				s["dnssec_ok"] = true
+			}
+			if e.ecs != "" {
+				s["client_subnet"] = e.ecs
+			}
+		}
+		if q.m.err != nil {
+			ev.Anomalies = append(ev.Anomalies, "query: "+errText(q.m))
+		}
+	} else {
+		s["query_not_seen"] = true
+	}
+	if r == nil {
+		s["unanswered"] = true
+	} else {
+		s["rcode"] = rcodeName(int(r.h.rcode()))
+		s["flags"] = r.h.flagString()
+		if r.h.flags&0x0200 != 0 {
+			s["truncated"] = true
+		}
+		if q.m != nil {
+			s["rtt_ms"] = math.Round(float64(rts.Sub(q.ts).Microseconds())) / 1000
+		}
+		qname := ""
+		if len(r.questions) > 0 {
+			qname = r.questions[0].name
+		}
+		var answers []string
+		var ttls []uint32
+		for _, a := range r.answers {
+			if len(answers) >= maxAnswersShown {
+				break
+			}
+			txt := typeName(a.typ) + " " + a.text
+			if !strings.EqualFold(a.name, qname) {
+				txt = a.name + " " + txt
+			}
+			answers = append(answers, txt)
+			ttls = append(ttls, a.ttl)
+		}
+		if len(answers) > 0 {
+			s["answers"] = answers
+			s["ttls"] = ttls
+		}
+		s["answer_count"] = r.counts[0]
+		if r.counts[1] > 0 {
+			s["authority_count"] = r.counts[1]
+			var auth []string
+			for _, a := range r.authority {
+				if len(auth) >= 4 {
+					break
+				}
+				auth = append(auth, a.name+" "+typeName(a.typ)+" "+a.text)
+			}
+			s["authority"] = auth
+		}
+		if r.counts[2] > 0 {
+			s["additional_count"] = r.counts[2]
+		}
+		if r.err != nil {
+			ev.Anomalies = append(ev.Anomalies, "response: "+errText(r))
+		}
+		if q.m != nil && q.key.id == r.h.id && len(r.questions) > 0 &&
+			q.key != (pkey{r.h.id, strings.ToLower(r.questions[0].name), r.questions[0].qtype, r.questions[0].qclass}) {
+			ev.Anomalies = append(ev.Anomalies, "response question differs from the query's")
+		}
+	}
+	if len(f.anoms) > 0 {
+		ev.Anomalies = append(f.anoms, ev.Anomalies...)
+		f.anoms = nil
+	}
+	f.emit(ev)
+}
+
+// srcOf returns the address a direction's packets come from.
+func (f *flow) srcOf(dir parser.Direction) netip.AddrPort {
+	if dir == parser.ClientToServer {
+		return f.c.Client
+	}
+	return f.c.Server
+}

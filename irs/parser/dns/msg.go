@@ -1,0 +1,518 @@
+package dns
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Decoder limits.
+const (
+	maxNameWire   = 255 // RFC 1035 name length on the wire
+	maxLabels     = 127
+	maxPointers   = 64
+	maxRRsKept    = 64  // records decoded to text per section
+	maxTextLen    = 512 // text kept from one record's data
+	maxQuestions  = 64
+	headerLen     = 12
+	maxMessageLen = 65535
+)
+
+// Decoding errors, for anomaly wording and tests.
+var (
+	errShort       = errors.New("message shorter than its header")
+	errTruncName   = errors.New("name runs past the end of the message")
+	errNameTooLong = errors.New("name longer than 255 bytes")
+	errPtrLoop     = errors.New("compression pointer loop (pointer not to an earlier name)")
+	errTooManyPtr  = errors.New("too many compression pointers")
+	errLabelType   = errors.New("reserved label type")
+	errTruncRR     = errors.New("record runs past the end of the message")
+	errRData       = errors.New("record data inconsistent with its length")
+)
+
+// header is the fixed DNS header.
+type header struct {
+	id             uint16
+	flags          uint16
+	qd, an, ns, ar uint16
+}
+
+func (h header) response() bool { return h.flags&0x8000 != 0 }
+func (h header) opcode() uint8  { return uint8(h.flags>>11) & 0xf }
+func (h header) rcode() uint8   { return uint8(h.flags & 0xf) }
+
+// flagString lists the set flags the way dig does.
+func (h header) flagString() string {
+	var f []string
+	for _, x := range []struct {
+		bit  uint16
+		name string
+	}{{0x8000, "qr"}, {0x0400, "aa"}, {0x0200, "tc"}, {0x0100, "rd"}, {0x0080, "ra"}, {0x0020, "ad"}, {0x0010, "cd"}} {
+		if h.flags&x.bit != 0 {
+			f = append(f, x.name)
+		}
+	}
+	return strings.Join(f, " ")
+}
+
+// question is one entry of the question section.
+type question struct {
+	name   string // presentation form, lower case kept as sent
+	labels [][]byte
+	qtype  uint16
+	qclass uint16
+}
+
+// rr is a decoded resource record.
+type rr struct {
+	name  string
+	typ   uint16
+	class uint16
+	ttl   uint32
+	text  string // data in presentation form (bounded)
+	size  int    // rdata length
+}
+
+// edns is what an OPT record says.
+type edns struct {
+	udpSize uint16
+	do      bool
+	version uint8
+	ecs     string // client subnet option, "192.0.2.0/24"
+	options []string
+}
+
+// message is a decoded DNS message; decoding stops at the first error,
+// keeping what came before it.
+type message struct {
+	h          header
+	questions  []question
+	answers    []rr
+	authority  []rr
+	additional []rr
+	counts     [3]int // records decoded per section (answers, authority, additional)
+	edns       *edns
+	size       int
+	err        error  // why decoding stopped early, if it did
+	errWhere   string // which section
+}
+
+// decode parses a DNS message. It never panics and never reads outside b.
+func decode(b []byte) *message {
+	m := &message{size: len(b)}
+	if len(b) < headerLen {
+		m.err, m.errWhere = errShort, "header"
+		return m
+	}
+	m.h = header{binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:]), binary.BigEndian.Uint16(b[4:]),
+		binary.BigEndian.Uint16(b[6:]), binary.BigEndian.Uint16(b[8:]), binary.BigEndian.Uint16(b[10:])}
+	off := headerLen
+	for i := 0; i < int(m.h.qd); i++ {
+		name, labels, next, err := readName(b, off)
+		if err == nil && next+4 > len(b) {
+			err = errTruncRR
+		}
+		if err != nil {
+			m.err, m.errWhere = err, "question"
+			return m
+		}
+		q := question{name: name, labels: labels, qtype: binary.BigEndian.Uint16(b[next:]), qclass: binary.BigEndian.Uint16(b[next+2:])}
+		off = next + 4
+		if len(m.questions) < maxQuestions {
+			m.questions = append(m.questions, q)
+		}
+	}
+	sections := []struct {
+		n     uint16
+		where string
+		dst   *[]rr
+	}{{m.h.an, "answer", &m.answers}, {m.h.ns, "authority", &m.authority}, {m.h.ar, "additional", &m.additional}}
+	for si, sec := range sections {
+		for i := 0; i < int(sec.n); i++ {
+			r, next, err := readRR(b, off, m)
+			if err != nil {
+				m.err, m.errWhere = err, sec.where
+				return m
+			}
+			off = next
+			m.counts[si]++
+			if len(*sec.dst) < maxRRsKept && r.typ != 41 {
+				*sec.dst = append(*sec.dst, r)
+			}
+		}
+	}
+	if off < len(b) {
+		m.errWhere = "trailing"
+		m.err = fmt.Errorf("%d bytes after the last record", len(b)-off)
+	}
+	return m
+}
+
+// readName reads a possibly compressed name at off. A pointer must point
+// before the start of the run of labels that holds it (a valid encoder
+// only points back to names written earlier), so the runs start ever
+// earlier and a loop is impossible; the wire length is capped at 255.
+func readName(b []byte, off int) (string, [][]byte, int, error) {
+	var sb strings.Builder
+	var labels [][]byte
+	next := -1
+	wire := 0
+	ptrs := 0
+	pos := off
+	run := off // where the current run of labels began
+	for {
+		if pos >= len(b) {
+			return "", nil, 0, errTruncName
+		}
+		l := int(b[pos])
+		switch l & 0xc0 {
+		case 0x00:
+			if l == 0 {
+				if next < 0 {
+					next = pos + 1
+				}
+				name := sb.String()
+				if name == "" {
+					name = "."
+				}
+				return name, labels, next, nil
+			}
+			if pos+1+l > len(b) {
+				return "", nil, 0, errTruncName
+			}
+			wire += l + 1
+			if wire+1 > maxNameWire || len(labels) >= maxLabels {
+				return "", nil, 0, errNameTooLong
+			}
+			label := b[pos+1 : pos+1+l]
+			labels = append(labels, label)
+			if sb.Len() > 0 {
+				sb.WriteByte('.')
+			}
+			writeLabel(&sb, label)
+			pos += 1 + l
+		case 0xc0:
+			if pos+2 > len(b) {
+				return "", nil, 0, errTruncName
+			}
+			target := int(binary.BigEndian.Uint16(b[pos:]) & 0x3fff)
+			if target >= run {
+				return "", nil, 0, errPtrLoop
+			}
+			run = target
+			ptrs++
+			if ptrs > maxPointers {
+				return "", nil, 0, errTooManyPtr
+			}
+			if next < 0 {
+				next = pos + 2
+			}
+			pos = target
+		default:
+			return "", nil, 0, errLabelType
+		}
+	}
+}
+
+// writeLabel renders a label as dig does: letters, digits, '-' and '_'
+// as they are, '.' and '\' escaped, other bytes as \DDD.
+func writeLabel(sb *strings.Builder, label []byte) {
+	for _, c := range label {
+		switch {
+		case c == '.' || c == '\\':
+			sb.WriteByte('\\')
+			sb.WriteByte(c)
+		case c > 0x20 && c < 0x7f:
+			sb.WriteByte(c)
+		default:
+			fmt.Fprintf(sb, "\\%03d", c)
+		}
+	}
+}
+
+// readRR reads one resource record and renders its data.
+func readRR(b []byte, off int, m *message) (rr, int, error) {
+	name, _, p, err := readName(b, off)
+	if err != nil {
+		return rr{}, 0, err
+	}
+	if p+10 > len(b) {
+		return rr{}, 0, errTruncRR
+	}
+	r := rr{name: name, typ: binary.BigEndian.Uint16(b[p:]), class: binary.BigEndian.Uint16(b[p+2:]),
+		ttl: binary.BigEndian.Uint32(b[p+4:])}
+	rdlen := int(binary.BigEndian.Uint16(b[p+8:]))
+	start := p + 10
+	end := start + rdlen
+	if end > len(b) {
+		return rr{}, 0, errTruncRR
+	}
+	r.size = rdlen
+	text, err := rdataText(b, start, end, r, m)
+	if err != nil {
+		return rr{}, 0, fmt.Errorf("%s record of %s: %w", typeName(r.typ), name, err)
+	}
+	r.text = text
+	return r, end, nil
+}
+
+// rdataText renders record data in presentation form.
+func rdataText(b []byte, start, end int, r rr, m *message) (string, error) {
+	d := b[start:end]
+	// a name inside the data must end inside the data (its compressed
+	// tail may point anywhere earlier)
+	name := func(off int) (string, int, error) {
+		s, _, next, err := readName(b, off)
+		if err == nil && next > end {
+			err = errRData
+		}
+		return s, next, err
+	}
+	switch r.typ {
+	case 1: // A
+		if len(d) != 4 {
+			return "", errRData
+		}
+		return netip.AddrFrom4([4]byte(d)).String(), nil
+	case 28: // AAAA
+		if len(d) != 16 {
+			return "", errRData
+		}
+		return netip.AddrFrom16([16]byte(d)).String(), nil
+	case 2, 5, 12, 39: // NS, CNAME, PTR, DNAME
+		s, _, err := name(start)
+		return s, err
+	case 15: // MX
+		if len(d) < 3 {
+			return "", errRData
+		}
+		s, _, err := name(start + 2)
+		return strconv.Itoa(int(binary.BigEndian.Uint16(d))) + " " + s, err
+	case 6: // SOA
+		mname, p, err := name(start)
+		if err != nil {
+			return "", err
+		}
+		rname, p, err := name(p)
+		if err != nil {
+			return "", err
+		}
+		if p+20 != end {
+			return "", errRData
+		}
+		return fmt.Sprintf("%s %s %d", mname, rname, binary.BigEndian.Uint32(b[p:])), nil
+	case 16, 99: // TXT, SPF
+		return characterStrings(d)
+	case 33: // SRV
+		if len(d) < 7 {
+			return "", errRData
+		}
+		s, _, err := name(start + 6)
+		return fmt.Sprintf("%d %d %d %s", binary.BigEndian.Uint16(d), binary.BigEndian.Uint16(d[2:]), binary.BigEndian.Uint16(d[4:]), s), err
+	case 64, 65: // SVCB, HTTPS
+		return svcbText(b, start, end)
+	case 257: // CAA
+		if len(d) < 2 || 2+int(d[1]) > len(d) {
+			return "", errRData
+		}
+		tag := string(d[2 : 2+int(d[1])])
+		return clip(fmt.Sprintf("%d %s %q", d[0], tag, string(d[2+int(d[1]):])), maxTextLen), nil
+	case 10: // NULL
+		return fmt.Sprintf("NULL %d bytes %s", len(d), hex.EncodeToString(d[:min(len(d), 16)])), nil
+	case 41: // OPT
+		m.edns = parseOPT(r, d)
+		return "", nil
+	}
+	return fmt.Sprintf("\\# %d %s", len(d), hex.EncodeToString(d[:min(len(d), 32)])), nil
+}
+
+// characterStrings renders TXT data: quoted strings, bounded.
+func characterStrings(d []byte) (string, error) {
+	var sb strings.Builder
+	for len(d) > 0 {
+		n := int(d[0])
+		if 1+n > len(d) {
+			return "", errRData
+		}
+		if sb.Len() < maxTextLen {
+			if sb.Len() > 0 {
+				sb.WriteByte(' ')
+			}
+			sb.WriteString(strconv.Quote(string(d[1 : 1+n])))
+		}
+		d = d[1+n:]
+	}
+	return clip(sb.String(), maxTextLen), nil
+}
+
+var svcKeys = map[uint16]string{0: "mandatory", 1: "alpn", 2: "no-default-alpn", 3: "port", 4: "ipv4hint", 5: "ech", 6: "ipv6hint"}
+
+// svcbText renders SVCB/HTTPS data (RFC 9460): priority, target, params.
+func svcbText(b []byte, start, end int) (string, error) {
+	if end-start < 3 {
+		return "", errRData
+	}
+	prio := binary.BigEndian.Uint16(b[start:])
+	target, _, next, err := readName(b, start+2)
+	if err != nil {
+		return "", err
+	}
+	if next > end {
+		return "", errRData
+	}
+	parts := []string{strconv.Itoa(int(prio)), target}
+	p := b[next:end]
+	for len(p) > 0 {
+		if len(p) < 4 {
+			return "", errRData
+		}
+		key, n := binary.BigEndian.Uint16(p), int(binary.BigEndian.Uint16(p[2:]))
+		if 4+n > len(p) {
+			return "", errRData
+		}
+		v := p[4 : 4+n]
+		p = p[4+n:]
+		name := svcKeys[key]
+		if name == "" {
+			name = "key" + strconv.Itoa(int(key))
+		}
+		switch key {
+		case 1:
+			var alpn []string
+			for len(v) > 0 && 1+int(v[0]) <= len(v) {
+				alpn = append(alpn, string(v[1:1+int(v[0])]))
+				v = v[1+int(v[0]):]
+			}
+			parts = append(parts, "alpn="+strings.Join(alpn, ","))
+		case 3:
+			if len(v) == 2 {
+				parts = append(parts, "port="+strconv.Itoa(int(binary.BigEndian.Uint16(v))))
+			}
+		case 4, 6:
+			w := 4
+			if key == 6 {
+				w = 16
+			}
+			var ips []string
+			for len(v) >= w {
+				if w == 4 {
+					ips = append(ips, netip.AddrFrom4([4]byte(v[:4])).String())
+				} else {
+					ips = append(ips, netip.AddrFrom16([16]byte(v[:16])).String())
+				}
+				v = v[w:]
+			}
+			parts = append(parts, name+"="+strings.Join(ips, ","))
+		case 2:
+			parts = append(parts, name)
+		default:
+			parts = append(parts, fmt.Sprintf("%s=<%d bytes>", name, n))
+		}
+	}
+	return clip(strings.Join(parts, " "), maxTextLen), nil
+}
+
+// parseOPT reads EDNS from an OPT record (RFC 6891), with the client
+// subnet option (RFC 7871), which names the client behind a resolver.
+func parseOPT(r rr, d []byte) *edns {
+	e := &edns{udpSize: r.class, version: uint8(r.ttl >> 16), do: r.ttl&0x8000 != 0}
+	for len(d) >= 4 {
+		code, n := binary.BigEndian.Uint16(d), int(binary.BigEndian.Uint16(d[2:]))
+		if 4+n > len(d) {
+			break
+		}
+		v := d[4 : 4+n]
+		d = d[4+n:]
+		switch code {
+		case 8:
+			if len(v) >= 4 {
+				fam, srcLen := binary.BigEndian.Uint16(v), int(v[2])
+				addr := v[4:]
+				switch {
+				case fam == 1 && len(addr) <= 4:
+					var a [4]byte
+					copy(a[:], addr)
+					e.ecs = netip.PrefixFrom(netip.AddrFrom4(a), min(srcLen, 32)).String()
+				case fam == 2 && len(addr) <= 16:
+					var a [16]byte
+					copy(a[:], addr)
+					e.ecs = netip.PrefixFrom(netip.AddrFrom16(a), min(srcLen, 128)).String()
+				}
+			}
+		case 10:
+			e.options = append(e.options, "cookie")
+		case 12:
+			e.options = append(e.options, "padding")
+		default:
+			if len(e.options) < 16 {
+				e.options = append(e.options, "option"+strconv.Itoa(int(code)))
+			}
+		}
+	}
+	return e
+}
+
+var typeNames = map[uint16]string{1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 10: "NULL", 12: "PTR", 13: "HINFO",
+	15: "MX", 16: "TXT", 17: "RP", 18: "AFSDB", 24: "SIG", 25: "KEY", 28: "AAAA", 29: "LOC", 33: "SRV",
+	35: "NAPTR", 39: "DNAME", 41: "OPT", 43: "DS", 46: "RRSIG", 47: "NSEC", 48: "DNSKEY", 50: "NSEC3",
+	51: "NSEC3PARAM", 52: "TLSA", 59: "CDS", 60: "CDNSKEY", 61: "OPENPGPKEY", 64: "SVCB", 65: "HTTPS",
+	99: "SPF", 249: "TKEY", 250: "TSIG", 251: "IXFR", 252: "AXFR", 255: "ANY", 256: "URI", 257: "CAA"}
+
+func typeName(t uint16) string {
+	if n, ok := typeNames[t]; ok {
+		return n
+	}
+	return "TYPE" + strconv.Itoa(int(t))
+}
+
+func className(c uint16) string {
+	switch c & 0x7fff {
+	case 1:
+		return "IN"
+	case 3:
+		return "CH"
+	case 4:
+		return "HS"
+	case 254:
+		return "NONE"
+	case 255:
+		return "ANY"
+	}
+	return "CLASS" + strconv.Itoa(int(c))
+}
+
+var rcodeNames = [...]string{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+	"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "DSOTYPENI"}
+
+func rcodeName(r int) string {
+	if r >= 0 && r < len(rcodeNames) {
+		return rcodeNames[r]
+	}
+	switch r {
+	case 16:
+		return "BADVERS"
+	case 23:
+		return "BADCOOKIE"
+	}
+	return "RCODE" + strconv.Itoa(r)
+}
+
+var opcodeNames = [...]string{"QUERY", "IQUERY", "STATUS", "OPCODE3", "NOTIFY", "UPDATE", "DSO"}
+
+func opcodeName(o uint8) string {
+	if int(o) < len(opcodeNames) {
+		return opcodeNames[o]
+	}
+	return "OPCODE" + strconv.Itoa(int(o))
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

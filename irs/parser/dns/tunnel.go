@@ -1,0 +1,264 @@
+package dns
+
+import (
+	"math"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sdnli/sdnli/irs/event"
+)
+
+// Tunnel detection thresholds. A (client address, base domain) pair is
+// suspected when, within tunWindow, any of these holds:
+//
+//   - tunHighLabels distinct subdomains carry a label of at least
+//     tunLongLabel bytes whose Shannon entropy is at least tunEntropy bits
+//     per byte, or a label with bytes outside letters, digits, '-' and
+//     '_' (binary-encoded data, as iodine sends);
+//   - tunUnique distinct subdomains were asked whose longest labels
+//     average at least tunAvgLabel bytes (DNS blocklists ask many names
+//     of short labels and stay out);
+//   - tunTxtNull TXT or NULL queries with at least tunTxtNullUnique
+//     distinct subdomains (the record types tunnels use downstream).
+//
+// Only distinct names count towards the label tests: a long random-looking
+// cloud host name asked again and again is one name, a tunnel never asks
+// the same name twice. Ordinary traffic stays well below: host labels are
+// short, CDN hash labels stay under 24 bytes, and a browser asks a few
+// dozen names of one domain. Reverse lookups (*.arpa) are left out.
+const (
+	tunWindow        = 10 * time.Minute
+	tunQuiet         = 30 * time.Minute // after this silence an entry starts over
+	tunLongLabel     = 24
+	tunEntropy       = 3.5
+	tunHighLabels    = 10
+	tunUnique        = 100
+	tunAvgLabel      = 20
+	tunTxtNull       = 20
+	tunTxtNullUnique = 10
+	tunMaxEntries    = 4096 // pairs tracked
+	tunMaxNames      = 2048 // distinct subdomains remembered per pair
+	tunSamples       = 5
+)
+
+type tunKey struct {
+	client netip.Addr
+	base   string
+}
+
+type tunEntry struct {
+	key         tunKey
+	first, last time.Time
+	queries     int
+	unique      int
+	names       map[string]struct{}
+	highEnt     int // long high-entropy labels
+	nonLDH      int // labels with binary bytes
+	txtNull     int
+	longestSum  int // sum over distinct names of their longest label
+	maxLabel    int
+	entSum      float64
+	entN        int
+	samples     []string
+	reported    bool
+}
+
+// tunnelTable is shared by all flows; the mutex guards it.
+type tunnelTable struct {
+	mu   sync.Mutex
+	m    map[tunKey]*tunEntry
+	fifo []*tunEntry
+}
+
+func newTunnelTable() *tunnelTable { return &tunnelTable{m: map[tunKey]*tunEntry{}} }
+
+// baseDomain splits a name into its base domain (the last two labels, or
+// three under a two-letter country code with a generic second level such
+// as co.uk) and the subdomain labels before it. There is no public
+// suffix list in the IRS; this heuristic errs towards longer bases.
+func baseDomain(labels [][]byte) (string, [][]byte) {
+	n := 2
+	if len(labels) >= 3 {
+		tld := labels[len(labels)-1]
+		sld := strings.ToLower(string(labels[len(labels)-2]))
+		if len(tld) == 2 {
+			switch sld {
+			case "co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go", "gob", "mil":
+				n = 3
+			}
+		}
+	}
+	if len(labels) <= n {
+		return strings.ToLower(joinLabels(labels)), nil
+	}
+	return strings.ToLower(joinLabels(labels[len(labels)-n:])), labels[:len(labels)-n]
+}
+
+func joinLabels(labels [][]byte) string {
+	var sb strings.Builder
+	for i, l := range labels {
+		if i > 0 {
+			sb.WriteByte('.')
+		}
+		writeLabel(&sb, l)
+	}
+	return sb.String()
+}
+
+// entropy is the Shannon entropy of b in bits per byte.
+func entropy(b []byte) float64 {
+	if len(b) == 0 {
+		return 0
+	}
+	var freq [256]int
+	for _, c := range b {
+		freq[c]++
+	}
+	h := 0.0
+	n := float64(len(b))
+	for _, k := range freq {
+		if k > 0 {
+			p := float64(k) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
+func ldh(b []byte) bool {
+	for _, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// observe accounts one query and returns a tunnel event the first time a
+// pair crosses a threshold.
+func (t *tunnelTable) observe(client netip.Addr, qs []question, ts time.Time) *event.Event {
+	if len(qs) == 0 {
+		return nil
+	}
+	q := qs[0]
+	base, sub := baseDomain(q.labels)
+	if strings.HasSuffix(base, "arpa") || base == "" {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := tunKey{client, base}
+	e := t.m[k]
+	if e != nil && (ts.Sub(e.last) > tunQuiet || (!e.reported && ts.Sub(e.first) > tunWindow)) {
+		t.drop(e)
+		e = nil
+	}
+	if e == nil {
+		e = &tunEntry{key: k, first: ts, names: map[string]struct{}{}}
+		t.insert(e)
+	}
+	e.last = ts
+	e.queries++
+	if q.qtype == 16 || q.qtype == 10 {
+		e.txtNull++
+	}
+	if len(sub) > 0 {
+		name := strings.ToLower(joinLabels(sub))
+		if _, seen := e.names[name]; !seen && e.unique < 1<<30 {
+			// a name remembered is not counted twice; past tunMaxNames
+			// names every name counts as new, which only errs towards
+			// suspicion on traffic that is already extreme
+			e.unique++
+			if len(e.names) < tunMaxNames {
+				e.names[name] = struct{}{}
+			}
+			var longest []byte
+			high, bin := false, false
+			for _, l := range sub {
+				if len(l) > len(longest) {
+					longest = l
+				}
+				if !ldh(l) {
+					bin = true
+				}
+				if len(l) >= tunLongLabel && entropy(l) >= tunEntropy {
+					high = true
+				}
+			}
+			e.longestSum += len(longest)
+			e.maxLabel = max(e.maxLabel, len(longest))
+			e.entSum += entropy(longest)
+			e.entN++
+			if high {
+				e.highEnt++
+			}
+			if bin {
+				e.nonLDH++
+			}
+			if (high || bin) && len(e.samples) < tunSamples {
+				e.samples = append(e.samples, clip(q.name, 120))
+			}
+		}
+	}
+	if e.reported {
+		return nil
+	}
+	var why []string
+	if e.highEnt+e.nonLDH >= tunHighLabels {
+		why = append(why, "long high-entropy or binary subdomain labels")
+	}
+	if e.unique >= tunUnique && e.longestSum/e.unique >= tunAvgLabel {
+		why = append(why, "many unique long subdomains")
+	}
+	if e.txtNull >= tunTxtNull && e.unique >= tunTxtNullUnique {
+		why = append(why, "TXT/NULL query volume with varying names")
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	e.reported = true
+	meanEnt := 0.0
+	if e.entN > 0 {
+		meanEnt = math.Round(e.entSum/float64(e.entN)*100) / 100
+	}
+	return &event.Event{Type: TypeTunnel, Start: e.first, End: ts, Subject: base,
+		Summary: map[string]any{
+			"base_domain": base, "client": client.String(), "reasons": why,
+			"queries": e.queries, "unique_subdomains": e.unique,
+			"high_entropy_labels": e.highEnt, "binary_labels": e.nonLDH, "txt_null_queries": e.txtNull,
+			"max_label_len": e.maxLabel, "mean_label_entropy": meanEnt, "samples": e.samples,
+			"thresholds": map[string]any{"window_s": tunWindow.Seconds(), "long_label": tunLongLabel,
+				"entropy_bits": tunEntropy, "high_labels": tunHighLabels, "unique": tunUnique,
+				"avg_longest_label": tunAvgLabel, "txt_null": tunTxtNull},
+		}}
+}
+
+func (t *tunnelTable) insert(e *tunEntry) {
+	for len(t.m) >= tunMaxEntries && len(t.fifo) > 0 {
+		old := t.fifo[0]
+		t.fifo = t.fifo[1:]
+		if t.m[old.key] == old {
+			delete(t.m, old.key)
+		}
+	}
+	t.m[e.key] = e
+	t.fifo = append(t.fifo, e)
+	if len(t.fifo) > 2*tunMaxEntries {
+		live := t.fifo[:0]
+		for _, x := range t.fifo {
+			if t.m[x.key] == x {
+				live = append(live, x)
+			}
+		}
+		clear(t.fifo[len(live):])
+		t.fifo = live
+	}
+}
+
+func (t *tunnelTable) drop(e *tunEntry) {
+	if t.m[e.key] == e {
+		delete(t.m, e.key)
+	}
+}
