@@ -16,7 +16,8 @@ func smtpPort(p uint16) bool { return p == 25 || p == 465 || p == 587 || p == 25
 type shape uint8
 
 const (
-	shapeNone        shape = iota // nothing SMTP-like: not SMTP
+	shapeNone        shape = iota // nothing SMTP-like
+	shapeForeign                  // another protocol, recognised: not SMTP
 	shapeNeedMore                 // too short to tell
 	shapeServer                   // an SMTP server's greeting or reply
 	shapeServerVague              // a 3-digit reply that FTP could send as well
@@ -35,7 +36,6 @@ func (Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte) pa
 		return parser.NeedMore
 	}
 	hint := c != nil && (smtpPort(c.Server.Port()) || smtpPort(c.Client.Port()))
-	mid := c != nil && c.MidStream
 	sh := classify(data)
 	asServer := func() parser.Verdict {
 		if dir == parser.ServerToClient {
@@ -68,9 +68,12 @@ func (Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte) pa
 			return asClient()
 		}
 		return parser.NeedMore
-	case shapeText:
-		if mid && hint {
-			// Maybe message data: the other direction will tell.
+	case shapeNone, shapeText:
+		if hint {
+			// On an SMTP port, unrecognised bytes (message data of a
+			// capture that began mid-session, a client that talks
+			// before the greeting) leave the decision to the other
+			// direction.
 			return parser.NeedMore
 		}
 	}
@@ -90,7 +93,7 @@ func classify(data []byte) shape {
 	}
 	line = bytes.TrimSuffix(line, []byte("\r"))
 	if foreign(data) {
-		return shapeNone
+		return shapeForeign
 	}
 	if s := serverShape(line, complete); s != shapeNone {
 		return s
@@ -149,11 +152,11 @@ func serverShape(line []byte, complete bool) shape {
 		text = text[1:]
 	}
 	if containsFold(text, "FTP") {
-		return shapeNone
+		return shapeForeign
 	}
 	if !smtpCode(code) {
 		// 1xx, 125, 150, 200, 226, 227, 230, 257, 331...: FTP, not SMTP.
-		return shapeNone
+		return shapeForeign
 	}
 	switch {
 	case code == 354:
@@ -215,7 +218,15 @@ var (
 	clientVagueWords  = []string{"QUIT", "RSET", "NOOP", "HELP"}
 )
 
+// Commands of the protocols that share SMTP's shape (FTP, POP3).
+var clientForeign = []string{"USER ", "PASS ", "AUTH TLS", "AUTH SSL", "FEAT", "SYST", "PASV", "EPSV", "PORT ", "EPRT ", "TYPE ", "CWD ", "PWD", "LIST", "RETR ", "STOR ", "CAPA", "STLS", "APOP ", "UIDL", "STAT"}
+
 func clientShape(line []byte, complete bool) shape {
+	for _, k := range clientForeign {
+		if hasPrefixFold(line, k) {
+			return shapeForeign
+		}
+	}
 	for _, k := range clientStrong {
 		if hasPrefixFold(line, k) {
 			return shapeClient
