@@ -45,6 +45,7 @@ import (
 // Defaults for Config fields left zero.
 const (
 	DefaultBatchSize     = 500
+	DefaultWriters       = 2
 	DefaultFlushInterval = 200 * time.Millisecond
 	DefaultQueueSize     = 8192
 	DefaultRetryMin      = 200 * time.Millisecond
@@ -66,6 +67,10 @@ type Config struct {
 	SpoolDir string
 	// BatchSize is the most events per transaction.
 	BatchSize int
+	// Writers is how many batches may be in flight at once. Batches are
+	// independent (the uid decides), so more writers use more of a
+	// multi-core database server.
+	Writers int
 	// FlushInterval is the longest an event waits in the queue for its
 	// batch to fill.
 	FlushInterval time.Duration
@@ -115,8 +120,11 @@ func (c *Config) setDefaults() error {
 	if c.RetryMax < c.RetryMin {
 		return fmt.Errorf("sink: config: RetryMax %v is below RetryMin %v", c.RetryMax, c.RetryMin)
 	}
-	if c.BatchSize < 0 || c.QueueSize < 0 || c.SpoolFileSize < 0 {
-		return errors.New("sink: config: BatchSize, QueueSize and SpoolFileSize must not be negative")
+	if c.BatchSize < 0 || c.QueueSize < 0 || c.SpoolFileSize < 0 || c.Writers < 0 {
+		return errors.New("sink: config: BatchSize, Writers, QueueSize and SpoolFileSize must not be negative")
+	}
+	if c.Writers == 0 {
+		c.Writers = DefaultWriters
 	}
 	if c.BatchSize == 0 {
 		c.BatchSize = DefaultBatchSize
@@ -173,7 +181,7 @@ type Sink struct {
 	cancel context.CancelFunc
 
 	stopWriter   chan struct{}
-	writerDone   chan struct{}
+	writerDone   chan struct{} // closed when every writer has exited
 	draining     chan struct{} // closed by Close: replay what is left, then exit
 	replayerDone chan struct{}
 
@@ -230,8 +238,9 @@ func New(cfg Config) (*Sink, error) {
 		return nil, err
 	}
 	db := sql.OpenDB(conn)
-	db.SetMaxOpenConns(4)
-	db.SetMaxIdleConns(4)
+	// One connection per writer, one for replay, one for heartbeats.
+	db.SetMaxOpenConns(cfg.Writers + 2)
+	db.SetMaxIdleConns(cfg.Writers + 2)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -253,7 +262,18 @@ func New(cfg Config) (*Sink, error) {
 	// Optimistic: the first batch finds out. Spooled files from an
 	// earlier run are picked up by the replay loop right away.
 	s.up.Store(true)
-	go s.writer()
+	var writers sync.WaitGroup
+	for range cfg.Writers {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			s.writer()
+		}()
+	}
+	go func() {
+		writers.Wait()
+		close(s.writerDone)
+	}()
 	go s.replayer()
 	return s, nil
 }
@@ -351,7 +371,6 @@ func (s *Sink) markUp() {
 
 // writer moves events from the queue to the database, or to the spool.
 func (s *Sink) writer() {
-	defer close(s.writerDone)
 	ticker := time.NewTicker(s.cfg.FlushInterval)
 	defer ticker.Stop()
 	batch := make([]*event.Event, 0, s.cfg.BatchSize)

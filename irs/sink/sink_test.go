@@ -106,7 +106,8 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 			}
 			c := tc.cfg
 			if c.BatchSize != DefaultBatchSize || c.FlushInterval != DefaultFlushInterval || c.QueueSize != DefaultQueueSize ||
-				c.RetryMin != DefaultRetryMin || c.RetryMax != DefaultRetryMax || c.SpoolFileSize != DefaultSpoolFileSize || c.Logger == nil {
+				c.RetryMin != DefaultRetryMin || c.RetryMax != DefaultRetryMax || c.SpoolFileSize != DefaultSpoolFileSize || c.Logger == nil ||
+				c.Writers != DefaultWriters {
 				t.Errorf("defaults not applied: %+v", c)
 			}
 		})
