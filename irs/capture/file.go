@@ -33,24 +33,11 @@ var (
 
 const readBufferSize = 1 << 20
 
-// countingReader counts the bytes handed to the pcap reader, so that an
-// error can name the offset of the packet at fault.
-type countingReader struct {
-	r *bufio.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 type fileSource struct {
 	name    string
 	f       *os.File
 	gz      *gzip.Reader
-	cr      *countingReader
+	off     int64 // pcap: offset of the next packet record
 	pcap    *pcapgo.Reader
 	ng      *pcapgo.NgReader
 	lt      layers.LinkType
@@ -107,21 +94,22 @@ func newFileSource(name string, r io.Reader) (*fileSource, error) {
 		}
 		return nil, fmt.Errorf("capture: %s: %w", name, err)
 	}
-	s.cr = &countingReader{r: br}
+	// pcapgo wraps its reader in a bufio.Reader, which reuses ours (it
+	// is larger than bufio's default): no second copy of every byte.
 	var m [4]byte
 	copy(m[:], magic)
 	switch m {
 	case magicPcapMicro, magicPcapMicroBE, magicPcapNano, magicPcapNanoBE:
-		pr, err := pcapgo.NewReader(s.cr)
+		pr, err := pcapgo.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("capture: %s: pcap header: %w", name, err)
 		}
-		s.pcap, s.lt = pr, pr.LinkType()
+		s.pcap, s.lt, s.off = pr, pr.LinkType(), 24
 		if !Supported(s.lt) {
 			return nil, linkTypeError(name, s.lt)
 		}
 	case magicPcapng:
-		ng, err := pcapgo.NewNgReader(s.cr, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
 		if err != nil {
 			return nil, fmt.Errorf("capture: %s: pcapng header: %w", name, err)
 		}
@@ -159,7 +147,7 @@ func (s *fileSource) Next(p *Packet) error {
 		data []byte
 		ci   gopacket.CaptureInfo
 		err  error
-		off  = s.cr.n
+		off  = s.off
 		lt   = s.lt
 	)
 	if s.pcap != nil {
@@ -181,6 +169,7 @@ func (s *fileSource) Next(p *Packet) error {
 		return s.err
 	}
 	s.n++
+	s.off += 16 + int64(len(data))
 	s.packets.Add(1)
 	s.bytes.Add(uint64(len(data)))
 	p.Data, p.Timestamp, p.Length, p.LinkType = data, ci.Timestamp, ci.Length, lt
@@ -193,8 +182,8 @@ func (s *fileSource) wrap(err error, off int64) error {
 	}
 	where := fmt.Sprintf("packet %d", s.n+1)
 	if s.pcap != nil {
-		// The pcap reader reads straight from the counting reader, so the
-		// offset is exact (in the decompressed stream for gzip files).
+		// Record headers are 16 bytes, so the offset is exact (in the
+		// decompressed stream for gzip files).
 		if s.gzipped {
 			where += fmt.Sprintf(" at uncompressed offset %d", off)
 		} else {

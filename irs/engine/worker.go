@@ -474,8 +474,8 @@ func (w *worker) handleTCP(e *entry, p *decode.Packet, dir parser.Direction, src
 // longer than the reorder timeout (reporting the gap).
 func (w *worker) reclaim() {
 	thr := w.clock + 1
-	if h := w.table.Head(listTCP); h != nil {
-		thr = h.LastSeen
+	if ts, ok := w.table.Since(listTCP); ok {
+		thr = ts
 	}
 	reorder := w.clock - int64(w.e.cfg.IdleTimeouts.Reorder)
 	w.cur = nil

@@ -87,15 +87,23 @@ type Entry[V any] struct {
 	hash     uint64
 	LastSeen int64 // the table's clock at the last Touch (Unix ns)
 	Created  int64
-	prev     *Entry[V]
-	next     *Entry[V]
-	list     uint8
-	live     bool
-	V        V
+	// moved is when the entry last went to the back of its list: lists
+	// are ordered by it. Touch moves an entry at most once per
+	// touchGrain, which saves the pointer chasing of a move on every
+	// packet; expiry looks at LastSeen, so it is at most one grain late.
+	moved int64
+	prev  *Entry[V]
+	next  *Entry[V]
+	list  uint8
+	live  bool
+	V     V
 }
 
 // List returns the list (class) the entry is on.
 func (e *Entry[V]) List() int { return int(e.list) }
+
+// touchGrain is the precision of the lists' order (ns).
+const touchGrain = int64(250e6)
 
 type lru[V any] struct {
 	head, tail *Entry[V]
@@ -116,9 +124,16 @@ type Config struct {
 	Seed uint64
 }
 
+// slot keeps the hash beside the pointer, so that probing past other
+// flows does not touch their entries.
+type slot[V any] struct {
+	h uint64
+	e *Entry[V]
+}
+
 // Table is the flow table. Not safe for concurrent use.
 type Table[V any] struct {
-	slots   []*Entry[V]
+	slots   []slot[V]
 	mask    uint64
 	n       int
 	max     int
@@ -147,7 +162,7 @@ func New[V any](cfg Config) *Table[V] {
 		lists:   make([]lru[V], len(cfg.Timeouts)),
 		timeout: append([]int64(nil), cfg.Timeouts...),
 	}
-	t.slots = make([]*Entry[V], 1024)
+	t.slots = make([]slot[V], 1024)
 	t.mask = uint64(len(t.slots) - 1)
 	return t
 }
@@ -164,12 +179,12 @@ func (t *Table[V]) Hash(k *Key) uint64 { return k.Hash(t.seed) }
 // Lookup finds the flow with key k and hash h (from t.Hash).
 func (t *Table[V]) Lookup(k *Key, h uint64) *Entry[V] {
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		e := t.slots[i]
-		if e == nil {
+		s := &t.slots[i]
+		if s.e == nil {
 			return nil
 		}
-		if e.hash == h && e.Key == *k {
-			return e
+		if s.h == h && s.e.Key == *k {
+			return s.e
 		}
 	}
 }
@@ -192,12 +207,12 @@ func (t *Table[V]) Insert(k *Key, h uint64, l int, now int64, evict func(*Entry[
 		t.grow()
 	}
 	e := t.alloc()
-	e.Key, e.hash, e.LastSeen, e.Created, e.live = *k, h, now, now, true
+	e.Key, e.hash, e.LastSeen, e.Created, e.moved, e.live = *k, h, now, now, now, true
 	i := h & t.mask
-	for t.slots[i] != nil {
+	for t.slots[i].e != nil {
 		i = (i + 1) & t.mask
 	}
-	t.slots[i] = e
+	t.slots[i] = slot[V]{h, e}
 	t.n++
 	t.Created++
 	t.pushBack(l, e)
@@ -219,17 +234,17 @@ func (t *Table[V]) alloc() *Entry[V] {
 
 func (t *Table[V]) grow() {
 	old := t.slots
-	t.slots = make([]*Entry[V], len(old)*2)
+	t.slots = make([]slot[V], len(old)*2)
 	t.mask = uint64(len(t.slots) - 1)
-	for _, e := range old {
-		if e == nil {
+	for _, s := range old {
+		if s.e == nil {
 			continue
 		}
-		i := e.hash & t.mask
-		for t.slots[i] != nil {
+		i := s.h & t.mask
+		for t.slots[i].e != nil {
 			i = (i + 1) & t.mask
 		}
-		t.slots[i] = e
+		t.slots[i] = s
 	}
 }
 
@@ -242,17 +257,17 @@ func (t *Table[V]) Remove(e *Entry[V]) {
 	// Find the slot, then close the hole by shifting back the entries of
 	// the probe run that follows (no tombstones).
 	i := e.hash & t.mask
-	for t.slots[i] != e {
+	for t.slots[i].e != e {
 		i = (i + 1) & t.mask
 	}
-	t.slots[i] = nil
-	for j := (i + 1) & t.mask; t.slots[j] != nil; j = (j + 1) & t.mask {
+	t.slots[i] = slot[V]{}
+	for j := (i + 1) & t.mask; t.slots[j].e != nil; j = (j + 1) & t.mask {
 		f := t.slots[j]
-		home := f.hash & t.mask
+		home := f.h & t.mask
 		// f may move into the hole at i unless its home lies cyclically
 		// in (i, j].
 		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
-			t.slots[i], t.slots[j] = f, nil
+			t.slots[i], t.slots[j] = f, slot[V]{}
 			i = j
 		}
 	}
@@ -294,12 +309,14 @@ func (t *Table[V]) unlink(e *Entry[V]) {
 }
 
 // Touch marks e as seen at now (which must not go backwards: pass the
-// caller's monotonic clock) and moves it to the back of its list.
+// caller's monotonic clock) and, at most once per grain, moves it to the
+// back of its list.
 func (t *Table[V]) Touch(e *Entry[V], now int64) {
 	e.LastSeen = now
-	if t.lists[e.list].tail != e {
+	if now-e.moved >= touchGrain && t.lists[e.list].tail != e {
 		l := int(e.list)
 		t.unlink(e)
+		e.moved = now
 		t.pushBack(l, e)
 	}
 }
@@ -307,20 +324,31 @@ func (t *Table[V]) Touch(e *Entry[V], now int64) {
 // Move puts e on list l (as most recently seen).
 func (t *Table[V]) Move(e *Entry[V], l int) {
 	t.unlink(e)
+	e.moved = e.LastSeen
 	t.pushBack(l, e)
 }
 
 // ListLen returns the number of flows on list l.
 func (t *Table[V]) ListLen(l int) int { return t.lists[l].n }
 
-// Head returns the least recently seen flow of list l, or nil.
+// Head returns the least recently moved flow of list l, or nil.
 func (t *Table[V]) Head(l int) *Entry[V] { return t.lists[l].head }
 
-// Oldest returns the least recently seen flow of all lists, or nil.
+// Since returns a time no later than the last sighting of every flow on
+// list l (ok is false for an empty list).
+func (t *Table[V]) Since(l int) (ts int64, ok bool) {
+	if h := t.lists[l].head; h != nil {
+		return h.moved, true
+	}
+	return 0, false
+}
+
+// Oldest returns the least recently seen flow of all lists (to within
+// the lists' grain), or nil.
 func (t *Table[V]) Oldest() *Entry[V] {
 	var o *Entry[V]
 	for i := range t.lists {
-		if h := t.lists[i].head; h != nil && (o == nil || h.LastSeen < o.LastSeen) {
+		if h := t.lists[i].head; h != nil && (o == nil || h.moved < o.moved) {
 			o = h
 		}
 	}
@@ -337,7 +365,14 @@ func (t *Table[V]) Expire(now int64, fn func(*Entry[V])) int {
 		if to <= 0 {
 			continue
 		}
-		for e := t.lists[l].head; e != nil && e.LastSeen+to <= now; e = t.lists[l].head {
+		for e := t.lists[l].head; e != nil && e.moved+to <= now; e = t.lists[l].head {
+			if e.LastSeen+to > now {
+				// Seen since it last moved: put it where it belongs.
+				t.unlink(e)
+				e.moved = e.LastSeen
+				t.pushBack(l, e)
+				continue
+			}
 			if fn != nil {
 				fn(e)
 			}

@@ -1,0 +1,214 @@
+package store
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/sdnli/sdnli/irs/event"
+)
+
+func TestSaveArtifact(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("From: a@example.org\r\n\r\nhello\r\n")
+	sum := sha256.Sum256(data)
+	m := md5.Sum(data)
+	wantSHA, wantMD5 := hex.EncodeToString(sum[:]), hex.EncodeToString(m[:])
+	// A hostile name must not matter: it is recorded, never used as a path.
+	a, err := st.SaveArtifact(event.KindEML, "../../etc/passwd", "message/rfc822", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := event.Artifact{Kind: "eml", Name: "../../etc/passwd", ContentType: "message/rfc822", Size: int64(len(data)),
+		SHA256: wantSHA, MD5: wantMD5, Path: "files/" + wantSHA[:2] + "/" + wantSHA}
+	if a != want {
+		t.Errorf("artifact = %+v\nwant %+v", a, want)
+	}
+	got, err := os.ReadFile(filepath.Join(st.Dir(), a.Path))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("stored file: %q, %v; want the data", got, err)
+	}
+	// The same content again is stored once.
+	if _, err := st.SaveArtifact(event.KindAttachment, "x.txt", "text/plain", data); err != nil {
+		t.Fatal(err)
+	}
+	s := st.Stats()
+	if s.Artifacts != 1 || s.DuplicateFiles != 1 {
+		t.Errorf("stats = %+v, want 1 artifact and 1 duplicate", s)
+	}
+	tmp, _ := os.ReadDir(filepath.Join(st.Dir(), "files", "tmp"))
+	if len(tmp) != 0 {
+		t.Errorf("%d temporary files left", len(tmp))
+	}
+}
+
+func TestResolve(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(filepath.Join(dir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := st.SaveArtifact(event.KindFile, "f", "", []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(dir, "secret")
+	if err := os.WriteFile(outside, []byte("s"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(st.Dir(), "files", "link")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		rel string
+		ok  bool
+	}{
+		{a.Path, true},
+		{"../secret", false},
+		{"files/../../secret", false},
+		{"/etc/passwd", false},
+		{"files/link", false}, // a symlink leading outside
+		{"", false},
+		{"files//x", false},
+		{`files\..\..\secret`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rel, func(t *testing.T) {
+			p, err := st.Resolve(tt.rel)
+			if tt.ok && err != nil {
+				t.Errorf("Resolve(%q) = %v, want ok", tt.rel, err)
+			}
+			if !tt.ok && err == nil {
+				t.Errorf("Resolve(%q) = %q, want an error", tt.rel, p)
+			}
+			if !tt.ok && err != nil && !errors.Is(err, ErrEscape) && !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("Resolve(%q) error = %v, want ErrEscape", tt.rel, err)
+			}
+		})
+	}
+}
+
+func TestSessionNames(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := st.NewSessions(4)
+	start := time.Date(2026, 11, 21, 23, 59, 0, 0, time.FixedZone("x", 3600))
+	tests := []struct {
+		name string
+		info SessionInfo
+		want string
+	}{
+		{"ipv4", SessionInfo{Protocol: "smtp", ID: 42, Client: netip.MustParseAddrPort("10.0.0.1:40000"),
+			Server: netip.MustParseAddrPort("10.0.0.2:25"), Start: start, LinkType: layers.LinkTypeEthernet},
+			"sessions/2026/11/21/smtp-42-10.0.0.1_40000-10.0.0.2_25.pcap"},
+		{"same again gets a suffix", SessionInfo{Protocol: "smtp", ID: 42, Client: netip.MustParseAddrPort("10.0.0.1:40000"),
+			Server: netip.MustParseAddrPort("10.0.0.2:25"), Start: start, LinkType: layers.LinkTypeEthernet},
+			"sessions/2026/11/21/smtp-42-10.0.0.1_40000-10.0.0.2_25-2.pcap"},
+		{"ipv6", SessionInfo{Protocol: "imap", ID: 7, Client: netip.MustParseAddrPort("[2001:db8::1]:5000"),
+			Server: netip.MustParseAddrPort("[2001:db8::2]:143"), Start: start, LinkType: layers.LinkTypeEthernet},
+			"sessions/2026/11/21/imap-7-2001.db8..1_5000-2001.db8..2_143.pcap"},
+		{"hostile protocol name", SessionInfo{Protocol: "../../x/y", ID: 1, Start: start},
+			"sessions/2026/11/21/______x_y-1-none-none.pcap"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := ss.Create(tt.info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Path() != tt.want {
+				t.Errorf("path = %q, want %q", s.Path(), tt.want)
+			}
+			if _, err := st.Resolve(s.Path()); err != nil {
+				t.Errorf("Resolve(own path) = %v", err)
+			}
+			s.Close()
+		})
+	}
+}
+
+// TestSessionHandleCap writes to more sessions than may be open at once:
+// every file must still hold every packet, in order.
+func TestSessionHandleCap(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const open, sessions, packets = 2, 5, 7
+	ss := st.NewSessions(open)
+	var all []*Session
+	for i := 0; i < sessions; i++ {
+		s, err := ss.Create(SessionInfo{Protocol: "t", ID: uint64(i), Start: time.Unix(0, 0), LinkType: layers.LinkTypeRaw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, s)
+	}
+	base := time.Unix(1_700_000_000, 0)
+	for p := 0; p < packets; p++ {
+		for i, s := range all {
+			if ss.Open() > open {
+				t.Fatalf("%d files open, cap %d", ss.Open(), open)
+			}
+			data := []byte{0x45, byte(i), byte(p)}
+			if err := s.WritePacket(base.Add(time.Duration(p)*time.Second), 100, data); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, s := range all {
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ss.Reopens == 0 {
+		t.Error("no reopen: the handle cap did not bite")
+	}
+	for i, s := range all {
+		f, err := os.Open(filepath.Join(st.Dir(), s.Path()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := pcapgo.NewReader(f)
+		if err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+		if r.LinkType() != layers.LinkTypeRaw {
+			t.Errorf("session %d: link type %v, want raw", i, r.LinkType())
+		}
+		for p := 0; p < packets; p++ {
+			data, ci, err := r.ReadPacketData()
+			if err != nil {
+				t.Fatalf("session %d packet %d: %v", i, p, err)
+			}
+			if want := []byte{0x45, byte(i), byte(p)}; !bytes.Equal(data, want) || ci.Length != 100 ||
+				!ci.Timestamp.Equal(base.Add(time.Duration(p)*time.Second)) {
+				t.Errorf("session %d packet %d = % x len %d at %v, want % x", i, p, data, ci.Length, ci.Timestamp, want)
+			}
+		}
+		if _, _, err := r.ReadPacketData(); err != io.EOF {
+			t.Errorf("session %d: after the last packet: %v, want EOF", i, err)
+		}
+		f.Close()
+	}
+	if err := all[0].WritePacket(base, 1, []byte{1}); err == nil || !strings.Contains(err.Error(), "after close") {
+		t.Errorf("write after Close = %v, want an error", err)
+	}
+}
