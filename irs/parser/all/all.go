@@ -2,3 +2,11 @@
 // runs each parser's init(), which registers its detector. Adding a
 // protocol adds one line here.
 package all
+
+import (
+	_ "github.com/sdnli/sdnli/irs/parser/dns"
+	_ "github.com/sdnli/sdnli/irs/parser/ftp"
+	_ "github.com/sdnli/sdnli/irs/parser/http"
+	_ "github.com/sdnli/sdnli/irs/parser/icmp"
+	_ "github.com/sdnli/sdnli/irs/parser/smtp"
+)
