@@ -358,7 +358,7 @@ func (s *Sink) fail(err error, rateLimit bool) {
 func (s *Sink) markDown(err error) {
 	s.fail(err, false)
 	if s.up.Swap(false) {
-		s.log.Warn("database unreachable, spooling events to disk", "err", err, "spool", s.cfg.SpoolDir)
+		s.log.Warn("database unavailable for writing, spooling events to disk", "err", err, "spool", s.cfg.SpoolDir)
 	}
 	s.wake()
 }
@@ -426,7 +426,9 @@ func (s *Sink) flush(batch []*event.Event) {
 				s.written.Add(uint64(ins))
 				return
 			}
-			s.markDown(err)
+			if s.ctx.Err() == nil {
+				s.markDown(err)
+			} // else Close ran out of time: spool without blaming the database
 		}
 		err := s.spoolEvents(batch, true)
 		if err == nil {
