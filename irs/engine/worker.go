@@ -232,6 +232,10 @@ func (w *worker) handle(p *decode.Packet) {
 		return
 	}
 	payload := p.Payload()
+	if tr == parser.ICMP {
+		// ICMP parsers read the whole message, from the type byte
+		payload = p.L4()
+	}
 	if fs.state == stDetecting {
 		w.detectDatagram(e, dir, payload, p.Timestamp)
 	} else {
