@@ -262,7 +262,7 @@ func (d *DotDecoder) capture(b []byte) {
 		d.rawAfter = nil
 		return
 	}
-	d.rawAfter = append(d.rawAfter, b...)
+	d.rawAfter = appendBounded(d.rawAfter, b, d.keepRaw)
 }
 
 func (d *DotDecoder) content(b []byte) {

@@ -148,6 +148,12 @@ func (m *Message) decode(raw []byte) (envl *enmime.Envelope) {
 			parts, nest, maxParts, maxNesting))
 		return m.headerOnly(raw)
 	}
+	if !startsWithHeader(raw) {
+		// A body without a header (or a capture that began inside the
+		// body): decode it as a body under an empty header.
+		m.anomaly("message without a header")
+		raw = append([]byte("\r\n"), raw...)
+	}
 	p := enmime.NewParser(
 		enmime.SkipMalformedParts(true),
 		enmime.MultipartWOBoundaryAsSinglePart(true),
@@ -188,6 +194,23 @@ func (m *Message) headerOnly(raw []byte) (envl *enmime.Envelope) {
 	e.Text, e.HTML = "", ""
 	e.Root = nil
 	return e
+}
+
+// startsWithHeader reports whether raw begins with a header field
+// ("Name: value", RFC 5322 2.2) or is empty.
+func startsWithHeader(raw []byte) bool {
+	if len(raw) == 0 || raw[0] == '\r' || raw[0] == '\n' {
+		return true // empty, or an empty header
+	}
+	for i, c := range raw {
+		switch {
+		case c == ':':
+			return i > 0
+		case c <= ' ' || c >= 0x7f:
+			return false
+		}
+	}
+	return false
 }
 
 // mimeComplexity counts lines that may be part delimiters ("--" at the

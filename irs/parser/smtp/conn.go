@@ -179,10 +179,10 @@ func (p *conn) clientLines(data []byte, ts time.Time) int {
 func (p *conn) holdBytes(data []byte, ts time.Time) int {
 	room := maxHold - len(p.hold)
 	if len(data) < room {
-		p.hold = append(p.hold, data...)
+		p.hold, _ = appendBounded(p.hold, data, maxHold)
 		return len(data)
 	}
-	p.hold = append(p.hold, data[:room]...)
+	p.hold, _ = appendBounded(p.hold, data[:room], maxHold)
 	p.sess.anoms.addf("no reply to %s within %d bytes of client data: reading on without it", p.holdFor.verb, maxHold)
 	p.resolveHold(ts)
 	return room
@@ -286,12 +286,19 @@ func (p *conn) resyncBytes(data []byte, ts time.Time) int {
 			p.resyncFeed(data, ts)
 			return len(data)
 		}
-		p.rsProbe = append(p.rsProbe, data...)
+		p.rsProbe, _ = appendBounded(p.rsProbe, data, resyncProbe+1)
 		return len(data)
 	}
 	line := data[:i+1]
 	if len(p.rsProbe) > 0 {
-		p.rsProbe = append(p.rsProbe, line...)
+		if len(p.rsProbe)+len(line) > resyncProbe+1 {
+			// Too long for a command.
+			p.resyncFeed(p.rsProbe, ts)
+			p.rsProbe = p.rsProbe[:0]
+			p.resyncFeed(line, ts)
+			return i + 1
+		}
+		p.rsProbe, _ = appendBounded(p.rsProbe, line, resyncProbe+1)
 		line = p.rsProbe
 	}
 	if len(line) <= resyncProbe+1 && resyncCommand(line) {
@@ -547,6 +554,17 @@ func (p *conn) goTLS() {
 	p.done = true
 	p.hold = nil
 	p.holdFor = nil
+}
+
+// memoryBound is the most buffered() may report for a message cap of
+// limit bytes: two line buffers, the hold buffer, the resync probe, one
+// multi-line reply, and at most five messages alive at once (one being
+// received, one open BDAT transaction cut by a gap, two awaiting their
+// reply and one held to settle a smuggling question), each with the raw
+// bytes kept after a loose dot line.
+func memoryBound(limit int) int {
+	return 2*(maxLine+1) + maxHold + resyncProbe + 1 + maxReplyLines*maxText +
+		5*(limit+maxSmuggleRaw) + maxSmuggleRaw
 }
 
 // buffered reports the bytes the parser holds (for tests of its bounds).

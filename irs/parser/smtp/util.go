@@ -40,7 +40,7 @@ func (r *lineReader) next(data []byte) (line []byte, n int, overflow bool) {
 			r.discard = true
 			return nil, len(data), true
 		}
-		r.buf = append(r.buf, data...)
+		r.buf, _ = appendBounded(r.buf, data, maxLine+1)
 		return nil, len(data), false
 	}
 	if len(r.buf)+i+1 > maxLine+1 {
@@ -50,7 +50,7 @@ func (r *lineReader) next(data []byte) (line []byte, n int, overflow bool) {
 	if len(r.buf) == 0 {
 		return data[:i+1], i + 1, false
 	}
-	r.buf = append(r.buf, data[:i+1]...)
+	r.buf, _ = appendBounded(r.buf, data[:i+1], maxLine+1)
 	r.ready = true
 	return r.buf, i + 1, false
 }
