@@ -88,7 +88,7 @@ type transaction struct {
 	final         *reply
 	interrupt     *reply // a reply that came while data was still being sent
 	smuggle       *smuggleCand
-	partial       bool   // the envelope's start was not seen
+	partial       bool // the envelope's start was not seen
 	pipelined     bool
 	emitted       bool
 	abortedReason string
