@@ -31,7 +31,7 @@ var (
 	magicPcapng      = [4]byte{0x0a, 0x0d, 0x0d, 0x0a} // section header block type
 )
 
-const readBufferSize = 1 << 20
+const readBufferSize = 256 << 10
 
 type fileSource struct {
 	name    string

@@ -36,6 +36,13 @@
 // event and dropped for that connection (it is not called again, not even
 // EndProcess).
 //
+// # What parsers get
+//
+// TCP: the reassembled stream bytes of each direction, in order, with
+// Gap for bytes that never arrived. UDP: each datagram's payload. ICMP
+// and GRE: each whole message, from the ICMP type byte or the GRE flags
+// on. ESP: each whole ESP packet (SPI, sequence number, ciphertext).
+//
 // # Time
 //
 // Idle timeouts follow packet timestamps for files and the clock for live

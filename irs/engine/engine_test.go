@@ -6,12 +6,18 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
 	"github.com/sdnli/sdnli/irs/capture"
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/store"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -612,5 +618,142 @@ func TestStatsJSON(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("stats JSON %s lacks %s", b, want)
 		}
+	}
+}
+
+// TestSessionPcap: a claimed connection's packets, including those
+// before the claim, are in its session pcap, which its events name;
+// a connection no parser claimed leaves no file.
+func TestSessionPcap(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, Config{Store: st})
+	c := newCap(t)
+	newConv(c, cli, srv).handshake().client("ECHO keep\n").server("keep\n").fin()
+	newConv(c, "10.0.0.1:40001", srv).handshake().client("HELLO\n").fin()
+	h.run(c)
+	h.eng.Close()
+	evs := h.events("echo-session")
+	if len(evs) != 1 {
+		t.Fatalf("%d events, want 1", len(evs))
+	}
+	if want := "sessions/2023/11/14/echo-1-10.0.0.1_40000-10.0.0.2_7.pcap"; evs[0].RawRef != want {
+		t.Errorf("RawRef = %q, want %q", evs[0].RawRef, want)
+	}
+	if n := checkSessionPcap(t, st, evs[0].RawRef); n != 8 {
+		t.Errorf("session pcap holds %d packets, want 8 (handshake, 2 data, 3 closing)", n)
+	}
+	files, _ := filepath.Glob(filepath.Join(st.Dir(), "sessions", "*", "*", "*", "*.pcap"))
+	if len(files) != 1 {
+		t.Errorf("%d session files, want 1 (the unclaimed connection has none): %v", len(files), files)
+	}
+	if s := h.eng.Stats(); s.RawPackets != 8 || s.Store == nil || s.Store.Sessions != 1 {
+		t.Errorf("RawPackets = %d, store %+v; want 8 and 1 session", s.RawPackets, s.Store)
+	}
+}
+
+// TestRawBufferCap: packets beyond the pre-claim buffer are counted and
+// left out of the session pcap.
+func TestRawBufferCap(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, Config{Store: st, MaxBufferPerFlow: 200})
+	c := newCap(t)
+	v := newConv(c, cli, srv).handshake() // 3 frames of 54-60 bytes
+	v.server("xx")                        // the echo detector waits for the client
+	v.server("yy")
+	v.client("ECHO late\n").fin()
+	h.run(c)
+	h.eng.Close()
+	s := h.eng.Stats()
+	if s.RawDroppedPackets == 0 || s.RawDroppedBytes == 0 {
+		t.Errorf("RawDropped = %d packets, %d bytes; want some", s.RawDroppedPackets, s.RawDroppedBytes)
+	}
+	evs := h.events("echo-session")
+	if len(evs) != 1 {
+		t.Fatalf("%d events, want 1", len(evs))
+	}
+	if n := checkSessionPcap(t, st, evs[0].RawRef); uint64(n) != 9-s.RawDroppedPackets {
+		t.Errorf("session pcap holds %d packets, want %d", n, 9-s.RawDroppedPackets)
+	}
+}
+
+// recordDetector claims every flow of its transports and records the
+// data each parser got.
+type recordDetector struct {
+	mu  sync.Mutex
+	got map[parser.Transport][][]byte
+}
+
+func (d *recordDetector) Name() string { return "record" }
+func (d *recordDetector) Transports() []parser.Transport {
+	return []parser.Transport{parser.UDP, parser.GRE, parser.ICMP, parser.ESP}
+}
+func (d *recordDetector) IsRelative(*parser.Conn, parser.Direction, []byte) parser.Verdict {
+	return parser.Yes
+}
+func (d *recordDetector) New(c *parser.Conn, _ parser.Env) parser.Parser {
+	return &recordParser{d: d, t: c.Transport}
+}
+
+type recordParser struct {
+	d *recordDetector
+	t parser.Transport
+}
+
+func (p *recordParser) ProcessPacket(_ parser.Direction, data []byte, _ time.Time) {
+	p.d.mu.Lock()
+	p.d.got[p.t] = append(p.d.got[p.t], append([]byte(nil), data...))
+	p.d.mu.Unlock()
+}
+func (p *recordParser) Gap(parser.Direction, int, time.Time)   {}
+func (p *recordParser) IsContinue() bool                       { return true }
+func (p *recordParser) EndProcess(parser.EndReason, time.Time) {}
+
+// TestDatagramPayloads: what each datagram transport hands its parser.
+func TestDatagramPayloads(t *testing.T) {
+	a, b := ep("192.0.2.1:0"), ep("192.0.2.2:0")
+	ip := func(p layers.IPProtocol) *layers.IPv4 {
+		return &layers.IPv4{Version: 4, TTL: 64, Protocol: p, SrcIP: a.ip.AsSlice(), DstIP: b.ip.AsSlice()}
+	}
+	eth := &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv4}
+	c := newCap(t)
+	c.udp(ep("192.0.2.1:5000"), ep("192.0.2.2:5001"), "udp-data")
+	c.add(serialize(t, eth, ip(layers.IPProtocolICMPv4),
+		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(8, 0), Id: 7, Seq: 1}, gopacket.Payload("ping")))
+	c.add(serialize(t, eth, ip(layers.IPProtocolGRE),
+		&layers.GRE{KeyPresent: true, Version: 1, Protocol: layers.EthernetTypePPP, Key: 0x00040001}, gopacket.Payload("ppp")))
+	c.add(serialize(t, eth, ip(layers.IPProtocolESP), gopacket.Payload("\x00\x00\x10\x01\x00\x00\x00\x01cipher")))
+	det := &recordDetector{got: map[parser.Transport][][]byte{}}
+	reg := parser.NewRegistry()
+	reg.Add(det)
+	eng, err := New(Config{Registry: reg, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Run(context.Background(), c.source()); err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	tests := []struct {
+		tr   parser.Transport
+		want string
+	}{
+		{parser.UDP, "udp-data"},
+		{parser.ICMP, "\x08\x00\x19\x27\x00\x07\x00\x01ping"}, // from the type byte
+		{parser.GRE, "\x20\x01\x88\x0b\x00\x04\x00\x01ppp"},   // from the GRE flags
+		{parser.ESP, "\x00\x00\x10\x01\x00\x00\x00\x01cipher"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tr.String(), func(t *testing.T) {
+			got := det.got[tt.tr]
+			if len(got) != 1 || string(got[0]) != tt.want {
+				t.Errorf("parser got %q, want [%q]", got, tt.want)
+			}
+		})
 	}
 }

@@ -375,3 +375,48 @@ func sharedPcaps(t testing.TB) []string {
 	sort.Strings(files)
 	return files
 }
+
+// countDetector claims every connection of every transport; its parser
+// counts bytes. It stands for "a parser on everything" in the tests over
+// the shared captures and in the benchmarks.
+type countDetector struct {
+	mu      sync.Mutex
+	parsers []*countParser
+	keep    bool // keep the parsers for inspection
+}
+
+func (d *countDetector) Name() string { return "count" }
+func (d *countDetector) Transports() []parser.Transport {
+	return []parser.Transport{parser.TCP, parser.UDP, parser.GRE, parser.ICMP, parser.ESP}
+}
+func (d *countDetector) IsRelative(*parser.Conn, parser.Direction, []byte) parser.Verdict {
+	return parser.Yes
+}
+func (d *countDetector) New(c *parser.Conn, env parser.Env) parser.Parser {
+	p := &countParser{c: c, env: env}
+	if d.keep {
+		d.mu.Lock()
+		d.parsers = append(d.parsers, p)
+		d.mu.Unlock()
+	}
+	return p
+}
+
+type countParser struct {
+	c     *parser.Conn
+	env   parser.Env
+	bytes [2]int
+	gaps  int
+	ends  int
+}
+
+func (p *countParser) ProcessPacket(dir parser.Direction, data []byte, _ time.Time) {
+	p.bytes[dir] += len(data)
+}
+func (p *countParser) Gap(parser.Direction, int, time.Time) { p.gaps++ }
+func (p *countParser) IsContinue() bool                     { return true }
+func (p *countParser) EndProcess(r parser.EndReason, ts time.Time) {
+	p.ends++
+	p.env.Emit(&event.Event{Type: "count", Start: p.c.Start, End: ts,
+		Summary: map[string]any{"c": p.bytes[0], "s": p.bytes[1], "gaps": p.gaps, "end": r.String()}})
+}

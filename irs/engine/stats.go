@@ -43,6 +43,8 @@ type Stats struct {
 	DetectGaveUp uint64 `json:"detect_gave_up"`
 	// DetectOverflowBytes are bytes beyond the detection cap (not kept).
 	DetectOverflowBytes uint64 `json:"detect_overflow_bytes"`
+	// RawPackets were written to session pcaps.
+	RawPackets uint64 `json:"raw_packets"`
 	// RawDroppedPackets/Bytes did not fit in a connection's pre-claim
 	// buffer and are missing from its session pcap.
 	RawDroppedPackets uint64 `json:"raw_dropped_packets"`
@@ -95,6 +97,7 @@ func (e *Engine) Stats() Stats {
 		s.NoParser += p.noParser
 		s.DetectGaveUp += p.detectGaveUp
 		s.DetectOverflowBytes += p.detectOverflow
+		s.RawPackets += p.rawWritten
 		s.RawDroppedPackets += p.rawDropped
 		s.RawDroppedBytes += p.rawDroppedBytes
 		s.RawLinkMismatch += p.rawLinkMismatch

@@ -82,6 +82,7 @@ type wstats struct {
 	detectGaveUp     uint64
 	detectOverflow   uint64
 	noParser         uint64
+	rawWritten       uint64
 	rawDropped       uint64
 	rawDroppedBytes  uint64
 	rawLinkMismatch  uint64
@@ -232,8 +233,10 @@ func (w *worker) handle(p *decode.Packet) {
 		return
 	}
 	payload := p.Payload()
-	if tr == parser.ICMP {
-		// ICMP parsers read the whole message, from the type byte
+	if tr == parser.ICMP || tr == parser.GRE {
+		// ICMP and GRE parsers read the whole message, from the type
+		// byte or the GRE flags: type and code, GRE key (PPTP call ID)
+		// and sequence numbers are theirs to decode.
 		payload = p.L4()
 	}
 	if fs.state == stDetecting {
@@ -539,7 +542,9 @@ func (w *worker) writeFrame(fs *flowState, ts int64, length int, frame []byte) {
 	if fs.session.Err() != nil {
 		return
 	}
-	if err := fs.session.WritePacket(time.Unix(0, ts).UTC(), length, frame); err != nil {
+	if err := fs.session.WritePacket(time.Unix(0, ts).UTC(), length, frame); err == nil {
+		w.st.rawWritten++
+	} else {
 		w.st.rawWriteErrors++
 		w.e.cfg.Logger.Error("engine: session pcap write failed; raw data of this connection is incomplete",
 			"path", fs.session.Path(), "err", err)

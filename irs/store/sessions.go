@@ -40,6 +40,7 @@ type Sessions struct {
 	maxOpen    int
 	open       int
 	head, tail *Session // open sessions, least recently written first
+	madeDir    string   // the last day directory created
 	// Reopens counts files closed for the handle cap and opened again.
 	Reopens uint64
 }
@@ -114,9 +115,12 @@ func (ss *Sessions) Create(info SessionInfo) (*Session, error) {
 	dirRel := fmt.Sprintf("sessions/%04d/%02d/%02d", day.Year(), int(day.Month()), day.Day())
 	base := fmt.Sprintf("%s-%d-%s-%s", safeName(info.Protocol), info.ID, endpointName(info.Client), endpointName(info.Server))
 	dirAbs := filepath.Join(ss.st.dir, filepath.FromSlash(dirRel))
-	if err := os.MkdirAll(dirAbs, 0o750); err != nil {
-		ss.st.errors.Add(1)
-		return nil, fmt.Errorf("store: session %s: %w", base, err)
+	if dirAbs != ss.madeDir {
+		if err := os.MkdirAll(dirAbs, 0o750); err != nil {
+			ss.st.errors.Add(1)
+			return nil, fmt.Errorf("store: session %s: %w", base, err)
+		}
+		ss.madeDir = dirAbs
 	}
 	ss.makeRoom()
 	var (

@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/sdnli/sdnli/irs/capture"
+	"github.com/sdnli/sdnli/irs/decode"
+	"github.com/sdnli/sdnli/irs/flow"
+	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/store"
+)
+
+// The pipeline benchmarks replay a mixed capture built, at benchmark
+// time, from every Ethernet capture in ../shared/pcaps: the set is
+// repeated with the addresses shifted on each round (so repeated
+// conversations are new flows) and time moving 10 µs per packet, as the
+// bench/mkmixed tool does for the command-line benchmark.
+
+var (
+	mixedOnce sync.Once
+	mixedSet  []capture.Packet
+	mixedErr  error
+)
+
+func loadMixed(b *testing.B) []capture.Packet {
+	b.Helper()
+	files := sharedPcaps(b)
+	mixedOnce.Do(func() {
+		for _, f := range files {
+			pkts, err := capture.ReadAll(f)
+			if err != nil {
+				mixedErr = err
+				return
+			}
+			for _, p := range pkts {
+				if p.LinkType == layers.LinkTypeEthernet {
+					mixedSet = append(mixedSet, p)
+				}
+			}
+		}
+	})
+	if mixedErr != nil {
+		b.Fatal(mixedErr)
+	}
+	return mixedSet
+}
+
+// mixedSource replays the set limit times over, shifting addresses.
+type mixedSource struct {
+	set   []capture.Packet
+	n     int
+	limit int
+	buf   []byte
+	ts    time.Time
+}
+
+func (m *mixedSource) Next(p *capture.Packet) error {
+	if m.n >= m.limit {
+		return io.EOF
+	}
+	src := &m.set[m.n%len(m.set)]
+	rep := m.n / len(m.set)
+	m.n++
+	m.buf = append(m.buf[:0], src.Data...)
+	shiftAddresses(m.buf, rep)
+	m.ts = m.ts.Add(10 * time.Microsecond)
+	*p = capture.Packet{Data: m.buf, Timestamp: m.ts, Length: src.Length, LinkType: layers.LinkTypeEthernet}
+	return nil
+}
+
+func (m *mixedSource) Name() string         { return "mixed" }
+func (m *mixedSource) Live() bool           { return false }
+func (m *mixedSource) Stats() capture.Stats { return capture.Stats{Packets: uint64(m.n)} }
+func (m *mixedSource) Close() error         { return nil }
+
+// shiftAddresses adds rep to the last two bytes of both IP addresses of
+// an Ethernet frame (after any VLAN tags).
+func shiftAddresses(f []byte, rep int) {
+	if rep == 0 || len(f) < 14 {
+		return
+	}
+	off := 12
+	et := binary.BigEndian.Uint16(f[off:])
+	for (et == 0x8100 || et == 0x88a8) && len(f) >= off+6 {
+		off += 4
+		et = binary.BigEndian.Uint16(f[off:])
+	}
+	ip := off + 2
+	var src, dst int
+	switch {
+	case et == 0x0800 && len(f) >= ip+20:
+		src, dst = ip+14, ip+18
+	case et == 0x86dd && len(f) >= ip+40:
+		src, dst = ip+22, ip+38
+	default:
+		return
+	}
+	for _, at := range []int{src, dst} {
+		v := binary.BigEndian.Uint16(f[at:]) + uint16(rep)
+		binary.BigEndian.PutUint16(f[at:], v)
+	}
+}
+
+func benchPipeline(b *testing.B, cfg Config, det parser.Detector) {
+	set := loadMixed(b)
+	reg := parser.NewRegistry()
+	if det != nil {
+		reg.Add(det)
+	}
+	cfg.Registry, cfg.Logger = reg, quietLogger()
+	cfg.Sink = nil
+	eng, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := &mixedSource{set: set, limit: b.N, ts: time.Unix(1_700_000_000, 0)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if err := eng.Run(context.Background(), src); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	eng.Close()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+}
+
+// BenchmarkPipeline measures the whole engine on one core (Workers: 1):
+// decoding, the flow table, TCP reassembly and parser calls.
+func BenchmarkPipeline(b *testing.B) {
+	b.Run("no-parsers", func(b *testing.B) {
+		// Every connection is left alone after detection finds no
+		// candidate: decode and flow tracking only.
+		benchPipeline(b, Config{Workers: 1}, nil)
+	})
+	b.Run("parse-all", func(b *testing.B) {
+		// A parser claims every connection: every TCP stream is
+		// reassembled and every byte handed to a parser.
+		benchPipeline(b, Config{Workers: 1}, &countDetector{})
+	})
+	b.Run("parse-all+pcaps", func(b *testing.B) {
+		// Also writes every packet into its session pcap.
+		st, err := store.Open(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchPipeline(b, Config{Workers: 1, Store: st}, &countDetector{})
+	})
+}
+
+// BenchmarkDecodeMixed measures the decoder alone on the mixed capture.
+func BenchmarkDecodeMixed(b *testing.B) {
+	set := loadMixed(b)
+	d := decode.NewDecoder()
+	var p decode.Packet
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f := &set[i%len(set)]
+		d.Decode(f.Data, f.LinkType, int64(i), f.Length, &p)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+}
+
+// BenchmarkFlowTableMixed measures the flow table alone: key, hash,
+// lookup or insert, touch, for the packets of the mixed capture.
+func BenchmarkFlowTableMixed(b *testing.B) {
+	set := loadMixed(b)
+	d := decode.NewDecoder()
+	type kh struct {
+		k flow.Key
+	}
+	var keys []kh
+	var p decode.Packet
+	for _, f := range set {
+		if res, _ := d.Decode(f.Data, f.LinkType, 0, f.Length, &p); res == decode.Decoded {
+			k, _ := flow.MakeKey(p.Family, p.Proto, &p.Src, &p.Dst, p.SrcPort, p.DstPort)
+			keys = append(keys, kh{k})
+		}
+	}
+	tb := flow.New[flowState](flow.Config{MaxFlows: 1 << 20, Timeouts: []int64{int64(time.Minute)}, Seed: 1})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := &keys[i%len(keys)].k
+		h := tb.Hash(k)
+		e := tb.Lookup(k, h)
+		if e == nil {
+			e = tb.Insert(k, h, 0, int64(i), nil)
+		}
+		tb.Touch(e, int64(i)*10000)
+		if i&4095 == 0 {
+			tb.Expire(int64(i)*10000, nil)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+}
