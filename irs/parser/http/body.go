@@ -113,6 +113,9 @@ func (k *conn) saveParts(m *message, data []byte, boundary, parent string) {
 		}
 		fn := p.FileName()
 		if fn == "" {
+			if f := p.FormName(); f != "" && len(m.formFields) < maxParts {
+				m.formFields = append(m.formFields, clipName(f))
+			}
 			continue
 		}
 		content, err := io.ReadAll(io.LimitReader(p, int64(k.maxBody)))
@@ -237,6 +240,14 @@ func sanitize(name string) string {
 	for len(s) > 128 {
 		_, size := utf8.DecodeLastRuneInString(s)
 		s = s[:len(s)-size]
+	}
+	return s
+}
+
+// clipName bounds a form field name kept in a summary.
+func clipName(s string) string {
+	if len(s) > 64 {
+		return s[:64]
 	}
 	return s
 }

@@ -37,6 +37,7 @@ type message struct {
 	artifact   *event.Artifact
 	parts      []event.Artifact // files found inside a multipart body
 	partNames  []string
+	formFields []string // names of the multipart parts that are not files
 	anomalies  []string
 }
 

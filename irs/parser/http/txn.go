@@ -160,6 +160,9 @@ func (k *conn) putBody(s map[string]any, prefix string, m *message) {
 	if len(m.partNames) > 0 {
 		s[prefix+"_files"] = m.partNames
 	}
+	if len(m.formFields) > 0 {
+		s[prefix+"_form_fields"] = m.formFields
+	}
 }
 
 // putAuth records the user of Basic (or Digest) credentials; the Basic
