@@ -177,7 +177,7 @@ func TestRecordTypes(t *testing.T) {
 		"SOA ns1.example.org hostmaster.example.org 2024010101",
 		"SRV 1 5 5060 sip.example.org",
 		"HTTPS 1 . alpn=h2,h3 port=443 ipv4hint=192.0.2.1",
-		"NULL NULL 4 bytes deadbeef",
+		"NULL 4 bytes deadbeef",
 		`CAA 0 issue "letsencrypt.org"`,
 	}
 	if len(m.answers) != len(want) {

@@ -322,7 +322,7 @@ func rdataText(b []byte, start, end int, r rr, m *message) (string, error) {
 		tag := string(d[2 : 2+int(d[1])])
 		return clip(fmt.Sprintf("%d %s %q", d[0], tag, string(d[2+int(d[1]):])), maxTextLen), nil
 	case 10: // NULL
-		return fmt.Sprintf("NULL %d bytes %s", len(d), hex.EncodeToString(d[:min(len(d), 16)])), nil
+		return fmt.Sprintf("%d bytes %s", len(d), hex.EncodeToString(d[:min(len(d), 16)])), nil
 	case 41: // OPT
 		m.edns = parseOPT(r, d)
 		return "", nil
