@@ -5,9 +5,7 @@ package capture
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,24 +93,23 @@ func OpenLive(cfg LiveConfig) (Source, error) {
 	return &liveSource{name: name, tp: tp, lt: lt}, nil
 }
 
-// interfaceLinkType maps the interface's ARPHRD type to the link type of
-// the frames AF_PACKET (SOCK_RAW) delivers on it.
-func interfaceLinkType(iface string) (layers.LinkType, error) {
-	b, err := os.ReadFile("/sys/class/net/" + iface + "/type")
+// interfaceLinkType decides the link type of the frames AF_PACKET
+// (SOCK_RAW) delivers on an interface: Ethernet headers on Ethernet-like
+// and loopback interfaces, bare IP on interfaces without a link layer
+// (tun, sit). It asks the kernel through netlink, in the calling thread's
+// network namespace (/sys would show the namespace it was mounted in).
+func interfaceLinkType(name string) (layers.LinkType, error) {
+	ifc, err := net.InterfaceByName(name)
 	if err != nil {
-		return 0, fmt.Errorf("interface type: %w", err)
+		return 0, err
 	}
-	t, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 0, fmt.Errorf("interface type %q: %w", b, err)
-	}
-	switch t {
-	case 1, 772: // ARPHRD_ETHER, ARPHRD_LOOPBACK (an all-zero Ethernet header)
+	switch {
+	case ifc.Flags&net.FlagLoopback != 0, len(ifc.HardwareAddr) == 6:
 		return layers.LinkTypeEthernet, nil
-	case 65534, 776, 768, 769: // ARPHRD_NONE (tun), SIT, TUNNEL, TUNNEL6: bare IP
+	case len(ifc.HardwareAddr) == 0:
 		return layers.LinkTypeRaw, nil
 	}
-	return 0, fmt.Errorf("interface hardware type %d: %w", t, ErrLinkType)
+	return 0, fmt.Errorf("interface with %d-byte hardware addresses: %w", len(ifc.HardwareAddr), ErrLinkType)
 }
 
 func (s *liveSource) Name() string { return s.name }

@@ -245,6 +245,7 @@ type Engine struct {
 	sinceRun uint64
 	nPackets uint64
 	nBytes   uint64
+	lastSend int64
 
 	pubMu      sync.Mutex
 	pubDecode  decode.Counters
@@ -329,6 +330,16 @@ func (e *Engine) Run(ctx context.Context, src capture.Source) error {
 		rerr := src.Next(&e.cpkt)
 		if rerr != nil {
 			if rerr == capture.ErrTimeout {
+				select {
+				case <-done:
+					err = ctx.Err()
+				default:
+				}
+				if err != nil {
+					break
+				}
+				// A quiet moment: hand the workers what is waiting.
+				e.sendBatches()
 				if now := time.Now(); now.Sub(lastWall) >= time.Second {
 					lastWall = now
 					e.tick(now.UnixNano())
@@ -341,6 +352,14 @@ func (e *Engine) Run(ctx context.Context, src capture.Source) error {
 			break
 		}
 		e.packet(live)
+		if live && e.pool {
+			// Live traffic may trickle: do not let packets wait in a
+			// half-full batch for more than a few milliseconds.
+			if ts := e.cpkt.Timestamp.UnixNano(); ts-e.lastSend > int64(5*time.Millisecond) {
+				e.lastSend = ts
+				e.sendBatches()
+			}
+		}
 	}
 	e.sync()
 	return err
@@ -395,6 +414,15 @@ func (e *Engine) tick(now int64) {
 			w.enqueueTick(e.clock)
 		} else {
 			w.tick(e.clock)
+		}
+	}
+}
+
+// sendBatches hands every worker its partly filled batch.
+func (e *Engine) sendBatches() {
+	if e.pool {
+		for _, w := range e.workers {
+			w.send()
 		}
 	}
 }

@@ -722,9 +722,7 @@ func (w *worker) enqueue(p *decode.Packet) {
 func (w *worker) enqueueTick(now int64) {
 	b := w.batch()
 	b.items = append(b.items, item{cmd: cmdTick, now: now})
-	if len(b.items) == cap(b.items) {
-		w.send()
-	}
+	w.send()
 }
 
 func (w *worker) enqueueSync(c cmd) chan struct{} {
