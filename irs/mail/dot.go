@@ -133,6 +133,13 @@ func (d *DotDecoder) Feed(p []byte) (n int, done bool) {
 			if r := bytes.IndexByte(rest[:k], '\r'); r >= 0 {
 				k = r
 			}
+			if k < len(rest) && rest[k] == '\r' && k+1 < len(rest) && rest[k+1] == '\n' {
+				// The common case: a whole line ending in CRLF.
+				d.content(rest[:k+2])
+				i += k + 2
+				d.newLine(bolCRLF)
+				continue
+			}
 			if k > 0 {
 				d.content(rest[:k])
 				i += k
@@ -197,6 +204,7 @@ func (d *DotDecoder) Feed(p []byte) (n int, done bool) {
 					i++
 					d.st = dsBOL
 					d.capture(p[capFrom:i])
+					d.checkNUL(p[:i])
 					return i, true
 				}
 				// "<LF>.<CRLF>" or "<CR>.<CRLF>": loose.
@@ -226,7 +234,16 @@ func (d *DotDecoder) Feed(p []byte) (n int, done bool) {
 		}
 	}
 	d.capture(p[capFrom:])
+	d.checkNUL(p)
 	return len(p), false
+}
+
+// checkNUL notes NUL bytes among consumed bytes (the terminating dot line
+// has none, so all of them are message bytes).
+func (d *DotDecoder) checkNUL(b []byte) {
+	if !d.NUL && bytes.IndexByte(b, 0) >= 0 {
+		d.NUL = true
+	}
 }
 
 var (
@@ -270,9 +287,6 @@ func (d *DotDecoder) content(b []byte) {
 	d.lineLen += len(b)
 	if d.lineLen > maxTextLine {
 		d.LongLine = true
-	}
-	if !d.NUL && bytes.IndexByte(b, 0) >= 0 {
-		d.NUL = true
 	}
 	room := d.max - len(d.buf)
 	if room <= 0 {

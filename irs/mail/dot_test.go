@@ -124,3 +124,23 @@ func TestDotDecoderMidLine(t *testing.T) {
 		t.Errorf("mid-line start: %q done %v n %d; want %q true 10", d.Bytes(), done, n, ".tail\r\n")
 	}
 }
+
+// BenchmarkDotDecoder measures dot-unstuffing of a 1 MB body fed in
+// TCP-sized pieces.
+func BenchmarkDotDecoder(b *testing.B) {
+	body := bytes.Repeat([]byte("A line of message text of ordinary length, dot-stuffed or not.\r\n..x\r\n"), 15000)
+	body = append(body, ".\r\n"...)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		d := NewDotDecoder(len(body), 1<<10)
+		for p := body; len(p) > 0; {
+			n := min(1448, len(p))
+			k, done := d.Feed(p[:n])
+			p = p[k:]
+			if done {
+				break
+			}
+		}
+	}
+}

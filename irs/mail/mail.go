@@ -160,6 +160,12 @@ func (m *Message) decode(raw []byte) (envl *enmime.Envelope) {
 		enmime.SetReadPartErrorPolicy(enmime.AllowCorruptTextPartErrorPolicy),
 		enmime.MaxStoredPartErrors(maxAnomalies),
 		enmime.SetCustomParseMediaType(parseMediaType),
+		// Trust a declared charset: detection reads every text part
+		// through a statistical detector, which costs more than all
+		// the rest of the restore, and mail clients do not second-guess
+		// a declared charset either. Parts without one are still
+		// detected.
+		enmime.DisableCharacterDetection(true),
 	)
 	e, err := p.ReadEnvelope(bytes.NewReader(raw))
 	if err != nil {
