@@ -49,6 +49,11 @@ func (w *worker) detectStream(e *entry, dir parser.Direction, data []byte, ts in
 	if n <= 0 {
 		return
 	}
+	if w.buffered+n > w.e.cfg.MaxBufferTotal {
+		w.overBudget(e)
+		return
+	}
+	w.buffered += n
 	d.log = append(d.log, chunk{dir: dir, off: len(d.buf[dir]), n: n, ts: ts})
 	d.buf[dir] = append(d.buf[dir], data[:n]...)
 	w.decide(e, d, dir, d.buf[dir], ts)
@@ -72,7 +77,12 @@ func (w *worker) detectStream(e *entry, dir parser.Direction, data []byte, ts in
 func (w *worker) detectDatagram(e *entry, dir parser.Direction, payload []byte, ts int64) {
 	d := w.detection(e)
 	d.grams++
+	if w.buffered+len(payload) > w.e.cfg.MaxBufferTotal {
+		w.overBudget(e)
+		return
+	}
 	if len(d.buf[dir])+len(payload) <= w.e.cfg.DetectBytes {
+		w.buffered += len(payload)
 		d.log = append(d.log, chunk{dir: dir, off: len(d.buf[dir]), n: len(payload), ts: ts})
 		d.buf[dir] = append(d.buf[dir], payload...)
 	} else {
@@ -84,6 +94,15 @@ func (w *worker) detectDatagram(e *entry, dir parser.Direction, payload []byte, 
 		w.st.detectGaveUp++
 		w.ignore(e)
 	}
+}
+
+// overBudget gives up on a connection's detection because the worker's
+// detection buffers are full (many connections at once that no detector
+// decides on: a flood).
+func (w *worker) overBudget(e *entry) {
+	w.st.detectGaveUp++
+	w.st.detectBudget++
+	w.ignore(e)
 }
 
 // gap reports missing stream bytes.
@@ -172,7 +191,6 @@ func (w *worker) claim(e *entry, d *detection, det parser.Detector, reversed boo
 	if w.sessions != nil {
 		w.openSession(fs, name, env)
 	}
-	fs.pending = nil
 	fs.proto, fs.env = name, env
 	p, ok := w.newParser(e, det, c, env)
 	if !ok || p == nil {
@@ -182,7 +200,7 @@ func (w *worker) claim(e *entry, d *detection, det parser.Detector, reversed boo
 	fs.p = p
 	fs.state = stParsing
 	w.st.connsByProto[name]++
-	fs.det = nil
+	w.release(fs) // d stays ours until the replay is done
 	for _, ch := range d.log {
 		if fs.state != stParsing {
 			break

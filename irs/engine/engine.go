@@ -116,8 +116,10 @@ type Config struct {
 	// data waiting for a gap, and packets kept for the session pcap
 	// before a parser claims the connection (each; default 1 MiB).
 	MaxBufferPerFlow int
-	// MaxBufferTotal caps the out-of-order TCP data of all flows of a
-	// worker (default 256 MiB).
+	// MaxBufferTotal caps, per worker, the out-of-order TCP data of all
+	// flows, and separately what all connections still being detected
+	// hold (packets for the session pcap, bytes for the detectors).
+	// Default 256 MiB.
 	MaxBufferTotal int
 	// DetectBytes caps the bytes per direction given to the detectors
 	// before the engine gives up on a connection (default 4096).

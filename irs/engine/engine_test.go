@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -566,13 +568,13 @@ func (e *endless) Next(*capture.Packet) error {
 }
 func (e *endless) Live() bool { return true }
 
-// TestDeterminism: the same capture gives the same events and IDs on
-// every run, with several workers too.
+// TestDeterminism: the same capture gives the same events, connection
+// IDs and session file names on every run, with several workers too.
 func TestDeterminism(t *testing.T) {
 	build := func(t *testing.T) *capb {
 		c := newCap(t)
 		for i := 0; i < 20; i++ {
-			v := newConv(c, "10.0.1."+string(rune('1'+i%9))+":4"+string(rune('0'+i%10))+"000", srv).handshake()
+			v := newConv(c, fmt.Sprintf("10.0.1.%d:%d", 1+i%9, 40000+i), srv).handshake()
 			v.client("ECHO n\n").server("n\n")
 			if i%3 == 0 {
 				v.fin()
@@ -582,18 +584,25 @@ func TestDeterminism(t *testing.T) {
 	}
 	var first string
 	for run := 0; run < 3; run++ {
-		h := newHarness(t, Config{Workers: 3})
+		st, err := store.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := newHarness(t, Config{Workers: 3, Store: st})
 		h.run(build(t))
 		h.eng.Close()
-		var ids []string
 		for _, ev := range h.col.Events() {
 			ev.UID = ""
 		}
-		b, _ := json.Marshal(h.col.Events())
+		var ids []string
 		for _, p := range h.rec.all() {
-			ids = append(ids, p.c.Client.String()+"="+string(rune('0'+p.c.ID%10)))
+			ids = append(ids, fmt.Sprintf("%s=%d", p.c.Client, p.c.ID))
 		}
-		_ = ids
+		sort.Strings(ids)
+		b, _ := json.Marshal(struct {
+			Events any
+			IDs    []string
+		}{h.col.Events(), ids})
 		if run == 0 {
 			first = string(b)
 			continue
@@ -755,5 +764,31 @@ func TestDatagramPayloads(t *testing.T) {
 				t.Errorf("parser got %q, want [%q]", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestBufferBudget: connections still being detected share a bounded
+// budget per worker; beyond it detection is given up, and the account
+// returns to zero when they end.
+func TestBufferBudget(t *testing.T) {
+	h := newHarness(t, Config{MaxBufferTotal: 300})
+	c := newCap(t)
+	for i := 0; i < 10; i++ {
+		// The server speaks first: the echo detector waits for the
+		// client, so each connection holds its bytes.
+		v := newConv(c, fmt.Sprintf("10.0.0.1:%d", 40000+i), srv).handshake()
+		v.server(strings.Repeat("s", 50))
+	}
+	h.run(c)
+	s := h.eng.Stats()
+	if s.DetectBudget == 0 {
+		t.Errorf("DetectBudget = 0, want connections given up")
+	}
+	if s.Buffered > 300 {
+		t.Errorf("Buffered = %d, cap 300", s.Buffered)
+	}
+	h.eng.Close()
+	if s := h.eng.Stats(); s.Buffered != 0 {
+		t.Errorf("after Close: Buffered = %d, want 0", s.Buffered)
 	}
 }

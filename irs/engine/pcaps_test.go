@@ -62,8 +62,8 @@ func TestSharedCaptures(t *testing.T) {
 			if s.ParserPanics != 0 || s.RawWriteErrors != 0 {
 				t.Errorf("panics %d, raw write errors %d; want none", s.ParserPanics, s.RawWriteErrors)
 			}
-			if s.FlowsActive != 0 {
-				t.Errorf("%d flows left after Close", s.FlowsActive)
+			if s.FlowsActive != 0 || s.Buffered != 0 {
+				t.Errorf("%d flows, %d buffered bytes left after Close", s.FlowsActive, s.Buffered)
 			}
 			if s.Packets != s.Source.Packets || s.Packets == 0 {
 				t.Errorf("engine counted %d packets, source delivered %d", s.Packets, s.Source.Packets)

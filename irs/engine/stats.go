@@ -41,6 +41,12 @@ type Stats struct {
 	// DetectGaveUp counts connections dropped from detection because the
 	// detection buffer filled without a verdict.
 	DetectGaveUp uint64 `json:"detect_gave_up"`
+	// DetectBudget counts connections given up because the worker's
+	// detection buffers hit Config.MaxBufferTotal (included in
+	// DetectGaveUp).
+	DetectBudget uint64 `json:"detect_budget_exceeded"`
+	// Buffered are the bytes held for connections still detecting.
+	Buffered int `json:"buffered_bytes"`
 	// DetectOverflowBytes are bytes beyond the detection cap (not kept).
 	DetectOverflowBytes uint64 `json:"detect_overflow_bytes"`
 	// RawPackets were written to session pcaps.
@@ -97,6 +103,8 @@ func (e *Engine) Stats() Stats {
 		s.NoParser += p.noParser
 		s.DetectGaveUp += p.detectGaveUp
 		s.DetectOverflowBytes += p.detectOverflow
+		s.DetectBudget += p.detectBudget
+		s.Buffered += p.buffered
 		s.RawPackets += p.rawWritten
 		s.RawDroppedPackets += p.rawDropped
 		s.RawDroppedBytes += p.rawDroppedBytes

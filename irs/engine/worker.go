@@ -81,6 +81,7 @@ type wstats struct {
 	tcpStrayRST      uint64
 	detectGaveUp     uint64
 	detectOverflow   uint64
+	detectBudget     uint64
 	noParser         uint64
 	rawWritten       uint64
 	rawDropped       uint64
@@ -92,6 +93,7 @@ type wstats struct {
 	connsByProto     map[string]uint64
 	sessionReopens   uint64
 	flowsActive      int
+	buffered         int
 	reassemblyQueued uint64
 }
 
@@ -145,6 +147,10 @@ type worker struct {
 	rstAccepted bool
 	orphans     int
 	lastReclaim int64
+	// buffered counts the bytes held for connections still detecting
+	// (packets for their session pcap, bytes for the detectors), capped
+	// by Config.MaxBufferTotal.
+	buffered int
 
 	// Channels, when the worker runs in its own goroutine.
 	in      chan *batch
@@ -371,7 +377,8 @@ func (w *worker) endConn(e *entry, reason parser.EndReason) {
 	if fs.p != nil {
 		w.callEnd(e, reason)
 	}
-	fs.p, fs.det, fs.pending = nil, nil, nil
+	fs.p = nil
+	w.release(fs)
 	w.orphan(fs)
 }
 
@@ -401,7 +408,7 @@ func (w *worker) orphan(fs *flowState) {
 func (w *worker) ignore(e *entry) {
 	fs := &e.V
 	fs.state = stIgnored
-	fs.det, fs.pending = nil, nil
+	w.release(fs)
 	w.st.noParser++
 	w.orphan(fs)
 	if fs.conn.Transport == parser.TCP {
@@ -413,7 +420,8 @@ func (w *worker) ignore(e *entry) {
 func (w *worker) done(e *entry) {
 	fs := &e.V
 	fs.state = stDone
-	fs.p, fs.det = nil, nil
+	fs.p = nil
+	w.release(fs)
 	w.orphan(fs)
 	if fs.conn.Transport == parser.TCP {
 		w.table.Move(e, listTCPUnfed)
@@ -518,9 +526,23 @@ func (w *worker) keepRaw(e *entry, p *decode.Packet) {
 }
 
 func (w *worker) bufferRaw(fs *flowState, ts int64, length int, frame []byte) {
-	if !fs.pending.add(ts, length, frame, w.e.cfg.MaxBufferPerFlow) {
+	if w.buffered+len(frame) > w.e.cfg.MaxBufferTotal || !fs.pending.add(ts, length, frame, w.e.cfg.MaxBufferPerFlow) {
 		w.st.rawDropped++
 		w.st.rawDroppedBytes += uint64(len(frame))
+		return
+	}
+	w.buffered += len(frame)
+}
+
+// release frees what a connection buffered while detecting.
+func (w *worker) release(fs *flowState) {
+	if fs.pending != nil {
+		w.buffered -= fs.pending.bytes
+		fs.pending = nil
+	}
+	if fs.det != nil {
+		w.buffered -= len(fs.det.buf[0]) + len(fs.det.buf[1])
+		fs.det = nil
 	}
 }
 
@@ -613,6 +635,7 @@ func (w *worker) flush() {
 // publish copies the counters for Stats.
 func (w *worker) publish() {
 	w.st.flowsActive = w.table.Len()
+	w.st.buffered = w.buffered
 	if w.sessions != nil {
 		w.st.sessionReopens = w.sessions.Reopens
 	}
