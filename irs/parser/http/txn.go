@@ -2,6 +2,7 @@ package http
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/url"
 	"strings"
 
@@ -92,7 +93,7 @@ func (k *conn) emitTxn(t *txn) {
 	if resp != nil {
 		if ev.Start.IsZero() {
 			ev.Start = resp.start
-			ev.Subject = resp.reason
+			ev.Subject = strings.TrimSpace(fmt.Sprintf("%d %s (request not captured)", resp.status, resp.reason))
 		}
 		ev.End = resp.end
 		s["status"] = resp.status
