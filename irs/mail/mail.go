@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	netmail "net/mail"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -42,6 +43,9 @@ const (
 	maxAttachments = 256
 	// maxAnomalies caps the anomalies reported for one message.
 	maxAnomalies = 32
+	// maxURLs and urlScan bound the link extraction.
+	maxURLs = 32
+	urlScan = 1 << 20
 	// maxHeaderValue caps one decoded header value kept in a Message.
 	maxHeaderValue = 2048
 	// maxAddresses caps each address list kept in a Message.
@@ -94,6 +98,9 @@ type Message struct {
 	// at most MaxText bytes; TextTruncated says whether it was cut.
 	Text          string
 	TextTruncated bool
+	// URLs are the distinct http(s) links in the text and HTML bodies
+	// (at most maxURLs, from the first urlScan bytes of each).
+	URLs []string
 	// Attachments are the saved parts that carry a file name or an
 	// attachment disposition, in message order.
 	Attachments []event.Artifact
@@ -302,7 +309,23 @@ func (m *Message) addressList(e *enmime.Envelope, key string) []Address {
 	return out
 }
 
+var urlRE = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"'()\[\]{}]+`)
+
 func (m *Message) body(e *enmime.Envelope) {
+	seen := map[string]bool{}
+	for _, src := range []string{e.Text, e.HTML} {
+		if len(src) > urlScan {
+			src = src[:urlScan]
+		}
+		for _, u := range urlRE.FindAllString(src, 4*maxURLs) {
+			u = strings.TrimRight(u, ".,;:!?")
+			if len(u) > maxHeaderValue || seen[u] || len(m.URLs) >= maxURLs {
+				continue
+			}
+			seen[u] = true
+			m.URLs = append(m.URLs, clip(u))
+		}
+	}
 	t := e.Text
 	if t == "" && e.HTML != "" {
 		t = e.HTML

@@ -370,3 +370,24 @@ func TestRestoreSaveError(t *testing.T) {
 		t.Errorf("message %+v; want headers decoded despite the save error", m)
 	}
 }
+
+func TestRestoreURLs(t *testing.T) {
+	raw := crlf(
+		"Subject: links",
+		`Content-Type: multipart/alternative; boundary="a"`,
+		"",
+		"--a",
+		"Content-Type: text/plain",
+		"",
+		"See https://example.com/a?b=1, and http://example.org/x. Again https://example.com/a?b=1",
+		"--a",
+		"Content-Type: text/html",
+		"",
+		`<a href="https://phish.example.net/login">click</a>`,
+		"--a--")
+	m, _ := Restore(parsertest.NewEnv(), raw)
+	want := []string{"https://example.com/a?b=1", "http://example.org/x", "https://phish.example.net/login"}
+	if strings.Join(m.URLs, " ") != strings.Join(want, " ") {
+		t.Errorf("URLs = %q; want %q", m.URLs, want)
+	}
+}

@@ -518,6 +518,29 @@ var captures = []capture{
 		},
 	},
 	{
+		// Suricata's raw extraction stores the message under its SHA-256:
+		// the eml must be the same bytes.
+		file: "suricata-verify__smtp-raw-extraction__input.pcap", verdict: parser.Yes,
+		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event) {
+			ev := oneSend(t, evs)
+			if got := ev.Artifacts[0].SHA256; got != "018e4f86e830d85dc21cb54ee6554f01ac0b2a73a24f83c64b6acb489e8f4f3d" {
+				t.Errorf("eml sha256 %s; want Suricata's raw extraction 018e4f86...", got)
+			}
+			want(t, byType(evs, TypeLogon)[0], map[string]string{"summary.user": "galunt"})
+		},
+	},
+	{
+		// A client that ends every line, and the data, with a bare LF.
+		file: "suricata-verify__smtp-url-b64.pcap", verdict: parser.Yes,
+		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event) {
+			ev := oneSend(t, evs)
+			if u := field(t, ev, "summary.urls"); !strings.Contains(u, "http://codashop-free01.duckdns.org/") {
+				t.Errorf("urls %s; want Suricata's email.url http://codashop-free01.duckdns.org/", u)
+			}
+			want(t, ev, map[string]string{"summary.accepted": "true"})
+		},
+	},
+	{
 		// Implicit TLS on 465: not plaintext SMTP.
 		file: "ndpi__smtps.pcapng", verdict: parser.No,
 	},

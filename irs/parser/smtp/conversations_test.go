@@ -558,7 +558,7 @@ var conversations = []conversation{
 				t.Errorf("first eml %q; want it cut at the loose dot line", got)
 			}
 			want(t, sends[0], map[string]string{"subject": "hello", "summary.reply": "ok 1"})
-			wantAnomaly(t, sends[0], "SMTP smuggling: the server answered after a dot line not delimited by CRLF")
+			wantAnomaly(t, sends[0], "ended the data at a dot line not delimited by CRLF")
 			wantAnomaly(t, sends[0], "possible SMTP smuggling")
 			want(t, sends[1], map[string]string{"subject": "smuggled", "summary.mail_from": "admin@good.example", "summary.reply": "ok 2"})
 			if got := eml(t, env, sends[1]); got != "Subject: smuggled\r\n\r\nevil\r\n" {

@@ -201,6 +201,9 @@ func putHeaders(s map[string]any, m *mail.Message) {
 	if m.Text != "" {
 		s["body_excerpt"] = excerpt(m.Text, excerptRunes)
 	}
+	if len(m.URLs) > 0 {
+		s["urls"] = append([]string(nil), m.URLs...)
+	}
 }
 
 // emitSession emits the logoff event that closes the connection.

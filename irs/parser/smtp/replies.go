@@ -283,7 +283,7 @@ func (p *conn) replyDuringData(r *reply, ts time.Time) {
 	m := p.msg
 	tx := p.tx
 	if at, raw, ok := m.dec.LooseEnd(); ok && p.cst == csData {
-		tx.anoms.add("SMTP smuggling: the server answered after a dot line not delimited by CRLF; the message ends there and what followed was read as commands")
+		tx.anoms.add(smuggledEnd)
 		m.dec.CutAt(at)
 		rest := append([]byte(nil), raw...)
 		p.endData(ts, true)
@@ -426,7 +426,7 @@ func (p *conn) settleTentative(split bool, ts time.Time) {
 	c := tx.smuggle
 	tx.smuggle = nil
 	if split && tx.msg != nil && tx.msg.dec != nil {
-		tx.anoms.add("SMTP smuggling: the server answered after a dot line not delimited by CRLF; the message ends there and what followed was read as commands")
+		tx.anoms.add(smuggledEnd)
 		tx.msg.dec.CutAt(c.at)
 		p.finish(tx, tx.final, tx.end)
 		p.client(c.rest, ts)
@@ -434,3 +434,7 @@ func (p *conn) settleTentative(split bool, ts time.Time) {
 	}
 	p.finish(tx, tx.final, tx.end)
 }
+
+// smuggledEnd explains a message cut where the server, not the RFC, put
+// its end.
+const smuggledEnd = "the server's replies show it ended the data at a dot line not delimited by CRLF: the message ends there and what followed was read as commands (SMTP smuggling, or a client that ends lines with a bare LF)"
