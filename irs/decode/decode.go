@@ -2,8 +2,9 @@
 // for the flow table: addresses, ports, transport, TCP flags and sequence
 // numbers, and the transport payload as a slice of the frame.
 //
-// It runs gopacket's DecodingLayerParser machinery (a DecodingLayerSparse
-// container with reused layer structs, so decoding allocates nothing) over
+// It runs gopacket DecodingLayerParsers (one per first layer, all sharing
+// one DecodingLayerSparse container of reused layer structs, so decoding
+// allocates nothing) over
 // Ethernet, 802.1Q and QinQ, Linux cooked capture (SLL and
 // SLL2), BSD loopback, raw IP, IPv4, IPv6 with extension headers, IPsec
 // AH, and the transports the IRS parses: TCP, UDP, GRE, ICMPv4/v6 and
@@ -341,22 +342,19 @@ type Decoder struct {
 	esp   espLayer
 
 	container gopacket.DecodingLayerContainer
-	fromEth   gopacket.DecodingLayerFunc
-	fromSLL   gopacket.DecodingLayerFunc
-	fromSLL2  gopacket.DecodingLayerFunc
-	fromLoop  gopacket.DecodingLayerFunc
-	fromIPv4  gopacket.DecodingLayerFunc
-	fromIPv6  gopacket.DecodingLayerFunc
-	fromL4    map[gopacket.LayerType]gopacket.DecodingLayerFunc
+	fromEth   *gopacket.DecodingLayerParser
+	fromSLL   *gopacket.DecodingLayerParser
+	fromSLL2  *gopacket.DecodingLayerParser
+	fromLoop  *gopacket.DecodingLayerParser
+	fromIPv4  *gopacket.DecodingLayerParser
+	fromIPv6  *gopacket.DecodingLayerParser
+	fromL4    map[gopacket.LayerType]*gopacket.DecodingLayerParser
 	decoded   []gopacket.LayerType
 	truncated bool
 
 	Defrag   *Defragmenter
 	Counters Counters
 }
-
-// SetTruncated implements gopacket.DecodeFeedback.
-func (d *Decoder) SetTruncated() { d.truncated = true }
 
 // NewDecoder returns a Decoder with a defragmenter using the default caps.
 func NewDecoder() *Decoder {
@@ -372,14 +370,33 @@ func NewDecoder() *Decoder {
 		c = c.Put(l)
 	}
 	d.container = c
-	d.fromEth = c.LayersDecoder(layers.LayerTypeEthernet, d)
-	d.fromSLL = c.LayersDecoder(layers.LayerTypeLinuxSLL, d)
-	d.fromSLL2 = c.LayersDecoder(layers.LayerTypeLinuxSLL2, d)
-	d.fromLoop = c.LayersDecoder(layers.LayerTypeLoopback, d)
-	d.fromIPv4 = c.LayersDecoder(layers.LayerTypeIPv4, d)
-	d.fromIPv6 = c.LayersDecoder(layers.LayerTypeIPv6, d)
-	d.fromL4 = map[gopacket.LayerType]gopacket.DecodingLayerFunc{}
+	d.fromEth = d.parser(layers.LayerTypeEthernet)
+	d.fromSLL = d.parser(layers.LayerTypeLinuxSLL)
+	d.fromSLL2 = d.parser(layers.LayerTypeLinuxSLL2)
+	d.fromLoop = d.parser(layers.LayerTypeLoopback)
+	d.fromIPv4 = d.parser(layers.LayerTypeIPv4)
+	d.fromIPv6 = d.parser(layers.LayerTypeIPv6)
+	d.fromL4 = map[gopacket.LayerType]*gopacket.DecodingLayerParser{}
 	return d
+}
+
+// parser returns a DecodingLayerParser starting at first, over the
+// shared layers. Decoding stops quietly at a layer it has no decoder for
+// (the payload of a transport, ARP...); panics are left to Decode's own
+// recover, which counts them.
+func (d *Decoder) parser(first gopacket.LayerType) *gopacket.DecodingLayerParser {
+	p := gopacket.NewDecodingLayerParser(first)
+	p.SetDecodingLayerContainer(d.container)
+	p.IgnoreUnsupported = true
+	p.IgnorePanic = true
+	return p
+}
+
+// run decodes data with parser p, recording truncation.
+func (d *Decoder) run(p *gopacket.DecodingLayerParser, data []byte) error {
+	err := p.DecodeLayers(data, &d.decoded)
+	d.truncated = p.Truncated
+	return err
 }
 
 // Decode decodes one frame into p. On Decoded, p is complete; on Queued,
@@ -402,7 +419,7 @@ func (d *Decoder) Decode(frame []byte, lt layers.LinkType, ts int64, length int,
 
 func (d *Decoder) decode(frame []byte, lt layers.LinkType, ts int64, length int, p *Packet) (Result, Reason) {
 	p.Timestamp, p.LinkType, p.Frame, p.Length, p.Fragments = ts, lt, frame, length, nil
-	var fn gopacket.DecodingLayerFunc
+	var fn *gopacket.DecodingLayerParser
 	switch lt {
 	case layers.LinkTypeEthernet:
 		fn = d.fromEth
@@ -427,18 +444,23 @@ func (d *Decoder) decode(frame []byte, lt layers.LinkType, ts int64, length int,
 	default:
 		return Malformed, ReasonLinkType
 	}
-	d.truncated = false
-	next, err := fn(frame, &d.decoded)
+	err := d.run(fn, frame)
 	n := len(d.decoded)
 	if err != nil {
 		return Malformed, d.failedReason(n)
 	}
 	// Find the network and transport layers.
 	var network, transport gopacket.LayerType
+	fragment := false
 	for _, t := range d.decoded {
 		switch t {
-		case layers.LayerTypeIPv4, layers.LayerTypeIPv6:
+		case layers.LayerTypeIPv4:
 			network = t
+			fragment = d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0
+		case layers.LayerTypeIPv6:
+			network = t
+		case layers.LayerTypeIPv6Fragment:
+			fragment = d.frag6.FragmentOffset != 0 || d.frag6.MoreFragments
 		case layers.LayerTypeTCP, layers.LayerTypeUDP, layers.LayerTypeGRE,
 			layers.LayerTypeICMPv4, layers.LayerTypeICMPv6, layers.LayerTypeIPSecESP:
 			transport = t
@@ -461,7 +483,7 @@ func (d *Decoder) decode(frame []byte, lt layers.LinkType, ts int64, length int,
 		copy(p.Src[:], d.ip6.SrcIP)
 		copy(p.Dst[:], d.ip6.DstIP)
 	}
-	if next == gopacket.LayerTypeFragment {
+	if fragment {
 		return d.fragment(network, p)
 	}
 	if transport == 0 {
@@ -658,17 +680,17 @@ func (d *Decoder) fragment(network gopacket.LayerType, p *Packet) (Result, Reaso
 	}
 	d.Counters.Reassembled++
 	p.Fragments = frags
-	fn, ok := d.fromL4[ip6NextType(proto)]
-	if !ok {
-		fn = d.container.LayersDecoder(ip6NextType(proto), d)
-		d.fromL4[ip6NextType(proto)] = fn
-	}
-	if ip6NextType(proto) == gopacket.LayerTypeZero {
+	first := ip6NextType(proto)
+	if first == gopacket.LayerTypeZero {
 		return Ignored, ReasonOtherProto
 	}
-	d.truncated = false
-	if _, err := fn(whole, &d.decoded); err != nil {
-		return Malformed, d.failedReasonFrom(ip6NextType(proto))
+	fn, ok := d.fromL4[first]
+	if !ok {
+		fn = d.parser(first)
+		d.fromL4[first] = fn
+	}
+	if err := d.run(fn, whole); err != nil {
+		return Malformed, d.failedReasonFrom(first)
 	}
 	var transport gopacket.LayerType
 	for _, t := range d.decoded {
