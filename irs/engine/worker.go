@@ -198,6 +198,10 @@ func (w *worker) newAssembler() {
 	w.orphans = 0
 }
 
+// sessionIdle is how long a session pcap stays open without a packet:
+// after it, what was buffered reaches the disk.
+const sessionIdle = 30 * time.Second
+
 // pageBytes is the size of the reassembly package's pages.
 const pageBytes = 1900
 
@@ -604,6 +608,9 @@ func (w *worker) tick(now int64) {
 	w.table.Expire(w.clock, w.expire)
 	if w.orphans > 0 || w.clock-w.lastReclaim >= int64(w.e.cfg.IdleTimeouts.Reorder)/2 {
 		w.reclaim()
+	}
+	if w.sessions != nil {
+		w.sessions.CloseIdle(time.Unix(0, w.clock-int64(sessionIdle)))
 	}
 	w.publish()
 }

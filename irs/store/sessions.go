@@ -68,6 +68,7 @@ type Session struct {
 	prev, next *Session
 	closed     bool
 	err        error
+	last       time.Time // timestamp of the last packet written
 	// Packets counts the packets written.
 	Packets uint64
 }
@@ -270,6 +271,9 @@ func (s *Session) WritePacket(ts time.Time, length int, data []byte) error {
 		return s.err
 	}
 	s.Packets++
+	if ts.After(s.last) {
+		s.last = ts
+	}
 	return nil
 }
 
@@ -281,6 +285,23 @@ func (s *Session) Close() error {
 	s.closed = true
 	s.detach()
 	return s.err
+}
+
+// CloseIdle closes the files of sessions whose last packet is older than
+// before: their data reaches the disk (an analyst may fetch the pcap of a
+// session that is still open) and their handles are freed. They stay
+// writable and reopen on their next write.
+func (ss *Sessions) CloseIdle(before time.Time) int {
+	n := 0
+	for s := ss.head; s != nil; {
+		next := s.next
+		if s.last.Before(before) {
+			s.detach()
+			n++
+		}
+		s = next
+	}
+	return n
 }
 
 // CloseAll closes every open session file (for shutdown); the sessions

@@ -212,3 +212,43 @@ func TestSessionHandleCap(t *testing.T) {
 		t.Errorf("write after Close = %v, want an error", err)
 	}
 }
+
+func TestSessionCloseIdle(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := st.NewSessions(10)
+	base := time.Unix(1_700_000_000, 0)
+	var all []*Session
+	for i := 0; i < 3; i++ {
+		s, err := ss.Create(SessionInfo{Protocol: "t", ID: uint64(i), Start: base, LinkType: layers.LinkTypeRaw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WritePacket(base.Add(time.Duration(i)*time.Minute), 1, []byte{0x45}); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, s)
+	}
+	// Sessions 0 and 1 wrote before base+90s: their files close, and
+	// their packets are on disk already.
+	if n := ss.CloseIdle(base.Add(90 * time.Second)); n != 2 || ss.Open() != 1 {
+		t.Fatalf("CloseIdle closed %d, %d open; want 2 and 1", n, ss.Open())
+	}
+	fi, err := os.Stat(filepath.Join(st.Dir(), all[0].Path()))
+	if err != nil || fi.Size() != 24+16+1 {
+		t.Errorf("closed idle session file: %v, size %d; want header and one packet", err, fi.Size())
+	}
+	// A closed-for-idleness session still takes packets.
+	if err := all[0].WritePacket(base.Add(3*time.Minute), 1, []byte{0x46}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range all {
+		s.Close()
+	}
+	fi, _ = os.Stat(filepath.Join(st.Dir(), all[0].Path()))
+	if fi.Size() != 24+2*(16+1) {
+		t.Errorf("after reopening: size %d, want two packets", fi.Size())
+	}
+}
