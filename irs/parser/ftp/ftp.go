@@ -176,10 +176,12 @@ func classifyLine(line []byte, port21 bool) lineKind {
 		if code == "220" {
 			low := bytes.ToLower(line)
 			switch {
+			case bytes.Contains(low, []byte("smtp")):
+				return lineNo // "ESMTP" even on a host called ftp.example.org
 			case bytes.Contains(low, []byte("ftp")):
 				return lineServer
-			case bytes.Contains(low, []byte("smtp")), bytes.Contains(low, []byte("mail")),
-				bytes.Contains(low, []byte("postfix")), bytes.Contains(low, []byte("exim")):
+			case bytes.Contains(low, []byte("mail")), bytes.Contains(low, []byte("postfix")),
+				bytes.Contains(low, []byte("exim")), bytes.Contains(low, []byte("sendmail")):
 				return lineNo
 			case port21:
 				return lineServer

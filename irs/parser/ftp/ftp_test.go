@@ -115,6 +115,7 @@ func TestDetector(t *testing.T) {
 		{"plain greeting elsewhere", 2525, parser.ServerToClient, "220 Welcome.\r\n", parser.NeedMore},
 		{"smtp greeting", 25, parser.ServerToClient, "220 mx.example.org ESMTP Postfix\r\n", parser.No},
 		{"smtp greeting on 21", 21, parser.ServerToClient, "220 mx.example.org ESMTP ready\r\n", parser.No},
+		{"smtp greeting of a host named ftp", 25, parser.ServerToClient, "220 ftp.example.org ESMTP Exim 4.96\r\n", parser.No},
 		{"partial greeting", 21, parser.ServerToClient, "220 (vsF", parser.NeedMore},
 		{"pasv reply mid-stream", 5000, parser.ServerToClient, "227 Entering Passive Mode (1,2,3,4,5,6)\r\n", parser.Yes},
 		{"smtp reply mid-stream", 5000, parser.ServerToClient, "250 OK\r\n", parser.No},
