@@ -388,11 +388,11 @@ func (e *Engine) packet(live bool) {
 		return // not for a flow; the decoder counted why
 	}
 	p := &e.pkt
-	k, _ := flow.MakeKey(p.Family, p.Proto, &p.Src, &p.Dst, p.SrcPort, p.DstPort)
 	w := e.workers[0]
 	if len(e.workers) > 1 {
 		// A fixed seed: the same flow goes to the same worker in every
 		// run, which keeps connection IDs reproducible.
+		k, _ := flow.MakeKey(p.Family, p.Proto, &p.Src, &p.Dst, p.SrcPort, p.DstPort)
 		h := k.Hash(0x5d1f)
 		w = e.workers[(h>>32)*uint64(len(e.workers))>>32]
 	}

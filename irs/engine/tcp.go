@@ -38,9 +38,10 @@ func (f factory) New(_, _ gopacket.Flow, _ *layers.TCP, _ reassembly.AssemblerCo
 // flow lets go of it (e == nil) it is an orphan, ignored until the pool
 // reclaims it.
 type tcpStream struct {
-	w   *worker
-	e   *entry
-	gen uint64
+	w    *worker
+	e    *entry
+	gen  uint64
+	keys [2]gopacket.Flow // netFlow for packets from endpoint A, from B
 	// reassembly's client-to-server direction is the direction of the
 	// first packet it saw; c2sIsClient maps it to the connection's.
 	c2sIsClient bool
@@ -54,14 +55,18 @@ type tcpStream struct {
 // but the connection ID, so that a reused 4-tuple never meets the old
 // connection's state in the pool.
 func (s *tcpStream) netFlow(srcIsA bool) gopacket.Flow {
-	var a, b [16]byte
-	binary.BigEndian.PutUint64(a[:8], s.gen)
-	binary.BigEndian.PutUint64(b[:8], s.gen)
-	b[8] = 1
-	if srcIsA {
-		return gopacket.NewFlow(layers.EndpointIPv6, a[:], b[:])
+	if s.keys[0] == (gopacket.Flow{}) {
+		var a, b [16]byte
+		binary.BigEndian.PutUint64(a[:8], s.gen)
+		binary.BigEndian.PutUint64(b[:8], s.gen)
+		b[8] = 1
+		s.keys[0] = gopacket.NewFlow(layers.EndpointIPv6, a[:], b[:])
+		s.keys[1] = s.keys[0].Reverse()
 	}
-	return gopacket.NewFlow(layers.EndpointIPv6, b[:], a[:])
+	if srcIsA {
+		return s.keys[0]
+	}
+	return s.keys[1]
 }
 
 func (s *tcpStream) mapDir(d reassembly.TCPFlowDirection) parser.Direction {
