@@ -560,4 +560,11 @@ func TestTunnelTableBounded(t *testing.T) {
 	if n := len(tt.fifo); n > 2*tunMaxEntries+1 {
 		t.Errorf("tunnel fifo holds %d entries", n)
 	}
+	names := 0
+	for _, e := range tt.m {
+		names += len(e.names)
+	}
+	if names != tt.names || names > tunNameBudget {
+		t.Errorf("names remembered: %d counted, %d held, budget %d", tt.names, names, tunNameBudget)
+	}
 }

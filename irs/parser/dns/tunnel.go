@@ -1,6 +1,7 @@
 package dns
 
 import (
+	"hash/fnv"
 	"math"
 	"net/netip"
 	"strings"
@@ -38,8 +39,9 @@ const (
 	tunAvgLabel      = 20
 	tunTxtNull       = 20
 	tunTxtNullUnique = 10
-	tunMaxEntries    = 4096 // pairs tracked
-	tunMaxNames      = 2048 // distinct subdomains remembered per pair
+	tunMaxEntries    = 4096    // pairs tracked
+	tunMaxNames      = 2048    // distinct subdomains remembered per pair
+	tunNameBudget    = 1 << 20 // distinct subdomains remembered over all pairs
 	tunSamples       = 5
 )
 
@@ -53,9 +55,9 @@ type tunEntry struct {
 	first, last time.Time
 	queries     int
 	unique      int
-	names       map[string]struct{}
-	highEnt     int // long high-entropy labels
-	nonLDH      int // labels with binary bytes
+	names       map[uint64]struct{} // hashes of the distinct subdomains
+	highEnt     int                 // long high-entropy labels
+	nonLDH      int                 // labels with binary bytes
 	txtNull     int
 	longestSum  int // sum over distinct names of their longest label
 	maxLabel    int
@@ -67,9 +69,10 @@ type tunEntry struct {
 
 // tunnelTable is shared by all flows; the mutex guards it.
 type tunnelTable struct {
-	mu   sync.Mutex
-	m    map[tunKey]*tunEntry
-	fifo []*tunEntry
+	mu    sync.Mutex
+	m     map[tunKey]*tunEntry
+	fifo  []*tunEntry
+	names int // names remembered over all entries
 }
 
 func newTunnelTable() *tunnelTable { return &tunnelTable{m: map[tunKey]*tunEntry{}} }
@@ -156,7 +159,7 @@ func (t *tunnelTable) observe(client netip.Addr, qs []question, ts time.Time) *e
 		e = nil
 	}
 	if e == nil {
-		e = &tunEntry{key: k, first: ts, names: map[string]struct{}{}}
+		e = &tunEntry{key: k, first: ts, names: map[uint64]struct{}{}}
 		t.insert(e)
 	}
 	e.last = ts
@@ -165,14 +168,22 @@ func (t *tunnelTable) observe(client netip.Addr, qs []question, ts time.Time) *e
 		e.txtNull++
 	}
 	if len(sub) > 0 {
-		name := strings.ToLower(joinLabels(sub))
+		h := fnv.New64a()
+		for i, l := range sub {
+			if i > 0 {
+				h.Write([]byte{'.'})
+			}
+			h.Write(asciiLower(l))
+		}
+		name := h.Sum64()
 		if _, seen := e.names[name]; !seen && e.unique < 1<<30 {
-			// a name remembered is not counted twice; past tunMaxNames
-			// names every name counts as new, which only errs towards
+			// a name remembered is not counted twice; past the caps
+			// every name counts as new, which only errs towards
 			// suspicion on traffic that is already extreme
 			e.unique++
-			if len(e.names) < tunMaxNames {
+			if len(e.names) < tunMaxNames && t.names < tunNameBudget {
 				e.names[name] = struct{}{}
+				t.names++
 			}
 			var longest []byte
 			high, bin := false, false
@@ -238,10 +249,9 @@ func (t *tunnelTable) observe(client netip.Addr, qs []question, ts time.Time) *e
 func (t *tunnelTable) insert(e *tunEntry) {
 	for len(t.m) >= tunMaxEntries && len(t.fifo) > 0 {
 		old := t.fifo[0]
+		t.fifo[0] = nil
 		t.fifo = t.fifo[1:]
-		if t.m[old.key] == old {
-			delete(t.m, old.key)
-		}
+		t.drop(old)
 	}
 	t.m[e.key] = e
 	t.fifo = append(t.fifo, e)
@@ -260,5 +270,18 @@ func (t *tunnelTable) insert(e *tunEntry) {
 func (t *tunnelTable) drop(e *tunEntry) {
 	if t.m[e.key] == e {
 		delete(t.m, e.key)
+		t.names -= len(e.names)
 	}
+}
+
+// asciiLower lower-cases ASCII letters only: labels are bytes, not text.
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }

@@ -244,6 +244,12 @@ func (k *control) announce(mode string, ep netip.AddrPort, alias []netip.AddrPor
 	k.tab.add(e)
 	k.cur = e
 	k.xfers = append(k.xfers, x)
+	if len(k.xfers) > maxXfers {
+		// let the oldest transfer go: its data parser may report it alone
+		k.release(k.xfers[0])
+		k.xfers[0] = nil
+		k.xfers = k.xfers[1:]
+	}
 	k.env.RequestMirror(parser.MirrorRequest{Protocol: protocol, Transport: parser.TCP,
 		A: netip.AddrPortFrom(peer, 0), B: ep, IdleTimeout: mirrorIdle,
 		Reason: fmt.Sprintf("ftp-data %s %s", mode, ep)})
@@ -488,17 +494,9 @@ func (k *control) EndProcess(reason parser.EndReason, ts time.Time) {
 		k.last = ts
 	}
 	for _, x := range k.xfers {
-		x.mu.Lock()
-		x.ctlEnded = true
-		var ev *event.Event
-		if x.readyLocked() {
-			ev = x.eventLocked()
-		}
-		x.mu.Unlock()
-		if ev != nil {
-			k.env.Emit(ev)
-		}
+		k.release(x)
 	}
+	k.xfers = nil
 	s := map[string]any{"commands": k.log, "command_count": k.nCmds, "logged_in": k.loggedIn,
 		"end_reason": reason.String()}
 	if k.nCmds > maxLog {
@@ -527,6 +525,21 @@ func (k *control) EndProcess(reason parser.EndReason, ts time.Time) {
 		ev.Addresses = []event.Address{{Address: k.user, Role: event.RoleUser}}
 	}
 	k.emit(ev)
+}
+
+// release tells a transfer that the control side has said all it will,
+// emitting the event if the data side is done.
+func (k *control) release(x *transfer) {
+	x.mu.Lock()
+	x.ctlEnded = true
+	var ev *event.Event
+	if x.readyLocked() {
+		ev = x.eventLocked()
+	}
+	x.mu.Unlock()
+	if ev != nil {
+		k.env.Emit(ev)
+	}
 }
 
 // removeTransfer drops the expectation of a transfer that was refused.

@@ -44,6 +44,7 @@ const (
 	maxPending     = 64      // commands waiting for a reply
 	maxLog         = 256     // commands kept in the session event
 	maxExpect      = 4096    // announced data connections remembered
+	maxXfers       = 256     // transfers one control connection keeps track of
 	expectTTL      = 2 * time.Minute
 	maxAnoms       = 32
 	mirrorIdle     = 2 * time.Minute

@@ -540,3 +540,30 @@ func TestDataGapAndTruncation(t *testing.T) {
 		t.Errorf("stored %q, want the first 8 bytes with the gap zero-filled", got)
 	}
 }
+
+func TestManyAnnouncementsBounded(t *testing.T) {
+	det := NewDetector()
+	env := parsertest.NewEnv()
+	ctl := det.New(ctlConn(), env)
+	feed(ctl, []parsertest.Segment{s("220 FTP\r\n")}, t0)
+	for i := 0; i < maxXfers+50; i++ {
+		feed(ctl, []parsertest.Segment{c("PASV\r\n"), s(fmt.Sprintf("227 Entering Passive Mode (192,0,2,20,%d,%d)\r\n", 100+i/256, i%256)),
+			c(fmt.Sprintf("RETR f%d\r\n", i))}, t0)
+	}
+	k := ctl.(*control)
+	if len(k.xfers) > maxXfers {
+		t.Errorf("control keeps %d transfers, cap %d", len(k.xfers), maxXfers)
+	}
+	// the first transfer was let go by the control side: its data
+	// connection still reports it, named
+	dp := det.New(dataConn("192.0.2.10:40001", "192.0.2.20:25600", time.Second), env)
+	if _, ok := dp.(*data); !ok {
+		t.Fatalf("data connection of the first announcement not claimed (%T)", dp)
+	}
+	dp.ProcessPacket(parser.ServerToClient, []byte("x"), t0)
+	dp.EndProcess(parser.EndClosed, t0)
+	dl := byType(env.Events, TypeDownload)
+	if len(dl) != 1 || dl[0].Summary["path"] != "f0" {
+		t.Fatalf("events: %s", parsertest.Normalize(env.Events))
+	}
+}
