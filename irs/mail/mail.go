@@ -309,22 +309,35 @@ func (m *Message) addressList(e *enmime.Envelope, key string) []Address {
 	return out
 }
 
-var urlRE = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"'()\[\]{}]+`)
+// urlRE finds links in text; hrefRE finds them in HTML attributes only
+// (HTML is full of namespace URLs that nobody follows).
+var (
+	urlRE  = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"'()\[\]{}]+`)
+	hrefRE = regexp.MustCompile(`(?i)\b(?:href|src|action)\s*=\s*["']?(https?://[^\s<>"']+)`)
+)
 
 func (m *Message) body(e *enmime.Envelope) {
 	seen := map[string]bool{}
-	for _, src := range []string{e.Text, e.HTML} {
-		if len(src) > urlScan {
-			src = src[:urlScan]
+	add := func(u string) {
+		u = strings.TrimRight(u, ".,;:!?")
+		if len(u) > maxHeaderValue || seen[u] || len(m.URLs) >= maxURLs {
+			return
 		}
-		for _, u := range urlRE.FindAllString(src, 4*maxURLs) {
-			u = strings.TrimRight(u, ".,;:!?")
-			if len(u) > maxHeaderValue || seen[u] || len(m.URLs) >= maxURLs {
-				continue
-			}
-			seen[u] = true
-			m.URLs = append(m.URLs, clip(u))
-		}
+		seen[u] = true
+		m.URLs = append(m.URLs, clip(u))
+	}
+	text, html := e.Text, e.HTML
+	if len(text) > urlScan {
+		text = text[:urlScan]
+	}
+	if len(html) > urlScan {
+		html = html[:urlScan]
+	}
+	for _, u := range urlRE.FindAllString(text, 4*maxURLs) {
+		add(u)
+	}
+	for _, sm := range hrefRE.FindAllStringSubmatch(html, 4*maxURLs) {
+		add(sm[1])
 	}
 	t := e.Text
 	if t == "" && e.HTML != "" {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"time"
+
+	"github.com/sdnli/sdnli/irs/mail"
 )
 
 // pendingKind is what a command awaiting its reply was.
@@ -88,6 +90,8 @@ type transaction struct {
 	final         *reply
 	interrupt     *reply // a reply that came while data was still being sent
 	smuggle       *smuggleCand
+	restored      *mail.Message // decoded once the message ended
+	restoreErr    error
 	partial       bool // the envelope's start was not seen
 	pipelined     bool
 	emitted       bool
@@ -421,7 +425,13 @@ func (p *conn) seal(ts time.Time) {
 	if m.dec != nil && m.dec.LooseEnds > 0 {
 		tx.anoms.addf("possible SMTP smuggling: %d dot line(s) not delimited by CRLF inside the message data", m.dec.LooseEnds)
 		if at, rest, ok := m.dec.LooseEnd(); ok && len(rest) > 0 {
+			// Only one such message keeps its content until its reply.
+			if old := p.candidate; old != nil && old != p.tentative && old.smuggle != nil && !old.emitted {
+				old.smuggle = nil
+				p.restore(old)
+			}
 			tx.smuggle = &smuggleCand{at: at, rest: append([]byte(nil), rest...)}
+			p.candidate = tx
 		}
 	}
 	if m.via == viaData {
@@ -433,6 +443,21 @@ func (p *conn) seal(ts time.Time) {
 		old.anoms.add("final reply not seen before later messages ended: reported without it")
 		p.finish(old, nil, ts)
 	}
+	if tx.smuggle == nil {
+		// Restore now: only the decoded message waits for the reply,
+		// not its bytes.
+		p.restore(tx)
+	}
+}
+
+// restore saves and decodes a transaction's message and frees its bytes.
+func (p *conn) restore(tx *transaction) {
+	m := tx.msg
+	if m == nil || tx.restored != nil {
+		return
+	}
+	tx.restored, tx.restoreErr = mail.Restore(p.env, m.bytes())
+	m.free()
 }
 
 // finish emits a message with its final reply (nil: not seen).

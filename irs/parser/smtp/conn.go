@@ -15,7 +15,7 @@ const (
 	maxSmuggleRaw = 64 << 10 // raw bytes kept after a loose dot line
 	maxPending    = 4096     // commands awaiting their reply
 	maxRcpts      = 1000     // recipients recorded per transaction
-	maxAwaiting   = 2        // ended messages held until their final reply
+	maxAwaiting   = 16       // ended messages waiting for their final reply
 	maxReplyLines = 64       // lines kept of one multi-line reply
 	maxText       = 512      // bytes kept of one argument or reply line
 	maxReplyText  = 1024     // bytes kept of one (multi-line) reply
@@ -74,6 +74,9 @@ type conn struct {
 	// tentative: a message with a loose dot line, answered, held until the
 	// next reply shows where the server ended it.
 	tentative *transaction
+	// candidate: the one ended message whose content is kept, with a
+	// loose dot line, until its reply.
+	candidate *transaction
 	// unsure: replies may answer commands that were not seen (capture
 	// began mid-session, client gap).
 	unsure bool
@@ -558,13 +561,14 @@ func (p *conn) goTLS() {
 
 // memoryBound is the most buffered() may report for a message cap of
 // limit bytes: two line buffers, the hold buffer, the resync probe, one
-// multi-line reply, and at most five messages alive at once (one being
-// received, one open BDAT transaction cut by a gap, two awaiting their
-// reply and one held to settle a smuggling question), each with the raw
-// bytes kept after a loose dot line.
+// multi-line reply, the decoded text of the messages awaiting their reply,
+// and the content of at most four messages at once (one being received,
+// one open BDAT transaction cut by a gap, one ended with a loose dot line
+// awaiting its reply and one held to settle a smuggling question), each
+// with the raw bytes kept after a loose dot line.
 func memoryBound(limit int) int {
 	return 2*(maxLine+1) + maxHold + resyncProbe + 1 + maxReplyLines*maxText +
-		5*(limit+maxSmuggleRaw) + maxSmuggleRaw
+		maxAwaiting*mail.MaxText + 4*(limit+maxSmuggleRaw) + 2*maxSmuggleRaw
 }
 
 // buffered reports the bytes the parser holds (for tests of its bounds).
@@ -584,6 +588,12 @@ func (p *conn) buffered() int {
 	}
 	for _, t := range p.awaiting {
 		add(t.msg)
+		if t.smuggle != nil {
+			n += len(t.smuggle.rest)
+		}
+		if t.restored != nil {
+			n += len(t.restored.Text)
+		}
 	}
 	if p.tentative != nil {
 		add(p.tentative.msg)
@@ -597,8 +607,10 @@ type message struct {
 	via     string // viaData or viaBDAT
 	dec     *mail.DotDecoder
 	buf     []byte // BDAT content
-	size    int64  // BDAT bytes seen
-	trunc   bool   // BDAT content beyond the cap
+	size    int64  // bytes seen (BDAT; DATA once freed)
+	trunc   bool   // content beyond the cap
+	nul     bool   // NUL bytes in DATA content
+	long    bool   // a DATA line over 1000 octets
 	chunks  int
 	partial bool // its start was not seen (mid-session capture)
 	gap     bool // bytes of it were lost
@@ -655,10 +667,17 @@ func (m *message) buffered() int {
 	return cap(m.buf)
 }
 
-// free drops the content once the message has been restored.
+// free drops the content once the message has been restored, keeping
+// what the event reports about it.
 func (m *message) free() {
+	if m.dec != nil {
+		m.size = m.dec.Size()
+		m.trunc = m.dec.Truncated
+		m.nul = m.dec.NUL
+		m.long = m.dec.LongLine
+		m.dec = nil
+	}
 	m.buf = nil
-	m.dec = nil
 }
 
 func itoa(n int) string {

@@ -591,6 +591,41 @@ var conversations = []conversation{
 		},
 	},
 	{
+		// Two messages with loose dot lines pipelined before the replies:
+		// only the latest keeps its content for a possible cut.
+		name: "two pipelined messages with loose dot lines",
+		segs: []parsertest.Segment{
+			S("220 mx ESMTP\r\n"),
+			C("EHLO a\r\n"), S("250-mx\r\n250 PIPELINING\r\n"),
+			C("MAIL FROM:<a@x.example>\r\nRCPT TO:<b@x.example>\r\nDATA\r\n"),
+			S("250 ok\r\n250 ok\r\n354 go\r\n"),
+			C("Subject: first\r\n\r\nx\n.\r\ny\r\n.\r\nMAIL FROM:<c@x.example>\r\nRCPT TO:<d@x.example>\r\nDATA\r\n"),
+			S("250 one\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+			C("Subject: second\r\n\r\nz\r\n.\nw\r\n.\r\nQUIT\r\n"),
+			S("250 two\r\n221 bye\r\n"),
+		},
+		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event, p *conn) {
+			sends := byType(evs, TypeSend)
+			if len(sends) != 2 {
+				t.Fatalf("events %s; want two email-send", types(evs))
+			}
+			if got := eml(t, env, sends[0]); got != "Subject: first\r\n\r\nx\n.\r\ny\r\n" {
+				t.Errorf("first eml %q", got)
+			}
+			if got := eml(t, env, sends[1]); got != "Subject: second\r\n\r\nz\r\n.\nw\r\n" {
+				t.Errorf("second eml %q", got)
+			}
+			for i, e := range sends {
+				wantAnomaly(t, e, "possible SMTP smuggling")
+				if hasAnomaly(e, "ended the data at a dot line") {
+					t.Errorf("message %d cut although the server replied once per message", i)
+				}
+			}
+			want(t, sends[0], map[string]string{"summary.reply": "one"})
+			want(t, sends[1], map[string]string{"summary.reply": "two"})
+		},
+	},
+	{
 		name: "overlong lines",
 		segs: []parsertest.Segment{
 			S("220 mx ESMTP\r\n"),
@@ -903,6 +938,49 @@ var conversations = []conversation{
 			send := byType(evs, TypeSend)[0]
 			want(t, send, map[string]string{"summary.reply_code": "552", "summary.accepted": "false", "summary.partial": "true"})
 			wantAnomaly(t, send, "server replied while message data was still being sent")
+		},
+	},
+	{
+		// A client that ends the data with a bare LF dot line and waits:
+		// the server's reply ends the message there.
+		name: "bare LF end of data accepted by the server",
+		segs: []parsertest.Segment{
+			S("220 mx ESMTP\r\n"),
+			C("HELO a\nMAIL FROM:<a@x.example>\nRCPT TO:<b@x.example>\nDATA\n"),
+			S("250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+			C("Subject: lf only\n\nbody\n.\n"),
+			S("250 queued\r\n"),
+			C("QUIT\n"), S("221 bye\r\n"),
+		},
+		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event, p *conn) {
+			send := byType(evs, TypeSend)[0]
+			if got := eml(t, env, send); got != "Subject: lf only\n\nbody\n" {
+				t.Errorf("eml %q", got)
+			}
+			want(t, send, map[string]string{"summary.reply": "queued", "summary.accepted": "true"})
+			wantAnomaly(t, send, "ended the data at a dot line not delimited by CRLF")
+			want(t, byType(evs, TypeLogoff)[0], map[string]string{"summary.quit": "true", "summary.quit_reply": "221 bye"})
+		},
+	},
+	{
+		// Two BDAT messages pipelined before any reply.
+		name: "pipelined BDAT messages",
+		segs: []parsertest.Segment{
+			S("220 mx ESMTP\r\n"),
+			C("EHLO a\r\n"), S("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"),
+			C("MAIL FROM:<a@x.example>\r\nRCPT TO:<b@x.example>\r\nBDAT 16 LAST\r\nSubject: one\r\n\r\n" +
+				"MAIL FROM:<c@x.example>\r\nRCPT TO:<d@x.example>\r\nBDAT 16 LAST\r\nSubject: two\r\n\r\n" +
+				"MAIL FROM:<e@x.example>\r\nRCPT TO:<f@x.example>\r\nBDAT 18 LAST\r\nSubject: three\r\n\r\n"),
+			S("250 ok\r\n250 ok\r\n250 one queued\r\n250 ok\r\n250 ok\r\n250 two queued\r\n250 ok\r\n250 ok\r\n550 three refused\r\n"),
+		},
+		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event, p *conn) {
+			sends := byType(evs, TypeSend)
+			if len(sends) != 3 {
+				t.Fatalf("events %s; want three email-send", types(evs))
+			}
+			want(t, sends[0], map[string]string{"subject": "one", "summary.reply": "one queued"})
+			want(t, sends[1], map[string]string{"subject": "two", "summary.reply": "two queued"})
+			want(t, sends[2], map[string]string{"subject": "three", "summary.reply": "three refused", "summary.accepted": "false"})
 		},
 	},
 	{

@@ -56,8 +56,8 @@ func (p *conn) emitMessage(tx *transaction) {
 	ev := p.newEvent(TypeSend, start, end)
 	s := ev.Summary
 
-	raw := m.bytes()
-	restored, err := mail.Restore(p.env, raw)
+	p.restore(tx)
+	restored, err := tx.restored, tx.restoreErr
 
 	if tx.mailSeen {
 		s["mail_from"] = tx.mailFrom
@@ -133,12 +133,12 @@ func (p *conn) emitMessage(tx *transaction) {
 		anoms.add("the end of the message data was not seen")
 	}
 	if m.truncated() {
-		anoms.addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), len(raw))
+		anoms.addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
 	}
-	if m.dec != nil && m.dec.NUL {
+	if m.nul {
 		anoms.add("NUL bytes in the message data")
 	}
-	if m.dec != nil && m.dec.LongLine {
+	if m.long {
 		anoms.add("message line longer than 1000 octets")
 	}
 	if err != nil {
@@ -166,7 +166,7 @@ func (p *conn) emitMessage(tx *transaction) {
 	set.Add(event.RoleUser, p.sess.authUser)
 	ev.Addresses = set.List()
 	ev.Anomalies = anoms.out()
-	m.free()
+	tx.restored = nil
 	p.env.Emit(ev)
 }
 

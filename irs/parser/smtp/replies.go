@@ -423,9 +423,12 @@ func (p *conn) holdTentative(tx *transaction, r *reply, ts time.Time) {
 func (p *conn) settleTentative(split bool, ts time.Time) {
 	tx := p.tentative
 	p.tentative = nil
+	if p.candidate == tx {
+		p.candidate = nil
+	}
 	c := tx.smuggle
 	tx.smuggle = nil
-	if split && tx.msg != nil && tx.msg.dec != nil {
+	if split && c != nil && tx.msg != nil && tx.msg.dec != nil {
 		tx.anoms.add(smuggledEnd)
 		tx.msg.dec.CutAt(c.at)
 		p.finish(tx, tx.final, tx.end)
