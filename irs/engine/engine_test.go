@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/sdnli/sdnli/irs/capture"
 	"github.com/sdnli/sdnli/irs/parser"
@@ -522,18 +525,55 @@ func TestFilesInSequence(t *testing.T) {
 // TestRunError: a read error is returned after everything before it was
 // processed; the error names the source.
 func TestRunError(t *testing.T) {
-	h := newHarness(t, Config{})
-	c := newCap(t)
-	newConv(c, cli, srv).handshake().client("ECHO before the damage\n").server("before the damage\n").fin()
-	src := &failingSource{MemorySource: c.source(), err: errors.New("capture: broken.pcap: packet 9: boom")}
-	err := h.eng.Run(context.Background(), src)
-	if err == nil || !strings.Contains(err.Error(), "broken.pcap") {
-		t.Fatalf("Run error = %v, want one naming broken.pcap", err)
+	build := func(t *testing.T) *capb {
+		c := newCap(t)
+		newConv(c, cli, srv).handshake().client("ECHO before the damage\n").server("before the damage\n").fin()
+		newConv(c, "10.0.0.1:40001", srv).handshake().client("ECHO after\n")
+		return c
 	}
-	got := h.sessions()
-	if len(got) != 1 || got[0]["end"] != "closed" {
-		t.Errorf("sessions = %v, want the connection before the damage, closed", got)
-	}
+	t.Run("source error", func(t *testing.T) {
+		h := newHarness(t, Config{})
+		c := build(t)
+		c.frames = c.frames[:8] // the first connection only
+		src := &failingSource{MemorySource: c.source(), err: errors.New("capture: broken.pcap: packet 9: boom")}
+		err := h.eng.Run(context.Background(), src)
+		if err == nil || !strings.Contains(err.Error(), "broken.pcap") {
+			t.Fatalf("Run error = %v, want one naming broken.pcap", err)
+		}
+		if got := h.sessions(); len(got) != 1 || got[0]["end"] != "closed" {
+			t.Errorf("sessions = %v, want the connection before the damage, closed", got)
+		}
+	})
+	t.Run("truncated file", func(t *testing.T) {
+		h := newHarness(t, Config{})
+		c := build(t)
+		c.udp(ep("10.0.0.9:53"), ep("10.0.0.8:53"), strings.Repeat("d", 100)) // cut below
+		var buf bytes.Buffer
+		w := pcapgo.NewWriter(&buf)
+		w.WriteFileHeader(65535, layers.LinkTypeEthernet)
+		for _, f := range c.frames {
+			w.WritePacket(gopacket.CaptureInfo{Timestamp: f.Timestamp, CaptureLength: len(f.Data), Length: len(f.Data)}, f.Data)
+		}
+		name := filepath.Join(t.TempDir(), "cut.pcap")
+		if err := os.WriteFile(name, buf.Bytes()[:buf.Len()-20], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		src, err := capture.OpenFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		err = h.eng.Run(context.Background(), src)
+		if err == nil || !strings.Contains(err.Error(), name) || !errors.Is(err, capture.ErrTruncated) ||
+			!strings.Contains(err.Error(), fmt.Sprintf("packet %d", len(c.frames))) {
+			t.Fatalf("Run error = %v, want a truncation error naming %s and packet %d", err, name, len(c.frames))
+		}
+		h.eng.Close()
+		got := h.sessions()
+		if len(got) != 2 || got[0]["client"] != "ECHO before the damage\n" || got[1]["client"] != "ECHO after\n" {
+			t.Errorf("sessions = %v, want both connections seen before the damage", got)
+		}
+	})
 }
 
 type failingSource struct {
