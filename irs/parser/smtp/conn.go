@@ -186,7 +186,11 @@ func (p *conn) holdBytes(data []byte, ts time.Time) int {
 		return len(data)
 	}
 	p.hold, _ = appendBounded(p.hold, data[:room], maxHold)
-	p.sess.anoms.addf("no reply to %s within %d bytes of client data: reading on without it", p.holdFor.verb, maxHold)
+	verb := "a command"
+	if p.holdFor != nil {
+		verb = p.holdFor.verb
+	}
+	p.sess.anoms.addf("no reply to %s within %d bytes of client data: reading on without it", verb, maxHold)
 	p.resolveHold(ts)
 	return room
 }

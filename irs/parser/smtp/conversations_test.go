@@ -480,6 +480,24 @@ var conversations = []conversation{
 		},
 	},
 	{
+		// The client's TLS handshake captured ahead of the 220.
+		name: "starttls with the handshake ahead of the reply",
+		segs: []parsertest.Segment{
+			S("220 mx ESMTP\r\n"),
+			C("EHLO a\r\n"), S("250-mx\r\n250 STARTTLS\r\n"),
+			C("STARTTLS\r\n"),
+			C("\x16\x03\x01\x00\x10hello-bytes"),
+			S("220 2.0.0 Ready to start TLS\r\n"),
+		},
+		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event, p *conn) {
+			lo := byType(evs, TypeLogoff)[0]
+			want(t, lo, map[string]string{"summary.starttls": "accepted"})
+			if len(lo.Anomalies) != 0 {
+				t.Errorf("anomalies %q; want none", lo.Anomalies)
+			}
+		},
+	},
+	{
 		name: "starttls refused",
 		segs: []parsertest.Segment{
 			S("220 mx ESMTP\r\n"),

@@ -140,7 +140,10 @@ func (p *conn) onReply(r *reply, ts time.Time) {
 		p.sess.anoms.addf("invalid reply code %d", r.code)
 	}
 	if p.tentative != nil {
-		p.settleTentative(len(p.queue) == 0, ts)
+		// More replies than commands: the server read commands in what
+		// the client sent as data. A server closing the connection
+		// (421, 221) proves nothing.
+		p.settleTentative(len(p.queue) == 0 && r.code != 421 && r.code != 221, ts)
 	}
 	first := !p.sess.replySeen
 	p.sess.replySeen = true
@@ -314,7 +317,9 @@ func (p *conn) startTLSReply(r *reply, ts time.Time) {
 	}
 	if r.code == 220 {
 		p.sess.starttls = "accepted"
-		if held > 0 {
+		// A TLS record first is the handshake captured ahead of the
+		// reply, not injected plaintext.
+		if held > 0 && p.hold[0] != 0x16 {
 			p.sess.anoms.addf("STARTTLS command injection: the client sent %d bytes after STARTTLS before the server's reply: %s", held, quote(p.hold, 60))
 		}
 		p.goTLS()
