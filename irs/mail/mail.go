@@ -11,6 +11,12 @@
 // does for traffic: address normalisation for an index (address.go), and
 // the streaming dot-unstuffing with SMTP smuggling checks that SMTP DATA
 // and POP3 share (dot.go).
+//
+// Use by protocol: SMTP feeds DATA content to a DotDecoder and BDAT
+// chunks as they are; POP3 feeds a RETR/TOP response body (after "+OK")
+// to a DotDecoder; IMAP hands a FETCH literal ({n} octets) over as it is.
+// Each then calls Restore with the message bytes and builds its event
+// from the Message, with Addresses (or an AddressSet) for the index.
 package mail
 
 import (
@@ -129,15 +135,24 @@ func Restore(env parser.Env, raw []byte) (*Message, error) {
 		m.EML = eml
 	}
 
-	envl := m.decode(raw)
-	if envl != nil {
-		m.headers(envl)
-		m.body(envl)
-		if envl.Root != nil {
-			errs = append(errs, m.attachments(env, envl.Root)...)
+	func() {
+		// The decoder runs third-party code over hostile input: a panic
+		// costs the decoded view, never the restore.
+		defer func() {
+			if r := recover(); r != nil {
+				m.anomaly(fmt.Sprintf("mime: decoding failed: %v", r))
+			}
+		}()
+		envl := m.decode(raw)
+		if envl != nil {
+			m.headers(envl)
+			m.body(envl)
+			if envl.Root != nil {
+				errs = append(errs, m.attachments(env, envl.Root)...)
+			}
+			m.mimeErrors(envl.Errors)
 		}
-		m.mimeErrors(envl.Errors)
-	}
+	}()
 	return m, errors.Join(errs...)
 }
 
