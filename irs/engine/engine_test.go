@@ -832,3 +832,27 @@ func TestBufferBudget(t *testing.T) {
 		t.Errorf("after Close: Buffered = %d, want 0", s.Buffered)
 	}
 }
+
+// TestSYNFlood: a flood of new connections stays within the flow cap,
+// their reassembly state is reclaimed, and a real conversation after it
+// is still parsed.
+func TestSYNFlood(t *testing.T) {
+	h := newHarness(t, Config{MaxFlows: 1000})
+	c := newCap(t)
+	for i := 0; i < 20000; i++ {
+		c.tcp(ep(fmt.Sprintf("10.%d.%d.%d:%d", 1+i>>16, (i>>8)&255, i&255, 1024+i%50000)), ep(srv), "S", uint32(i), 0, "")
+	}
+	newConv(c, cli, srv).handshake().client("ECHO survivor\n").server("survivor\n").fin()
+	h.run(c)
+	s := h.eng.Stats()
+	if s.FlowsActive > 1000 || s.FlowsEvicted < 19000 {
+		t.Errorf("FlowsActive %d (cap 1000), FlowsEvicted %d (want ≥ 19000)", s.FlowsActive, s.FlowsEvicted)
+	}
+	if r := h.eng.workers[0].st.reclaims; r == 0 {
+		t.Error("orphaned reassembly state never reclaimed")
+	}
+	got := h.sessions()
+	if len(got) != 1 || got[0]["client"] != "ECHO survivor\n" || got[0]["end"] != "closed" {
+		t.Errorf("sessions = %v, want the conversation after the flood", got)
+	}
+}

@@ -482,7 +482,10 @@ func (w *worker) handleTCP(e *entry, p *decode.Packet, dir parser.Direction, src
 	if w.rstAccepted && fs.state != stClosed {
 		w.closeConn(e, parser.EndClosed)
 	}
-	if w.orphans > 4096 && w.orphans*2 > w.table.ListLen(listTCP) {
+	// Orphans cost memory in the pool until reclaimed; reclaiming scans
+	// the whole pool. Doing it when they reach a quarter of the live
+	// streams keeps both the memory and the amortised cost bounded.
+	if w.orphans > 4096 && w.orphans*4 > w.table.ListLen(listTCP) {
 		w.reclaim()
 	}
 }
