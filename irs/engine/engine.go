@@ -43,6 +43,18 @@
 // and GRE: each whole message, from the ICMP type byte or the GRE flags
 // on. ESP: each whole ESP packet (SPI, sequence number, ciphertext).
 //
+// # TCP
+//
+// Client is the SYN sender; without a SYN (a capture that began
+// mid-connection) the side on the well-known or else the lower port is
+// taken for the server and Conn.MidStream is set. Retransmitted bytes
+// are dropped; where a segment overlaps bytes already delivered, those
+// win; out-of-order bytes still queued are replaced by a later copy
+// (gopacket's reassembly policy). Data behind a hole waits at most
+// IdleTimeouts.Reorder or until the per-flow buffer is full, then the
+// stream moves on and the parser gets Gap(dir, n). FIN both ways or an
+// accepted RST ends the connection.
+//
 // # Time
 //
 // Idle timeouts follow packet timestamps for files and the clock for live
