@@ -121,3 +121,49 @@ func checkSessionPcap(t *testing.T, st *store.Store, rel string) int {
 	}
 	return n
 }
+
+// TestSharedCapturesInSequence feeds every shared capture, one after the
+// other, to one engine with three workers: timestamps jump back and forth
+// between files, flows from one file meet the next file's traffic.
+func TestSharedCapturesInSequence(t *testing.T) {
+	det := &countDetector{keep: true}
+	reg := parser.NewRegistry()
+	reg.Add(det)
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := &Collector{}
+	eng, err := New(Config{Workers: 3, Registry: reg, Sink: col, Store: st, MaxFlows: 300, MaxOpenFiles: 16, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var packets uint64
+	for _, f := range sharedPcaps(t) {
+		src, err := capture.OpenFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := eng.Run(context.Background(), src); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		packets += src.Stats().Packets
+		src.Close()
+	}
+	eng.Close()
+	s := eng.Stats()
+	if s.Packets != packets || s.ParserPanics != 0 || s.FlowsActive != 0 || s.Buffered != 0 {
+		t.Errorf("packets %d (source %d), panics %d, flows left %d, buffered %d", s.Packets, packets, s.ParserPanics, s.FlowsActive, s.Buffered)
+	}
+	if s.FlowsEvicted == 0 {
+		t.Error("no eviction with room for 300 flows")
+	}
+	for _, p := range det.parsers {
+		if p.ends != 1 {
+			t.Errorf("conn %d: EndProcess called %d times", p.c.ID, p.ends)
+		}
+	}
+	if n := len(col.Events()); n != len(det.parsers) {
+		t.Errorf("%d events for %d parsers", n, len(det.parsers))
+	}
+}
