@@ -1,7 +1,6 @@
 package smtp
 
 import (
-	"bytes"
 	"crypto/md5"
 	"crypto/sha1"
 	"encoding/hex"
@@ -12,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -66,14 +64,12 @@ type flowKey struct{ a, b netip.AddrPort }
 type side struct {
 	next    uint32
 	started bool
-	fin     bool
 }
 
 type flowState struct {
 	c      *tcpConn
 	client netip.AddrPort
 	sides  map[netip.AddrPort]*side
-	syn    bool
 }
 
 // readConns extracts the TCP connections of a pcap or pcapng file, in the
@@ -140,7 +136,7 @@ func readConns(t testing.TB, path string) []*tcpConn {
 			if !syn && (smtpPort(from.Port()) && !smtpPort(to.Port())) {
 				client, server = to, from
 			}
-			fs = &flowState{client: client, sides: map[netip.AddrPort]*side{}, syn: syn}
+			fs = &flowState{client: client, sides: map[netip.AddrPort]*side{}}
 			fs.c = &tcpConn{conn: &parser.Conn{ID: uint64(len(order) + 1), Transport: parser.TCP, Client: client, Server: server, Start: ci.Timestamp.UTC(), MidStream: !syn}}
 			flows[k] = fs
 			order = append(order, fs.c)
@@ -626,6 +622,3 @@ func TestAllCaptures(t *testing.T) {
 		})
 	}
 }
-
-var _ = time.Second
-var _ = bytes.Equal

@@ -39,7 +39,6 @@ type pending struct {
 // session is what the logoff event reports.
 type session struct {
 	greeting   string
-	greetCode  int
 	helo       string
 	heloVerb   string
 	heloReply  string
@@ -86,7 +85,6 @@ type transaction struct {
 	dataReply     *reply
 	msg           *message
 	chunks        int
-	chunkReplies  int
 	final         *reply
 	interrupt     *reply // a reply that came while data was still being sent
 	smuggle       *smuggleCand

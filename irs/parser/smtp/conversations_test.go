@@ -1,7 +1,6 @@
 package smtp
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
@@ -1130,5 +1129,3 @@ func sortStrings(s []string) []string {
 	}
 	return s
 }
-
-var _ = bytes.Equal

@@ -150,7 +150,6 @@ func (p *conn) onReply(r *reply, ts time.Time) {
 	if first && (r.code == 220 || r.code == 554 || r.code == 421) &&
 		(len(p.queue) == 0 || p.queue[0].kind != pStartTLS) && (!p.sess.midstream || p.sess.commands == 0) {
 		p.sess.greeting = r.String()
-		p.sess.greetCode = r.code
 		if len(p.queue) > 0 {
 			p.sess.anoms.add("client sent commands before the server's greeting")
 		}
@@ -225,7 +224,6 @@ func (p *conn) onReply(r *reply, ts time.Time) {
 		p.finish(h.tx, r, ts)
 	case pBDAT:
 		if h.tx != nil {
-			h.tx.chunkReplies++
 			if !r.ok() {
 				h.tx.anoms.addf("BDAT chunk %d rejected: %s", h.chunk, cleanStr(r.String(), 120))
 			}
