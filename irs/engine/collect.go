@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"sync"
 
@@ -34,8 +35,21 @@ func SortEvents(evs []*event.Event) {
 		if c := cmp.Compare(a.Subject, b.Subject); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.RawRef, b.RawRef)
+		if c := cmp.Compare(a.RawRef, b.RawRef); c != 0 {
+			return c
+		}
+		// Still tied: compare everything else, so that the order never
+		// depends on arrival.
+		return cmp.Compare(content(a), content(b))
 	})
+}
+
+// content renders an event without its random UID.
+func content(ev *event.Event) string {
+	cp := *ev
+	cp.UID = ""
+	b, _ := json.Marshal(&cp)
+	return string(b)
 }
 
 // Collector is a Sink that keeps every event in memory, for tests,

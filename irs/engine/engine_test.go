@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,6 +22,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/sdnli/sdnli/irs/capture"
+	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/store"
 )
@@ -854,5 +856,29 @@ func TestSYNFlood(t *testing.T) {
 	got := h.sessions()
 	if len(got) != 1 || got[0]["client"] != "ECHO survivor\n" || got[0]["end"] != "closed" {
 		t.Errorf("sessions = %v, want the conversation after the flood", got)
+	}
+}
+
+func TestSortEvents(t *testing.T) {
+	at := time.Unix(1_700_000_000, 0).UTC()
+	mk := func(proto, typ, subject string, sec int, n int) *event.Event {
+		return &event.Event{UID: event.NewUID(), Protocol: proto, Type: typ, Subject: subject,
+			Start: at.Add(time.Duration(sec) * time.Second), Summary: map[string]any{"n": n}}
+	}
+	want := []*event.Event{
+		mk("dns", "query", "a", 0, 1),
+		mk("smtp", "email-send", "x", 0, 1),
+		mk("smtp", "email-send", "x", 0, 2), // ties broken by content
+		mk("http", "request", "b", 1, 1),
+	}
+	for seed := int64(0); seed < 5; seed++ {
+		got := append([]*event.Event(nil), want...)
+		rand.New(rand.NewSource(seed)).Shuffle(len(got), func(i, j int) { got[i], got[j] = got[j], got[i] })
+		SortEvents(got)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("seed %d: position %d = %s/%v, want %s/%v", seed, i, got[i].Protocol, got[i].Summary, want[i].Protocol, want[i].Summary)
+			}
+		}
 	}
 }
