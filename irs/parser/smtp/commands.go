@@ -147,7 +147,7 @@ func (p *conn) command(raw []byte, ts time.Time) {
 	p.sess.commands++
 	verb, arg := splitVerb(line)
 	switch verb {
-	case "EHLO", "HELO":
+	case "EHLO", "HELO", "LHLO":
 		p.helo(verb, arg, ts)
 	case "MAIL":
 		p.mailFrom(arg, ts)
@@ -542,7 +542,7 @@ func resyncCommand(raw []byte) bool {
 	switch {
 	case hasPrefixFold(line, "MAIL FROM:"), hasPrefixFold(line, "RCPT TO:"):
 		return bytes.IndexByte(line, '<') > 0 || bytes.IndexByte(line, '@') > 0
-	case hasPrefixFold(line, "EHLO "), hasPrefixFold(line, "HELO "):
+	case hasPrefixFold(line, "EHLO "), hasPrefixFold(line, "HELO "), hasPrefixFold(line, "LHLO "):
 		return len(bytes.Fields(line)) == 2
 	case hasPrefixFold(line, "AUTH "):
 		f := bytes.Fields(line)

@@ -197,7 +197,7 @@ func (p *conn) onReply(r *reply, ts time.Time) {
 			first.lines = first.lines[:1]
 		}
 		p.sess.heloReply = first.String()
-		if r.ok() && h.verb == "EHLO" {
+		if r.ok() && (h.verb == "EHLO" || h.verb == "LHLO") {
 			p.sess.extensions = p.sess.extensions[:0]
 			for i, l := range r.lines {
 				if i == 0 || l == "" {
