@@ -165,6 +165,11 @@ func BenchmarkPipeline(b *testing.B) {
 		// reassembled and every byte handed to a parser.
 		benchPipeline(b, Config{Workers: 1}, &countDetector{})
 	})
+	b.Run("parse-all/workers=2", func(b *testing.B) {
+		// The same spread over two worker goroutines (packets are
+		// copied into batches for them).
+		benchPipeline(b, Config{Workers: 2}, &countDetector{})
+	})
 	b.Run("parse-all+pcaps", func(b *testing.B) {
 		// Also writes every packet into its session pcap.
 		st, err := store.Open(b.TempDir())
