@@ -83,6 +83,9 @@ func NewPair(t testing.TB) *Pair {
 // Run runs a command inside h's namespace and returns its combined output.
 func (h Host) Run(ctx context.Context, name string, args ...string) (string, error) {
 	cmd := h.Command(ctx, name, args...)
+	// A daemon started by the command may inherit its output and keep it
+	// open: stop waiting for it shortly after the command itself exits.
+	cmd.WaitDelay = 3 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

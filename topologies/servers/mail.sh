@@ -80,9 +80,12 @@ pop3_uidl_format = %08Xu%08Xv
 CONF
 
   # Postfix reports start-up errors on a terminal only; give it one.
-  script -qc "postfix -c '$dir/conf' start" /dev/null >"$dir/postfix-start.out" 2>&1 || {
+  script -qc "postfix -c '$dir/conf' start" /dev/null </dev/null >"$dir/postfix-start.out" 2>&1 || {
     cat "$dir/postfix-start.out" "$dir/postfix.log" >&2 2>/dev/null; exit 1; }
-  dovecot -c "$dir/dovecot/dovecot.conf" || { cat "$dir/dovecot/dovecot.log" >&2; exit 1; }
+  # Daemons must not keep the caller's stdout open (a caller waiting for
+  # EOF would wait forever): their output goes to files under DIR.
+  dovecot -c "$dir/dovecot/dovecot.conf" </dev/null >"$dir/dovecot-start.out" 2>&1 || {
+    cat "$dir/dovecot-start.out" "$dir/dovecot/dovecot.log" >&2 2>/dev/null; exit 1; }
   # Wait until both listen.
   for _ in $(seq 1 50); do
     if ss -ltn | grep -q "$addr:25 " && ss -ltn | grep -q "$addr:143 " && ss -ltn | grep -q "$addr:110 "; then
