@@ -172,6 +172,10 @@ func (p *conn) command(raw []byte, ts time.Time) {
 		p.push(&pending{kind: pRset, verb: verb})
 	case "QUIT":
 		p.sess.quit = true
+		if p.tx != nil {
+			p.abandon(p.tx, "QUIT")
+			p.tx = nil
+		}
 		p.push(&pending{kind: pQuit, verb: verb})
 	case "STARTTLS":
 		h := &pending{kind: pStartTLS, verb: verb}

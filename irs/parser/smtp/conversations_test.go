@@ -906,7 +906,8 @@ var conversations = []conversation{
 				t.Fatalf("events %s; want no email-send", types(evs))
 			}
 			lo := byType(evs, TypeLogoff)[0]
-			want(t, lo, map[string]string{"summary.quit": "true", "summary.quit_reply": "221 bye", "summary.unknown_commands": "[(malformed)]"})
+			want(t, lo, map[string]string{"summary.quit": "true", "summary.quit_reply": "221 bye", "summary.unknown_commands": "[(malformed)]",
+				"summary.aborted_transactions.0.reason": "QUIT", "summary.aborted_transactions.0.rcpt_to": "[b@x.example]"})
 		},
 	},
 	{
