@@ -4,6 +4,7 @@ package sink
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,9 +17,15 @@ import (
 //
 //	go test -tags integration -run '^$' -bench SinkPut -benchtime 50000x ./irs/sink
 func BenchmarkSinkPut(b *testing.B) {
+	for _, writers := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) { benchSinkPut(b, writers) })
+	}
+}
+
+func benchSinkPut(b *testing.B, writers int) {
 	db, dsn := testdb.Shared(b)
 	evs := testEvents(b.N, "bench")
-	s, err := New(Config{DSN: dsn, SpoolDir: b.TempDir(), Logger: quietLogger()})
+	s, err := New(Config{DSN: dsn, SpoolDir: b.TempDir(), Writers: writers, Logger: quietLogger()})
 	if err != nil {
 		b.Fatalf("New: %v", err)
 	}
@@ -45,7 +52,8 @@ func BenchmarkSinkPut(b *testing.B) {
 }
 
 // BenchmarkWriteBatch measures one transaction of 500 events with their
-// children, without the queue.
+// children, without the queue. Each iteration is a whole batch: run it
+// with a small count, e.g. -bench WriteBatch -benchtime 20x.
 func BenchmarkWriteBatch(b *testing.B) {
 	_, dsn := testdb.Shared(b)
 	// The sink's own handle: same driver settings (interpolated
