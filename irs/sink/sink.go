@@ -193,6 +193,10 @@ type Sink struct {
 	lastLog   time.Time // rate limit for per-event error logs
 
 	progress map[string]fileProgress // replay loop only
+
+	// write stores one batch (writeBatch on db; replaced in unit tests
+	// of the replay and bisection logic).
+	write func(ctx context.Context, recs []*record) (inserted, dups int, err error)
 }
 
 // fileProgress remembers how far a spool file is committed, so that a
@@ -259,6 +263,7 @@ func New(cfg Config) (*Sink, error) {
 		replayerDone: make(chan struct{}),
 		progress:     make(map[string]fileProgress),
 	}
+	s.write = func(ctx context.Context, recs []*record) (int, int, error) { return writeBatch(ctx, db, recs) }
 	// Optimistic: the first batch finds out. Spooled files from an
 	// earlier run are picked up by the replay loop right away.
 	s.up.Store(true)
@@ -474,7 +479,7 @@ func (s *Sink) store(evs []*event.Event) (inserted, dups int, err error) {
 func (s *Sink) storeRecords(recs []*record, origin []*event.Event) (inserted, dups int, err error) {
 	for attempt := 0; ; attempt++ {
 		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.WriteTimeout)
-		inserted, dups, err = writeBatch(ctx, s.db, recs)
+		inserted, dups, err = s.write(ctx, recs)
 		cancel()
 		if err == nil {
 			s.dups.Add(uint64(dups))
