@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	netmail "net/mail"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -324,13 +323,6 @@ func (m *Message) addressList(e *enmime.Envelope, key string) []Address {
 	return out
 }
 
-// urlRE finds links in text; hrefRE finds them in HTML attributes only
-// (HTML is full of namespace URLs that nobody follows).
-var (
-	urlRE  = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"'()\[\]{}]+`)
-	hrefRE = regexp.MustCompile(`(?i)\b(?:href|src|action)\s*=\s*["']?(https?://[^\s<>"']+)`)
-)
-
 func (m *Message) body(e *enmime.Envelope) {
 	seen := map[string]bool{}
 	add := func(u string) {
@@ -348,12 +340,10 @@ func (m *Message) body(e *enmime.Envelope) {
 	if len(html) > urlScan {
 		html = html[:urlScan]
 	}
-	for _, u := range urlRE.FindAllString(text, 4*maxURLs) {
-		add(u)
-	}
-	for _, sm := range hrefRE.FindAllStringSubmatch(html, 4*maxURLs) {
-		add(sm[1])
-	}
+	// In HTML only attribute values count: HTML is full of namespace
+	// URLs that nobody follows.
+	links(text, false, 4*maxURLs, add)
+	links(html, true, 4*maxURLs, add)
 	t := e.Text
 	if t == "" && e.HTML != "" {
 		t = e.HTML
@@ -407,6 +397,71 @@ func (m *Message) attachments(env parser.Env, root *enmime.Part) []error {
 		return false
 	})
 	return errs
+}
+
+// links calls f for the http(s) URLs in s, at most max of them; with
+// attrOnly, only for URLs that are the value of an href, src or action
+// attribute. A scan for "://" keeps it linear and fast.
+func links(s string, attrOnly bool, max int, f func(string)) {
+	for off, n := 0, 0; n < max; {
+		i := strings.Index(s[off:], "://")
+		if i < 0 {
+			return
+		}
+		i += off
+		off = i + 3
+		start := -1
+		switch {
+		case i >= 5 && strings.EqualFold(s[i-5:i], "https"):
+			start = i - 5
+		case i >= 4 && strings.EqualFold(s[i-4:i], "http"):
+			start = i - 4
+		}
+		if start < 0 || start > 0 && isWordByte(s[start-1]) {
+			continue
+		}
+		if attrOnly && !afterAttr(s[:start]) {
+			continue
+		}
+		end := off
+		for end < len(s) && !urlStop(s[end]) {
+			end++
+		}
+		if end == off {
+			continue
+		}
+		f(s[start:end])
+		n++
+		off = end
+	}
+}
+
+func urlStop(c byte) bool {
+	return c <= ' ' || c == 0x7f || strings.IndexByte(`<>"'()[]{}`, c) >= 0
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// afterAttr reports whether s ends with an href, src or action attribute
+// and its "=" (and an opening quote).
+func afterAttr(s string) bool {
+	if n := len(s); n > 0 && (s[n-1] == '"' || s[n-1] == '\'') {
+		s = s[:n-1]
+	}
+	s = strings.TrimRight(s, " \t\r\n")
+	if !strings.HasSuffix(s, "=") {
+		return false
+	}
+	s = strings.TrimRight(s[:len(s)-1], " \t\r\n")
+	for _, a := range []string{"href", "src", "action"} {
+		if len(s) >= len(a) && strings.EqualFold(s[len(s)-len(a):], a) &&
+			(len(s) == len(a) || !isWordByte(s[len(s)-len(a)-1])) {
+			return true
+		}
+	}
+	return false
 }
 
 // mimeErrors turns enmime's findings into anomalies, leaving out the

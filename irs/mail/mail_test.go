@@ -391,3 +391,31 @@ func TestRestoreURLs(t *testing.T) {
 		t.Errorf("URLs = %q; want %q", m.URLs, want)
 	}
 }
+
+func TestLinks(t *testing.T) {
+	tests := []struct {
+		name, in string
+		attr     bool
+		want     string
+	}{
+		{"text", "go to https://a.example/x?y=1 now", false, "https://a.example/x?y=1"},
+		{"upper case scheme", "HTTPS://A.example/", false, "HTTPS://A.example/"},
+		{"in parentheses", "(see http://b.example/p)", false, "http://b.example/p"},
+		{"word before scheme", "xhttp://c.example/", false, ""},
+		{"no host", "http:// nothing", false, ""},
+		{"other scheme", "ftp://d.example/", false, ""},
+		{"href", `<a href = 'http://e.example/'>`, true, "http://e.example/"},
+		{"src unquoted", `<img src=https://f.example/i.png>`, true, "https://f.example/i.png"},
+		{"namespace skipped", `<html xmlns="http://www.w3.org/1999/xhtml">`, true, ""},
+		{"data-href counts", `<a data-href="http://g.example/">`, true, "http://g.example/"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			links(tc.in, tc.attr, 10, func(u string) { got = append(got, u) })
+			if strings.Join(got, " ") != tc.want {
+				t.Errorf("links(%q) = %q; want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
