@@ -226,7 +226,7 @@ func (a ActionSetField) appendBody(b []byte) ([]byte, error) {
 	if a.Field.Mask != nil {
 		return b, fmt.Errorf("%w: set_field %s: OpenFlow 1.3 has no masked set-field", ErrInvalid, a.Field.name())
 	}
-	return a.Field.AppendBinary(b)
+	return a.Field.appendTLV(b)
 }
 
 func (a ActionExperimenter) appendBody(b []byte) ([]byte, error) {
@@ -236,6 +236,14 @@ func (a ActionExperimenter) appendBody(b []byte) ([]byte, error) {
 
 // AppendActions appends an action list; each action is padded to 8 bytes.
 func AppendActions(b []byte, actions []Action) ([]byte, error) {
+	b, err := appendActions(b, actions)
+	if err != nil {
+		return b, fmt.Errorf("openflow: %w", err)
+	}
+	return b, nil
+}
+
+func appendActions(b []byte, actions []Action) ([]byte, error) {
 	for i, a := range actions {
 		if a == nil {
 			return b, fmt.Errorf("%w: action %d is nil", ErrInvalid, i)
@@ -255,15 +263,16 @@ func AppendActions(b []byte, actions []Action) ([]byte, error) {
 	return b, nil
 }
 
-// actionsLen is the encoded size of an action list (for length fields
-// written before the list).
-func actionsLen(actions []Action) (int, error) {
-	b, err := AppendActions(nil, actions)
-	return len(b), err
-}
-
 // DecodeActions decodes a whole action list.
 func DecodeActions(b []byte) ([]Action, error) {
+	a, err := decodeActions(b)
+	if err != nil {
+		return nil, fmt.Errorf("openflow: %w", err)
+	}
+	return a, nil
+}
+
+func decodeActions(b []byte) ([]Action, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,8 +123,25 @@ type batch struct {
 
 type batchErr struct {
 	index int
-	err   error
+	err   *Error
 }
+
+// BatchError is one error the switch reported for a message of
+// SendBatch. errors.As finds it in SendBatch's joined error; errors.Is
+// matches its ErrorCode.
+type BatchError struct {
+	Index int     // position of the message in the batch
+	XID   uint32  // transaction id it was sent with
+	Type  MsgType // its type
+	Err   *Error
+}
+
+func (e *BatchError) Error() string {
+	return fmt.Sprintf("openflow: message %d (%s, xid 0x%x) failed: %s", e.Index, e.Type, e.XID, e.Err.Code)
+}
+
+// Unwrap returns the switch's error.
+func (e *BatchError) Unwrap() error { return e.Err }
 
 // NewConn performs the HELLO exchange on nc and starts serving it. If the
 // peer speaks no common version it is sent ERROR HELLO_FAILED/INCOMPATIBLE
@@ -183,7 +201,7 @@ func (c *Conn) handshake(ctx context.Context) error {
 	}
 	h, m, derr := Decode(raw)
 	if h.Type == TypeError && derr == nil {
-		return fmt.Errorf("openflow: %s refused the hello: %w", c.nc.RemoteAddr(), m.(*Error))
+		return wrap(m.(*Error), "%s refused the hello", c.nc.RemoteAddr())
 	}
 	if h.Type != TypeHello {
 		return fmt.Errorf("openflow: %s sent %s before hello: %w", c.nc.RemoteAddr(), h.Type, HelloFailedIncompatible)
@@ -194,7 +212,7 @@ func (c *Conn) handshake(ctx context.Context) error {
 		if b, eerr := AppendMessage(nil, h.XID, msg); eerr == nil {
 			c.nc.Write(b)
 		}
-		return fmt.Errorf("openflow: %s: %w", c.nc.RemoteAddr(), err)
+		return wrap(err, "%s", c.nc.RemoteAddr())
 	}
 	return nil
 }
@@ -251,10 +269,7 @@ func (c *Conn) fail(cause error) {
 	c.mu.Unlock()
 	close(c.done)
 	c.nc.Close()
-	err := cause
-	if !errors.Is(err, ErrClosed) {
-		err = fmt.Errorf("%w: %w", ErrClosed, cause)
-	}
+	err := c.closedErr()
 	for _, w := range pending {
 		if w.ch != nil {
 			w.ch <- reply{err: err}
@@ -262,14 +277,25 @@ func (c *Conn) fail(cause error) {
 	}
 }
 
+// closedErr is what operations on a closed connection return: ErrClosed,
+// with the cause when the connection did not end by Close.
 func (c *Conn) closedErr() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err == nil || errors.Is(c.err, ErrClosed) {
+	cause := c.err
+	c.mu.Unlock()
+	if cause == nil || errors.Is(cause, ErrClosed) {
 		return ErrClosed
 	}
-	return fmt.Errorf("%w: %w", ErrClosed, c.err)
+	return &closedError{cause}
 }
+
+type closedError struct{ cause error }
+
+func (e *closedError) Error() string {
+	return "openflow: connection closed: " + strings.TrimPrefix(e.cause.Error(), "openflow: ")
+}
+func (e *closedError) Is(target error) bool { return target == ErrClosed }
+func (e *closedError) Unwrap() error        { return e.cause }
 
 // write encodes msgs with their xids into one buffer and writes it. A
 // failed or interrupted write closes the connection, since a partial
@@ -372,8 +398,12 @@ func (c *Conn) Request(ctx context.Context, m Message) (Message, error) {
 	}
 	select {
 	case r := <-w.ch:
+		var swErr *Error
+		if errors.As(r.err, &swErr) {
+			return nil, swErr // names the request and its xid itself
+		}
 		if r.err != nil {
-			return nil, fmt.Errorf("openflow: %s (xid 0x%x): %w", m.Type(), xid, r.err)
+			return nil, wrap(r.err, "%s (xid 0x%x)", m.Type(), xid)
 		}
 		return r.msg, nil
 	case <-ctx.Done():
@@ -414,7 +444,7 @@ func (c *Conn) SendBatch(ctx context.Context, msgs ...Message) error {
 	select {
 	case r := <-barrier.ch:
 		if r.err != nil {
-			return fmt.Errorf("openflow: barrier after %d messages: %w", len(msgs), r.err)
+			return wrap(r.err, "barrier after %d messages", len(msgs))
 		}
 	case <-ctx.Done():
 		return fmt.Errorf("openflow: barrier after %d messages: no reply: %w", len(msgs), ctx.Err())
@@ -425,7 +455,7 @@ func (c *Conn) SendBatch(ctx context.Context, msgs ...Message) error {
 	slices.SortFunc(errs, func(x, y batchErr) int { return cmp.Compare(x.index, y.index) })
 	var out []error
 	for _, e := range errs {
-		out = append(out, fmt.Errorf("openflow: message %d (%s, xid 0x%x): %w", e.index, msgs[e.index].Type(), xids[e.index], e.err))
+		out = append(out, &BatchError{Index: e.index, XID: xids[e.index], Type: msgs[e.index].Type(), Err: e.err})
 	}
 	return errors.Join(out...)
 }

@@ -76,8 +76,8 @@ func (c ErrorCode) String() string {
 	return t.String() + "/" + strconv.Itoa(int(c.Code()))
 }
 
-// Error implements error.
-func (c ErrorCode) Error() string { return "openflow: " + c.String() }
+// Error implements error; it is the code's name, e.g. OFPBRC_BAD_TYPE.
+func (c ErrorCode) Error() string { return c.String() }
 
 // Error codes of every OpenFlow 1.3 error type.
 const (

@@ -94,11 +94,11 @@ func (m *FlowMod) AppendBody(b []byte) ([]byte, error) {
 	b = be.AppendUint32(b, m.OutGroup)
 	b = be.AppendUint16(b, uint16(m.Flags))
 	b = append(b, 0, 0)
-	b, err := m.Match.AppendBinary(b)
+	b, err := m.Match.appendMatch(b)
 	if err != nil {
 		return b, err
 	}
-	return AppendInstructions(b, m.Instructions)
+	return appendInstructions(b, m.Instructions)
 }
 
 // UnmarshalBody implements Message.
@@ -124,7 +124,7 @@ func (m *FlowMod) UnmarshalBody(body []byte) error {
 		return err
 	}
 	m.Match = match
-	m.Instructions, err = DecodeInstructions(body[40+n:])
+	m.Instructions, err = decodeInstructions(body[40+n:])
 	return err
 }
 
@@ -183,7 +183,7 @@ func (m *FlowRemoved) AppendBody(b []byte) ([]byte, error) {
 	b = be.AppendUint16(b, m.HardTimeout)
 	b = be.AppendUint64(b, m.PacketCount)
 	b = be.AppendUint64(b, m.ByteCount)
-	return m.Match.AppendBinary(b)
+	return m.Match.appendMatch(b)
 }
 
 // UnmarshalBody implements Message.

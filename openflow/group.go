@@ -89,7 +89,7 @@ func appendBuckets(b []byte, buckets []Bucket) ([]byte, error) {
 		b = be.AppendUint32(b, bk.WatchGroup)
 		b = pad4(b)
 		var err error
-		if b, err = AppendActions(b, bk.Actions); err != nil {
+		if b, err = appendActions(b, bk.Actions); err != nil {
 			return b[:start], fmt.Errorf("bucket %d: %w", i, err)
 		}
 		if err := putLen16(b, start, start, "bucket"); err != nil {
@@ -112,7 +112,7 @@ func decodeBuckets(b []byte) ([]Bucket, error) {
 		if n < 16 || n%8 != 0 || n > len(b) {
 			return nil, fmt.Errorf("%w: bucket %d length %d with %d bytes left", ErrBadLength, i, n, len(b))
 		}
-		acts, err := DecodeActions(b[16:n])
+		acts, err := decodeActions(b[16:n])
 		if err != nil {
 			return nil, fmt.Errorf("bucket %d: %w", i, err)
 		}

@@ -83,11 +83,11 @@ type Header struct {
 // its length can hold at least the header itself.
 func ParseHeader(b []byte) (Header, error) {
 	if len(b) < HeaderLen {
-		return Header{}, short("header", HeaderLen, len(b))
+		return Header{}, fmt.Errorf("openflow: %w", short("header", HeaderLen, len(b)))
 	}
 	h := Header{Version: b[0], Type: MsgType(b[1]), Length: be.Uint16(b[2:]), XID: be.Uint32(b[4:])}
 	if h.Length < HeaderLen {
-		return h, fmt.Errorf("%w: header length %d below %d (%s, xid %d)", ErrBadLength, h.Length, HeaderLen, h.Type, h.XID)
+		return h, fmt.Errorf("openflow: %w: header length %d below %d (%s, xid %d)", ErrBadLength, h.Length, HeaderLen, h.Type, h.XID)
 	}
 	return h, nil
 }

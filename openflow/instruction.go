@@ -105,11 +105,11 @@ func (i InstructionWriteMetadata) appendBody(b []byte) ([]byte, error) {
 }
 
 func (i InstructionWriteActions) appendBody(b []byte) ([]byte, error) {
-	return AppendActions(pad4(b), i.Actions)
+	return appendActions(pad4(b), i.Actions)
 }
 
 func (i InstructionApplyActions) appendBody(b []byte) ([]byte, error) {
-	return AppendActions(pad4(b), i.Actions)
+	return appendActions(pad4(b), i.Actions)
 }
 
 func (InstructionClearActions) appendBody(b []byte) ([]byte, error) { return pad4(b), nil }
@@ -124,6 +124,14 @@ func (i InstructionExperimenter) appendBody(b []byte) ([]byte, error) {
 
 // AppendInstructions appends an instruction list.
 func AppendInstructions(b []byte, insts []Instruction) ([]byte, error) {
+	b, err := appendInstructions(b, insts)
+	if err != nil {
+		return b, fmt.Errorf("openflow: %w", err)
+	}
+	return b, nil
+}
+
+func appendInstructions(b []byte, insts []Instruction) ([]byte, error) {
 	for i, in := range insts {
 		if in == nil {
 			return b, fmt.Errorf("%w: instruction %d is nil", ErrInvalid, i)
@@ -145,6 +153,14 @@ func AppendInstructions(b []byte, insts []Instruction) ([]byte, error) {
 
 // DecodeInstructions decodes a whole instruction list.
 func DecodeInstructions(b []byte) ([]Instruction, error) {
+	in, err := decodeInstructions(b)
+	if err != nil {
+		return nil, fmt.Errorf("openflow: %w", err)
+	}
+	return in, nil
+}
+
+func decodeInstructions(b []byte) ([]Instruction, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
@@ -186,7 +202,7 @@ func decodeInstruction(t InstructionType, body []byte) (Instruction, error) {
 		}
 		return InstructionWriteMetadata{be.Uint64(body[4:]), be.Uint64(body[12:])}, nil
 	case InstWriteActions, InstApplyActions:
-		acts, err := DecodeActions(body[4:])
+		acts, err := decodeActions(body[4:])
 		if err != nil {
 			return nil, err
 		}

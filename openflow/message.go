@@ -100,7 +100,7 @@ func New(t MsgType) (Message, error) {
 	case TypeMeterMod:
 		return new(MeterMod), nil
 	}
-	return nil, fmt.Errorf("%w: message type %d", ErrUnknownType, uint8(t))
+	return nil, fmt.Errorf("openflow: %w: message type %d", ErrUnknownType, uint8(t))
 }
 
 // Decode decodes exactly one message. data must hold the whole message and
@@ -113,10 +113,10 @@ func Decode(data []byte) (Header, Message, error) {
 		return h, nil, err
 	}
 	if int(h.Length) != len(data) {
-		return h, nil, fmt.Errorf("%w: %s header says %d bytes, have %d", ErrBadLength, h.Type, h.Length, len(data))
+		return h, nil, fmt.Errorf("openflow: %w: %s header says %d bytes, have %d", ErrBadLength, h.Type, h.Length, len(data))
 	}
 	if h.Version != Version && h.Type != TypeHello && h.Type != TypeError {
-		return h, nil, fmt.Errorf("%w: %s in version 0x%02x", ErrBadVersion, h.Type, h.Version)
+		return h, nil, fmt.Errorf("openflow: %w: %s in version 0x%02x", ErrBadVersion, h.Type, h.Version)
 	}
 	m, err := New(h.Type)
 	if err != nil {

@@ -213,19 +213,19 @@ func (m *MultipartReply) UnmarshalBody(body []byte) error {
 // flagged MultipartMore) into a single reply without the flag.
 func Reassemble(parts []*MultipartReply) (*MultipartReply, error) {
 	if len(parts) == 0 || parts[0] == nil || parts[0].Body == nil {
-		return nil, fmt.Errorf("%w: no multipart reply to reassemble", ErrInvalid)
+		return nil, fmt.Errorf("openflow: %w: no multipart reply to reassemble", ErrInvalid)
 	}
 	t := parts[0].Body.MultipartType()
 	out, err := newReplyBody(t)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("openflow: %w", err)
 	}
 	for i, p := range parts {
 		if p == nil || p.Body == nil || p.Body.MultipartType() != t {
-			return nil, fmt.Errorf("%w: multipart part %d is not %s", ErrInvalid, i, t)
+			return nil, fmt.Errorf("openflow: %w: multipart part %d is not %s", ErrInvalid, i, t)
 		}
 		if last := i == len(parts)-1; p.More() == last {
-			return nil, fmt.Errorf("%w: multipart part %d of %d has REPLY_MORE=%v", ErrInvalid, i+1, len(parts), p.More())
+			return nil, fmt.Errorf("openflow: %w: multipart part %d of %d has REPLY_MORE=%v", ErrInvalid, i+1, len(parts), p.More())
 		}
 		if i == 0 {
 			out = p.Body
@@ -394,7 +394,7 @@ func (r *FlowStatsRequest) appendBody(b []byte) ([]byte, error) {
 	b = pad4(b)
 	b = be.AppendUint64(b, r.Cookie)
 	b = be.AppendUint64(b, r.CookieMask)
-	return r.Match.AppendBinary(b)
+	return r.Match.appendMatch(b)
 }
 
 func (r *FlowStatsRequest) decode(b []byte) error {
@@ -726,10 +726,10 @@ func (r *FlowStatsReply) appendBody(b []byte) ([]byte, error) {
 		b = be.AppendUint64(b, f.PacketCount)
 		b = be.AppendUint64(b, f.ByteCount)
 		var err error
-		if b, err = f.Match.AppendBinary(b); err != nil {
+		if b, err = f.Match.appendMatch(b); err != nil {
 			return b, fmt.Errorf("flow %d: %w", i, err)
 		}
-		if b, err = AppendInstructions(b, f.Instructions); err != nil {
+		if b, err = appendInstructions(b, f.Instructions); err != nil {
 			return b, fmt.Errorf("flow %d: %w", i, err)
 		}
 		if err := putLen16(b, start, start, "flow stats"); err != nil {
@@ -762,7 +762,7 @@ func (r *FlowStatsReply) decode(b []byte) error {
 			return f, 0, err
 		}
 		f.Match = m
-		if f.Instructions, err = DecodeInstructions(b[48+used : n]); err != nil {
+		if f.Instructions, err = decodeInstructions(b[48+used : n]); err != nil {
 			return f, 0, err
 		}
 		return f, n, nil
@@ -1126,7 +1126,7 @@ func (r *TableFeaturesReply) merge(next MultipartReplyBody) error {
 func (r *PortDescReply) appendBody(b []byte) ([]byte, error) {
 	var err error
 	for i := range r.Ports {
-		if b, err = r.Ports[i].AppendBinary(b); err != nil {
+		if b, err = r.Ports[i].appendPort(b); err != nil {
 			return b, fmt.Errorf("port %d: %w", i, err)
 		}
 	}

@@ -265,6 +265,14 @@ func (o OXM) check() error {
 
 // AppendBinary appends the TLV (header, value, mask).
 func (o OXM) AppendBinary(b []byte) ([]byte, error) {
+	b, err := o.appendTLV(b)
+	if err != nil {
+		return b, fmt.Errorf("openflow: oxm: %w", err)
+	}
+	return b, nil
+}
+
+func (o OXM) appendTLV(b []byte) ([]byte, error) {
 	if err := o.check(); err != nil {
 		return b, err
 	}
@@ -492,12 +500,20 @@ func (m Match) wireLen() int {
 // AppendBinary appends the ofp_match with its padding. It checks each
 // field's wire form but not prerequisites (see NewMatch, Validate).
 func (m Match) AppendBinary(b []byte) ([]byte, error) {
+	b, err := m.appendMatch(b)
+	if err != nil {
+		return b, fmt.Errorf("openflow: %w", err)
+	}
+	return b, nil
+}
+
+func (m Match) appendMatch(b []byte) ([]byte, error) {
 	start := len(b)
 	b = append(b, 0, 1, 0, 0) // OFPMT_OXM
 	var err error
 	for _, o := range m.Fields {
-		if b, err = o.AppendBinary(b); err != nil {
-			return b[:start], fmt.Errorf("openflow: match: %w", err)
+		if b, err = o.appendTLV(b); err != nil {
+			return b[:start], fmt.Errorf("match: %w", err)
 		}
 	}
 	if err := putLen16(b, start+2, start, "match"); err != nil {

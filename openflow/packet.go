@@ -57,7 +57,7 @@ func (m *PacketIn) AppendBody(b []byte) ([]byte, error) {
 	b = be.AppendUint16(b, m.TotalLen)
 	b = append(b, byte(m.Reason), m.TableID)
 	b = be.AppendUint64(b, m.Cookie)
-	b, err := m.Match.AppendBinary(b)
+	b, err := m.Match.appendMatch(b)
 	if err != nil {
 		return b, err
 	}
@@ -117,7 +117,7 @@ func (m *PacketOut) AppendBody(b []byte) ([]byte, error) {
 	b = append(b, 0, 0)
 	b = appendZeros(b, 6)
 	start := len(b)
-	b, err := AppendActions(b, m.Actions)
+	b, err := appendActions(b, m.Actions)
 	if err != nil {
 		return b, err
 	}
@@ -136,7 +136,7 @@ func (m *PacketOut) UnmarshalBody(body []byte) error {
 	if 16+n > len(body) {
 		return fmt.Errorf("%w: packet out actions_len %d with %d bytes left", ErrBadLength, n, len(body)-16)
 	}
-	acts, err := DecodeActions(body[16 : 16+n])
+	acts, err := decodeActions(body[16 : 16+n])
 	if err != nil {
 		return err
 	}

@@ -138,6 +138,14 @@ func appendMAC(b []byte, a net.HardwareAddr, what string) ([]byte, error) {
 
 // AppendBinary appends the 64-byte ofp_port.
 func (p *Port) AppendBinary(b []byte) ([]byte, error) {
+	b, err := p.appendPort(b)
+	if err != nil {
+		return b, fmt.Errorf("openflow: %w", err)
+	}
+	return b, nil
+}
+
+func (p *Port) appendPort(b []byte) ([]byte, error) {
 	b = be.AppendUint32(b, p.PortNo)
 	b = pad4(b)
 	b, err := appendMAC(b, p.HWAddr, "port hw_addr")
@@ -214,7 +222,7 @@ func (*PortStatus) Type() MsgType { return TypePortStatus }
 func (m *PortStatus) AppendBody(b []byte) ([]byte, error) {
 	b = append(b, byte(m.Reason))
 	b = appendZeros(b, 7)
-	return m.Port.AppendBinary(b)
+	return m.Port.appendPort(b)
 }
 
 // UnmarshalBody implements Message.

@@ -4,29 +4,46 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 )
 
-// Sentinel errors. Every error the package returns wraps one of these (or
-// an *Error from the switch), so callers can test with errors.Is.
+// Sentinel errors of the codec. Errors from decoding and encoding wrap one
+// of these (behind an "openflow: ..." context), so callers can test with
+// errors.Is.
 var (
 	// ErrShort: the bytes end before the structure they should hold.
-	ErrShort = errors.New("openflow: truncated")
+	ErrShort = errors.New("truncated")
 	// ErrBadLength: a length field is impossible (too small, not aligned,
 	// or larger than what contains it).
-	ErrBadLength = errors.New("openflow: bad length")
+	ErrBadLength = errors.New("bad length")
 	// ErrBadVersion: a message other than HELLO/ERROR is not OpenFlow 1.3.
-	ErrBadVersion = errors.New("openflow: unsupported version")
+	ErrBadVersion = errors.New("unsupported version")
 	// ErrUnknownType: a message, multipart, action, instruction or element
 	// type this package does not know.
-	ErrUnknownType = errors.New("openflow: unknown type")
+	ErrUnknownType = errors.New("unknown type")
 	// ErrTooLong: an encoded message would exceed 65535 bytes.
-	ErrTooLong = errors.New("openflow: message too long")
+	ErrTooLong = errors.New("message too long")
 	// ErrInvalid: a value cannot be encoded (bad field length, value out
 	// of range, missing prerequisite, ...).
-	ErrInvalid = errors.New("openflow: invalid value")
+	ErrInvalid = errors.New("invalid value")
 )
 
 var be = binary.BigEndian
+
+// wrapped adds context to an error that may already start with
+// "openflow: ", without repeating the prefix; errors.Is and errors.As
+// still see the cause.
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (w *wrapped) Error() string { return w.msg }
+func (w *wrapped) Unwrap() error { return w.err }
+
+func wrap(err error, format string, args ...any) error {
+	return &wrapped{msg: "openflow: " + fmt.Sprintf(format, args...) + ": " + strings.TrimPrefix(err.Error(), "openflow: "), err: err}
+}
 
 // pad8 rounds n up to a multiple of 8, the alignment of most OpenFlow
 // structures.
