@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 )
 
@@ -27,8 +28,19 @@ a terminal.`, stderr)
 	f.register(fs, 1)
 	fs.StringVar(&f.dataDir, "data-dir", envDefault("SDNLI_DATA_DIR", ""), "where session pcaps and restored files go (env SDNLI_DATA_DIR; default: a temporary directory removed at the end)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
 	if fs.NArg() == 0 {
 		return usageError{fmt.Errorf("no capture file given")}
