@@ -32,7 +32,7 @@ CREATE TABLE events (
     -- raw_ref: the session pcap, relative to the owning node's data directory.
     raw_ref      VARCHAR(1024) NOT NULL DEFAULT '',
     -- Warrant ownership (lawful interception identifier), NULL until
-    -- warrant-scoped interception assigns it; liid_seq is the per-LIID
+    -- warrant-scoped interception assigns it, liid_seq is the per-LIID
     -- sequence number and chain_hash the SHA-256 link of the per-LIID chain.
     liid         VARCHAR(64) NULL,
     liid_seq     BIGINT UNSIGNED NULL,
