@@ -473,7 +473,7 @@ func (c *Conn) Echo(ctx context.Context, data []byte) error {
 		return err
 	}
 	if r, ok := m.(*EchoReply); !ok || !bytes.Equal(r.Data, data) {
-		return fmt.Errorf("%w: echo reply does not carry the request's %d bytes", ErrInvalid, len(data))
+		return fmt.Errorf("openflow: %w: echo reply does not carry the request's %d bytes", ErrInvalid, len(data))
 	}
 	return nil
 }
@@ -495,7 +495,7 @@ func (c *Conn) Multipart(ctx context.Context, body MultipartRequestBody) (Multip
 	}
 	rep := m.(*MultipartReply).Body
 	if rep.MultipartType() != body.MultipartType() {
-		return nil, fmt.Errorf("%w: asked for %s, got %s", ErrInvalid, body.MultipartType(), rep.MultipartType())
+		return nil, fmt.Errorf("openflow: %w: multipart asked for %s, got %s", ErrInvalid, body.MultipartType(), rep.MultipartType())
 	}
 	return rep, nil
 }

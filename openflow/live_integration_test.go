@@ -34,6 +34,24 @@ const (
 	mirrorVID = 100
 )
 
+// syncBuffer collects a command's output while the test polls it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // run executes a command and fails the test with its output on error.
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
@@ -131,7 +149,7 @@ func setupLive(t *testing.T) *liveEnv {
 // startCapture records the OpenFlow conversation with tcpdump on loopback.
 func startCapture(t *testing.T, path string, port int) {
 	cmd := exec.Command("tcpdump", "-i", "lo", "-U", "-s", "0", "-w", path, "tcp", "port", fmt.Sprint(port))
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("tcpdump: %v", err)
@@ -462,7 +480,7 @@ func TestLiveOVS(t *testing.T) {
 
 	t.Run("packet out reaches the port", func(t *testing.T) {
 		cmd := exec.Command("ip", "netns", "exec", e.ns, "tcpdump", "-i", e.vethNS, "-n", "-e", "-xx", "-c", "1", "-U", "ether", "proto", "0x88cc")
-		var stdout, stderr bytes.Buffer
+		var stdout, stderr syncBuffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("tcpdump in the namespace: %v", err)
