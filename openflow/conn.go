@@ -310,6 +310,9 @@ func (c *Conn) write(ctx context.Context, xids []uint32, msgs []Message) error {
 	for i, m := range msgs {
 		var err error
 		if b, err = AppendMessage(b, xids[i], m); err != nil {
+			if len(msgs) > 1 {
+				return wrap(err, "message %d", i)
+			}
 			return err
 		}
 	}

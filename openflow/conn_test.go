@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -517,5 +518,21 @@ func TestConnHelpers(t *testing.T) {
 	}
 	if _, err := c.Multipart(ctx, &TableStatsRequest{}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Multipart with a mismatched reply = %v, want ErrInvalid", err)
+	}
+}
+
+func TestConnSendBatchInvalidMessage(t *testing.T) {
+	c, _ := connect(t, Config{EchoInterval: -1})
+	bad := NewFlowMod(FlowAdd)
+	bad.Instructions = []Instruction{ApplyActions(SetField(VLANVID(5000)))}
+	err := c.SendBatch(ctx5s(t), mirrorFlow(t), bad)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "message 1") {
+		t.Errorf("SendBatch = %v, want ErrInvalid naming message 1", err)
+	}
+	// Nothing was written, so the connection is still usable.
+	select {
+	case <-c.Done():
+		t.Errorf("connection closed by an encoding error: %v", c.Err())
+	default:
 	}
 }
