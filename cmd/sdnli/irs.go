@@ -34,6 +34,8 @@ written (or spooled).`, stderr)
 	fs.StringVar(&f.dataDir, "data-dir", envDefault("SDNLI_DATA_DIR", "/var/lib/sdnli/irs"), "data directory: session pcaps, restored files, event spool (env SDNLI_DATA_DIR)")
 	heartbeat := fs.Duration("heartbeat", 5*time.Second, "interval of heartbeats in irs_nodes and of counter log lines")
 	ring := fs.Int("ring-mb", 64, "capture ring size in MiB; a larger ring rides out longer bursts")
+	var api irsAPIFlags
+	api.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,10 +48,21 @@ written (or spooled).`, stderr)
 	cfg := f.nodeConfig()
 	cfg.Logger = newLogger(f.logLevel)
 	cfg.Heartbeat = *heartbeat
+	apiURL, err := api.url()
+	if err != nil {
+		return err
+	}
+	cfg.APIURL = apiURL
 	n, err := nodeOpen(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	stopAPI, err := api.start(n, cfg.Logger)
+	if err != nil {
+		_ = n.Close(ctx)
+		return err
+	}
+	defer stopAPI()
 	runErr := n.RunLive(ctx, capture.LiveConfig{Interface: *iface, NumBlocks: *ring})
 	closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
