@@ -48,23 +48,25 @@ type session struct {
 	authResult string
 	authTries  int
 	starttls   string
-	commands   int
-	replies    int
-	unmatched  int // replies to commands not seen (mid-session capture)
-	rejected   int // 500/502 replies to other commands
-	messages   int
-	pipelined  bool
-	quit       bool
-	quitReply  string
-	midstream  bool
-	gaps       int
-	replySeen  bool
-	unknown    []string
-	unknownN   int
-	vrfy       []string
-	aborted    []abortedTx
-	abortedN   int
-	anoms      anomalies
+	// plainAfterTLS: the session went on in plaintext after STARTTLS.
+	plainAfterTLS bool
+	commands      int
+	replies       int
+	unmatched     int // replies to commands not seen (mid-session capture)
+	rejected      int // 500/502 replies to other commands
+	messages      int
+	pipelined     bool
+	quit          bool
+	quitReply     string
+	midstream     bool
+	gaps          int
+	replySeen     bool
+	unknown       []string
+	unknownN      int
+	vrfy          []string
+	aborted       []abortedTx
+	abortedN      int
+	anoms         anomalies
 }
 
 type abortedTx struct {

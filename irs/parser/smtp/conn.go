@@ -40,6 +40,11 @@ const (
 	csResync                     // unknown position: lines tested as commands, else message data
 	csIgnore                     // not SMTP any more (a TLS handshake without STARTTLS)
 	csTLS                        // after STARTTLS: encrypted
+	// csAfterTLS: STARTTLS was accepted; the client's next bytes say
+	// whether TLS follows (a handshake record) or the capture holds the
+	// session in plaintext (decrypted by a TLS-terminating proxy, or a
+	// client that never started TLS).
+	csAfterTLS
 )
 
 // conn is the parser of one connection.
@@ -140,6 +145,8 @@ func (p *conn) client(data []byte, ts time.Time) {
 			n = p.bdatBytes(data, ts)
 		case csResync:
 			n = p.resyncBytes(data, ts)
+		case csAfterTLS:
+			p.afterTLS(data)
 		default: // csIgnore, csTLS
 			n = len(data)
 		}
@@ -553,6 +560,31 @@ func (p *conn) release() {
 	p.bdatMsg = nil
 	p.rsProbe = nil
 	p.rep = replyAcc{}
+}
+
+// afterTLS decides, from the first bytes after an accepted STARTTLS,
+// whether the session went over to TLS or goes on in plaintext.
+func (p *conn) afterTLS(data []byte) {
+	if tlsRecordStart(data) {
+		p.goTLS()
+		return
+	}
+	p.sess.plainAfterTLS = true
+	p.sess.anoms.add("plaintext after STARTTLS was accepted: the capture holds the session decrypted, or the client did not start TLS; parsing goes on")
+	p.cst = csCommand
+}
+
+// tlsRecordStart reports whether data begins like a TLS record
+// (handshake, alert, change cipher spec, application data) or an SSLv2
+// hello.
+func tlsRecordStart(data []byte) bool {
+	if len(data) == 0 {
+		return false
+	}
+	if data[0] == 0x80 {
+		return true
+	}
+	return data[0] >= 0x14 && data[0] <= 0x17 && (len(data) < 2 || data[1] == 0x03)
 }
 
 // goTLS hands the connection over to TLS: nothing more can be parsed.

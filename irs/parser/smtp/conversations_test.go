@@ -479,6 +479,44 @@ var conversations = []conversation{
 		},
 	},
 	{
+		// arkime smtp-decrypted: a capture of the session decrypted by a
+		// TLS-terminating proxy goes on in plaintext after the 220.
+		name: "starttls then plaintext",
+		segs: []parsertest.Segment{
+			S("220 mx ESMTP\r\n"),
+			C("EHLO a\r\n"), S("250-mx\r\n250 STARTTLS\r\n"),
+			C("STARTTLS\r\n"), S("220 2.0.0 SMTP server ready\r\n"),
+			C("EHLO a\r\n"), S("250 mx\r\n"),
+			C("MAIL FROM:<a@x.example>\r\nRCPT TO:<b@x.example>\r\nDATA\r\n"),
+			S("250 ok\r\n250 ok\r\n354 go\r\n"),
+			C("Subject: after tls\r\n\r\nhi\r\n.\r\n"), S("250 queued\r\n"),
+		},
+		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event, p *conn) {
+			want(t, oneSend(t, evs), map[string]string{"subject": "after tls", "summary.mail_from": "a@x.example", "summary.accepted": "true"})
+			lo := byType(evs, TypeLogoff)[0]
+			want(t, lo, map[string]string{"summary.starttls": "accepted", "summary.plaintext_after_starttls": "true", "summary.helo": "a"})
+			wantAnomaly(t, lo, "plaintext after STARTTLS was accepted")
+		},
+	},
+	{
+		// A server handshake record after the 220 (the client's lost).
+		name: "starttls then server handshake",
+		segs: []parsertest.Segment{
+			S("220 mx ESMTP\r\n"),
+			C("EHLO a\r\n"), S("250-mx\r\n250 STARTTLS\r\n"),
+			C("STARTTLS\r\n"), S("220 2.0.0 go\r\n"),
+			S("\x16\x03\x03\x00\x5a\x02 server hello"),
+			C("\x17\x03\x03 application data"),
+		},
+		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event, p *conn) {
+			lo := byType(evs, TypeLogoff)[0]
+			want(t, lo, map[string]string{"summary.starttls": "accepted", "summary.plaintext_after_starttls": "<nil>", "summary.end_reason": "parser-done"})
+			if len(lo.Anomalies) != 0 {
+				t.Errorf("anomalies %q; want none", lo.Anomalies)
+			}
+		},
+	},
+	{
 		// The client's TLS handshake captured ahead of the 220.
 		name: "starttls with the handshake ahead of the reply",
 		segs: []parsertest.Segment{

@@ -233,6 +233,9 @@ func (p *conn) emitSession(reason parser.EndReason) {
 		s["auth_attempts"] = ss.authTries
 	}
 	put("starttls", ss.starttls)
+	if ss.plainAfterTLS {
+		s["plaintext_after_starttls"] = true
+	}
 	s["messages"] = ss.messages
 	s["commands"] = ss.commands
 	s["replies"] = ss.replies

@@ -62,6 +62,11 @@ func (a *replyAcc) size() int {
 
 // server reads reply lines.
 func (p *conn) server(data []byte, ts time.Time) {
+	if p.cst == csAfterTLS && p.sline.atStart() && tlsRecordStart(data) {
+		// The server's side of a handshake (the client's was not seen).
+		p.goTLS()
+		return
+	}
 	for len(data) > 0 && !p.done {
 		line, n, over := p.sline.next(data)
 		data = data[n:]
@@ -317,10 +322,20 @@ func (p *conn) startTLSReply(r *reply, ts time.Time) {
 		p.sess.starttls = "accepted"
 		// A TLS record first is the handshake captured ahead of the
 		// reply, not injected plaintext.
-		if held > 0 && p.hold[0] != 0x16 {
-			p.sess.anoms.addf("STARTTLS command injection: the client sent %d bytes after STARTTLS before the server's reply: %s", held, quote(p.hold, 60))
+		if held > 0 && tlsRecordStart(p.hold) {
+			p.goTLS()
+			return
 		}
-		p.goTLS()
+		if held > 0 {
+			// The server discards what was sent before its reply; the
+			// session goes on in TLS.
+			p.sess.anoms.addf("STARTTLS command injection: the client sent %d bytes after STARTTLS before the server's reply: %s", held, quote(p.hold, 60))
+			p.goTLS()
+			return
+		}
+		p.hold = nil
+		p.holdFor = nil
+		p.cst = csAfterTLS
 		return
 	}
 	p.sess.starttls = "refused: " + cleanStr(r.String(), 120)

@@ -186,3 +186,23 @@ func hasAddress(ev *event.Event, role, addr string) bool {
 	}
 	return false
 }
+
+// attachment finds an attachment artifact by name.
+func attachment(ev *event.Event, name string) *event.Artifact {
+	for i, a := range ev.Artifacts {
+		if a.Kind == event.KindAttachment && a.Name == name {
+			return &ev.Artifacts[i]
+		}
+	}
+	return nil
+}
+
+// oneSend returns the only email-send event, failing the test otherwise.
+func oneSend(t *testing.T, evs []*event.Event) *event.Event {
+	t.Helper()
+	s := byType(evs, TypeSend)
+	if len(s) != 1 {
+		t.Fatalf("events %s; want one email-send", types(evs))
+	}
+	return s[0]
+}
