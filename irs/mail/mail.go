@@ -112,6 +112,8 @@ type Message struct {
 	// Anomalies lists what was wrong with the message (broken MIME, bad
 	// encodings), in words an analyst can act on.
 	Anomalies []string
+	// HeaderOnly: only the header was decoded (DecodeHeader).
+	HeaderOnly bool
 }
 
 // Restore saves raw byte-exact as an eml artifact through env, decodes it
@@ -538,4 +540,102 @@ func cleanName(s string) string {
 		s = strings.ToValidUTF8(s, "")
 	}
 	return s
+}
+
+// DecodeHeader decodes only the header block of raw, storing nothing:
+// for partial downloads (POP3 TOP, an IMAP BODY[HEADER] or a byte range)
+// whose body, if any, is cut and would only give false MIME findings.
+// The Message has no EML, no text and no attachments; HeaderOnly is set.
+func DecodeHeader(raw []byte) *Message {
+	m := &Message{Size: len(raw), HeaderOnly: true}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				m.anomaly(fmt.Sprintf("mime: header decoder failed: %v", r))
+			}
+		}()
+		if !startsWithHeader(raw) {
+			m.anomaly("data does not begin with a header")
+			return
+		}
+		if e := m.headerOnly(raw); e != nil {
+			m.headers(e)
+		}
+	}()
+	return m
+}
+
+// ExcerptRunes is the length of the body excerpt PutSummary writes.
+const ExcerptRunes = 200
+
+// PutSummary copies what an analyst reads in a result list into an event
+// summary: the decoded address headers (from, to, cc, bcc, reply_to as
+// "Name <addr>"), message_id, in_reply_to, date, user_agent and, for a
+// decoded body, the number of attachments, a body_excerpt and the urls.
+// The mail parsers (SMTP, POP3, IMAP) share these names.
+func (m *Message) PutSummary(s map[string]any) {
+	if m == nil || s == nil {
+		return
+	}
+	list := func(key string, l []Address) {
+		if len(l) == 0 {
+			return
+		}
+		out := make([]string, len(l))
+		for i, a := range l {
+			out[i] = a.String()
+		}
+		s[key] = out
+	}
+	list("from", m.From)
+	list("to", m.To)
+	list("cc", m.Cc)
+	list("bcc", m.Bcc)
+	list("reply_to", m.ReplyTo)
+	for _, kv := range [...]struct{ k, v string }{
+		{"message_id", m.MessageID}, {"in_reply_to", m.InReplyTo}, {"date", m.Date}, {"user_agent", m.UserAgent},
+	} {
+		if kv.v != "" {
+			s[kv.k] = kv.v
+		}
+	}
+	if m.HeaderOnly {
+		return
+	}
+	s["attachments"] = len(m.Attachments)
+	if m.Text != "" {
+		s["body_excerpt"] = Excerpt(m.Text, ExcerptRunes)
+	}
+	if len(m.URLs) > 0 {
+		s["urls"] = append([]string(nil), m.URLs...)
+	}
+}
+
+// Excerpt is the start of a text body, whitespace collapsed and control
+// characters blanked, at most runes characters (then "…").
+func Excerpt(s string, runes int) string {
+	var b strings.Builder
+	space := false
+	n := 0
+	for _, r := range s {
+		if n >= runes {
+			b.WriteString("…")
+			break
+		}
+		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			n++
+			space = false
+		}
+		if r < 0x20 || r == 0x7f {
+			r = ' '
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
 }
