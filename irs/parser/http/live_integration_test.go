@@ -40,7 +40,7 @@ func loopbackCapture(t *testing.T, filter string, traffic func()) string {
 		t.Fatalf("integration: tcpdump not installed: %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "lo.pcap")
-	cmd := exec.Command(tcpdump, "-i", "lo", "-n", "-s", "0", "-U", "--immediate-mode", "-w", path, filter)
+	cmd := exec.Command(tcpdump, "-i", "lo", "-n", "-s", "0", "-B", "65536", "-U", "--immediate-mode", "-w", path, filter)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
