@@ -54,7 +54,9 @@ func (f *fake) AddDynamic(_ context.Context, r apiv1.DynamicRequest, _ string) (
 	}
 	return apiv1.DynamicFlow{ID: 5, Protocol: r.Protocol, Created: f.created}, f.created, nil
 }
-func (f *fake) Dynamic() apiv1.DynamicList { return apiv1.DynamicList{Max: 10, Flows: []apiv1.DynamicFlow{}} }
+func (f *fake) Dynamic() apiv1.DynamicList {
+	return apiv1.DynamicList{Max: 10, Flows: []apiv1.DynamicFlow{}}
+}
 func (f *fake) Topology() apiv1.Topology {
 	return apiv1.Topology{Switches: []apiv1.TopologySwitch{{DPID: "0000000000000001"}}}
 }

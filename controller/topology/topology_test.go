@@ -157,7 +157,7 @@ func TestDiscovery(t *testing.T) {
 	if d.Observe(a, a, t0) {
 		t.Errorf("a probe received on its own port made a link")
 	}
-	if d.Expire(t0.Add(3500 * time.Millisecond)) != true {
+	if d.Expire(t0.Add(3500*time.Millisecond)) != true {
 		t.Errorf("link 2:2-3:1 unseen for 3.5s did not expire")
 	}
 	if got := d.Links(); len(got) != 1 || got[0] != NewLink(a, b) {
