@@ -401,6 +401,7 @@ func (h *half) frame(fr framing, n int64, ts time.Time) {
 	switch fr {
 	case frameLength:
 		h.state, h.left = stBodyLen, n
+		h.msg.body = make([]byte, 0, min(n, int64(h.k.maxBody), 1<<20))
 	case frameChunked:
 		h.state = stChunkSize
 	case frameClose:

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -89,11 +88,15 @@ func (m *message) values(name string) []string {
 // matchStatusLine before this is called.
 func parseHeader(block []byte, isReq, truncated bool) *message {
 	m := &message{isReq: isReq, headerBytes: len(block), headerTrunc: truncated}
-	lines := bytes.Split(block, []byte("\n"))
-	if truncated && len(lines) > 1 {
-		lines = lines[:len(lines)-1]
+	// one string for the whole block: lines and fields are slices of it
+	text := string(block)
+	if truncated {
+		if i := strings.LastIndexByte(text, '\n'); i >= 0 {
+			text = text[:i+1]
+		}
 	}
-	first := string(bytes.TrimRight(lines[0], "\r"))
+	first, rest, _ := strings.Cut(text, "\n")
+	first = strings.TrimRight(first, "\r")
 	if isReq {
 		sp1 := strings.IndexByte(first, ' ')
 		sp2 := strings.LastIndexByte(first, ' ')
@@ -104,14 +107,17 @@ func parseHeader(block []byte, isReq, truncated bool) *message {
 		}
 	} else {
 		m.version, _, _ = strings.Cut(first, " ")
-		rest := strings.TrimPrefix(first, m.version+" ")
-		code, reason, _ := strings.Cut(rest, " ")
+		r := strings.TrimPrefix(first, m.version+" ")
+		code, reason, _ := strings.Cut(r, " ")
 		m.status, _ = strconv.Atoi(code)
 		m.reason = strings.TrimSpace(reason)
 	}
+	m.fields = make([]field, 0, 12)
 	bad := 0
-	for _, raw := range lines[1:] {
-		line := string(bytes.TrimRight(raw, "\r"))
+	for rest != "" {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		line = strings.TrimRight(line, "\r")
 		if line == "" {
 			break
 		}
@@ -133,7 +139,7 @@ func parseHeader(block []byte, isReq, truncated bool) *message {
 			m.anomaly("more than %d header fields; the rest ignored", maxHeaderFields)
 			break
 		}
-		m.fields = append(m.fields, field{strings.ToLower(name), strings.TrimSpace(value)})
+		m.fields = append(m.fields, field{lowerName(name), strings.TrimSpace(value)})
 	}
 	if bad > 0 {
 		m.anomaly("%d malformed header lines", bad)
@@ -142,6 +148,27 @@ func parseHeader(block []byte, isReq, truncated bool) *message {
 		m.anomaly("header block over %d bytes; the rest was skipped", maxHeaderBytes)
 	}
 	return m
+}
+
+// commonNames maps the usual spellings of frequent header names to lower
+// case without allocating.
+var commonNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Connection",
+		"Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding", "Cookie", "Set-Cookie", "Referer",
+		"Date", "Server", "Cache-Control", "Last-Modified", "ETag", "Expires", "Location", "Authorization",
+		"Keep-Alive", "Vary", "Upgrade", "Origin", "Content-Disposition", "If-Modified-Since", "Pragma"} {
+		m[n] = strings.ToLower(n)
+		m[strings.ToLower(n)] = strings.ToLower(n)
+	}
+	return m
+}()
+
+func lowerName(s string) string {
+	if l, ok := commonNames[s]; ok {
+		return l
+	}
+	return strings.ToLower(s)
 }
 
 // framing says how a message body is delimited.

@@ -52,7 +52,7 @@ func (k *conn) emitTxn(t *txn) {
 		return
 	}
 	t.emitted = true
-	ev := &event.Event{Type: TypeRequest, Summary: map[string]any{}}
+	ev := &event.Event{Type: TypeRequest, Summary: make(map[string]any, 24)}
 	s := ev.Summary
 	req, resp := t.req, t.resp
 	if req != nil {

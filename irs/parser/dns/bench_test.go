@@ -1,0 +1,26 @@
+package dns
+
+import (
+	"net/netip"
+	"testing"
+
+	"golang.org/x/net/dns/dnsmessage"
+)
+
+// BenchmarkDecode decodes a response with a CNAME and four addresses.
+func BenchmarkDecode(b *testing.B) {
+	n := "www.example.org."
+	answers := []dnsmessage.Resource{{Header: rh(n, dnsmessage.TypeCNAME), Body: &dnsmessage.CNAMEResource{CNAME: name("edge.example.net.")}}}
+	for i := 0; i < 4; i++ {
+		answers = append(answers, dnsmessage.Resource{Header: rh("edge.example.net.", dnsmessage.TypeA),
+			Body: &dnsmessage.AResource{A: netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}).As4()}})
+	}
+	msg := respMsg(b, 1, n, dnsmessage.TypeA, answers...)
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if m := decode(msg); m.err != nil {
+			b.Fatal(m.err)
+		}
+	}
+}
