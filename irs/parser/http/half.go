@@ -401,7 +401,8 @@ func (h *half) frame(fr framing, n int64, ts time.Time) {
 	switch fr {
 	case frameLength:
 		h.state, h.left = stBodyLen, n
-		h.msg.body = make([]byte, 0, min(n, int64(h.k.maxBody), 1<<20))
+		// sized from the header, but a lying header cannot reserve much
+		h.msg.body = make([]byte, 0, min(n, int64(h.k.maxBody), 64<<10))
 	case frameChunked:
 		h.state = stChunkSize
 	case frameClose:
