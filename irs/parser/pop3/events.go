@@ -1,0 +1,276 @@
+package pop3
+
+import (
+	"time"
+
+	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/mail"
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+func (p *conn) newEvent(typ string, start, end time.Time) *event.Event {
+	if start.IsZero() {
+		start = p.first
+	}
+	if end.IsZero() || end.Before(start) {
+		end = start
+	}
+	return &event.Event{
+		Protocol:  Name,
+		Type:      typ,
+		Start:     start,
+		End:       end,
+		Transport: "tcp",
+		Client:    p.c.Client,
+		Server:    p.c.Server,
+		Summary:   map[string]any{},
+	}
+}
+
+// currentUser is the mailbox owner as far as known: the authenticated
+// user, else the last name given.
+func (p *conn) currentUser() string {
+	if p.sess.authUser != "" {
+		return p.sess.authUser
+	}
+	return p.user
+}
+
+// logon emits logon or logon-failure for USER/PASS, APOP or AUTH.
+func (p *conn) logon(h *command, mech string, ok bool, reply string, ts time.Time) {
+	typ := TypeLogonFailure
+	p.sess.authResult = "failure"
+	if ok {
+		typ = TypeLogon
+		p.sess.authResult = "success"
+		p.sess.authUser = h.user
+	}
+	if p.sess.authMech == "" || h.kind != kAuth {
+		p.sess.authMech = mech
+	}
+	ev := p.newEvent(typ, h.ts, ts)
+	ev.Subject = h.user
+	if ev.Subject == "" {
+		ev.Subject = "AUTH " + mech
+	}
+	s := ev.Summary
+	s["mechanism"] = mech
+	if h.user != "" {
+		s["user"] = h.user
+	}
+	if h.pass != "" {
+		s["password"] = h.pass
+	}
+	if a := h.auth; a != nil && a.canceled {
+		s["canceled"] = true
+	}
+	s["status"] = statusWord(ok)
+	if reply != "" {
+		s["reply"] = reply
+	}
+	var set mail.AddressSet
+	set.Add(event.RoleUser, h.user)
+	ev.Addresses = set.List()
+	p.env.Emit(ev)
+}
+
+// finishDownload restores the message of a RETR (email-download) or the
+// part of a TOP (email-partial-download) and emits its event.
+func (p *conn) finishDownload(ts time.Time, endLost bool) {
+	d := p.dl
+	p.dl = nil
+	if d == nil {
+		return
+	}
+	h := d.cmd
+	raw := d.dec.Bytes()
+	var anoms anomalies
+	typ := TypeDownload
+	if h.kind == kTOP {
+		typ = TypePartialDownload
+		p.sess.tops++
+	} else {
+		p.sess.retrieved++
+	}
+	ev := p.newEvent(typ, h.ts, d.last)
+	s := ev.Summary
+	s["command"] = h.verb
+	if h.msg >= 0 {
+		s["message"] = h.msg
+		if u, ok := p.sess.uids[h.msg]; ok {
+			s["uid"] = u
+		}
+	}
+	if d.reply != "" {
+		s["reply"] = d.reply
+	}
+	if d.octets >= 0 {
+		s["announced_octets"] = d.octets
+	}
+	s["size"] = d.dec.Size()
+	if d.dec.Truncated {
+		s["truncated"] = true
+		anoms.addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
+	}
+	if d.gap || endLost || d.partial || d.dec.Truncated {
+		s["partial"] = true
+	}
+	if d.gap {
+		anoms.add("bytes of the message were lost in a gap")
+	}
+	if endLost {
+		anoms.add("the end of the message (the \".\" line) was not seen")
+	}
+	if d.dec.NUL {
+		anoms.add("NUL bytes in the message")
+	}
+	if d.dec.LongLine {
+		anoms.add("message line longer than 1000 octets")
+	}
+	if d.dec.LooseEnds > 0 {
+		anoms.addf("%d \".\" line(s) not delimited by CRLF inside the message", d.dec.LooseEnds)
+	}
+	if user := p.currentUser(); user != "" {
+		s["user"] = user
+	}
+	var m *mail.Message
+	if typ == TypeDownload {
+		var err error
+		m, err = mail.Restore(p.env, raw)
+		if err != nil {
+			anoms.add(err.Error())
+		}
+		if m.EML.SHA256 != "" {
+			ev.Artifacts = append(ev.Artifacts, m.EML)
+			s["sha256"] = m.EML.SHA256
+		}
+		ev.Artifacts = append(ev.Artifacts, m.Attachments...)
+	} else {
+		part := "HEADER"
+		name, ctype := "part-HEADER.txt", "text/rfc822-headers"
+		if h.lines > 0 {
+			part = "HEADER+" + itoa(h.lines) + " lines"
+			name, ctype = "part-TOP-"+itoa(h.lines)+".txt", "text/plain"
+		}
+		s["part"] = part
+		if h.lines >= 0 {
+			s["lines"] = h.lines
+		}
+		m = mail.DecodeHeader(raw)
+		a, err := p.env.SaveArtifact(event.KindFile, name, ctype, raw)
+		if err != nil {
+			anoms.addf("pop3: save %s of message %d: %v", name, h.msg, err)
+		} else {
+			ev.Artifacts = append(ev.Artifacts, a)
+			s["sha256"] = a.SHA256
+		}
+	}
+	ev.Subject = m.Subject
+	m.PutSummary(s)
+	for _, a := range m.Anomalies {
+		anoms.add(a)
+	}
+	var set mail.AddressSet
+	set.AddMessage(m)
+	set.Add(event.RoleUser, p.currentUser())
+	ev.Addresses = set.List()
+	ev.Anomalies = anoms.out()
+	p.env.Emit(ev)
+}
+
+// emitSession emits the logoff event that closes the connection.
+func (p *conn) emitSession(reason parser.EndReason) {
+	ss := &p.sess
+	if ss.commands == 0 && ss.responses == 0 && len(ss.anoms.list) == 0 {
+		return
+	}
+	ev := p.newEvent(TypeLogoff, p.first, p.last)
+	s := ev.Summary
+	put := func(k, v string) {
+		if v != "" {
+			s[k] = v
+		}
+	}
+	put("greeting", ss.greeting)
+	if ss.apopStamp {
+		s["apop_offered"] = true
+	}
+	if len(ss.capa) > 0 {
+		s["capabilities"] = append([]string(nil), ss.capa...)
+	}
+	if len(ss.saslMechs) > 0 {
+		s["sasl_mechanisms"] = append([]string(nil), ss.saslMechs...)
+	}
+	user := p.currentUser()
+	put("user", user)
+	put("auth_mechanism", ss.authMech)
+	put("auth_result", ss.authResult)
+	if ss.authTries > 1 {
+		s["auth_attempts"] = ss.authTries
+	}
+	put("stls", ss.stls)
+	if ss.plainAfterTLS {
+		s["plaintext_after_stls"] = true
+	}
+	if ss.utf8 {
+		s["utf8"] = true
+	}
+	put("stat", ss.stat)
+	if ss.listed > 0 {
+		s["listed"] = ss.listed
+	}
+	s["retrieved"] = ss.retrieved
+	if ss.tops > 0 {
+		s["top"] = ss.tops
+	}
+	if ss.deletedN > 0 {
+		s["deleted"] = append([]int(nil), ss.deleted...)
+		s["deleted_count"] = ss.deletedN
+	}
+	s["command_count"] = ss.commands
+	s["responses"] = ss.responses
+	if len(ss.log) > 0 {
+		s["commands"] = append([]LogEntry(nil), ss.log...)
+	}
+	if ss.logDropped > 0 {
+		s["commands_not_logged"] = ss.logDropped
+	}
+	if ss.pipelined {
+		s["pipelining"] = true
+	}
+	if ss.quit {
+		s["quit"] = true
+		put("quit_reply", ss.quitReply)
+	}
+	if len(ss.unknown) > 0 {
+		s["unknown_commands"] = append([]string(nil), ss.unknown...)
+		s["unknown_command_count"] = ss.unknownN
+	}
+	if ss.midstream {
+		s["midstream"] = true
+	}
+	if ss.unmatched > 0 {
+		s["responses_to_unseen_commands"] = ss.unmatched
+	}
+	if ss.gaps > 0 {
+		s["gaps"] = ss.gaps
+	}
+	s["duration_ms"] = p.last.Sub(p.first).Milliseconds()
+	s["end_reason"] = reason.String()
+
+	ev.Subject = user
+	if ev.Subject == "" {
+		ev.Subject = ss.greeting
+	}
+	if ss.stls == "accepted" {
+		ev.Subject += " (STLS)"
+	}
+	var set mail.AddressSet
+	set.Add(event.RoleUser, user)
+	if ss.userTried != user {
+		set.Add(event.RoleUser, ss.userTried)
+	}
+	ev.Addresses = set.List()
+	ev.Anomalies = ss.anoms.out()
+	p.env.Emit(ev)
+}
