@@ -1,0 +1,81 @@
+import { h, mount, notice, toast } from '../dom.js';
+import { get, put } from '../api.js';
+import { compact, fmtPorts, jsonView } from '../generic.js';
+
+export async function mirrorPage(main) {
+  const policy = h('section', { class: 'panel flush', 'data-test': 'mirror-policy' });
+  const switches = h('section', { class: 'panel flush' });
+  mount(main,
+    h('div', { class: 'page-head' },
+      h('div', {}, h('h1', { text: 'Mirroring' }),
+        h('div', { class: 'muted', text: 'A switch turns copying of a protocol on or off on every switch, and its parser on every IRS node. Changes are recorded in the audit log.' }))),
+    policy, switches);
+  await Promise.all([loadPolicy(policy), loadSwitches(switches)]);
+}
+
+async function loadPolicy(el) {
+  mount(el, h('div', { class: 'empty', text: 'Asking the controller…' }));
+  let st;
+  try {
+    st = await get('/api/v1/mirror');
+  } catch (e) {
+    mount(el, h('div', { class: 'panel-head' }, h('h2', { text: 'Protocols' })), notice('error', e.message));
+    return;
+  }
+  const rows = st.protocols.map((p) => row(p));
+  mount(el,
+    h('div', { class: 'panel-head' }, h('h2', { text: 'Protocols' }),
+      h('span', { class: 'muted', text: st.protocols.filter((p) => p.enabled).length + ' of ' + st.protocols.length + ' mirrored' })),
+    h('table', {},
+      h('thead', {}, h('tr', {}, ['Mirrored', 'Protocol', 'Ports', 'IRS', 'Parsers on IRS nodes'].map((c) => h('th', { text: c })))),
+      h('tbody', {}, rows)));
+}
+
+function row(p) {
+  const c = p.controller || {};
+  const input = h('input', { type: 'checkbox', 'data-protocol': p.protocol, 'aria-label': 'Mirror ' + p.protocol, props: { checked: p.enabled } });
+  const state = h('span', { class: 'badge ' + (p.enabled ? 'ok' : ''), 'data-test': 'state-' + p.protocol, text: p.enabled ? 'on' : 'off' });
+  input.addEventListener('change', async () => {
+    const want = input.checked;
+    input.disabled = true;
+    state.className = 'badge warn';
+    state.textContent = want ? 'enabling…' : 'disabling…';
+    try {
+      const res = await put('/api/v1/mirror/' + encodeURIComponent(p.protocol), { enabled: want });
+      state.className = 'badge ' + (res.enabled ? 'ok' : '');
+      state.textContent = res.enabled ? 'on' : 'off';
+      const bad = (res.nodes || []).filter((n) => n.result === 'error');
+      if (bad.length) {
+        toast('error', p.protocol.toUpperCase() + ' mirroring ' + (want ? 'on' : 'off') + ', but ' + bad.length + ' IRS node(s) failed: ' + bad.map((n) => n.node + ': ' + n.error).join('; '));
+      } else {
+        toast('ok', p.protocol.toUpperCase() + ' mirroring is now ' + (want ? 'on' : 'off') + ' on every switch.');
+      }
+    } catch (e) {
+      input.checked = !want;
+      state.className = 'badge bad';
+      state.textContent = 'failed';
+      toast('error', 'Could not switch ' + p.protocol.toUpperCase() + ': ' + e.message);
+    } finally {
+      input.disabled = false;
+    }
+  });
+  const parsers = Object.entries(p.parsers || {});
+  return h('tr', {},
+    h('td', { class: 'nowrap' }, h('label', { class: 'switch' }, input, h('span', { class: 'slider' })), ' ', state),
+    h('td', {}, h('span', { class: 'badge proto', text: p.protocol })),
+    h('td', { class: 'mono', text: fmtPorts(c.ports) }),
+    h('td', { class: 'mono', text: compact(c.irs) }),
+    h('td', {}, parsers.length
+      ? parsers.map(([node, on]) => h('span', { class: 'badge ' + (on ? 'ok' : ''), title: node, text: node + (on ? ' on' : ' off') }))
+      : h('span', { class: 'muted', text: '—' })));
+}
+
+async function loadSwitches(el) {
+  mount(el, h('div', { class: 'panel-head' }, h('h2', { text: 'Switches' })), h('div', { class: 'empty', text: 'Asking the controller…' }));
+  try {
+    const sw = await get('/api/v1/switches');
+    mount(el, h('div', { class: 'panel-head' }, h('h2', { text: 'Switches' })), h('div', { 'data-test': 'switches' }, jsonView(sw)));
+  } catch (e) {
+    mount(el, h('div', { class: 'panel-head' }, h('h2', { text: 'Switches' })), notice('error', e.message));
+  }
+}
