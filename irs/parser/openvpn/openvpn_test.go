@@ -50,7 +50,9 @@ func authCtl(op int, sid []byte, h int) []byte {
 	return append(b, 0, 0, 0, 0, 0)
 }
 
-func tcpFrame(p []byte) []byte { return append(binary.BigEndian.AppendUint16(nil, uint16(len(p))), p...) }
+func tcpFrame(p []byte) []byte {
+	return append(binary.BigEndian.AppendUint16(nil, uint16(len(p))), p...)
+}
 
 func TestIsRelative(t *testing.T) {
 	type pkt struct {
