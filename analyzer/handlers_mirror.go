@@ -11,8 +11,9 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/sdnli/sdnli/analyzer/audit"
-	"github.com/sdnli/sdnli/analyzer/ctl"
 	"github.com/sdnli/sdnli/analyzer/events"
+	"github.com/sdnli/sdnli/controller/apiv1"
+	"github.com/sdnli/sdnli/controller/client"
 	irsapi "github.com/sdnli/sdnli/irs/api"
 )
 
@@ -21,9 +22,9 @@ import (
 var protocolName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
 // MirrorProtocol is one protocol on the mirroring page: the controller's
-// state and which IRS nodes run its parser (from their heartbeats).
+// policy and which IRS nodes run its parser (from their heartbeats).
 type MirrorProtocol struct {
-	ctl.Protocol
+	apiv1.Protocol
 	Parsers map[string]bool `json:"parsers"`
 }
 
@@ -40,18 +41,32 @@ func (s *Server) controllerOr503(w http.ResponseWriter) bool {
 	return true
 }
 
+// controllerError answers with what went wrong at the controller: 404
+// for a protocol it does not know, 502 for the rest (with the switches
+// that failed, when it says).
+func controllerError(w http.ResponseWriter, err error) {
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		if ce.Status == http.StatusNotFound {
+			writeError(w, http.StatusNotFound, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusBadGateway, struct {
+			Error    string               `json:"error"`
+			Switches []apiv1.SwitchResult `json:"switches,omitempty"`
+		}{err.Error(), ce.Switches})
+		return
+	}
+	writeError(w, http.StatusBadGateway, err.Error())
+}
+
 func (s *Server) getMirror(w http.ResponseWriter, r *http.Request) {
 	if !s.controllerOr503(w) {
 		return
 	}
-	raw, err := s.cfg.Controller.Mirror(r.Context())
+	protos, err := s.cfg.Controller.Mirror(r.Context())
 	if err != nil {
-		writeError(w, http.StatusBadGateway, err.Error())
-		return
-	}
-	protos, err := ctl.Protocols(raw)
-	if err != nil {
-		writeError(w, http.StatusBadGateway, err.Error())
+		controllerError(w, err)
 		return
 	}
 	nodes, err := s.events.Nodes(r.Context())
@@ -73,7 +88,7 @@ func (s *Server) getMirror(w http.ResponseWriter, r *http.Request) {
 	for _, p := range protos {
 		mp := MirrorProtocol{Protocol: p, Parsers: map[string]bool{}}
 		for node, ps := range parsers {
-			if on, ok := ps[p.Protocol]; ok {
+			if on, ok := ps[p.Name]; ok {
 				mp.Parsers[node] = on
 			}
 		}
@@ -91,10 +106,10 @@ type NodeResult struct {
 
 // ToggleResult answers PUT /api/v1/mirror/{protocol}.
 type ToggleResult struct {
-	Protocol   string          `json:"protocol"`
-	Enabled    bool            `json:"enabled"`
-	Controller json.RawMessage `json:"controller"`
-	Nodes      []NodeResult    `json:"nodes"`
+	Protocol   string                    `json:"protocol"`
+	Enabled    bool                      `json:"enabled"`
+	Controller *apiv1.MirrorUpdateResult `json:"controller"`
+	Nodes      []NodeResult              `json:"nodes"`
 }
 
 type toggleRequest struct {
@@ -136,20 +151,17 @@ func (s *Server) setMirror(w http.ResponseWriter, r *http.Request) {
 	if on {
 		res.Nodes = s.switchParsers(r.Context(), nodes, proto, true)
 	}
-	raw, err := s.cfg.Controller.SetMirror(r.Context(), proto, on)
+	cres, err := s.cfg.Controller.SetMirror(r.Context(), proto, on)
 	if err != nil {
-		code := http.StatusBadGateway
-		if errors.Is(err, ctl.ErrUnknownProtocol) {
-			code = http.StatusNotFound
-		}
 		e.Outcome = audit.OutcomeFailure
 		detail["error"] = err.Error()
 		detail["nodes"] = res.Nodes
 		s.record(r, e, detail)
-		writeError(w, code, err.Error())
+		controllerError(w, err)
 		return
 	}
-	res.Controller = raw
+	res.Controller = cres
+	detail["switches"] = len(cres.Switches)
 	if !on {
 		res.Nodes = s.switchParsers(r.Context(), nodes, proto, false)
 	}
@@ -214,21 +226,24 @@ func (s *Server) controllerPass(what string) http.HandlerFunc {
 		if !s.controllerOr503(w) {
 			return
 		}
-		var raw json.RawMessage
+		var out any
 		var err error
 		switch what {
 		case "switches":
-			raw, err = s.cfg.Controller.Switches(r.Context())
+			var sw []apiv1.Switch
+			sw, err = s.cfg.Controller.Switches(r.Context())
+			out = apiv1.SwitchList{Switches: sw}
 		case "flows":
-			raw, err = s.cfg.Controller.Flows(r.Context())
+			var fl []apiv1.SwitchFlows
+			fl, err = s.cfg.Controller.Flows(r.Context())
+			out = apiv1.FlowList{Switches: fl}
 		default:
-			raw, err = s.cfg.Controller.Topology(r.Context())
+			out, err = s.cfg.Controller.Topology(r.Context())
 		}
 		if err != nil {
-			writeError(w, http.StatusBadGateway, err.Error())
+			controllerError(w, err)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		_, _ = w.Write(raw)
+		writeJSON(w, http.StatusOK, out)
 	}
 }

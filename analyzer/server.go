@@ -37,8 +37,8 @@ import (
 
 	"github.com/sdnli/sdnli/analyzer/audit"
 	"github.com/sdnli/sdnli/analyzer/auth"
-	"github.com/sdnli/sdnli/analyzer/ctl"
 	"github.com/sdnli/sdnli/analyzer/events"
+	"github.com/sdnli/sdnli/controller/apiv1"
 	irsapi "github.com/sdnli/sdnli/irs/api"
 	"github.com/sdnli/sdnli/web"
 )
@@ -46,9 +46,9 @@ import (
 // Config configures a Server.
 type Config struct {
 	DB *sql.DB // the sdnli database, migrated (required)
-	// Controller reaches the controller; nil answers 503 on the mirror
-	// and switch routes.
-	Controller ctl.Client
+	// Controller reaches the controller (a *client.Client of package
+	// controller/client); nil answers 503 on the mirror and switch routes.
+	Controller Controller
 	// IRSToken is the bearer token of the IRS nodes' API.
 	IRSToken string
 	// SecureCookies marks the session cookie Secure (set it under TLS).
@@ -67,6 +67,16 @@ type Config struct {
 	// UI is the web UI's file tree (default web.FS()).
 	UI     fs.FS
 	Logger *slog.Logger
+}
+
+// Controller is what the analyzer asks of the controller; the controller's
+// Go client (controller/client) implements it.
+type Controller interface {
+	Mirror(ctx context.Context) ([]apiv1.Protocol, error)
+	SetMirror(ctx context.Context, protocol string, enabled bool) (*apiv1.MirrorUpdateResult, error)
+	Switches(ctx context.Context) ([]apiv1.Switch, error)
+	Flows(ctx context.Context) ([]apiv1.SwitchFlows, error)
+	Topology(ctx context.Context) (*apiv1.Topology, error)
 }
 
 // Server is the analyzer. It is an http.Handler.

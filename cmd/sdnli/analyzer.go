@@ -7,10 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/sdnli/sdnli/analyzer"
-	"github.com/sdnli/sdnli/analyzer/ctl"
+	"github.com/sdnli/sdnli/controller/client"
 	"github.com/sdnli/sdnli/schema"
 )
 
@@ -61,11 +62,13 @@ on a trusted host: the session cookie is marked Secure under TLS.`, stderr)
 	}
 	cfg := analyzer.Config{DB: conn, IRSToken: *irsToken, SecureCookies: *tlsCert != "", Logger: log}
 	if *controller != "" {
-		c, err := ctl.NewHTTP(*controller, *controllerToken)
-		if err != nil {
-			return usageError{err}
+		u, err := url.Parse(*controller)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError{fmt.Errorf("--controller %q: want http://host:port", *controller)}
 		}
-		cfg.Controller = c
+		cfg.Controller = client.New(*controller, client.WithToken(*controllerToken),
+			// A toggle waits for every switch's barrier.
+			client.WithHTTPClient(&http.Client{Timeout: 60 * time.Second}))
 	}
 	srv, err := analyzer.New(cfg)
 	if err != nil {

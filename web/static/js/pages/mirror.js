@@ -1,6 +1,7 @@
 import { h, mount, notice, toast } from '../dom.js';
 import { get, put } from '../api.js';
-import { compact, fmtPorts, jsonView } from '../generic.js';
+import { compact, fmtPorts } from '../generic.js';
+import { fmtTime } from '../format.js';
 
 export async function mirrorPage(main) {
   const policy = h('section', { class: 'panel flush', 'data-test': 'mirror-policy' });
@@ -32,29 +33,29 @@ async function loadPolicy(el) {
 }
 
 function row(p) {
-  const c = p.controller || {};
-  const input = h('input', { type: 'checkbox', 'data-protocol': p.protocol, 'aria-label': 'Mirror ' + p.protocol, props: { checked: p.enabled } });
-  const state = h('span', { class: 'badge ' + (p.enabled ? 'ok' : ''), 'data-test': 'state-' + p.protocol, text: p.enabled ? 'on' : 'off' });
+  const input = h('input', { type: 'checkbox', 'data-protocol': p.name, 'aria-label': 'Mirror ' + p.name, props: { checked: p.enabled } });
+  const state = h('span', { class: 'badge ' + (p.enabled ? 'ok' : ''), 'data-test': 'state-' + p.name, text: p.enabled ? 'on' : 'off' });
   input.addEventListener('change', async () => {
     const want = input.checked;
     input.disabled = true;
     state.className = 'badge warn';
     state.textContent = want ? 'enabling…' : 'disabling…';
     try {
-      const res = await put('/api/v1/mirror/' + encodeURIComponent(p.protocol), { enabled: want });
+      const res = await put('/api/v1/mirror/' + encodeURIComponent(p.name), { enabled: want });
       state.className = 'badge ' + (res.enabled ? 'ok' : '');
       state.textContent = res.enabled ? 'on' : 'off';
       const bad = (res.nodes || []).filter((n) => n.result === 'error');
+      const sw = (res.controller && res.controller.switches) || [];
       if (bad.length) {
-        toast('error', p.protocol.toUpperCase() + ' mirroring ' + (want ? 'on' : 'off') + ', but ' + bad.length + ' IRS node(s) failed: ' + bad.map((n) => n.node + ': ' + n.error).join('; '));
+        toast('error', p.name.toUpperCase() + ' mirroring ' + (want ? 'on' : 'off') + ', but ' + bad.length + ' IRS node(s) failed: ' + bad.map((n) => n.node + ': ' + n.error).join('; '));
       } else {
-        toast('ok', p.protocol.toUpperCase() + ' mirroring is now ' + (want ? 'on' : 'off') + ' on every switch.');
+        toast('ok', p.name.toUpperCase() + ' mirroring is now ' + (want ? 'on' : 'off') + ' (' + sw.length + ' switch' + (sw.length === 1 ? '' : 'es') + ' confirmed).');
       }
     } catch (e) {
       input.checked = !want;
       state.className = 'badge bad';
       state.textContent = 'failed';
-      toast('error', 'Could not switch ' + p.protocol.toUpperCase() + ': ' + e.message);
+      toast('error', 'Could not switch ' + p.name.toUpperCase() + ': ' + e.message);
     } finally {
       input.disabled = false;
     }
@@ -62,9 +63,11 @@ function row(p) {
   const parsers = Object.entries(p.parsers || {});
   return h('tr', {},
     h('td', { class: 'nowrap' }, h('label', { class: 'switch' }, input, h('span', { class: 'slider' })), ' ', state),
-    h('td', {}, h('span', { class: 'badge proto', text: p.protocol })),
-    h('td', { class: 'mono', text: fmtPorts(c.ports) }),
-    h('td', { class: 'mono', text: compact(c.irs) }),
+    h('td', {}, h('span', { class: 'badge proto', text: p.name }), h('div', { class: 'muted', text: p.title || '' })),
+    h('td', { class: 'mono' }, fmtPorts(p.ports),
+      p.ip_protocols && p.ip_protocols.length ? h('div', { class: 'muted', text: 'IP protocol ' + p.ip_protocols.join(', ') }) : null,
+      p.dynamic ? h('div', { class: 'muted', text: '+ dynamic connections' }) : null),
+    h('td', { class: 'mono', text: compact(p.irs) || 'all' }),
     h('td', {}, parsers.length
       ? parsers.map(([node, on]) => h('span', { class: 'badge ' + (on ? 'ok' : ''), title: node, text: node + (on ? ' on' : ' off') }))
       : h('span', { class: 'muted', text: '—' })));
@@ -73,9 +76,24 @@ function row(p) {
 async function loadSwitches(el) {
   mount(el, h('div', { class: 'panel-head' }, h('h2', { text: 'Switches' })), h('div', { class: 'empty', text: 'Asking the controller…' }));
   try {
-    const sw = await get('/api/v1/switches');
-    mount(el, h('div', { class: 'panel-head' }, h('h2', { text: 'Switches' })), h('div', { 'data-test': 'switches' }, jsonView(sw)));
+    const res = await get('/api/v1/switches');
+    mount(el, h('div', { class: 'panel-head' }, h('h2', { text: 'Switches' }),
+      h('span', { class: 'muted', text: res.switches.length + ' connected' })), h('div', { 'data-test': 'switches' }, switchTable(res.switches)));
   } catch (e) {
     mount(el, h('div', { class: 'panel-head' }, h('h2', { text: 'Switches' })), notice('error', e.message));
   }
+}
+
+export function switchTable(list) {
+  if (!list.length) return h('div', { class: 'empty', text: 'No switch is connected to the controller.' });
+  return h('table', {},
+    h('thead', {}, h('tr', {}, ['DPID', 'Address', 'Role', 'Connected since (UTC)', 'Ports', 'Flows desired / installed', 'Repaired'].map((c) => h('th', { text: c })))),
+    h('tbody', {}, list.map((s) => h('tr', {},
+      h('td', { class: 'mono', text: s.dpid }),
+      h('td', { class: 'mono', text: s.address }),
+      h('td', { text: s.role }),
+      h('td', { class: 'mono nowrap', text: fmtTime(s.connected_since) }),
+      h('td', {}, (s.ports || []).map((p) => h('span', { class: 'badge ' + (p.up ? (p.kind === 'irs' ? 'warn' : 'ok') : 'bad'), title: (p.kind || '') + (p.peer ? ' → ' + p.peer : ''), text: (p.name || p.number) + (p.kind ? ' · ' + p.kind : '') }))),
+      h('td', { class: 'mono', text: s.flows.desired + ' / ' + s.flows.installed }),
+      h('td', { class: 'mono', text: String(s.flows.repaired) })))));
 }

@@ -1,7 +1,7 @@
 import { h, mount, notice } from '../dom.js';
 import { get } from '../api.js';
 import { fmtAge, fmtNum, fmtTime } from '../format.js';
-import { jsonView } from '../generic.js';
+import { switchTable } from './mirror.js';
 
 export async function statusPage(main) {
   const nodes = h('section', { 'data-test': 'nodes' });
@@ -14,7 +14,7 @@ export async function statusPage(main) {
     h('h3', { text: 'IRS nodes' }), nodes,
     h('h3', { text: 'Switches' }), switches,
     h('h3', { text: 'Flows' }), flows);
-  await Promise.all([loadNodes(nodes), loadPass(switches, '/api/v1/switches'), loadPass(flows, '/api/v1/flows')]);
+  await Promise.all([loadNodes(nodes), loadSwitches(switches), loadFlows(flows)]);
 }
 
 function get2(o, path) {
@@ -59,10 +59,27 @@ async function loadNodes(el) {
   })));
 }
 
-async function loadPass(el, path) {
+async function loadSwitches(el) {
   try {
-    mount(el, jsonView(await get(path)));
+    mount(el, switchTable((await get('/api/v1/switches')).switches));
   } catch (e) {
     mount(el, notice('error', e.message));
   }
+}
+
+async function loadFlows(el) {
+  let res;
+  try {
+    res = await get('/api/v1/flows');
+  } catch (e) {
+    mount(el, notice('error', e.message));
+    return;
+  }
+  if (!res.switches.length) {
+    mount(el, h('div', { class: 'empty', text: 'No switch is connected to the controller.' }));
+    return;
+  }
+  mount(el, res.switches.map((s) => h('details', { class: 'flows' },
+    h('summary', { text: s.dpid + ': ' + (s.installed || []).length + ' installed, ' + (s.missing || []).length + ' missing, ' + (s.unexpected || []).length + ' unexpected' + (s.error ? ' — ' + s.error : '') }),
+    h('pre', { class: 'json', text: (s.installed || []).join('\n') }))));
 }
