@@ -1,6 +1,7 @@
 // Package engine is the IRS packet pipeline: it reads a capture.Source,
 // decodes every frame (package decode), spreads flows over workers by a
-// symmetric hash so that both directions of a flow meet on one worker,
+// symmetric hash of the host pair, so that both directions of a flow, and
+// the related flows of one pair of hosts, meet on one worker,
 // keeps the flow table (package flow), reassembles TCP with gopacket's
 // reassembly package, finds the protocol of every new connection by
 // content (the registry's detectors), drives the per-connection parsers
@@ -402,10 +403,14 @@ func (e *Engine) packet(live bool) {
 	p := &e.pkt
 	w := e.workers[0]
 	if len(e.workers) > 1 {
-		// A fixed seed: the same flow goes to the same worker in every
-		// run, which keeps connection IDs reproducible.
+		// By host pair, not 5-tuple: related flows (FTP control and
+		// data, PPTP control and GRE) meet on one worker and are seen
+		// in capture order, so a data connection is never looked at
+		// before the reply that announced it. A fixed seed: the same
+		// flow goes to the same worker in every run, which keeps
+		// connection IDs reproducible.
 		k, _ := flow.MakeKey(p.Family, p.Proto, &p.Src, &p.Dst, p.SrcPort, p.DstPort)
-		h := k.Hash(0x5d1f)
+		h := k.PairHash(0x5d1f)
 		w = e.workers[(h>>32)*uint64(len(e.workers))>>32]
 	}
 	if e.pool {

@@ -75,6 +75,27 @@ func (k *Key) Hash(seed uint64) uint64 {
 	return h
 }
 
+// PairHash mixes only the two addresses (and the family) with seed: the
+// same for every flow between two hosts, in either direction. The engine
+// picks workers by it so that related flows of one host pair — an FTP
+// control connection and its data connections, a PPTP control connection
+// and its GRE call — are handled by one worker, in capture order.
+func (k *Key) PairHash(seed uint64) uint64 {
+	const (
+		m1 = 0xa0761d6478bd642f
+		m2 = 0xe7037ed1a0b428db
+		m3 = 0x8ebc6af09c88c6e3
+		m4 = 0x589965cc75374cc3
+	)
+	a0 := binary.LittleEndian.Uint64(k.A[:8])
+	a1 := binary.LittleEndian.Uint64(k.A[8:])
+	b0 := binary.LittleEndian.Uint64(k.B[:8])
+	b1 := binary.LittleEndian.Uint64(k.B[8:])
+	h := mix(a0^m1^seed, a1^m2)
+	h = mix(h^b0, b1^m3)
+	return mix(h^uint64(k.Family), m4^seed)
+}
+
 func mix(a, b uint64) uint64 {
 	hi, lo := bits.Mul64(a, b)
 	return hi ^ lo

@@ -45,6 +45,23 @@ func TestMakeKeySymmetric(t *testing.T) {
 	}
 }
 
+func TestPairHash(t *testing.T) {
+	ctrl, _ := MakeKey(4, 6, v4(10, 0, 0, 1), v4(10, 0, 0, 2), 40000, 21)
+	data, _ := MakeKey(4, 6, v4(10, 0, 0, 2), v4(10, 0, 0, 1), 20, 40001) // active mode: server connects
+	gre, _ := MakeKey(4, 47, v4(10, 0, 0, 1), v4(10, 0, 0, 2), 0, 0)
+	other, _ := MakeKey(4, 6, v4(10, 0, 0, 1), v4(10, 0, 0, 3), 40000, 21)
+	if ctrl.PairHash(7) != data.PairHash(7) || ctrl.PairHash(7) != gre.PairHash(7) {
+		t.Error("flows of one host pair hash differently: related flows would land on different workers")
+	}
+	if ctrl.PairHash(7) == other.PairHash(7) {
+		t.Error("different host pairs hash alike")
+	}
+	v6a, _ := MakeKey(6, 6, v4(10, 0, 0, 1), v4(10, 0, 0, 2), 1, 2)
+	if v6a.PairHash(7) == ctrl.PairHash(7) {
+		t.Error("the family does not change the pair hash")
+	}
+}
+
 func key(i int) Key {
 	var a, b [16]byte
 	binary.BigEndian.PutUint32(a[:], uint32(i))
