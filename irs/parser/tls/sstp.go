@@ -1,0 +1,82 @@
+package tls
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// sstpThreshold is the confidence from which a TLS session is reported
+// as possible SSTP.
+const sstpThreshold = 0.5
+
+// sstpEvidence weighs what hints at SSTP inside this TLS session. SSTP
+// (MS-SSTP) runs PPP frames over one long HTTPS connection to port 443:
+// after the SSTP_DUPLEX_POST request every SSTP packet (PPP frame plus a
+// 4-byte header) becomes one application record, many of them small
+// (LCP, IPCP, keep-alive echo) and both ways.
+func (s *conn) sstpEvidence() (float64, []string) {
+	conf := 0.0
+	var ev []string
+	var names []string
+	if s.ch != nil && s.ch.sni != "" {
+		names = append(names, s.ch.sni)
+	}
+	if s.cert != nil {
+		names = append(names, s.cert.names...)
+	}
+	for _, n := range names {
+		l := strings.ToLower(n)
+		if strings.Contains(l, "sstp") {
+			conf += 0.35
+			ev = append(ev, fmt.Sprintf("name %q says sstp", n))
+			break
+		}
+	}
+	if conf == 0 {
+		for _, n := range names {
+			if strings.Contains(strings.ToLower(n), "vpn") {
+				conf += 0.2
+				ev = append(ev, fmt.Sprintf("name %q says vpn", n))
+				break
+			}
+		}
+	}
+	if s.c.Server.Port() == 443 {
+		conf += 0.1
+		ev = append(ev, "server port 443 (SSTP's only port)")
+	}
+	if d := s.end.Sub(s.start); d.Seconds() >= 60 {
+		conf += 0.15
+		ev = append(ev, fmt.Sprintf("long-lived session (%.0f s)", d.Seconds()))
+	}
+	c2s, s2c := s.s[0].records[recAppData], s.s[1].records[recAppData]
+	if c2s >= 20 && s2c >= 20 {
+		small := func(l []int) float64 {
+			if len(l) == 0 {
+				return 0
+			}
+			m := append([]int(nil), l...)
+			sort.Ints(m)
+			return float64(m[len(m)/2])
+		}
+		m0, m1 := small(s.s[0].appSizes), small(s.s[1].appSizes)
+		if m0 > 0 && m0 < 300 && m1 > 0 && m1 < 300 {
+			conf += 0.2
+			ev = append(ev, fmt.Sprintf("%d/%d application records each way, median sizes %.0f/%.0f bytes (PPP-like)", c2s, s2c, m0, m1))
+		}
+	}
+	if s.ch != nil {
+		for _, a := range s.ch.alpn {
+			if a == "h2" {
+				conf -= 0.2 // SSTP clients speak HTTP/1.1 only
+				ev = append(ev, "client offers h2 (SSTP clients do not)")
+				break
+			}
+		}
+	}
+	if conf > 0.95 {
+		conf = 0.95 // heuristics never prove SSTP
+	}
+	return float64(int(conf*100+0.5)) / 100, ev
+}

@@ -1,0 +1,656 @@
+// Package tls records the cleartext metadata of every TLS connection on
+// any TCP port: from the ClientHello the server name (SNI), ALPN, offered
+// versions, cipher suites, JA3 (string and MD5) and JA4 fingerprints;
+// from the ServerHello the negotiated version and cipher; and, when TLS
+// 1.2 or older shows it in cleartext, the server certificate's subject,
+// issuer and DNS names. One "tls-session" event per connection.
+//
+// It also looks for SSTP (Microsoft's PPP-over-HTTPS VPN) hidden in the
+// TLS: names that say so, a long-lived session on port 443 and
+// application records of PPP-like sizes both ways. When enough of that
+// evidence adds up, a second event of protocol "sstp", type
+// "vpn-session-suspected", carries the evidence and a confidence.
+//
+// Written by hand because Go's crypto/tls terminates TLS and exposes no
+// parser for handshakes seen from the side; crypto/x509 decodes the
+// certificates. QUIC (TLS inside UDP) is out of scope.
+package tls
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+// Event types.
+const (
+	TypeSession = "tls-session"
+	// TypeSSTPSuspected is emitted with Protocol "sstp".
+	TypeSSTPSuspected = "vpn-session-suspected"
+)
+
+const protocol = "tls"
+
+// Record and handshake types.
+const (
+	recCCS       = 20
+	recAlert     = 21
+	recHandshake = 22
+	recAppData   = 23
+	recHeartbeat = 24
+
+	hsClientHello = 1
+	hsServerHello = 2
+	hsCertificate = 11
+)
+
+// Limits.
+const (
+	maxRecord    = 1<<14 + 2048 // TLSCiphertext may exceed 2^14 by 2048
+	maxHandshake = 1 << 16      // handshake bytes kept per direction
+	maxNames     = 32
+)
+
+func init() { parser.Register(Detector{}) }
+
+// Detector claims TCP connections that open with a TLS handshake record
+// holding a ClientHello (from the client) or a ServerHello (from the
+// server, when the capture missed the client's first bytes).
+type Detector struct{}
+
+// Name returns "tls".
+func (Detector) Name() string { return protocol }
+
+// Transports returns TCP.
+func (Detector) Transports() []parser.Transport { return []parser.Transport{parser.TCP} }
+
+// IsRelative checks the record header and the handshake type.
+func (Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte) parser.Verdict {
+	if len(data) < 6 {
+		if len(data) > 0 && data[0] != recHandshake || len(data) > 1 && data[1] != 3 {
+			return parser.No
+		}
+		return parser.NeedMore
+	}
+	n := int(binary.BigEndian.Uint16(data[3:]))
+	if data[0] != recHandshake || data[1] != 3 || data[2] > 4 || n < 4 || n > maxRecord {
+		return parser.No
+	}
+	switch data[5] {
+	case hsClientHello:
+		if dir == parser.ClientToServer {
+			return parser.Yes
+		}
+		return parser.YesReversed
+	case hsServerHello:
+		if dir == parser.ServerToClient {
+			return parser.Yes
+		}
+		return parser.YesReversed
+	}
+	return parser.No
+}
+
+// New returns the parser for one connection.
+func (Detector) New(c *parser.Conn, env parser.Env) parser.Parser {
+	return &conn{c: c, env: env}
+}
+
+// side is the record layer of one direction.
+type side struct {
+	hdr       []byte // partial record header
+	skip      int    // bytes of the current record body still to skip
+	body      []byte // body of the current handshake record being collected
+	want      int    // length of the current record body
+	typ       byte
+	hs        []byte // handshake bytes not yet parsed
+	encrypted bool   // after ChangeCipherSpec: handshake no longer readable
+	records   [25]int
+	appSizes  []int // first application-data record sizes
+	appBytes  int
+	lost      bool
+}
+
+// conn follows one TLS connection.
+type conn struct {
+	c          *parser.Conn
+	env        parser.Env
+	start, end time.Time
+	s          [2]side
+	ch         *clientHello
+	sh         *serverHello
+	cert       *certInfo
+	bytes      [2]int
+	anoms      []string
+	ended      bool
+}
+
+type clientHello struct {
+	version     uint16
+	ciphers     []uint16
+	exts        []uint16
+	groups      []uint16
+	points      []uint8
+	sigalgs     []uint16
+	sni         string
+	alpn        []string
+	versions    []uint16
+	sessionID   int
+	compression int
+}
+
+type serverHello struct {
+	version  uint16
+	cipher   uint16
+	selected uint16 // supported_versions in the ServerHello (TLS 1.3)
+	alpn     string
+}
+
+type certInfo struct {
+	subject, issuer string
+	names           []string
+	notAfter        time.Time
+	selfSigned      bool
+	chain           int
+}
+
+func (s *conn) anomaly(a string) {
+	if len(s.anoms) < 16 {
+		s.anoms = append(s.anoms, a)
+	}
+}
+
+// ProcessPacket walks the records of one direction.
+func (s *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
+	if s.start.IsZero() {
+		s.start = ts
+	}
+	s.end = ts
+	s.bytes[dir] += len(data)
+	sd := &s.s[dir]
+	for len(data) > 0 && !sd.lost {
+		if sd.skip > 0 {
+			n := min(sd.skip, len(data))
+			if sd.typ == recHandshake && !sd.encrypted {
+				sd.body = append(sd.body, data[:n]...)
+			}
+			sd.skip -= n
+			data = data[n:]
+			if sd.skip == 0 {
+				s.recordDone(dir, sd)
+			}
+			continue
+		}
+		need := 5 - len(sd.hdr)
+		n := min(need, len(data))
+		sd.hdr = append(sd.hdr, data[:n]...)
+		data = data[n:]
+		if len(sd.hdr) < 5 {
+			return
+		}
+		h := sd.hdr
+		sd.hdr = sd.hdr[:0]
+		length := int(binary.BigEndian.Uint16(h[3:]))
+		if h[0] < recCCS || h[0] > recHeartbeat || h[1] != 3 || length > maxRecord {
+			sd.lost = true
+			s.anomaly(fmt.Sprintf("not a TLS record header from the %s (% x): the rest of that direction is not parsed", dir, h))
+			return
+		}
+		sd.typ, sd.want, sd.skip = h[0], length, length
+		sd.records[h[0]]++
+		sd.body = sd.body[:0]
+		if h[0] == recAppData {
+			sd.appBytes += length
+			if len(sd.appSizes) < 64 {
+				sd.appSizes = append(sd.appSizes, length)
+			}
+		}
+		if length == 0 {
+			s.recordDone(dir, sd)
+		}
+	}
+}
+
+// recordDone handles a complete record.
+func (s *conn) recordDone(dir parser.Direction, sd *side) {
+	switch sd.typ {
+	case recCCS:
+		sd.encrypted = true
+	case recHandshake:
+		if sd.encrypted {
+			return
+		}
+		if len(sd.hs)+len(sd.body) > maxHandshake {
+			sd.encrypted = true // stop collecting: hostile or huge chain
+			s.anomaly(fmt.Sprintf("more than %d handshake bytes from the %s: the rest is not parsed", maxHandshake, dir))
+			return
+		}
+		sd.hs = append(sd.hs, sd.body...)
+		s.handshakes(dir, sd)
+	}
+}
+
+// handshakes parses the complete handshake messages buffered in sd.
+func (s *conn) handshakes(dir parser.Direction, sd *side) {
+	for len(sd.hs) >= 4 {
+		n := int(sd.hs[1])<<16 | int(sd.hs[2])<<8 | int(sd.hs[3])
+		if n > maxHandshake {
+			sd.encrypted = true
+			s.anomaly(fmt.Sprintf("handshake message of %d bytes from the %s", n, dir))
+			return
+		}
+		if len(sd.hs) < 4+n {
+			return
+		}
+		typ, body := sd.hs[0], sd.hs[4:4+n]
+		switch {
+		case typ == hsClientHello && dir == parser.ClientToServer && s.ch == nil:
+			ch, err := parseClientHello(body)
+			if err != nil {
+				s.anomaly(err.Error())
+			}
+			s.ch = ch
+		case typ == hsServerHello && dir == parser.ServerToClient && s.sh == nil:
+			sh, err := parseServerHello(body)
+			if err != nil {
+				s.anomaly(err.Error())
+			}
+			s.sh = sh
+			if sh != nil && sh.selected == 0x0304 {
+				sd.encrypted = true // TLS 1.3: the rest of the handshake is encrypted
+			}
+		case typ == hsCertificate && dir == parser.ServerToClient && s.cert == nil:
+			ci, err := parseCertificates(body)
+			if err != nil {
+				s.anomaly(err.Error())
+			}
+			s.cert = ci
+		}
+		sd.hs = sd.hs[4+n:]
+	}
+	if len(sd.hs) == 0 {
+		sd.hs = nil
+	}
+}
+
+// Gap: the record layer of that direction is lost.
+func (s *conn) Gap(dir parser.Direction, n int, ts time.Time) {
+	if !s.s[dir].lost {
+		s.s[dir].lost = true
+		s.anomaly(fmt.Sprintf("gap of %d bytes from the %s: the rest of that direction is not parsed", n, dir))
+	}
+}
+
+// IsContinue: records are counted to the end (for the SSTP evidence),
+// unless both directions are lost.
+func (s *conn) IsContinue() bool { return !(s.s[0].lost && s.s[1].lost) }
+
+// reader is a bounds-checked cursor over a handshake body.
+type reader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *reader) u8() int {
+	if len(r.b) < 1 {
+		r.bad = true
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return int(v)
+}
+
+func (r *reader) u16() int {
+	if len(r.b) < 2 {
+		r.bad = true
+		return 0
+	}
+	v := binary.BigEndian.Uint16(r.b)
+	r.b = r.b[2:]
+	return int(v)
+}
+
+func (r *reader) bytes(n int) []byte {
+	if n < 0 || len(r.b) < n {
+		r.bad = true
+		r.b = nil
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func u16s(b []byte) []uint16 {
+	out := make([]uint16, 0, len(b)/2)
+	for i := 0; i+1 < len(b); i += 2 {
+		out = append(out, binary.BigEndian.Uint16(b[i:]))
+	}
+	return out
+}
+
+func parseClientHello(b []byte) (*clientHello, error) {
+	r := &reader{b: b}
+	ch := &clientHello{version: uint16(r.u16())}
+	r.bytes(32)
+	ch.sessionID = len(r.bytes(r.u8()))
+	ch.ciphers = u16s(r.bytes(r.u16()))
+	ch.compression = len(r.bytes(r.u8()))
+	if r.bad {
+		return ch, fmt.Errorf("tls: ClientHello truncated before its extensions")
+	}
+	if len(r.b) == 0 {
+		return ch, nil // no extensions (SSL 3.0 style)
+	}
+	exts := &reader{b: r.bytes(r.u16())}
+	for len(exts.b) >= 4 && len(ch.exts) < 256 {
+		typ := exts.u16()
+		data := exts.bytes(exts.u16())
+		ch.exts = append(ch.exts, uint16(typ))
+		e := &reader{b: data}
+		switch typ {
+		case 0: // server_name
+			l := &reader{b: e.bytes(e.u16())}
+			for len(l.b) >= 3 {
+				t := l.u8()
+				name := l.bytes(l.u16())
+				if t == 0 && ch.sni == "" {
+					ch.sni = printable(name)
+				}
+			}
+		case 10: // supported_groups
+			ch.groups = u16s(e.bytes(e.u16()))
+		case 11: // ec_point_formats
+			for _, p := range e.bytes(e.u8()) {
+				ch.points = append(ch.points, p)
+			}
+		case 13: // signature_algorithms
+			ch.sigalgs = u16s(e.bytes(e.u16()))
+		case 16: // ALPN
+			l := &reader{b: e.bytes(e.u16())}
+			for len(l.b) > 0 && len(ch.alpn) < 16 {
+				p := l.bytes(l.u8())
+				if l.bad {
+					break
+				}
+				ch.alpn = append(ch.alpn, printable(p))
+			}
+		case 43: // supported_versions
+			ch.versions = u16s(e.bytes(e.u8()))
+		}
+	}
+	if r.bad || exts.bad {
+		return ch, fmt.Errorf("tls: ClientHello extensions truncated")
+	}
+	return ch, nil
+}
+
+func parseServerHello(b []byte) (*serverHello, error) {
+	r := &reader{b: b}
+	sh := &serverHello{version: uint16(r.u16())}
+	r.bytes(32)
+	r.bytes(r.u8())
+	sh.cipher = uint16(r.u16())
+	r.u8()
+	if r.bad {
+		return sh, fmt.Errorf("tls: ServerHello truncated")
+	}
+	if len(r.b) == 0 {
+		return sh, nil
+	}
+	exts := &reader{b: r.bytes(r.u16())}
+	for len(exts.b) >= 4 {
+		typ := exts.u16()
+		e := &reader{b: exts.bytes(exts.u16())}
+		switch typ {
+		case 43:
+			sh.selected = uint16(e.u16())
+		case 16:
+			l := &reader{b: e.bytes(e.u16())}
+			sh.alpn = printable(l.bytes(l.u8()))
+		}
+	}
+	return sh, nil
+}
+
+func parseCertificates(b []byte) (*certInfo, error) {
+	r := &reader{b: b}
+	n := int(r.u8())<<16 | r.u16()
+	list := &reader{b: r.bytes(n)}
+	ci := &certInfo{}
+	for len(list.b) >= 3 {
+		l := int(list.u8())<<16 | list.u16()
+		der := list.bytes(l)
+		if list.bad {
+			break
+		}
+		ci.chain++
+		if ci.chain > 1 {
+			continue
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return ci, fmt.Errorf("tls: server certificate does not parse: %w", err)
+		}
+		ci.subject = cert.Subject.String()
+		ci.issuer = cert.Issuer.String()
+		ci.notAfter = cert.NotAfter.UTC()
+		ci.selfSigned = cert.Subject.String() == cert.Issuer.String()
+		if cn := cert.Subject.CommonName; cn != "" {
+			ci.names = append(ci.names, cn)
+		}
+		for _, d := range cert.DNSNames {
+			if len(ci.names) < maxNames {
+				ci.names = append(ci.names, d)
+			}
+		}
+	}
+	if list.bad || r.bad {
+		return ci, fmt.Errorf("tls: certificate list truncated")
+	}
+	return ci, nil
+}
+
+// printable keeps a name readable in events.
+func printable(b []byte) string {
+	if len(b) > 255 {
+		b = b[:255]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, string(b))
+}
+
+// grease reports the RFC 8701 reserved values (0x0a0a, 0x1a1a...).
+func grease(v uint16) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
+
+func joinInts[T uint8 | uint16](l []T, skipGrease bool) string {
+	var sb strings.Builder
+	first := true
+	for _, v := range l {
+		if skipGrease && grease(uint16(v)) {
+			continue
+		}
+		if !first {
+			sb.WriteByte('-')
+		}
+		first = false
+		sb.WriteString(strconv.Itoa(int(v)))
+	}
+	return sb.String()
+}
+
+// ja3 returns the JA3 string: version,ciphers,extensions,groups,points.
+func (ch *clientHello) ja3() string {
+	return fmt.Sprintf("%d,%s,%s,%s,%s", ch.version, joinInts(ch.ciphers, true), joinInts(ch.exts, true),
+		joinInts(ch.groups, true), joinInts(ch.points, false))
+}
+
+// ja4 returns the JA4 fingerprint (FoxIO's JA4 specification).
+func (ch *clientHello) ja4() string {
+	ver := ch.version
+	for _, v := range ch.versions {
+		if !grease(v) && v > ver {
+			ver = v
+		}
+	}
+	vs := map[uint16]string{0x0304: "13", 0x0303: "12", 0x0302: "11", 0x0301: "10", 0x0300: "s3"}[ver]
+	if vs == "" {
+		vs = "00"
+	}
+	sni := "i"
+	if ch.sni != "" {
+		sni = "d"
+	}
+	var ciphers, exts []string
+	for _, c := range ch.ciphers {
+		if !grease(c) {
+			ciphers = append(ciphers, fmt.Sprintf("%04x", c))
+		}
+	}
+	nExt := 0
+	for _, e := range ch.exts {
+		if grease(e) {
+			continue
+		}
+		nExt++
+		if e != 0 && e != 16 {
+			exts = append(exts, fmt.Sprintf("%04x", e))
+		}
+	}
+	alpn := "00"
+	if len(ch.alpn) > 0 && ch.alpn[0] != "" {
+		a := ch.alpn[0]
+		alpn = string(a[0]) + string(a[len(a)-1])
+	}
+	sort.Strings(ciphers)
+	sort.Strings(exts)
+	hash := func(s string) string {
+		if s == "" {
+			return "000000000000"
+		}
+		h := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(h[:6])
+	}
+	extStr := strings.Join(exts, ",")
+	var sig []string
+	for _, s := range ch.sigalgs {
+		if !grease(s) {
+			sig = append(sig, fmt.Sprintf("%04x", s))
+		}
+	}
+	if len(sig) > 0 {
+		extStr += "_" + strings.Join(sig, ",")
+	}
+	if len(exts) == 0 {
+		extStr = ""
+	}
+	return fmt.Sprintf("t%s%s%02d%02d%s_%s_%s", vs, sni, min(len(ciphers), 99), min(nExt, 99), alpn,
+		hash(strings.Join(ciphers, ",")), hash(extStr))
+}
+
+var versionNames = map[uint16]string{0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
+
+func versionName(v uint16) string {
+	if n, ok := versionNames[v]; ok {
+		return n
+	}
+	return fmt.Sprintf("0x%04x", v)
+}
+
+// EndProcess emits the session event, and the SSTP suspicion when due.
+func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
+	if s.ended {
+		return
+	}
+	s.ended = true
+	if s.start.IsZero() {
+		s.start, s.end = ts, ts
+	}
+	sum := map[string]any{
+		"detection":         "content",
+		"confidence":        1.0,
+		"bytes_to_server":   s.bytes[parser.ClientToServer],
+		"bytes_to_client":   s.bytes[parser.ServerToClient],
+		"app_records":       [2]int{s.s[0].records[recAppData], s.s[1].records[recAppData]},
+		"end_reason":        reason.String(),
+		"client_hello_seen": s.ch != nil,
+	}
+	if s.c.Server.Port() == 443 {
+		sum["detection"] = "content+port"
+	}
+	subject := fmt.Sprintf("TLS to %s", s.c.Server)
+	if ch := s.ch; ch != nil {
+		sum["client_version"] = versionName(ch.version)
+		sum["cipher_suites"] = len(ch.ciphers)
+		sum["extensions"] = len(ch.exts)
+		ja3 := ch.ja3()
+		m := md5.Sum([]byte(ja3))
+		sum["ja3"] = ja3
+		sum["ja3_md5"] = hex.EncodeToString(m[:])
+		sum["ja4"] = ch.ja4()
+		if ch.sni != "" {
+			sum["sni"] = ch.sni
+			subject = "TLS " + ch.sni
+		}
+		if len(ch.alpn) > 0 {
+			sum["alpn"] = ch.alpn
+		}
+		if len(ch.versions) > 0 {
+			var vs []string
+			for _, v := range ch.versions {
+				if !grease(v) {
+					vs = append(vs, versionName(v))
+				}
+			}
+			sum["supported_versions"] = vs
+		}
+	}
+	if sh := s.sh; sh != nil {
+		v := sh.version
+		if sh.selected != 0 {
+			v = sh.selected
+		}
+		sum["version"] = versionName(v)
+		sum["cipher"] = fmt.Sprintf("0x%04x", sh.cipher)
+		if sh.alpn != "" {
+			sum["alpn_selected"] = sh.alpn
+		}
+	}
+	if ci := s.cert; ci != nil {
+		sum["cert_subject"] = ci.subject
+		sum["cert_issuer"] = ci.issuer
+		sum["cert_names"] = ci.names
+		sum["cert_chain"] = ci.chain
+		sum["cert_self_signed"] = ci.selfSigned
+		if !ci.notAfter.IsZero() {
+			sum["cert_not_after"] = ci.notAfter.Format(time.RFC3339)
+		}
+	}
+	s.env.Emit(&event.Event{
+		Type: TypeSession, Start: s.start, End: s.end, Subject: subject, Summary: sum, Anomalies: s.anoms,
+	})
+	if conf, ev := s.sstpEvidence(); conf >= sstpThreshold {
+		s.env.Emit(&event.Event{
+			Protocol: "sstp",
+			Type:     TypeSSTPSuspected,
+			Start:    s.start, End: s.end,
+			Subject: fmt.Sprintf("possible SSTP VPN inside TLS to %s", s.c.Server),
+			Summary: map[string]any{"detection": "heuristic", "confidence": conf, "evidence": ev},
+		})
+	}
+}

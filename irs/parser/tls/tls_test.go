@@ -1,0 +1,212 @@
+package tls
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	gotls "crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"math/big"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/parsertest"
+)
+
+// recorder keeps what one side of a net.Pipe wrote, in order.
+type recorder struct {
+	net.Conn
+	dir  parser.Direction
+	mu   *sync.Mutex
+	segs *[]parsertest.Segment
+}
+
+func (r recorder) Write(b []byte) (int, error) {
+	r.mu.Lock()
+	*r.segs = append(*r.segs, parsertest.Segment{Dir: r.dir, Data: append([]byte(nil), b...)})
+	r.mu.Unlock()
+	return r.Conn.Write(b)
+}
+
+func selfSigned(t *testing.T, names ...string) gotls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: names[0], Organization: []string{"Example VPN"}},
+		DNSNames: names, NotBefore: time.Unix(1600000000, 0), NotAfter: time.Unix(1900000000, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gotls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// handshake runs Go's TLS client and server over a pipe and returns the
+// bytes each side wrote.
+func handshake(t *testing.T, max uint16, sni string, alpn []string, cert gotls.Certificate) []parsertest.Segment {
+	t.Helper()
+	a, b := net.Pipe()
+	var mu sync.Mutex
+	var segs []parsertest.Segment
+	cli := gotls.Client(recorder{a, parser.ClientToServer, &mu, &segs}, &gotls.Config{ServerName: sni, NextProtos: alpn, InsecureSkipVerify: true, MaxVersion: max})
+	srv := gotls.Server(recorder{b, parser.ServerToClient, &mu, &segs}, &gotls.Config{Certificates: []gotls.Certificate{cert}, MaxVersion: max, NextProtos: alpn})
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Handshake() }()
+	if err := cli.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	go func() { buf := make([]byte, 64); srv.Read(buf) }()
+	cli.Write([]byte("hello"))
+	time.Sleep(10 * time.Millisecond)
+	a.Close()
+	b.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	return append([]parsertest.Segment(nil), segs...)
+}
+
+func tcpConn(port uint16) *parser.Conn {
+	return &parser.Conn{ID: 1, Transport: parser.TCP, Client: netip.MustParseAddrPort("192.0.2.10:40000"),
+		Server: netip.AddrPortFrom(netip.MustParseAddr("192.0.2.20"), port), Start: time.Unix(1700000000, 0).UTC()}
+}
+
+func TestGoHandshakes(t *testing.T) {
+	cert := selfSigned(t, "vpn.example.net", "alt.example.net")
+	cases := []struct {
+		name string
+		max  uint16
+		ja4  string
+		want map[string]any
+	}{
+		{"tls12", gotls.VersionTLS12, "t12d", map[string]any{"sni": "vpn.example.net", "alpn": []string{"http/1.1"}, "version": "TLS 1.2",
+			"cert_names": []string{"vpn.example.net", "vpn.example.net", "alt.example.net"}, "cert_self_signed": true,
+			"cert_subject": "CN=vpn.example.net,O=Example VPN"}},
+		{"tls13", gotls.VersionTLS13, "t13d", map[string]any{"sni": "vpn.example.net", "version": "TLS 1.3", "cert_subject": nil}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			segs := handshake(t, tc.max, "vpn.example.net", []string{"http/1.1"}, cert)
+			if v := (Detector{}).IsRelative(tcpConn(8443), parser.ClientToServer, segs[0].Data); v != parser.Yes {
+				t.Fatalf("IsRelative = %v, want Yes", v)
+			}
+			for _, split := range []parsertest.Split{parsertest.Whole, parsertest.Bytes, parsertest.Random} {
+				_, evs := parsertest.Run(Detector{}, tcpConn(8443), segs, split, 3)
+				if len(evs) != 1 || evs[0].Type != TypeSession {
+					t.Fatalf("split %d: %d events", split, len(evs))
+				}
+				s := evs[0].Summary
+				for k, w := range tc.want {
+					g, ok := s[k]
+					if w == nil {
+						if ok {
+							t.Errorf("split %d: summary[%s] = %v, want absent", split, k, g)
+						}
+						continue
+					}
+					if fmt.Sprint(g) != fmt.Sprint(w) {
+						t.Errorf("split %d: summary[%s] = %v, want %v", split, k, g, w)
+					}
+				}
+				ja3, _ := s["ja3"].(string)
+				if !strings.HasPrefix(ja3, "771,") || len(s["ja3_md5"].(string)) != 32 {
+					t.Errorf("ja3 %q md5 %v", ja3, s["ja3_md5"])
+				}
+				if ja4, _ := s["ja4"].(string); !strings.HasPrefix(ja4, tc.ja4) || len(ja4) != 36 {
+					t.Errorf("ja4 = %q, want %s... of 36 characters", ja4, tc.ja4)
+				}
+				if len(evs[0].Anomalies) != 0 {
+					t.Errorf("anomalies %v", evs[0].Anomalies)
+				}
+			}
+		})
+	}
+}
+
+// TestJA3Known checks JA3 and JA4 on a fixed ClientHello against values
+// worked out by hand from the specifications (GREASE dropped).
+func TestJA3Known(t *testing.T) {
+	ch := &clientHello{version: 0x0303, ciphers: []uint16{0x0a0a, 0x1301, 0xc02b}, exts: []uint16{0x1a1a, 0, 16, 43, 10, 11, 13},
+		groups: []uint16{0x2a2a, 29, 23}, points: []uint8{0}, sigalgs: []uint16{0x0403, 0x0804}, sni: "a.b", alpn: []string{"h2"},
+		versions: []uint16{0x3a3a, 0x0304, 0x0303}}
+	if got, want := ch.ja3(), "771,4865-49195,0-16-43-10-11-13,29-23,0"; got != want {
+		t.Errorf("ja3 = %q, want %q", got, want)
+	}
+	if got := ch.ja4(); !strings.HasPrefix(got, "t13d0206h2_") {
+		t.Errorf("ja4 = %q, want prefix t13d0206h2_", got)
+	}
+}
+
+func TestIsRelative(t *testing.T) {
+	cases := []struct {
+		name string
+		dir  parser.Direction
+		data string
+		want parser.Verdict
+	}{
+		{"client hello", parser.ClientToServer, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc", parser.Yes},
+		{"server hello first", parser.ClientToServer, "\x16\x03\x03\x00\x50\x02\x00\x00\x4c", parser.YesReversed},
+		{"short", parser.ClientToServer, "\x16\x03", parser.NeedMore},
+		{"http", parser.ClientToServer, "GET / HTTP/1.1\r\n", parser.No},
+		{"app data", parser.ClientToServer, "\x17\x03\x03\x00\x20\x01", parser.No},
+		{"oversized record", parser.ClientToServer, "\x16\x03\x01\xff\xff\x01", parser.No},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := (Detector{}).IsRelative(tcpConn(443), tc.dir, []byte(tc.data)); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSSTPSuspicion: a long session on 443 with an "sstp" name and small
+// records both ways is reported as possible SSTP; a short web session
+// is not.
+func TestSSTPSuspicion(t *testing.T) {
+	cert := selfSigned(t, "sstp.example.net")
+	segs := handshake(t, gotls.VersionTLS12, "sstp.example.net", nil, cert)
+	rec := func(dir parser.Direction, n int) parsertest.Segment {
+		return parsertest.Segment{Dir: dir, Data: append([]byte{23, 3, 3, byte(n >> 8), byte(n)}, make([]byte, n)...)}
+	}
+	web := append([]parsertest.Segment(nil), segs...)
+	long := append([]parsertest.Segment(nil), segs...)
+	for i := 0; i < 30; i++ {
+		long = append(long, rec(0, 80+i), rec(1, 90+i))
+	}
+	env := parsertest.NewEnv()
+	c := tcpConn(443)
+	p := Detector{}.New(c, env)
+	ts := c.Start
+	for i, s := range long {
+		p.ProcessPacket(s.Dir, s.Data, ts.Add(time.Duration(i)*3*time.Second))
+	}
+	p.EndProcess(parser.EndClosed, ts.Add(200*time.Second))
+	var sstp int
+	for _, ev := range env.Events {
+		if ev.Protocol == "sstp" {
+			sstp++
+			if c := ev.Summary["confidence"].(float64); c < sstpThreshold || len(ev.Summary["evidence"].([]string)) < 3 {
+				t.Errorf("confidence %v evidence %v", c, ev.Summary["evidence"])
+			}
+		}
+	}
+	if sstp != 1 {
+		t.Errorf("long session: %d sstp events, want 1", sstp)
+	}
+	_, evs := parsertest.Run(Detector{}, tcpConn(443), web, parsertest.Whole, 0)
+	if len(evs) != 1 {
+		t.Errorf("short session: %d events, want only tls-session", len(evs))
+	}
+}
