@@ -82,7 +82,10 @@ func (p *conn) authResponse(a *authExchange, line []byte) {
 	if string(line) == "=" {
 		line = nil
 	}
-	dec := make([]byte, base64.StdEncoding.DecodedLen(min(len(line), maxSASL)))
+	// Sized for the raw (unpadded) reading: the padded DecodedLen is too
+	// small for a short invalid response ("ab"), which base64 then writes
+	// past.
+	dec := make([]byte, base64.RawStdEncoding.DecodedLen(min(len(line), maxSASL))+3)
 	k, err := base64.StdEncoding.Decode(dec, line[:min(len(line), maxSASL)])
 	if err != nil {
 		// Some clients leave out the padding.

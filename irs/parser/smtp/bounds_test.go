@@ -71,6 +71,7 @@ func TestMemoryBounded(t *testing.T) {
 func TestNeverPanics(t *testing.T) {
 	inputs := [][]byte{
 		nil, {0}, []byte("\r\n\r\n\r\n"), []byte("\n.\n.\r\n.\r"), bytes.Repeat([]byte{0xff}, 100),
+		[]byte("EHLO a\r\nAUTH PLAIN ab\r\nAUTH LOGIN x\r\n"),
 		[]byte("AUTH PLAIN ===\r\nAUTH NTLM " + b64s("NTLMSSP\x00\x03\x00\x00\x00") + "\r\n"),
 		[]byte("BDAT -1\r\nBDAT x LAST\r\nBDAT 1 FIRST\r\nBDAT\r\n"),
 		[]byte("MAIL FROM:<\"unterminated\r\nRCPT TO:\r\nRCPT\r\nMAIL\r\n"),
