@@ -226,6 +226,49 @@ func (l *ipv4Layer) NextLayerType() gopacket.LayerType {
 	return transportType(l.Protocol)
 }
 
+// pppoeLayer decodes a PPPoE session header (RFC 2516) and the PPP
+// protocol field behind it, so that IP carried over PPPoE (DSL access
+// networks) is tracked like any other. gopacket's PPPoE and PPP layers
+// are not DecodingLayers, hence this small one.
+type pppoeLayer struct {
+	layers.BaseLayer
+	SessionID uint16
+	Protocol  layers.PPPType
+}
+
+func (l *pppoeLayer) LayerType() gopacket.LayerType { return layers.LayerTypePPPoE }
+
+func (l *pppoeLayer) CanDecode() gopacket.LayerClass { return layers.LayerTypePPPoE }
+
+func (l *pppoeLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 8 {
+		df.SetTruncated()
+		return fmt.Errorf("PPPoE session header: %d bytes, need 8", len(data))
+	}
+	if data[0] != 0x11 || data[1] != 0 {
+		return fmt.Errorf("PPPoE: version/type 0x%02x code 0x%02x is not a session frame", data[0], data[1])
+	}
+	l.SessionID = binary.BigEndian.Uint16(data[2:4])
+	n := int(binary.BigEndian.Uint16(data[4:6])) // PPP frame length, protocol field included
+	l.Protocol = layers.PPPType(binary.BigEndian.Uint16(data[6:8]))
+	end := 6 + n
+	if n < 2 || end > len(data) {
+		end = len(data)
+	}
+	l.Contents, l.Payload = data[:8], data[8:end]
+	return nil
+}
+
+func (l *pppoeLayer) NextLayerType() gopacket.LayerType {
+	switch l.Protocol {
+	case layers.PPPTypeIPv4:
+		return layers.LayerTypeIPv4
+	case layers.PPPTypeIPv6:
+		return layers.LayerTypeIPv6
+	}
+	return gopacket.LayerTypeZero
+}
+
 type ipv6Layer struct{ layers.IPv6 }
 
 func (l *ipv6Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
@@ -340,6 +383,7 @@ type Decoder struct {
 	icmp4 icmp4Layer
 	icmp6 icmp6Layer
 	esp   espLayer
+	pppoe pppoeLayer
 
 	container gopacket.DecodingLayerContainer
 	fromEth   *gopacket.DecodingLayerParser
@@ -363,7 +407,7 @@ func NewDecoder() *Decoder {
 	for _, l := range []gopacket.DecodingLayer{
 		&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.lo,
 		&d.ip4, &d.ip6, &d.ext, &d.frag6, &d.ah,
-		&d.tcp, &d.udp, &d.gre, &d.icmp4, &d.icmp6, &d.esp,
+		&d.tcp, &d.udp, &d.gre, &d.icmp4, &d.icmp6, &d.esp, &d.pppoe,
 	} {
 		// ext is registered before frag6 so the fragment header gets its
 		// own decoder (the skipper claims the whole extension class).

@@ -166,6 +166,9 @@ func TestDecode(t *testing.T) {
 			sport: 40000, dport: 53, proto: ProtoUDP, payload: "q"},
 		{name: "bsd loopback", lt: layers.LinkTypeNull, frame: nullFrame(rawUDP), src: "192.0.2.1", dst: "192.0.2.2",
 			sport: 40000, dport: 53, proto: ProtoUDP, payload: "q"},
+		{name: "pppoe session ipv4", lt: layers.LinkTypeEthernet, frame: pppoeFrame(rawUDP, 0x0021), src: "192.0.2.1", dst: "192.0.2.2",
+			sport: 40000, dport: 53, proto: ProtoUDP, payload: "q"},
+		{name: "pppoe session lcp", lt: layers.LinkTypeEthernet, frame: pppoeFrame([]byte{1, 1, 0, 4}, 0xc021), wantRes: Ignored, wantReason: ReasonNotIP},
 		{name: "arp", lt: layers.LinkTypeEthernet, frame: frameARP, wantRes: Ignored, wantReason: ReasonNotIP},
 		{name: "ip in ip", lt: layers.LinkTypeEthernet, frame: frameIPIP, wantRes: Ignored, wantReason: ReasonOtherProto},
 		{name: "tcp header cut by snap length", lt: layers.LinkTypeEthernet, frame: frameCutTCP, wantRes: Malformed, wantReason: ReasonTruncated},
@@ -209,6 +212,15 @@ func TestDecode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pppoeFrame wraps a PPP payload of protocol proto in Ethernet and a
+// PPPoE session header (session 0x0101).
+func pppoeFrame(payload []byte, proto uint16) []byte {
+	n := len(payload) + 2
+	f := hx("020000000002020000000001886411000101")
+	f = append(f, byte(n>>8), byte(n), byte(proto>>8), byte(proto))
+	return append(f, payload...)
 }
 
 func TestFragments(t *testing.T) {
