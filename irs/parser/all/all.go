@@ -9,4 +9,5 @@ import (
 	_ "github.com/sdnli/sdnli/irs/parser/http"
 	_ "github.com/sdnli/sdnli/irs/parser/icmp"
 	_ "github.com/sdnli/sdnli/irs/parser/smtp"
+	_ "github.com/sdnli/sdnli/irs/parser/ssh"
 )

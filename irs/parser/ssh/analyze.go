@@ -1,0 +1,243 @@
+package ssh
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+// Auth results.
+const (
+	AuthSuccess = "success"
+	AuthFailure = "failure"
+	AuthUnknown = "unknown"
+)
+
+// authResult is what the encrypted sizes say about authentication.
+type authResult struct {
+	Result   string
+	Attempts int
+	Evidence string
+	At       time.Duration
+}
+
+// inferAuth reads the start of the encrypted phase. The client's first
+// packet is SERVICE_REQUEST; each USERAUTH_REQUEST that follows is one
+// attempt; the server answers FAILURE or PK_OK (at least a name-list or a
+// key blob) or SUCCESS, whose payload is the single message byte and
+// which is therefore the smallest packet the server's cipher can make.
+func (t *traffic) inferAuth() authResult {
+	r := authResult{Result: AuthUnknown}
+	if !t.sz.ok {
+		r.Evidence = "cipher sizes unknown"
+		return r
+	}
+	clients := 0
+	for _, x := range t.early {
+		if x.dir == parser.ClientToServer {
+			clients++
+			continue
+		}
+		if clients > 0 && x.size == t.sz.min[1] {
+			r.Result, r.At = AuthSuccess, x.at
+			r.Attempts = max(clients-1, 1)
+			r.Evidence = "server sent a packet of the smallest size its cipher allows (" + strconv.Itoa(x.size) +
+				" bytes): SSH_MSG_USERAUTH_SUCCESS, after " + strconv.Itoa(clients) + " client packets"
+			return r
+		}
+	}
+	r.Attempts = max(clients-1, 0)
+	after := t.total[0] + t.total[1]
+	switch {
+	case t.keys >= 5 || t.bulk[0]+t.bulk[1] >= 64<<10 || after >= 60:
+		r.Result = AuthSuccess
+		r.Evidence = "no USERAUTH_SUCCESS-sized packet seen (coalesced), but session traffic followed: " + strconv.Itoa(after) + " encrypted chunks"
+	case clients >= 2 && t.total[1] >= 2:
+		r.Result = AuthFailure
+		r.Evidence = "the connection ended after " + strconv.Itoa(r.Attempts) + " authentication requests without a USERAUTH_SUCCESS-sized answer or session traffic"
+	default:
+		r.Evidence = "too little encrypted traffic to tell"
+	}
+	return r
+}
+
+// setup is what the channel set-up after authentication revealed.
+type setup struct {
+	sftp         bool // SSH_FXP_INIT answered by a VERSION with extensions
+	x11Req       bool
+	serverOpen   bool // the server opened a channel (x11, forwarded-tcpip, agent)
+	innerHello   bool // an inner version line then KEXINIT-sized packets both ways
+	innerHelloAt time.Duration
+}
+
+func (t *traffic) inferSetup(auth authResult) setup {
+	var s setup
+	if !t.sz.ok {
+		return s
+	}
+	s.x11Req = t.x11Req
+	e := t.early
+	from := 0
+	for i, x := range e {
+		if x.at >= auth.At && x.dir == parser.ServerToClient && x.size == t.sz.min[1] {
+			from = i + 1
+			break
+		}
+	}
+	if auth.Result != AuthSuccess || from == 0 {
+		return s
+	}
+	for i := from; i < len(e); i++ {
+		x := e[i]
+		// sftp: FXP_INIT, answered first by the server's VERSION with
+		// its extension list (OpenSSH: ~300 bytes).
+		if x.dir == parser.ClientToServer && x.size == t.sz.fxpInit && i-from < 24 {
+			for j := i + 1; j < len(e) && j <= i+4; j++ {
+				if e[j].dir == parser.ServerToClient {
+					if e[j].size >= t.sz.ks[1]+64 && e[j].size < 4096 {
+						s.sftp = true
+					}
+					break
+				}
+			}
+		}
+		// A server-initiated channel: a server chunk answered at once by
+		// a client CHANNEL_OPEN_CONFIRMATION, past the set-up.
+		if x.dir == parser.ServerToClient && i-from >= 4 && i+1 < len(e) && e[i+1].dir == parser.ClientToServer &&
+			e[i+1].size == t.sz.openConfirm && e[i+1].at-x.at < 50*time.Millisecond &&
+			x.size >= t.sz.x11Open[0] && x.size <= t.sz.x11Open[1] {
+			s.serverOpen = true
+		}
+		// Inner SSH: a client chunk the size of a version line inside
+		// CHANNEL_DATA, then KEXINIT-sized chunks both ways.
+		if !s.innerHello && x.dir == parser.ClientToServer && x.size >= t.sz.nestedBanner[0] && x.size <= t.sz.nestedBanner[1] {
+			var big [2]bool
+			for j := i + 1; j < len(e) && j <= i+8; j++ {
+				if e[j].size >= bulkChunk {
+					big[e[j].dir] = true
+				}
+			}
+			if big[0] && big[1] {
+				s.innerHello, s.innerHelloAt = true, x.at
+			}
+		}
+	}
+	return s
+}
+
+// verdict is the session's classification.
+type verdict struct {
+	Kind         string
+	Confidence   float64
+	FileProtocol string
+	Evidence     map[string]any
+	Activities   []Activity
+}
+
+// classify decides the session's main verdict from the counters.
+func (t *traffic) classify(auth authResult, st setup) verdict {
+	t.closeWindow()
+	t.win = window{}
+	v := verdict{Evidence: map[string]any{}, Activities: t.acts}
+	ev := v.Evidence
+	if !t.sz.ok {
+		v.Kind = KindUnknown
+		ev["reason"] = "the negotiated cipher or MAC is unknown, or the session is not SSH-2: packet sizes cannot be interpreted"
+		return v
+	}
+	ev["keystroke_size_c2s"] = t.sz.ks[0]
+	ev["smallest_packet_s2c"] = t.sz.min[1]
+	ev["keystrokes"] = t.keys
+	ev["keystrokes_human_paced"] = t.keyHuman
+	ev["keystrokes_echoed"] = t.keyEchoed
+	ev["nested_keystrokes"] = t.nested
+	ev["nested_keystrokes_human_paced"] = t.nestHuman
+	ev["nested_keystrokes_echoed"] = t.nestEcho
+	if len(t.nestedSize) > 0 {
+		best, bn := 0, 0
+		for k, n := range t.nestedSize {
+			if n > bn || n == bn && k < best {
+				best, bn = k, n
+			}
+		}
+		ev["nested_keystroke_size"] = best
+		ev["nested_size_excess"] = best - t.sz.ks[0]
+	}
+	ev["bulk_bytes_c2s"] = t.bulk[0]
+	ev["bulk_bytes_s2c"] = t.bulk[1]
+	ev["sftp_init_seen"] = st.sftp
+	ev["x11_request_seen"] = st.x11Req
+	ev["server_opened_channel"] = st.serverOpen
+	ev["inner_handshake_seen"] = st.innerHello
+	dur := (t.last - t.first).Seconds()
+	if dur > 0 {
+		ev["rate_c2s_bps"] = math.Round(float64(t.bytes[0]) / dur)
+		ev["rate_s2c_bps"] = math.Round(float64(t.bytes[1]) / dur)
+	}
+	total := t.bytes[0] + t.bytes[1]
+	setupOnly := t.total[0]+t.total[1] <= 12+setupChunks && total < 4096
+	if setupOnly || auth.Result == AuthFailure {
+		v.Kind, v.Confidence = KindNone, 0.6
+		ev["reason"] = "no traffic beyond authentication and channel set-up"
+		return v
+	}
+	up, down := t.bulk[0], t.bulk[1]
+	file := func() bool {
+		big := max(up, down)
+		return big >= 256<<10 && float64(big) >= 0.8*float64(total)
+	}
+	switch {
+	case t.nested >= 5 && t.nestHuman >= 3 && t.nested > t.keys:
+		v.Kind = KindNested
+		v.Confidence = 0.6
+		if t.nestEcho*2 >= t.nested {
+			v.Confidence += 0.15
+		}
+		if st.innerHello {
+			v.Confidence += 0.2
+		}
+		ev["reason"] = "keystroke-paced client packets of a constant size larger than this session's own keystroke packet: keystrokes of an inner SSH session, padded twice"
+	case st.innerHello && !st.x11Req && t.keys < 5:
+		v.Kind, v.Confidence = KindNested, 0.5
+		ev["reason"] = "an inner version line and KEXINIT-sized packets both ways inside the session"
+	case st.x11Req && (st.serverOpen || t.bulk[1] > 0 && t.bulk[0] > 0):
+		v.Kind, v.Confidence = KindX11, 0.55
+		if st.serverOpen {
+			v.Confidence += 0.2
+		}
+		ev["reason"] = "an x11-req sized channel request during set-up, then a channel opened by the server and traffic both ways"
+	case file():
+		if up > down {
+			v.Kind = KindUpload
+		} else {
+			v.Kind = KindDownload
+		}
+		v.Confidence = 0.7
+		v.FileProtocol = "scp"
+		if st.sftp {
+			v.FileProtocol = "sftp"
+			v.Confidence = 0.85
+		}
+		ev["reason"] = "sustained full-size segments one way carrying most of the session's bytes"
+	case t.keys >= 5 && t.keyHuman >= 3:
+		v.Kind = KindInteractive
+		v.Confidence = 0.6
+		if t.keyEchoed*2 >= t.keys {
+			v.Confidence += 0.2
+		}
+		if t.keyHuman*2 >= t.keys {
+			v.Confidence += 0.1
+		}
+		ev["reason"] = "client packets of the one-byte CHANNEL_DATA size at human typing pace, each echoed by the server"
+	default:
+		v.Kind, v.Confidence = KindForwarding, 0.4
+		if st.x11Req {
+			v.Kind = KindX11
+		}
+		ev["reason"] = "traffic after set-up that is neither keystrokes nor a one-way transfer: request/response exchanges of a forwarded connection"
+	}
+	v.Confidence = math.Round(math.Min(v.Confidence, 0.95)*100) / 100
+	return v
+}

@@ -1,0 +1,301 @@
+package ssh
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+// Bounds on hostile input.
+const (
+	maxLine      = 255  // RFC 4253 §4.2: version line incl. CR LF
+	maxLineSeen  = 1024 // longer non-version lines are cut here while skipped
+	maxPreLines  = 64   // server lines before the version line
+	maxClearPkt  = 65536
+	maxAnomalies = 16
+	earlyRecords = 256 // encrypted records kept in order for the setup analysis
+)
+
+// Phases of one direction.
+type phase uint8
+
+const (
+	phBanner    phase = iota // reading lines up to the version line
+	phClear                  // binary packets in clear, up to NEWKEYS
+	phEncrypted              // after NEWKEYS: sizes and times only
+	phOpaque                 // SSH-1, or framing lost: sizes and times only
+)
+
+// banner is one side's version line (RFC 4253 §4.2).
+type banner struct {
+	Raw, Proto, Software, Comments string
+}
+
+func parseBanner(line string) banner {
+	b := banner{Raw: line}
+	rest := strings.TrimPrefix(line, "SSH-")
+	proto, rest, _ := strings.Cut(rest, "-")
+	b.Proto = proto
+	b.Software, b.Comments, _ = strings.Cut(rest, " ")
+	return b
+}
+
+// half is one direction's state.
+type half struct {
+	phase   phase
+	line    []byte // partial line (banner phase)
+	lines   int
+	pre     []string // lines before the version line (server only, capped)
+	ver     *banner
+	buf     []byte // partial cleartext packet
+	kex     *kexInit
+	kexErr  string
+	clearPk int // cleartext binary packets seen
+	msgs    []int
+	newkeys time.Time
+
+	bytes, calls       uint64
+	encBytes, encCalls uint64
+	first, last        time.Time
+}
+
+// conn is the parser of one connection.
+type conn struct {
+	c     *parser.Conn
+	env   parser.Env
+	h     [2]half
+	alg   *algorithms
+	start time.Time
+	end   time.Time
+	gaps  [2]int
+	anom  []string
+	tr    traffic
+	done  bool
+}
+
+func newConn(c *parser.Conn, env parser.Env) *conn {
+	return &conn{c: c, env: env, start: c.Start}
+}
+
+func (p *conn) anomaly(format string, args ...any) {
+	if len(p.anom) < maxAnomalies {
+		p.anom = append(p.anom, fmt.Sprintf(format, args...))
+	}
+}
+
+// ProcessPacket consumes stream bytes of one direction.
+func (p *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
+	if p.done || dir > 1 || len(data) == 0 {
+		return
+	}
+	h := &p.h[dir]
+	if h.first.IsZero() {
+		h.first = ts
+	}
+	if p.start.IsZero() || ts.Before(p.start) {
+		p.start = ts
+	}
+	h.last = ts
+	if ts.After(p.end) {
+		p.end = ts
+	}
+	h.bytes += uint64(len(data))
+	h.calls++
+	for len(data) > 0 {
+		switch h.phase {
+		case phBanner:
+			data = p.bannerBytes(dir, data)
+		case phClear:
+			data = p.clearBytes(dir, data, ts)
+		default:
+			p.encrypted(dir, len(data), ts)
+			data = nil
+		}
+	}
+}
+
+// bannerBytes reads lines until the version line; returns what follows.
+func (p *conn) bannerBytes(dir parser.Direction, data []byte) []byte {
+	h := &p.h[dir]
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		var part []byte
+		if i < 0 {
+			part, data = data, nil
+		} else {
+			part, data = data[:i], data[i+1:]
+		}
+		if room := maxLineSeen - len(h.line); room > 0 {
+			h.line = append(h.line, part[:min(room, len(part))]...)
+		}
+		if i < 0 {
+			return nil
+		}
+		line := string(bytes.TrimSuffix(h.line, []byte("\r")))
+		h.line = h.line[:0]
+		if strings.HasPrefix(line, "SSH-") {
+			if len(line)+2 > maxLine {
+				p.anomaly("%s version line of %d bytes exceeds RFC 4253's 255", dir, len(line)+2)
+				if len(line) > maxLine {
+					line = line[:maxLine]
+				}
+			}
+			b := parseBanner(line)
+			h.ver = &b
+			h.line = nil
+			if b.Proto == "2.0" || b.Proto == "1.99" {
+				h.phase = phClear
+			} else {
+				h.phase = phOpaque
+			}
+			return data
+		}
+		h.lines++
+		if dir == parser.ClientToServer {
+			p.anomaly("client sent a line before its version line: %.60q", line)
+		}
+		if len(h.pre) < 8 {
+			h.pre = append(h.pre, line)
+		}
+		if h.lines >= maxPreLines {
+			p.anomaly("%s sent %d lines without a version line", dir, h.lines)
+			h.phase = phOpaque
+			h.line = nil
+			return data
+		}
+	}
+	return nil
+}
+
+// clearBytes frames binary packets before NEWKEYS; returns the bytes
+// after this direction's NEWKEYS, which are encrypted.
+func (p *conn) clearBytes(dir parser.Direction, data []byte, ts time.Time) []byte {
+	h := &p.h[dir]
+	for len(data) > 0 {
+		// Complete the 4-byte length, then the packet.
+		need := 4
+		if len(h.buf) >= 4 {
+			n := binary.BigEndian.Uint32(h.buf)
+			if n < 5 || n > maxClearPkt-4 {
+				p.anomaly("%s cleartext packet length %d out of range: framing lost", dir, n)
+				h.buf = nil
+				h.phase = phOpaque
+				p.encrypted(dir, len(data), ts)
+				return nil
+			}
+			need = 4 + int(n)
+		}
+		take := min(need-len(h.buf), len(data))
+		h.buf = append(h.buf, data[:take]...)
+		data = data[take:]
+		if len(h.buf) < need || need == 4 {
+			continue
+		}
+		pkt := h.buf
+		h.buf = nil
+		p.clearPacket(dir, pkt, ts)
+		if h.phase == phEncrypted {
+			return data
+		}
+	}
+	return nil
+}
+
+// clearPacket handles one complete cleartext packet (length included).
+func (p *conn) clearPacket(dir parser.Direction, pkt []byte, ts time.Time) {
+	h := &p.h[dir]
+	h.clearPk++
+	padLen := int(pkt[4])
+	if 5+padLen >= len(pkt) {
+		p.anomaly("%s cleartext packet %d: padding %d leaves no payload", dir, h.clearPk, padLen)
+		return
+	}
+	payload := pkt[5 : len(pkt)-padLen]
+	if len(h.msgs) < 16 {
+		h.msgs = append(h.msgs, int(payload[0]))
+	}
+	switch payload[0] {
+	case msgKexInit:
+		if h.kex != nil {
+			return // a second KEXINIT before NEWKEYS would be a protocol error; keep the first
+		}
+		k, err := parseKexInit(payload)
+		if err != nil {
+			h.kexErr = err.Error()
+			p.anomaly("%s %v", dir, err)
+			return
+		}
+		h.kex = k
+		if p.alg == nil && p.h[0].kex != nil && p.h[1].kex != nil {
+			a := negotiated(p.h[0].kex, p.h[1].kex)
+			p.alg = &a
+			for _, f := range a.negotiationFails {
+				p.anomaly("no common %s algorithm", f)
+			}
+		}
+	case msgNewKeys:
+		h.newkeys = ts
+		h.phase = phEncrypted
+	}
+}
+
+// encrypted records n opaque bytes of one call.
+func (p *conn) encrypted(dir parser.Direction, n int, ts time.Time) {
+	h := &p.h[dir]
+	h.encBytes += uint64(n)
+	h.encCalls++
+	if !p.tr.init {
+		p.tr.init = true
+		p.tr.authAt, p.tr.winFrom = -1, noAuthWindows
+		if p.alg != nil {
+			p.tr.sz = newSizes(p.alg)
+		}
+	}
+	p.tr.add(dir, n, ts.Sub(p.start))
+}
+
+// Gap: bytes lost. Before NEWKEYS the framing is gone; afterwards only
+// the statistics suffer.
+func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
+	if p.done || dir > 1 {
+		return
+	}
+	p.gaps[dir]++
+	h := &p.h[dir]
+	if h.phase == phBanner || h.phase == phClear {
+		p.anomaly("%s stream gap of %d bytes before NEWKEYS: the rest of the direction is read as opaque", dir, n)
+		h.phase = phOpaque
+		h.buf, h.line = nil, nil
+	}
+}
+
+// IsContinue: the parser follows the connection to its end.
+func (p *conn) IsContinue() bool { return !p.done }
+
+// buffered is how many bytes the parser holds (for the bound tests).
+func (p *conn) buffered() int {
+	n := 0
+	for i := range p.h {
+		n += cap(p.h[i].buf) + cap(p.h[i].line)
+	}
+	return n
+}
+
+// EndProcess emits the session and activity events.
+func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
+	if p.done {
+		return
+	}
+	p.done = true
+	if ts.After(p.end) && !p.end.IsZero() && reason == parser.EndClosed {
+		p.end = ts
+	}
+	p.emit(reason)
+	for i := range p.h {
+		p.h[i].buf, p.h[i].line = nil, nil
+	}
+}

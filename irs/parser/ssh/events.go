@@ -1,0 +1,163 @@
+package ssh
+
+import (
+	"math"
+	"strings"
+	"time"
+
+	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+func (p *conn) newEvent(typ string, start, end time.Time) *event.Event {
+	if end.Before(start) {
+		end = start
+	}
+	return &event.Event{Protocol: Name, Type: typ, Start: start, End: end, Transport: "tcp",
+		Client: p.c.Client, Server: p.c.Server, Summary: map[string]any{}}
+}
+
+var dirKey = [2]string{"c2s", "s2c"}
+
+// emit builds the ssh-session event and one ssh-activity per activity.
+func (p *conn) emit(reason parser.EndReason) {
+	ev := p.newEvent(TypeSession, p.start, p.end)
+	s := ev.Summary
+	s["end_reason"] = reason.String()
+	s["duration_s"] = math.Round(p.end.Sub(p.start).Seconds()*1000) / 1000
+	subject := []string{}
+	for d := range p.h {
+		h := &p.h[d]
+		side := parser.Direction(d).String()
+		if h.ver != nil {
+			s[side+"_version"] = h.ver.Raw
+			s[side+"_proto"] = h.ver.Proto
+			s[side+"_software"] = h.ver.Software
+			if h.ver.Comments != "" {
+				s[side+"_comments"] = h.ver.Comments
+			}
+			subject = append(subject, h.ver.Software)
+		}
+		if len(h.pre) > 0 {
+			s[side+"_pre_banner_lines"] = h.pre
+		}
+		if h.kex != nil {
+			s[side+"_kexinit"] = h.kex.summary()
+			str, sum := h.kex.hassh(d == int(parser.ServerToClient))
+			name := "hassh"
+			if d == int(parser.ServerToClient) {
+				name = "hassh_server"
+			}
+			s[name] = sum
+			s[name+"_string"] = str
+		}
+		s["bytes_"+dirKey[d]] = h.bytes
+		s["packets_"+dirKey[d]] = h.calls
+		s["encrypted_bytes_"+dirKey[d]] = h.encBytes
+		s["encrypted_packets_"+dirKey[d]] = h.encCalls
+		if !h.newkeys.IsZero() {
+			s["newkeys_"+dirKey[d]] = true
+		}
+		if p.gaps[d] > 0 {
+			s["gaps_"+dirKey[d]] = p.gaps[d]
+		}
+	}
+	if v := p.h[0].ver; v != nil {
+		s["version"] = protoMajor(v.Proto, p.h[1].ver)
+	}
+	if a := p.alg; a != nil {
+		s["kex_alg"] = a.Kex
+		s["host_key_alg"] = a.HostKey
+		for d := 0; d < 2; d++ {
+			k := dirKey[d]
+			ci := a.Cipher[d]
+			s["cipher_"+k] = a.Enc[d]
+			s["mac_"+k] = a.Mac[d]
+			if ci.AEAD {
+				s["mac_"+k] = "implicit (" + a.Enc[d] + ")"
+			}
+			s["compression_"+k] = a.Cmp[d]
+			if ci.Known {
+				s["block_size_"+k] = ci.Block
+				s["mac_len_"+k] = ci.MacLen
+				s["aead_"+k] = ci.AEAD
+				s["etm_"+k] = ci.ETM
+				s["length_"+k] = ci.LengthMode
+				s["smallest_packet_"+k] = ci.packetSize(1)
+			}
+		}
+	}
+	var acts []Activity
+	if p.h[0].phase == phEncrypted || p.h[1].phase == phEncrypted {
+		auth := p.tr.inferAuth()
+		s["auth"] = auth.Result
+		s["auth_attempts"] = auth.Attempts
+		s["auth_evidence"] = auth.Evidence
+		st := p.tr.inferSetup(auth)
+		v := p.tr.classify(auth, st)
+		s["verdict"] = v.Kind
+		s["confidence"] = v.Confidence
+		s["evidence"] = v.Evidence
+		if v.FileProtocol != "" {
+			s["file_protocol"] = v.FileProtocol
+		}
+		acts = v.Activities
+		var list []map[string]any
+		for _, a := range acts {
+			list = append(list, activitySummary(p.start, a))
+		}
+		if len(list) > 0 {
+			s["activities"] = list
+		}
+		subject = append(subject, v.Kind)
+	} else if p.h[0].ver != nil || p.h[1].ver != nil {
+		s["auth"] = AuthUnknown
+		s["verdict"] = KindUnknown
+		if p.h[0].phase == phOpaque || p.h[1].phase == phOpaque {
+			s["reason"] = "not SSH-2 or framing lost before NEWKEYS"
+		} else {
+			s["reason"] = "the connection ended before the key exchange completed"
+		}
+	}
+	ev.Subject = strings.Join(subject, " → ")
+	if len(p.anom) > 0 {
+		ev.Anomalies = append([]string(nil), p.anom...)
+	}
+	p.env.Emit(ev)
+	for _, a := range acts {
+		ae := p.newEvent(TypeActivity, p.start.Add(a.Start), p.start.Add(a.End))
+		for k, v := range activitySummary(p.start, a) {
+			ae.Summary[k] = v
+		}
+		ae.Subject = a.Kind
+		p.env.Emit(ae)
+	}
+}
+
+func activitySummary(start time.Time, a Activity) map[string]any {
+	return map[string]any{
+		"kind":        a.Kind,
+		"start":       start.Add(a.Start).UTC().Format(time.RFC3339Nano),
+		"end":         start.Add(a.End).UTC().Format(time.RFC3339Nano),
+		"bytes_c2s":   a.Bytes[0],
+		"bytes_s2c":   a.Bytes[1],
+		"packets_c2s": a.Recs[0],
+		"packets_s2c": a.Recs[1],
+	}
+}
+
+// protoMajor is the protocol version both sides speak: 2 when both offer
+// 2.0 (or 1.99), 1 otherwise (as Zeek's ssh.log "version").
+func protoMajor(client string, srv *banner) int {
+	if srv == nil {
+		if client == "1.99" || client == "2.0" {
+			return 2
+		}
+		return 1
+	}
+	ok := func(p string) bool { return p == "2.0" || p == "1.99" }
+	if ok(client) && ok(srv.Proto) {
+		return 2
+	}
+	return 1
+}

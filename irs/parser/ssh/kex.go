@@ -1,0 +1,258 @@
+package ssh
+
+import (
+	"crypto/md5"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Message numbers read in clear (RFC 4250 §4.1.2).
+const (
+	msgKexInit = 20
+	msgNewKeys = 21
+)
+
+// maxNameList caps one name-list: longer ones are hostile.
+const maxNameList = 8192
+
+// kexInit is one side's SSH_MSG_KEXINIT (RFC 4253 §7.1).
+type kexInit struct {
+	Cookie           string // hex
+	Kex, HostKey     []string
+	EncC2S, EncS2C   []string
+	MacC2S, MacS2C   []string
+	CmpC2S, CmpS2C   []string
+	LangC2S, LangS2C []string
+	FirstKexFollows  bool
+}
+
+var errShort = errors.New("truncated")
+
+// parseKexInit decodes the payload of a KEXINIT message (type byte first).
+func parseKexInit(p []byte) (*kexInit, error) {
+	if len(p) < 17 || p[0] != msgKexInit {
+		return nil, fmt.Errorf("ssh: kexinit: %w", errShort)
+	}
+	k := &kexInit{Cookie: hex.EncodeToString(p[1:17])}
+	p = p[17:]
+	lists := make([][]string, 10)
+	names := []string{"kex_algorithms", "server_host_key_algorithms", "encryption_algorithms_client_to_server",
+		"encryption_algorithms_server_to_client", "mac_algorithms_client_to_server", "mac_algorithms_server_to_client",
+		"compression_algorithms_client_to_server", "compression_algorithms_server_to_client",
+		"languages_client_to_server", "languages_server_to_client"}
+	for i := range lists {
+		if len(p) < 4 {
+			return nil, fmt.Errorf("ssh: kexinit: %s: %w", names[i], errShort)
+		}
+		n := binary.BigEndian.Uint32(p)
+		p = p[4:]
+		if n > maxNameList || int(n) > len(p) {
+			return nil, fmt.Errorf("ssh: kexinit: %s: length %d beyond the message", names[i], n)
+		}
+		s := string(p[:n])
+		p = p[n:]
+		if !printableASCII(s) {
+			return nil, fmt.Errorf("ssh: kexinit: %s: not a name-list", names[i])
+		}
+		if s != "" {
+			lists[i] = strings.Split(s, ",")
+		}
+	}
+	if len(p) < 1 {
+		return nil, fmt.Errorf("ssh: kexinit: first_kex_packet_follows: %w", errShort)
+	}
+	k.FirstKexFollows = p[0] != 0
+	k.Kex, k.HostKey = lists[0], lists[1]
+	k.EncC2S, k.EncS2C, k.MacC2S, k.MacS2C = lists[2], lists[3], lists[4], lists[5]
+	k.CmpC2S, k.CmpS2C, k.LangC2S, k.LangS2C = lists[6], lists[7], lists[8], lists[9]
+	return k, nil
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// summary renders every name-list as the comma-joined string sent.
+func (k *kexInit) summary() map[string]any {
+	j := func(l []string) string { return strings.Join(l, ",") }
+	return map[string]any{
+		"cookie":                     k.Cookie,
+		"kex_algorithms":             j(k.Kex),
+		"server_host_key_algorithms": j(k.HostKey),
+		"encryption_c2s":             j(k.EncC2S),
+		"encryption_s2c":             j(k.EncS2C),
+		"mac_c2s":                    j(k.MacC2S),
+		"mac_s2c":                    j(k.MacS2C),
+		"compression_c2s":            j(k.CmpC2S),
+		"compression_s2c":            j(k.CmpS2C),
+		"languages_c2s":              j(k.LangC2S),
+		"languages_s2c":              j(k.LangS2C),
+		"first_kex_packet_follows":   k.FirstKexFollows,
+	}
+}
+
+// hassh returns the HASSH string and its MD5 (hex): kex;enc;mac;cmp of
+// the direction this side sends in — client to server for the client's
+// KEXINIT (HASSH), server to client for the server's (HASSH-server).
+func (k *kexInit) hassh(server bool) (str, sum string) {
+	enc, mac, cmp := k.EncC2S, k.MacC2S, k.CmpC2S
+	if server {
+		enc, mac, cmp = k.EncS2C, k.MacS2C, k.CmpS2C
+	}
+	str = strings.Join([]string{strings.Join(k.Kex, ","), strings.Join(enc, ","), strings.Join(mac, ","), strings.Join(cmp, ",")}, ";")
+	h := md5.Sum([]byte(str))
+	return str, hex.EncodeToString(h[:])
+}
+
+// negotiate picks the first algorithm of the client's list that the
+// server's list also holds (RFC 4253 §7.1); "" when none.
+func negotiate(client, server []string) string {
+	for _, c := range client {
+		for _, s := range server {
+			if c == s {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// algorithms is what one KEX negotiated.
+type algorithms struct {
+	Kex, HostKey     string
+	Enc, Mac, Cmp    [2]string // indexed by parser.Direction
+	Cipher           [2]cipherInfo
+	negotiationFails []string
+}
+
+// negotiated derives the algorithms from both KEXINITs.
+func negotiated(cli, srv *kexInit) algorithms {
+	var a algorithms
+	pick := func(name string, c, s []string) string {
+		v := negotiate(c, s)
+		if v == "" {
+			a.negotiationFails = append(a.negotiationFails, name)
+		}
+		return v
+	}
+	a.Kex = pick("kex", cli.Kex, srv.Kex)
+	a.HostKey = pick("host key", cli.HostKey, srv.HostKey)
+	a.Enc[0] = pick("cipher client to server", cli.EncC2S, srv.EncC2S)
+	a.Enc[1] = pick("cipher server to client", cli.EncS2C, srv.EncS2C)
+	a.Mac[0] = pick("MAC client to server", cli.MacC2S, srv.MacC2S)
+	a.Mac[1] = pick("MAC server to client", cli.MacS2C, srv.MacS2C)
+	a.Cmp[0] = pick("compression client to server", cli.CmpC2S, srv.CmpC2S)
+	a.Cmp[1] = pick("compression server to client", cli.CmpS2C, srv.CmpS2C)
+	for d := 0; d < 2; d++ {
+		a.Cipher[d] = describe(a.Enc[d], a.Mac[d])
+	}
+	return a
+}
+
+// Length modes: how the 4-byte packet length travels after NEWKEYS.
+const (
+	lenEncrypted = "encrypted"            // with the rest of the packet (CTR/CBC + classic MAC)
+	lenSeparate  = "separately-encrypted" // chacha20-poly1305: its own key, still hidden
+	lenClear     = "cleartext"            // ETM MACs and AES-GCM: length readable
+)
+
+// cipherInfo is what a direction's cipher and MAC mean for packet sizes.
+type cipherInfo struct {
+	Known      bool   // both names are known to this package
+	Block      int    // cipher block size (8 for stream ciphers, per RFC 4253 §6)
+	MacLen     int    // bytes of MAC or AEAD tag after each packet
+	AEAD       bool   // cipher authenticates itself (MAC ignored)
+	ETM        bool   // encrypt-then-MAC
+	LengthMode string // lenEncrypted, lenSeparate, lenClear
+}
+
+// packetSize returns the bytes on the wire of a packet with a payload of
+// n bytes, padded as OpenSSH pads: the minimum padding of 4 bytes, up to
+// the block size, over the packet without its length field when the
+// length is outside the encryption (AEAD, ETM) and with it otherwise.
+// (OpenSSH does not round AEAD packets up to RFC 4253's 16 bytes: its
+// USERAUTH_SUCCESS under chacha20-poly1305 is 12 bytes plus the tag.)
+func (ci cipherInfo) packetSize(n int) int {
+	b := ci.Block
+	if b < 8 {
+		b = 8
+	}
+	body := 1 + n // padding_length + payload
+	if ci.LengthMode == lenEncrypted {
+		body += 4
+	}
+	pad := b - body%b
+	if pad < 4 {
+		pad += b
+	}
+	total := body + pad
+	if ci.LengthMode != lenEncrypted {
+		total += 4
+	}
+	return total + ci.MacLen
+}
+
+// describe looks up a cipher and MAC pair.
+func describe(enc, mac string) cipherInfo {
+	ci := cipherInfo{Block: 8, LengthMode: lenEncrypted}
+	encKnown, macKnown := true, true
+	switch {
+	case enc == "chacha20-poly1305@openssh.com":
+		ci.AEAD, ci.MacLen, ci.LengthMode = true, 16, lenSeparate
+	case enc == "aes128-gcm@openssh.com" || enc == "aes256-gcm@openssh.com":
+		ci.AEAD, ci.MacLen, ci.LengthMode, ci.Block = true, 16, lenClear, 16
+	case strings.HasPrefix(enc, "aes") || strings.HasPrefix(enc, "rijndael") || strings.HasPrefix(enc, "twofish") ||
+		strings.HasPrefix(enc, "serpent") || strings.HasPrefix(enc, "camellia"):
+		ci.Block = 16
+	case strings.HasPrefix(enc, "3des") || strings.HasPrefix(enc, "blowfish") || strings.HasPrefix(enc, "cast128") ||
+		strings.HasPrefix(enc, "idea"):
+		ci.Block = 8
+	case strings.HasPrefix(enc, "arcfour") || enc == "none":
+		ci.Block = 8
+	default:
+		encKnown = false
+	}
+	if !ci.AEAD {
+		base := strings.TrimSuffix(mac, "-etm@openssh.com")
+		if base != mac {
+			ci.ETM, ci.LengthMode = true, lenClear
+			base += "@openssh.com"
+			if !strings.HasPrefix(base, "umac") {
+				base = strings.TrimSuffix(base, "@openssh.com")
+			}
+		}
+		switch base {
+		case "hmac-sha2-512":
+			ci.MacLen = 64
+		case "hmac-sha2-256":
+			ci.MacLen = 32
+		case "hmac-sha1", "hmac-ripemd160", "hmac-ripemd160@openssh.com":
+			ci.MacLen = 20
+		case "hmac-md5":
+			ci.MacLen = 16
+		case "hmac-sha1-96", "hmac-md5-96":
+			ci.MacLen = 12
+		case "umac-64@openssh.com":
+			ci.MacLen = 8
+		case "umac-128@openssh.com":
+			ci.MacLen = 16
+		case "none":
+			ci.MacLen = 0
+		default:
+			macKnown = false
+		}
+		if enc == "none" && mac == "none" {
+			ci.LengthMode = lenClear
+		}
+	}
+	ci.Known = encKnown && macKnown && enc != ""
+	return ci
+}

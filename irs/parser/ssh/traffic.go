@@ -1,0 +1,281 @@
+package ssh
+
+import (
+	"time"
+
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+// What the parser keeps of the encrypted phase, all bounded: the first
+// earlyRecords chunks in order (for the authentication and channel
+// set-up analysis), per-second windows merged into at most maxActivities
+// activities, and running counters.
+
+// rec is one encrypted chunk: direction, size, offset from the start.
+type rec struct {
+	dir  parser.Direction
+	size int
+	at   time.Duration
+}
+
+// Classification thresholds, with why.
+const (
+	windowLen = time.Second
+	// bulkChunk: a chunk this large is bulk data (a full TCP segment is
+	// ~1448 bytes on Ethernet; a keystroke or echo is under 100).
+	bulkChunk = 1000
+	// bulkWindow: bytes one way in one window that mean a transfer.
+	bulkWindow = 48 << 10
+	// humanMin, humanMax: the pause before a keystroke when a person
+	// types (people do not type faster than ~20 keys/s; longer pauses
+	// are thinking, not typing).
+	humanMin = 40 * time.Millisecond
+	humanMax = 5 * time.Second
+	// echoWithin: a server echo follows the keystroke within this.
+	echoWithin = 300 * time.Millisecond
+	// setupChunks: chunks after USERAUTH_SUCCESS that open the channel
+	// and make its requests (pty, x11, env, shell/exec/subsystem).
+	setupChunks = 8
+	// noAuthWindows: without a visible USERAUTH_SUCCESS, windows start
+	// at this chunk, past any authentication exchange.
+	noAuthWindows = 40
+	// maxActivities caps the activity list; later ones merge into the last.
+	maxActivities = 32
+	// idleMerge: windows of the same kind separated by less idle time
+	// than this form one activity.
+	idleMerge = 10 * time.Second
+)
+
+// Activity kinds, also the session verdicts.
+const (
+	KindInteractive = "interactive"
+	KindUpload      = "file-upload"
+	KindDownload    = "file-download"
+	KindX11         = "x11"
+	KindForwarding  = "port-forwarding"
+	KindNested      = "nested-ssh"
+	KindNone        = "no-session" // nothing after authentication
+	KindUnknown     = "unknown"    // sizes unusable (SSH-1, unknown cipher)
+)
+
+// sizes are the packet sizes the negotiated ciphers produce.
+type sizes struct {
+	ok           bool
+	min          [2]int // one-byte payload: USERAUTH_SUCCESS, the smallest packet
+	ks           [2]int // CHANNEL_DATA with one byte: a keystroke or its echo
+	ksMax        [2]int // CHANNEL_DATA with up to 8 bytes (escape sequences)
+	serviceAcc   int    // SERVICE_ACCEPT "ssh-userauth" (server)
+	openConfirm  int    // CHANNEL_OPEN_CONFIRMATION (client answering the server)
+	x11Req       int    // "x11-req" with a MIT-MAGIC-COOKIE-1 of 32 hex digits
+	x11Open      [2]int // server's CHANNEL_OPEN "x11" from an IPv4 originator, min and max
+	fxpInit      int    // CHANNEL_DATA with SSH_FXP_INIT (9 bytes)
+	nested       map[int]bool
+	nestedBanner [2]int // CHANNEL_DATA carrying an inner version line, min and max
+}
+
+// innerKeystrokes are the sizes of a one-byte CHANNEL_DATA packet under
+// the common ciphers of an inner SSH session: chacha20-poly1305 and
+// AES-GCM (36), AES-CTR with hmac-sha2-256 (64) or -512 (96), with ETM
+// MACs (52, 84), umac-64 (40/48), hmac-sha1 (52).
+var innerKeystrokes = []int{36, 40, 44, 48, 52, 56, 64, 68, 84, 96}
+
+func newSizes(a *algorithms) sizes {
+	var s sizes
+	if a == nil || !a.Cipher[0].Known || !a.Cipher[1].Known {
+		return s
+	}
+	s.ok = true
+	for d := 0; d < 2; d++ {
+		ci := a.Cipher[d]
+		s.min[d] = ci.packetSize(1)
+		s.ks[d] = ci.packetSize(9 + 1)
+		s.ksMax[d] = ci.packetSize(9 + 8)
+	}
+	c, sv := a.Cipher[0], a.Cipher[1]
+	s.serviceAcc = sv.packetSize(1 + 4 + len("ssh-userauth"))
+	s.openConfirm = c.packetSize(17)
+	s.x11Req = c.packetSize(1 + 4 + 4 + len("x11-req") + 1 + 1 + 4 + len("MIT-MAGIC-COOKIE-1") + 4 + 32 + 4)
+	s.fxpInit = c.packetSize(9 + 9)
+	// type, "x11", sender channel, window, max packet, originator
+	// address (7 to 15 characters) and port.
+	s.x11Open = [2]int{sv.packetSize(1 + 4 + 3 + 4 + 4 + 4 + 4 + 7 + 4), sv.packetSize(1 + 4 + 3 + 4 + 4 + 4 + 4 + 15 + 4)}
+	s.nested = map[int]bool{}
+	for _, k := range innerKeystrokes {
+		if n := c.packetSize(9 + k); n != s.ks[0] && n > s.ksMax[0] {
+			s.nested[n] = true
+		}
+	}
+	s.nestedBanner = [2]int{c.packetSize(9 + 10), c.packetSize(9 + 255)}
+	return s
+}
+
+// window counts one second of traffic.
+type window struct {
+	start        time.Duration
+	bytes, n     [2]int
+	keys, nested int // client keystroke-sized and nested-keystroke-sized chunks
+}
+
+// Activity is one stretch of the session of one kind.
+type Activity struct {
+	Kind        string
+	Start, End  time.Duration
+	Bytes, Recs [2]int
+}
+
+// traffic keeps what the classification needs from the encrypted phase.
+type traffic struct {
+	sz      sizes
+	early   []rec
+	total   [2]int
+	bytes   [2]int64
+	bulk    [2]int64 // bytes in chunks of bulkChunk or more
+	first   time.Duration
+	last    time.Duration
+	started bool
+
+	// keystrokes
+	keys, keyHuman, keyEchoed   int
+	nested, nestHuman, nestEcho int
+	nestedSize                  map[int]int
+	lastKey                     time.Duration
+	pendingKey                  int // 1: keystroke, 2: nested keystroke, awaiting echo
+	pendingAt                   time.Duration
+
+	win  window
+	acts []Activity
+
+	// set-up progress, streamed so windows skip the set-up exchange
+	init       bool
+	clientSeen bool
+	authAt     int // index of the USERAUTH_SUCCESS chunk, -1 before
+	winFrom    int // windows start at this chunk index
+	x11Req     bool
+}
+
+func (t *traffic) add(dir parser.Direction, n int, at time.Duration) {
+	if !t.started {
+		t.started, t.first = true, at
+	}
+	if at > t.last {
+		t.last = at
+	}
+	t.total[dir]++
+	t.bytes[dir] += int64(n)
+	if n >= bulkChunk {
+		t.bulk[dir] += int64(n)
+	}
+	if len(t.early) < earlyRecords {
+		t.early = append(t.early, rec{dir, n, at})
+	}
+	if !t.sz.ok {
+		return
+	}
+	idx := t.total[0] + t.total[1] - 1
+	switch {
+	case dir == parser.ClientToServer:
+		t.clientSeen = true
+		if t.authAt >= 0 && idx-t.authAt <= setupChunks && n == t.sz.x11Req {
+			t.x11Req = true
+		}
+	case t.authAt < 0 && t.clientSeen && n == t.sz.min[1]:
+		t.authAt = idx
+		t.winFrom = idx + setupChunks
+	}
+	if idx < t.winFrom {
+		return
+	}
+	// Windows.
+	if at-t.win.start >= windowLen || t.win.n[0]+t.win.n[1] == 0 {
+		t.closeWindow()
+		t.win = window{start: at - at%windowLen}
+	}
+	t.win.bytes[dir] += n
+	t.win.n[dir]++
+	// Keystrokes and their echoes.
+	if dir == parser.ClientToServer {
+		kind := 0
+		switch {
+		case n >= t.sz.ks[0] && n <= t.sz.ksMax[0]:
+			kind = 1
+			t.keys++
+			t.win.keys++
+		case t.sz.nested[n]:
+			kind = 2
+			t.nested++
+			t.win.nested++
+			if t.nestedSize == nil {
+				t.nestedSize = map[int]int{}
+			}
+			if len(t.nestedSize) < 16 || t.nestedSize[n] > 0 {
+				t.nestedSize[n]++
+			}
+		}
+		if kind != 0 {
+			gap := at - t.lastKey
+			if t.lastKey > 0 && gap >= humanMin && gap <= humanMax {
+				if kind == 1 {
+					t.keyHuman++
+				} else {
+					t.nestHuman++
+				}
+			}
+			t.lastKey = at
+			t.pendingKey, t.pendingAt = kind, at
+		} else {
+			t.pendingKey = 0
+		}
+		return
+	}
+	if t.pendingKey != 0 && at-t.pendingAt <= echoWithin {
+		if t.pendingKey == 1 && n >= t.sz.ks[1] && n <= t.sz.ksMax[1]+64 {
+			t.keyEchoed++
+		}
+		if t.pendingKey == 2 && n > t.sz.ksMax[1] && n <= t.sz.ksMax[1]+160 {
+			t.nestEcho++
+		}
+		t.pendingKey = 0
+	}
+}
+
+// windowKind labels one window.
+func (t *traffic) windowKind(w window, x11 bool) string {
+	c, s := w.bytes[0], w.bytes[1]
+	switch {
+	case c+s == 0:
+		return ""
+	case x11 && c >= bulkWindow/4 && s >= bulkWindow/4:
+		return KindX11
+	case c >= bulkWindow && c >= 4*s:
+		return KindUpload
+	case s >= bulkWindow && s >= 4*c:
+		return KindDownload
+	case w.nested >= 2 && w.nested > w.keys:
+		return KindNested
+	case w.keys >= 1 && w.keys*2 >= w.n[0]:
+		return KindInteractive
+	}
+	return KindForwarding
+}
+
+// closeWindow folds the current window into the activity list.
+func (t *traffic) closeWindow() {
+	w := t.win
+	if w.n[0]+w.n[1] == 0 {
+		return
+	}
+	k := t.windowKind(w, t.x11Req)
+	end := w.start + windowLen
+	if n := len(t.acts); n > 0 {
+		last := &t.acts[n-1]
+		if (last.Kind == k && w.start-last.End <= idleMerge) || n >= maxActivities {
+			last.End = max(last.End, end)
+			for d := 0; d < 2; d++ {
+				last.Bytes[d] += w.bytes[d]
+				last.Recs[d] += w.n[d]
+			}
+			return
+		}
+	}
+	t.acts = append(t.acts, Activity{Kind: k, Start: w.start, End: end, Bytes: w.bytes, Recs: w.n})
+}

@@ -1,0 +1,222 @@
+//go:build integration
+
+package ssh
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sdnli/sdnli/internal/golden"
+	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/parser"
+	_ "github.com/sdnli/sdnli/irs/parser/all"
+)
+
+// xClient is a stand-in X11 client run on the server: it opens the
+// display sshd forwards (with the cookie sshd stored for it), sends the
+// X11 connection setup and then bursts of request-sized writes, reading
+// back what the fake X server (socat echoing) returns.
+const xClient = `import os, socket, struct, subprocess, time
+d = os.environ["DISPLAY"]
+num = int(d.rsplit(":", 1)[1].split(".")[0])
+f = subprocess.run(["xauth", "list", d], capture_output=True, text=True).stdout.split()
+cookie = bytes.fromhex(f[2]) if len(f) >= 3 else b""
+name = b"MIT-MAGIC-COOKIE-1"
+pad = lambda b: b + b"\0" * ((4 - len(b) % 4) % 4)
+s = socket.create_connection(("127.0.0.1", 6000 + num))
+s.settimeout(10)
+setup = b"l\0" + struct.pack("<HHHH", 11, 0, len(name), len(cookie)) + b"\0\0" + pad(name) + pad(cookie)
+s.sendall(setup)
+got = 0
+while got < len(setup):
+    got += len(s.recv(65536))
+for burst in range(6):
+    for i in range(20):
+        req = bytes([72, 2]) + struct.pack("<H", 500) + bytes(1996)
+        s.sendall(req)
+        want = len(req)
+        while want > 0:
+            want -= len(s.recv(65536))
+        time.sleep(0.01)
+    time.sleep(0.3)
+s.close()
+print("x11 done")
+`
+
+// scenario is one use of SSH and what the parser must make of it.
+type scenario struct {
+	name string
+	run  func(t *testing.T, l *lab)
+	// want is the main verdict, wantAct an activity that must be listed.
+	want    string
+	wantAct string
+	check   func(t *testing.T, ev *event.Event)
+}
+
+func randomFile(t *testing.T, path string, n int) {
+	t.Helper()
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sameFile(t *testing.T, a, b string) {
+	t.Helper()
+	x, err1 := os.ReadFile(a)
+	y, err2 := os.ReadFile(b)
+	if err1 != nil || err2 != nil || string(x) != string(y) {
+		t.Fatalf("copy %s → %s did not arrive intact (%v, %v)", a, b, err1, err2)
+	}
+}
+
+func (l *lab) runA(t *testing.T, timeout time.Duration, stdin *typer, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := l.a.cmd(ctx, name, args...)
+	cmd.Env = append(os.Environ(), "XAUTHORITY="+filepath.Join(l.dir, "xauthority"), "DISPLAY=localhost:99")
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
+	cmd.WaitDelay = 3 * time.Second
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+var scenarios = []scenario{
+	{
+		name: "interactive",
+		run: func(t *testing.T, l *lab) {
+			out := l.runA(t, time.Minute, &typer{s: "echo typed-by-hand\nls /\nexit\n", delay: 150 * time.Millisecond},
+				"ssh", l.sshArgs("-tt", "root@"+l.b.addr)...)
+			if !strings.Contains(out, "typed-by-hand") {
+				t.Fatalf("remote shell did not echo the typed command: %s", out)
+			}
+		},
+		want: "interactive",
+	},
+	{
+		name: "scp-upload",
+		run: func(t *testing.T, l *lab) {
+			src := filepath.Join(l.dir, "up.bin")
+			randomFile(t, src, 3<<20)
+			l.runA(t, time.Minute, nil, "scp", l.sshArgs("-l", "40000", src, "root@"+l.b.addr+":"+src+".copy")...)
+			sameFile(t, src, src+".copy")
+		},
+		want: "file-upload",
+	},
+	{
+		name: "scp-download",
+		run: func(t *testing.T, l *lab) {
+			src := filepath.Join(l.dir, "down.bin")
+			randomFile(t, src, 3<<20)
+			l.runA(t, time.Minute, nil, "scp", l.sshArgs("-l", "40000", "root@"+l.b.addr+":"+src, src+".copy")...)
+			sameFile(t, src, src+".copy")
+		},
+		want: "file-download",
+	},
+	{
+		name: "scp-legacy-upload",
+		run: func(t *testing.T, l *lab) {
+			src := filepath.Join(l.dir, "up-legacy.bin")
+			randomFile(t, src, 3<<20)
+			l.runA(t, time.Minute, nil, "scp", l.sshArgs("-O", "-l", "40000", src, "root@"+l.b.addr+":"+src+".copy")...)
+			sameFile(t, src, src+".copy")
+		},
+		want: "file-upload",
+	},
+	{
+		name: "sftp-batch",
+		run: func(t *testing.T, l *lab) {
+			src := filepath.Join(l.dir, "sftp.bin")
+			randomFile(t, src, 3<<20)
+			batch := filepath.Join(l.dir, "batch")
+			if err := os.WriteFile(batch, []byte("ls "+l.dir+"\nget "+src+" "+src+".copy\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			l.runA(t, time.Minute, nil, "sftp", l.sshArgs("-l", "40000", "-b", batch, "root@"+l.b.addr)...)
+			sameFile(t, src, src+".copy")
+		},
+		want: "file-download",
+	},
+	{
+		name: "x11",
+		run: func(t *testing.T, l *lab) {
+			l.daemon(t, l.a, "socat", "TCP-LISTEN:6099,bind=127.0.0.1,reuseaddr,fork", "EXEC:cat")
+			l.waitPort(t, l.a, "127.0.0.1", 6099)
+			script := filepath.Join(l.dir, "xclient.py")
+			if err := os.WriteFile(script, []byte(xClient), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out := l.runA(t, time.Minute, nil, "ssh", l.sshArgs("-X", "-o", "ForwardX11Trusted=yes", "root@"+l.b.addr, "/usr/bin/python3 "+script)...)
+			if !strings.Contains(out, "x11 done") {
+				t.Fatalf("the X11 client did not finish: %s", out)
+			}
+		},
+		want: "x11",
+	},
+	{
+		name: "nested",
+		run: func(t *testing.T, l *lab) {
+			l.daemon(t, l.a, "ssh", l.sshArgs("-N", "-L", "127.0.0.1:2222:"+l.b.addr+":22", "root@"+l.b.addr)...)
+			l.waitPort(t, l.a, "127.0.0.1", 2222)
+			out := l.runA(t, time.Minute, &typer{s: "echo typed-inside\nls /\nexit\n", delay: 150 * time.Millisecond},
+				"ssh", l.sshArgs("-tt", "-p", "2222", "root@127.0.0.1")...)
+			if !strings.Contains(out, "typed-inside") {
+				t.Fatalf("inner shell did not echo: %s", out)
+			}
+		},
+		want: "nested-ssh",
+	},
+}
+
+// TestSSHLive runs each scenario between a real OpenSSH client and server
+// in two namespaces, captures the server's interface, runs the whole IRS
+// pipeline over the capture, and checks the ssh-session verdict.
+func TestSSHLive(t *testing.T) {
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			l := newLab(t)
+			l.startSSHD(t)
+			// The server needs its own HOME for xauth: a private tmpfs
+			// over /root is mounted by the sshd wrapper.
+			stop := l.capture(t, sc.name)
+			sc.run(t, l)
+			pcap := stop()
+			res := golden.Run(t, nil, parser.Options{}, pcap)
+			if res.Err != nil {
+				t.Fatalf("pipeline: %v", res.Err)
+			}
+			var sess []*event.Event
+			for _, ev := range res.Events {
+				if ev.Protocol == "ssh" && ev.Type == "ssh-session" {
+					sess = append(sess, ev)
+				}
+			}
+			if len(sess) != 1 {
+				t.Fatalf("got %d ssh-session events; want 1 (events: %d)", len(sess), len(res.Events))
+			}
+			ev := sess[0]
+			if got := fmt.Sprint(ev.Summary["verdict"]); got != sc.want {
+				t.Errorf("verdict %q; want %q\nsummary: %v", got, sc.want, ev.Summary)
+			}
+			if got := fmt.Sprint(ev.Summary["auth"]); got != "success" {
+				t.Errorf("auth %q; want success", got)
+			}
+			if sc.check != nil {
+				sc.check(t, ev)
+			}
+		})
+	}
+}
