@@ -366,6 +366,7 @@ func (p *conn) release() {
 	p.dl = nil
 	p.list = nil
 	p.queue = nil
+	p.sess.capa, p.sess.uids, p.sess.injected, p.sess.log = nil, nil, nil, nil
 }
 
 // memoryBound is the most buffered() may report for a message cap of

@@ -195,7 +195,10 @@ func b64decode(line []byte) ([]byte, bool) {
 	if len(line) > maxSASL {
 		line = line[:maxSASL]
 	}
-	dec := make([]byte, base64.StdEncoding.DecodedLen(len(line)))
+	// Sized for the raw (unpadded) reading: the padded DecodedLen is too
+	// small for a short invalid response ("ab"), which base64 then writes
+	// past.
+	dec := make([]byte, base64.RawStdEncoding.DecodedLen(len(line))+3)
 	k, err := base64.StdEncoding.Decode(dec, line)
 	if err != nil {
 		k, err = base64.RawStdEncoding.Decode(dec, bytes.TrimRight(line, "="))
