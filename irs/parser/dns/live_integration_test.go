@@ -3,79 +3,23 @@
 package dns
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/sdnli/sdnli/internal/golden"
+	"github.com/sdnli/sdnli/internal/netlab"
 	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
 )
-
-// loopbackCapture records the loopback interface with tcpdump (filtered)
-// while traffic runs, and returns the capture file.
-func loopbackCapture(t *testing.T, filter string, traffic func()) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("integration: capturing on lo needs root")
-	}
-	tcpdump, err := exec.LookPath("tcpdump")
-	if err != nil {
-		t.Fatalf("integration: tcpdump not installed: %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "lo.pcap")
-	cmd := exec.Command(tcpdump, "-i", "lo", "-n", "-s", "0", "-B", "65536", "-U", "--immediate-mode", "-w", path, filter)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("integration: starting tcpdump: %v", err)
-	}
-	ready := make(chan error, 1)
-	done := make(chan []string)
-	go func() {
-		var lines []string
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines = append(lines, sc.Text())
-			if strings.Contains(sc.Text(), "listening on") {
-				ready <- nil
-			}
-		}
-		ready <- errors.New("tcpdump exited before listening")
-		done <- lines
-	}()
-	select {
-	case err := <-ready:
-		if err != nil {
-			t.Fatalf("integration: %v: %s", err, strings.Join(<-done, "; "))
-		}
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("integration: tcpdump did not start listening within 10 s")
-	}
-	traffic()
-	time.Sleep(300 * time.Millisecond)
-	_ = cmd.Process.Signal(os.Interrupt)
-	lines := <-done
-	_ = cmd.Wait()
-	t.Logf("tcpdump: %s", strings.Join(lines, "; "))
-	return path
-}
 
 // answer builds the response of the test server: A for www.example.org,
 // TXT for txt.example.org, an empty TXT for the tunnel domain, NXDOMAIN
@@ -196,7 +140,7 @@ func TestLiveDNS(t *testing.T) {
 		label := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(h[:]))[:40]
 		tunnel = append(tunnel, label+".t.example.net", "TXT")
 	}
-	capFile := loopbackCapture(t, fmt.Sprintf("port %d", port), func() {
+	capFile := netlab.Capture(t, "lo", fmt.Sprintf("port %d", port), func() {
 		digRun("www.example.org", "A")
 		digRun("+tcp", "txt.example.org", "TXT")
 		digRun("nx.example.org", "AAAA")

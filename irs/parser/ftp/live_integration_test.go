@@ -20,61 +20,10 @@ import (
 	"time"
 
 	"github.com/sdnli/sdnli/internal/golden"
+	"github.com/sdnli/sdnli/internal/netlab"
 	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
 )
-
-// loopbackCapture records the loopback interface with tcpdump (filtered)
-// while traffic runs, and returns the capture file.
-func loopbackCapture(t *testing.T, filter string, traffic func()) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("integration: capturing on lo needs root")
-	}
-	tcpdump, err := exec.LookPath("tcpdump")
-	if err != nil {
-		t.Fatalf("integration: tcpdump not installed: %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "lo.pcap")
-	cmd := exec.Command(tcpdump, "-i", "lo", "-n", "-s", "0", "-B", "65536", "-U", "--immediate-mode", "-w", path, filter)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("integration: starting tcpdump: %v", err)
-	}
-	ready := make(chan error, 1)
-	done := make(chan []string)
-	go func() {
-		var lines []string
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines = append(lines, sc.Text())
-			if strings.Contains(sc.Text(), "listening on") {
-				ready <- nil
-			}
-		}
-		ready <- errors.New("tcpdump exited before listening")
-		done <- lines
-	}()
-	select {
-	case err := <-ready:
-		if err != nil {
-			t.Fatalf("integration: %v: %s", err, strings.Join(<-done, "; "))
-		}
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("integration: tcpdump did not start listening within 10 s")
-	}
-	traffic()
-	time.Sleep(300 * time.Millisecond)
-	_ = cmd.Process.Signal(os.Interrupt)
-	lines := <-done
-	_ = cmd.Wait()
-	t.Logf("tcpdump: %s", strings.Join(lines, "; "))
-	return path
-}
 
 // testServer is a small FTP server: enough of RFC 959 and 2428 for curl
 // in passive (EPSV, PASV) and active (EPRT, PORT) mode.
@@ -305,7 +254,7 @@ func TestLiveFTP(t *testing.T) {
 		}
 	}
 	filter := fmt.Sprintf("tcp and (port %d or portrange %d-%d)", srv.port(), srv.dataBase, activeBase+49)
-	capFile := loopbackCapture(t, filter, func() {
+	capFile := netlab.Capture(t, "lo", filter, func() {
 		curlRun("-u", "alice:secret", base+"epsv.bin")
 		curlRun("--disable-epsv", "-u", "alice:secret", base+"pasv.txt")
 		curlRun("-P", fmt.Sprintf("127.0.0.1:%d-%d", activeBase, activeBase+49), "-u", "alice:secret", base+"eprt.bin")

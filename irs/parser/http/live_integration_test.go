@@ -3,11 +3,9 @@
 package http
 
 import (
-	"bufio"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,67 +16,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
 
 	"github.com/sdnli/sdnli/internal/golden"
+	"github.com/sdnli/sdnli/internal/netlab"
 	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
 )
-
-// loopbackCapture records the loopback interface with tcpdump (filtered)
-// while traffic runs, and returns the capture file.
-func loopbackCapture(t *testing.T, filter string, traffic func()) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("integration: capturing on lo needs root")
-	}
-	tcpdump, err := exec.LookPath("tcpdump")
-	if err != nil {
-		t.Fatalf("integration: tcpdump not installed: %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "lo.pcap")
-	cmd := exec.Command(tcpdump, "-i", "lo", "-n", "-s", "0", "-B", "65536", "-U", "--immediate-mode", "-w", path, filter)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("integration: starting tcpdump: %v", err)
-	}
-	ready := make(chan error, 1)
-	done := make(chan []string)
-	go func() {
-		var lines []string
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines = append(lines, sc.Text())
-			if strings.Contains(sc.Text(), "listening on") {
-				ready <- nil
-			}
-		}
-		ready <- errors.New("tcpdump exited before listening")
-		done <- lines
-	}()
-	select {
-	case err := <-ready:
-		if err != nil {
-			t.Fatalf("integration: %v: %s", err, strings.Join(<-done, "; "))
-		}
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("integration: tcpdump did not start listening within 10 s")
-	}
-	traffic()
-	time.Sleep(300 * time.Millisecond)
-	_ = cmd.Process.Signal(os.Interrupt)
-	lines := <-done
-	_ = cmd.Wait()
-	t.Logf("tcpdump: %s", strings.Join(lines, "; "))
-	return path
-}
 
 func runCmd(t *testing.T, name string, args ...string) string {
 	t.Helper()
@@ -171,7 +117,7 @@ func TestLiveHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	capFile := loopbackCapture(t, fmt.Sprintf("tcp and (port %s or port %s)", port(t, srv.URL), port(t, h2.URL)), func() {
+	capFile := netlab.Capture(t, "lo", fmt.Sprintf("tcp and (port %s or port %s)", port(t, srv.URL), port(t, h2.URL)), func() {
 		// two requests on one kept-alive connection
 		runCmd(t, curl, "-s", "-o", "/dev/null", "--compressed", srv.URL+"/stream.txt", "-o", "/dev/null", srv.URL+"/download")
 		runCmd(t, curl, "-s", "-o", "/dev/null", "-F", "title=holiday", "-F", "file=@"+upPath, srv.URL+"/upload")

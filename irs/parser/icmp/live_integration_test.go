@@ -3,72 +3,16 @@
 package icmp
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sdnli/sdnli/internal/golden"
+	"github.com/sdnli/sdnli/internal/netlab"
 	"github.com/sdnli/sdnli/irs/parser"
 )
-
-// loopbackCapture records the loopback interface with tcpdump (filtered)
-// while traffic runs, and returns the capture file.
-func loopbackCapture(t *testing.T, filter string, traffic func()) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("integration: capturing on lo needs root")
-	}
-	tcpdump, err := exec.LookPath("tcpdump")
-	if err != nil {
-		t.Fatalf("integration: tcpdump not installed: %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "lo.pcap")
-	cmd := exec.Command(tcpdump, "-i", "lo", "-n", "-s", "0", "-B", "65536", "-U", "--immediate-mode", "-w", path, filter)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("integration: starting tcpdump: %v", err)
-	}
-	ready := make(chan error, 1)
-	done := make(chan []string)
-	go func() {
-		var lines []string
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines = append(lines, sc.Text())
-			if strings.Contains(sc.Text(), "listening on") {
-				ready <- nil
-			}
-		}
-		ready <- errors.New("tcpdump exited before listening")
-		done <- lines
-	}()
-	select {
-	case err := <-ready:
-		if err != nil {
-			t.Fatalf("integration: %v: %s", err, strings.Join(<-done, "; "))
-		}
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("integration: tcpdump did not start listening within 10 s")
-	}
-	traffic()
-	time.Sleep(300 * time.Millisecond)
-	_ = cmd.Process.Signal(os.Interrupt)
-	lines := <-done
-	_ = cmd.Wait()
-	t.Logf("tcpdump: %s", strings.Join(lines, "; "))
-	return path
-}
 
 // TestLivePing pings the loopback addresses (IPv4 and IPv6) and one
 // unreachable UDP port, captures the traffic with tcpdump and feeds it
@@ -79,7 +23,7 @@ func TestLivePing(t *testing.T) {
 		t.Fatalf("integration: ping not installed: %v", err)
 	}
 	var closed int
-	capFile := loopbackCapture(t, "icmp or icmp6", func() {
+	capFile := netlab.Capture(t, "lo", "icmp or icmp6", func() {
 		for _, args := range [][]string{{"-4", "-c", "4", "-i", "0.2", "-s", "77", "127.0.0.1"}, {"-6", "-c", "3", "-i", "0.2", "-s", "100", "::1"}} {
 			if out, err := exec.Command(ping, args...).CombinedOutput(); err != nil {
 				t.Fatalf("ping %s: %v\n%s", strings.Join(args, " "), err, out)
