@@ -294,3 +294,42 @@ func TestLiveRepair(t *testing.T) {
 		t.Errorf("switch stats %+v; want at least 2 repairs counted", sws)
 	}
 }
+
+// TestLiveRestart: the controller stops and another starts on the same
+// address; meanwhile the switch (fail_mode=secure) keeps its flows, so a
+// ping running across the restart loses nothing; the new controller
+// reinstalls the same flow set (new epoch) and mirroring goes on.
+func TestLiveRestart(t *testing.T) {
+	b := newOneBridge(t, `"smtp": {"enabled": true}, "icmp": {"enabled": true}`)
+	k1 := start(t, "127.0.0.1:0", b.cfg, nil)
+	addr := k1.OFAddr
+	b.br.SetController("tcp:" + addr)
+	k1.installed(t, 1)
+	before := b.br.Flows()
+
+	const n = 250
+	pinged := make(chan int, 1)
+	go func() { pinged <- b.h1.Ping(b.h2.Addr, n, 20*time.Millisecond) }()
+	time.Sleep(500 * time.Millisecond)
+	k1.stop()
+	time.Sleep(time.Second)
+	if got := b.br.Flows(); !slices.Equal(sorted(got), sorted(before)) {
+		t.Errorf("flows changed while no controller was connected")
+	}
+	k2 := start(t, addr, b.cfg, nil)
+	k2.installed(t, 1)
+	if got := <-pinged; got != n {
+		t.Errorf("ping across the restart: %d of %d replies; want no loss", got, n)
+	}
+	after := b.br.Flows()
+	sameSet(t, "flows before and after the restart (epoch aside)", normalize(after), normalize(before))
+	if slices.Equal(sorted(after), sorted(before)) {
+		t.Errorf("cookies unchanged: the reinstall did not flip the epoch")
+	}
+	irs := b.ir.Capture()
+	b.h1.Ping(b.h2.Addr, 5, 50*time.Millisecond)
+	irs.Stop()
+	if got := irs.Count("icmp"); got != 10 {
+		t.Errorf("icmp copies after the restart: %d; want 10", got)
+	}
+}

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -116,7 +114,11 @@ POST /api/v1/mirror/dynamic.`, stderr)
 		return fmt.Errorf("openflow listener: %w", err)
 	}
 	if *tlsCert != "" || *tlsKey != "" || *tlsCA != "" {
-		tc, err := serverTLS(*tlsCert, *tlsKey, *tlsCA)
+		if *tlsCert == "" || *tlsKey == "" {
+			ln.Close()
+			return usageError{errors.New("--tls-cert and --tls-key go together")}
+		}
+		tc, err := controller.TLSConfig(*tlsCert, *tlsKey, *tlsCA)
 		if err != nil {
 			ln.Close()
 			return err
@@ -157,29 +159,4 @@ POST /api/v1/mirror/dynamic.`, stderr)
 	}
 	log.Info("controller stopped")
 	return runErr
-}
-
-// serverTLS builds the OpenFlow listener's TLS configuration; with a CA,
-// switches must present a certificate it signed.
-func serverTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
-	if certFile == "" || keyFile == "" {
-		return nil, usageError{errors.New("--tls-cert and --tls-key go together")}
-	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("tls: %w", err)
-	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls: %s holds no PEM certificate", caFile)
-		}
-		tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
-	}
-	return tc, nil
 }

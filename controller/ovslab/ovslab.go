@@ -274,7 +274,7 @@ func (h *Host) Capture() *Capture {
 	h.t.Helper()
 	dir := h.t.TempDir()
 	c := &Capture{file: filepath.Join(dir, "cap.pcap"), done: make(chan struct{}), t: h.t}
-	c.cmd = exec.Command("ip", "netns", "exec", h.NS, "tcpdump", "-i", h.Iface, "-U", "-n", "-s", "256", "-w", c.file)
+	c.cmd = exec.Command("ip", "netns", "exec", h.NS, "tcpdump", "-i", h.Iface, "--immediate-mode", "-U", "-n", "-s", "256", "-w", c.file)
 	var stderr syncBuffer
 	c.cmd.Stderr = &stderr
 	if err := c.cmd.Start(); err != nil {
