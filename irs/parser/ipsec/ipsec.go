@@ -1,0 +1,614 @@
+// Package ipsec recognises IPsec by content: IKEv1 (ISAKMP) and IKEv2 on
+// any UDP port (500 and 4500 by convention, 4500 with the 4-byte
+// non-ESP marker), ESP encapsulated in UDP (RFC 3948) and ESP as its own
+// IP protocol. Each IKE flow becomes one "vpn-session" event with its
+// exchanges, initiator and responder SPIs, named vendor IDs, the
+// proposals offered and chosen (encryption, PRF, integrity, DH group,
+// weak choices flagged) and the ESP it carried; each ESP flow becomes a
+// "vpn-session" event with its SPIs and counts, linked to the IKE seen
+// between the same two addresses.
+//
+// What stays hidden: IKEv2 encrypts everything after IKE_SA_INIT
+// (IKE_AUTH and CREATE_CHILD_SA carry the child SAs' SPIs inside the SK
+// payload), and IKEv1 encrypts quick mode, so an ESP SPI is tied to its
+// IKE exchange by the addresses, not by the SPI itself.
+package ipsec
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+// TypeSession is the event of an IKE flow and of an ESP flow.
+const TypeSession = "vpn-session"
+
+const protocol = "ipsec"
+
+// Limits.
+const (
+	ikeHeader   = 28
+	maxPayloads = 64
+	maxSPIs     = 64
+	maxList     = 32
+	maxPeers    = 4096
+	portIKE     = 500
+	portNATT    = 4500
+)
+
+func init() { parser.Register(NewDetector()) }
+
+// Detector claims IKE and ESP flows. It keeps a small table of the
+// address pairs that spoke IKE, so ESP flows (other flows, maybe on
+// other workers) can name their key exchange.
+type Detector struct {
+	mu    sync.Mutex
+	peers map[[2]netip.Addr]*ikeSeen
+	order [][2]netip.Addr
+}
+
+// ikeSeen is what the table keeps of the IKE between two addresses.
+type ikeSeen struct {
+	versions map[int]bool
+	spis     []string // initiator/responder SPI pairs
+	last     time.Time
+}
+
+// NewDetector returns a detector with an empty table.
+func NewDetector() *Detector { return &Detector{peers: map[[2]netip.Addr]*ikeSeen{}} }
+
+// Name returns "ipsec".
+func (*Detector) Name() string { return protocol }
+
+// Transports returns UDP and ESP.
+func (*Detector) Transports() []parser.Transport { return []parser.Transport{parser.UDP, parser.ESP} }
+
+func pairOf(a, b netip.Addr) [2]netip.Addr {
+	if b.Less(a) {
+		a, b = b, a
+	}
+	return [2]netip.Addr{a, b}
+}
+
+// noteIKE records that a and b ran IKE with these SPIs.
+func (d *Detector) noteIKE(a, b netip.Addr, version int, spi string, ts time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := pairOf(a, b)
+	s := d.peers[k]
+	if s == nil {
+		if len(d.order) >= maxPeers {
+			delete(d.peers, d.order[0])
+			d.order = d.order[1:]
+		}
+		s = &ikeSeen{versions: map[int]bool{}}
+		d.peers[k] = s
+		d.order = append(d.order, k)
+	}
+	s.versions[version] = true
+	if len(s.spis) < maxSPIs && !contains(s.spis, spi) {
+		s.spis = append(s.spis, spi)
+	}
+	s.last = ts
+}
+
+// lookupIKE returns what is known of IKE between a and b.
+func (d *Detector) lookupIKE(a, b netip.Addr) (versions []int, spis []string, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.peers[pairOf(a, b)]
+	if s == nil {
+		return nil, nil, false
+	}
+	for v := range s.versions {
+		versions = append(versions, v)
+	}
+	sort.Ints(versions)
+	return versions, append([]string(nil), s.spis...), true
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ikeHeaderOK checks an IKE header: a non-zero initiator SPI, version
+// 1.0 or 2.0, a known exchange type and a length that matches.
+func ikeHeaderOK(b []byte) bool {
+	if len(b) < ikeHeader {
+		return false
+	}
+	if binary.BigEndian.Uint64(b) == 0 {
+		return false
+	}
+	ver := b[17]
+	if ver != 0x10 && ver != 0x20 {
+		return false
+	}
+	if _, ok := exchangeNames[int(b[18])]; !ok {
+		return false
+	}
+	if ver == 0x20 && b[18] < 34 {
+		return false
+	}
+	n := int(binary.BigEndian.Uint32(b[24:]))
+	return n == len(b) || (n > len(b) && n <= 65535 && len(b) >= 512) // a capture may cut long messages
+}
+
+// espLooksOK checks the start of ESP: an SPI outside the reserved 1-255
+// range and a non-zero sequence number.
+func espLooksOK(b []byte) bool {
+	return len(b) >= 8+8 && binary.BigEndian.Uint32(b) > 255 && binary.BigEndian.Uint32(b[4:]) != 0
+}
+
+func natt(c *parser.Conn) bool { return c.Server.Port() == portNATT || c.Client.Port() == portNATT }
+
+// IsRelative: ESP flows are ESP; on UDP an IKE header (after the non-ESP
+// marker on 4500), or ESP on a NAT-T port; keepalives wait.
+func (d *Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte) parser.Verdict {
+	if c.Transport == parser.ESP {
+		if len(data) >= 8 {
+			return parser.Yes
+		}
+		return parser.No
+	}
+	if len(data) == 1 && data[0] == 0xff {
+		return parser.NeedMore // NAT-T keepalive
+	}
+	ike := data
+	if len(data) >= 4 && binary.BigEndian.Uint32(data) == 0 {
+		ike = data[4:]
+	}
+	if ikeHeaderOK(ike) {
+		var fromInitiator bool
+		if ike[17] == 0x20 {
+			fromInitiator = ike[19]&0x08 != 0 // IKEv2 Initiator flag
+		} else {
+			fromInitiator = binary.BigEndian.Uint64(ike[8:]) == 0 // IKEv1: no responder SPI yet
+		}
+		if !fromInitiator && dir == parser.ClientToServer || fromInitiator && dir == parser.ServerToClient {
+			if ike[17] == 0x20 || fromInitiator {
+				return parser.YesReversed
+			}
+		}
+		return parser.Yes
+	}
+	if natt(c) && espLooksOK(data) {
+		return parser.Yes
+	}
+	return parser.No
+}
+
+// New returns the parser for an IKE/NAT-T flow or an ESP flow.
+func (d *Detector) New(c *parser.Conn, env parser.Env) parser.Parser {
+	return &flow{d: d, c: c, env: env, exch: map[string]int{}, esp: map[uint32]*spiStats{}, vids: map[string]bool{}, notify: map[string]int{}}
+}
+
+type spiStats struct {
+	dir            parser.Direction
+	packets, bytes int
+	seqMin, seqMax uint32
+}
+
+// flow follows one IKE flow (with its NAT-T ESP) or one ESP flow.
+type flow struct {
+	d          *Detector
+	c          *parser.Conn
+	env        parser.Env
+	start, end time.Time
+	packets    [2]int
+	bytes      [2]int
+	ikeMsgs    int
+	versions   map[int]bool
+	exch       map[string]int
+	spiPairs   []string
+	vids       map[string]bool
+	notify     map[string]int
+	proposals  []string
+	chosen     []string
+	weak       []string
+	encrypted  int // IKE messages whose payloads are encrypted
+	keepalives int
+	esp        map[uint32]*spiStats
+	espOrder   []uint32
+	other      int
+	anoms      []string
+	ended      bool
+}
+
+func (f *flow) anomaly(a string) {
+	if len(f.anoms) < 16 {
+		f.anoms = append(f.anoms, a)
+	}
+}
+
+// ProcessPacket handles one IKE/NAT-T datagram or one ESP packet.
+func (f *flow) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
+	if f.start.IsZero() {
+		f.start = ts
+	}
+	f.end = ts
+	f.packets[dir]++
+	f.bytes[dir] += len(data)
+	if f.c.Transport == parser.ESP {
+		f.espPacket(dir, data)
+		return
+	}
+	switch {
+	case len(data) == 1 && data[0] == 0xff:
+		f.keepalives++
+	case len(data) >= 4 && binary.BigEndian.Uint32(data) == 0:
+		f.ike(dir, data[4:], ts)
+	case ikeHeaderOK(data):
+		f.ike(dir, data, ts)
+	case espLooksOK(data) || (len(data) >= 8 && natt(f.c)):
+		f.espPacket(dir, data)
+	default:
+		f.other++
+		f.anomaly(fmt.Sprintf("%d-byte datagram from the %s is neither IKE nor ESP", len(data), dir))
+	}
+}
+
+func (f *flow) espPacket(dir parser.Direction, data []byte) {
+	if len(data) < 8 {
+		f.other++
+		return
+	}
+	spi, seq := binary.BigEndian.Uint32(data), binary.BigEndian.Uint32(data[4:])
+	s := f.esp[spi]
+	if s == nil {
+		if len(f.esp) >= maxSPIs {
+			f.other++
+			return
+		}
+		s = &spiStats{dir: dir, seqMin: seq, seqMax: seq}
+		f.esp[spi] = s
+		f.espOrder = append(f.espOrder, spi)
+	}
+	s.packets++
+	s.bytes += len(data)
+	s.seqMin, s.seqMax = min(s.seqMin, seq), max(s.seqMax, seq)
+}
+
+// ike parses one IKE message.
+func (f *flow) ike(dir parser.Direction, b []byte, ts time.Time) {
+	if !ikeHeaderOK(b) {
+		f.other++
+		f.anomaly(fmt.Sprintf("bad IKE header from the %s", dir))
+		return
+	}
+	f.ikeMsgs++
+	ver := int(b[17] >> 4)
+	if f.versions == nil {
+		f.versions = map[int]bool{}
+	}
+	f.versions[ver] = true
+	f.exch[exchangeName(int(b[18]))]++
+	spi := hex.EncodeToString(b[0:8]) + "/" + hex.EncodeToString(b[8:16])
+	if binary.BigEndian.Uint64(b[8:]) != 0 && !contains(f.spiPairs, spi) && len(f.spiPairs) < maxSPIs {
+		// keep only complete pairs, plus the first half-open one
+		f.spiPairs = append(f.spiPairs, spi)
+	} else if len(f.spiPairs) == 0 {
+		f.spiPairs = append(f.spiPairs, spi)
+	}
+	f.d.noteIKE(f.c.Client.Addr(), f.c.Server.Addr(), ver, spi, ts)
+	if n := int(binary.BigEndian.Uint32(b[24:])); n < len(b) {
+		b = b[:n]
+	}
+	if ver == 1 && b[19]&0x01 != 0 {
+		f.encrypted++ // IKEv1 encryption bit: payloads unreadable
+		return
+	}
+	f.payloads(dir, ver, int(b[16]), b[ikeHeader:], b[19])
+}
+
+// payloads walks the generic payload chain.
+func (f *flow) payloads(dir parser.Direction, ver, next int, b []byte, flags byte) {
+	for i := 0; next != 0 && i < maxPayloads; i++ {
+		if len(b) < 4 {
+			f.anomaly(fmt.Sprintf("IKE payload chain truncated (next payload %d)", next))
+			return
+		}
+		n := int(binary.BigEndian.Uint16(b[2:]))
+		if n < 4 || n > len(b) {
+			f.anomaly(fmt.Sprintf("IKE payload %d with bad length %d", next, n))
+			return
+		}
+		body := b[4:n]
+		switch next {
+		case 1: // IKEv1 SA
+			if len(body) >= 8 {
+				f.proposalsV1(dir, body[8:])
+			}
+		case 33: // IKEv2 SA
+			f.proposalsV2(dir, body, flags&0x20 != 0)
+		case 13, 43: // vendor ID
+			f.vids[vendorName(body)] = true
+		case 11: // IKEv1 notification: DOI(4) proto(1) spisize(1) type(2)
+			if len(body) >= 8 {
+				f.notify[notifyName(int(binary.BigEndian.Uint16(body[6:])))]++
+			}
+		case 41: // IKEv2 notify: proto(1) spisize(1) type(2)
+			if len(body) >= 4 {
+				f.notify[notifyName(int(binary.BigEndian.Uint16(body[2:])))]++
+			}
+		case 46, 53: // IKEv2 SK / SKF: the rest is encrypted
+			f.encrypted++
+			return
+		}
+		next = int(b[0])
+		b = b[n:]
+	}
+}
+
+// proposalsV1 reads IKEv1 proposal and transform payloads.
+func (f *flow) proposalsV1(dir parser.Direction, b []byte) {
+	for len(b) >= 8 {
+		n := int(binary.BigEndian.Uint16(b[2:]))
+		if n < 8 || n > len(b) {
+			return
+		}
+		spiSize := int(b[6])
+		t := b[8:n]
+		if spiSize > len(t) {
+			return
+		}
+		t = t[spiSize:]
+		for len(t) >= 8 {
+			tn := int(binary.BigEndian.Uint16(t[2:]))
+			if tn < 8 || tn > len(t) {
+				break
+			}
+			f.addProposal(dir, f.transformV1(t[8:tn]))
+			if t[0] == 0 {
+				break
+			}
+			t = t[tn:]
+		}
+		if b[0] == 0 {
+			return
+		}
+		b = b[n:]
+	}
+}
+
+// transformV1 describes IKEv1 phase-1 attributes.
+func (f *flow) transformV1(a []byte) string {
+	var parts []string
+	for len(a) >= 4 {
+		typ := int(binary.BigEndian.Uint16(a))
+		var val int
+		if typ&0x8000 != 0 {
+			val = int(binary.BigEndian.Uint16(a[2:]))
+			a = a[4:]
+		} else {
+			l := int(binary.BigEndian.Uint16(a[2:]))
+			if 4+l > len(a) {
+				break
+			}
+			v := a[4 : 4+l]
+			for _, x := range v[:min(len(v), 4)] {
+				val = val<<8 | int(x)
+			}
+			a = a[4+l:]
+		}
+		typ &= 0x7fff
+		switch typ {
+		case 1:
+			name := lookup(v1Encr, val, "ENCR")
+			parts = append(parts, name)
+			f.flagWeak(name)
+		case 2:
+			name := lookup(v1Hash, val, "HASH")
+			parts = append(parts, name)
+			f.flagWeak(name)
+		case 3:
+			parts = append(parts, lookup(v1Auth, val, "AUTH"))
+		case 4:
+			name := lookup(dhGroups, val, "DH")
+			parts = append(parts, name)
+			f.flagWeak(name)
+		case 14:
+			parts = append(parts, fmt.Sprintf("KEYLEN_%d", val))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// proposalsV2 reads IKEv2 proposal substructures.
+func (f *flow) proposalsV2(dir parser.Direction, b []byte, response bool) {
+	for len(b) >= 8 {
+		n := int(binary.BigEndian.Uint16(b[2:]))
+		if n < 8 || n > len(b) {
+			f.anomaly("IKEv2 proposal with bad length")
+			return
+		}
+		proto, spiSize, count := b[5], int(b[6]), int(b[7])
+		t := b[8:n]
+		if spiSize > len(t) {
+			return
+		}
+		t = t[spiSize:]
+		var parts []string
+		for i := 0; i < count && len(t) >= 8; i++ {
+			tn := int(binary.BigEndian.Uint16(t[2:]))
+			if tn < 8 || tn > len(t) {
+				break
+			}
+			typ, id := int(t[4]), int(binary.BigEndian.Uint16(t[6:]))
+			name := ""
+			switch typ {
+			case 1:
+				name = lookup(v2Encr, id, "ENCR")
+			case 2:
+				name = lookup(v2PRF, id, "PRF")
+			case 3:
+				name = lookup(v2Integ, id, "INTEG")
+			case 4:
+				name = lookup(dhGroups, id, "DH")
+			case 5:
+				name = map[int]string{0: "NO_ESN", 1: "ESN"}[id]
+			}
+			if name != "" {
+				if at := t[8:tn]; len(at) >= 4 && binary.BigEndian.Uint16(at) == 0x800e {
+					name += fmt.Sprintf("-%d", binary.BigEndian.Uint16(at[2:]))
+				}
+				parts = append(parts, name)
+				f.flagWeak(name)
+			}
+			t = t[tn:]
+		}
+		desc := fmt.Sprintf("%s: %s", map[byte]string{1: "IKE", 2: "AH", 3: "ESP"}[proto], strings.Join(parts, " "))
+		if response {
+			if len(f.chosen) < maxList && !contains(f.chosen, desc) {
+				f.chosen = append(f.chosen, desc)
+			}
+		} else {
+			f.addProposal(dir, desc)
+		}
+		if b[0] == 0 {
+			return
+		}
+		b = b[n:]
+	}
+}
+
+func (f *flow) addProposal(dir parser.Direction, desc string) {
+	if dir == parser.ServerToClient {
+		if len(f.chosen) < maxList && !contains(f.chosen, desc) {
+			f.chosen = append(f.chosen, desc)
+		}
+		return
+	}
+	if len(f.proposals) < maxList && !contains(f.proposals, desc) {
+		f.proposals = append(f.proposals, desc)
+	}
+}
+
+func (f *flow) flagWeak(name string) {
+	base := name
+	if i := strings.IndexByte(name, '-'); i > 0 && strings.HasPrefix(name, "ENCR_AES") {
+		base = name[:i]
+	}
+	if weakNames[base] && len(f.weak) < maxList && !contains(f.weak, name) {
+		f.weak = append(f.weak, name)
+	}
+}
+
+// Gap never happens on datagram flows.
+func (f *flow) Gap(parser.Direction, int, time.Time) {}
+
+// IsContinue: IPsec flows are counted to their end.
+func (f *flow) IsContinue() bool { return true }
+
+// EndProcess emits the flow's event.
+func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
+	if f.ended {
+		return
+	}
+	f.ended = true
+	if f.start.IsZero() {
+		f.start, f.end = ts, ts
+	}
+	sum := map[string]any{
+		"packets_to_server": f.packets[parser.ClientToServer],
+		"packets_to_client": f.packets[parser.ServerToClient],
+		"bytes_to_server":   f.bytes[parser.ClientToServer],
+		"bytes_to_client":   f.bytes[parser.ServerToClient],
+		"end_reason":        reason.String(),
+	}
+	var evidence []string
+	method, conf := "content", 0.9
+	subject := ""
+	if f.c.Transport == parser.ESP {
+		sum["channel"] = "esp"
+		method, conf = "content", 0.95
+		evidence = append(evidence, "IP protocol 50 (ESP)")
+		subject = fmt.Sprintf("ESP %s ↔ %s", f.c.Client.Addr(), f.c.Server.Addr())
+		if vs, spis, ok := f.d.lookupIKE(f.c.Client.Addr(), f.c.Server.Addr()); ok {
+			sum["ike_versions"] = vs
+			sum["ike_spis"] = spis
+			evidence = append(evidence, "IKE seen between the same addresses")
+			conf = 0.99
+		}
+	} else {
+		sum["channel"] = "ike"
+		subject = fmt.Sprintf("IKE %s ↔ %s", f.c.Client, f.c.Server)
+		if f.ikeMsgs > 0 {
+			var vs []int
+			for v := range f.versions {
+				vs = append(vs, v)
+			}
+			sort.Ints(vs)
+			sum["ike_versions"] = vs
+			sum["exchanges"] = f.exch
+			sum["ike_messages"] = f.ikeMsgs
+			sum["spis"] = f.spiPairs
+			evidence = append(evidence, fmt.Sprintf("%d IKE message(s) with a valid header (version, exchange type, length)", f.ikeMsgs))
+			if f.c.Server.Port() == portIKE || f.c.Server.Port() == portNATT {
+				method = "content+port"
+			}
+			if f.encrypted > 0 {
+				sum["encrypted_messages"] = f.encrypted
+				sum["note"] = "IKEv2 IKE_AUTH/CREATE_CHILD_SA and IKEv1 quick mode are encrypted: child SA SPIs are not visible"
+			}
+		} else {
+			method, conf = "content+port", 0.7
+			sum["channel"] = "esp-in-udp"
+			evidence = append(evidence, "ESP-shaped datagrams (SPI > 255, sequence number) on UDP 4500 without IKE seen")
+		}
+		if len(f.vids) > 0 {
+			var v []string
+			for k := range f.vids {
+				v = append(v, k)
+			}
+			sort.Strings(v)
+			sum["vendor_ids"] = v
+		}
+		if len(f.notify) > 0 {
+			sum["notifications"] = f.notify
+		}
+		if len(f.proposals) > 0 {
+			sum["proposals"] = f.proposals
+		}
+		if len(f.chosen) > 0 {
+			sum["chosen"] = f.chosen
+		}
+		if len(f.weak) > 0 {
+			sum["weak"] = f.weak
+			f.anomaly("weak algorithms offered or chosen: " + strings.Join(f.weak, ", "))
+		}
+		if f.keepalives > 0 {
+			sum["natt_keepalives"] = f.keepalives
+		}
+	}
+	if len(f.esp) > 0 {
+		var l []map[string]any
+		for _, spi := range f.espOrder {
+			s := f.esp[spi]
+			l = append(l, map[string]any{"spi": fmt.Sprintf("0x%08x", spi), "from": s.dir.String(), "packets": s.packets,
+				"bytes": s.bytes, "seq_first": s.seqMin, "seq_last": s.seqMax})
+		}
+		sum["esp"] = l
+		if f.c.Transport != parser.ESP {
+			evidence = append(evidence, fmt.Sprintf("ESP in UDP with %d SPI(s)", len(f.esp)))
+		}
+	}
+	if f.other > 0 {
+		sum["unrecognised"] = f.other
+	}
+	sum["detection"], sum["confidence"], sum["evidence"] = method, conf, evidence
+	f.env.Emit(&event.Event{Type: TypeSession, Start: f.start, End: f.end, Subject: subject, Summary: sum, Anomalies: f.anoms})
+}
