@@ -8,6 +8,10 @@ import (
 	_ "github.com/sdnli/sdnli/irs/parser/ftp"
 	_ "github.com/sdnli/sdnli/irs/parser/http"
 	_ "github.com/sdnli/sdnli/irs/parser/icmp"
+	_ "github.com/sdnli/sdnli/irs/parser/ipsec"
+	_ "github.com/sdnli/sdnli/irs/parser/openvpn"
 	_ "github.com/sdnli/sdnli/irs/parser/smtp"
 	_ "github.com/sdnli/sdnli/irs/parser/ssh"
+	_ "github.com/sdnli/sdnli/irs/parser/tls"
+	_ "github.com/sdnli/sdnli/irs/parser/wireguard"
 )
