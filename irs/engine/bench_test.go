@@ -2,15 +2,12 @@ package engine
 
 import (
 	"context"
-	"encoding/binary"
-	"io"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/gopacket/gopacket/layers"
-
+	"github.com/sdnli/sdnli/internal/mixed"
 	"github.com/sdnli/sdnli/irs/capture"
 	"github.com/sdnli/sdnli/irs/decode"
 	"github.com/sdnli/sdnli/irs/flow"
@@ -33,80 +30,11 @@ var (
 func loadMixed(b *testing.B) []capture.Packet {
 	b.Helper()
 	files := sharedPcaps(b)
-	mixedOnce.Do(func() {
-		for _, f := range files {
-			pkts, err := capture.ReadAll(f)
-			if err != nil {
-				mixedErr = err
-				return
-			}
-			for _, p := range pkts {
-				if p.LinkType == layers.LinkTypeEthernet {
-					mixedSet = append(mixedSet, p)
-				}
-			}
-		}
-	})
+	mixedOnce.Do(func() { mixedSet, mixedErr = mixed.Load(files) })
 	if mixedErr != nil {
 		b.Fatal(mixedErr)
 	}
 	return mixedSet
-}
-
-// mixedSource replays the set limit times over, shifting addresses.
-type mixedSource struct {
-	set   []capture.Packet
-	n     int
-	limit int
-	buf   []byte
-	ts    time.Time
-}
-
-func (m *mixedSource) Next(p *capture.Packet) error {
-	if m.n >= m.limit {
-		return io.EOF
-	}
-	src := &m.set[m.n%len(m.set)]
-	rep := m.n / len(m.set)
-	m.n++
-	m.buf = append(m.buf[:0], src.Data...)
-	shiftAddresses(m.buf, rep)
-	m.ts = m.ts.Add(10 * time.Microsecond)
-	*p = capture.Packet{Data: m.buf, Timestamp: m.ts, Length: src.Length, LinkType: layers.LinkTypeEthernet}
-	return nil
-}
-
-func (m *mixedSource) Name() string         { return "mixed" }
-func (m *mixedSource) Live() bool           { return false }
-func (m *mixedSource) Stats() capture.Stats { return capture.Stats{Packets: uint64(m.n)} }
-func (m *mixedSource) Close() error         { return nil }
-
-// shiftAddresses adds rep to the last two bytes of both IP addresses of
-// an Ethernet frame (after any VLAN tags).
-func shiftAddresses(f []byte, rep int) {
-	if rep == 0 || len(f) < 14 {
-		return
-	}
-	off := 12
-	et := binary.BigEndian.Uint16(f[off:])
-	for (et == 0x8100 || et == 0x88a8) && len(f) >= off+6 {
-		off += 4
-		et = binary.BigEndian.Uint16(f[off:])
-	}
-	ip := off + 2
-	var src, dst int
-	switch {
-	case et == 0x0800 && len(f) >= ip+20:
-		src, dst = ip+14, ip+18
-	case et == 0x86dd && len(f) >= ip+40:
-		src, dst = ip+22, ip+38
-	default:
-		return
-	}
-	for _, at := range []int{src, dst} {
-		v := binary.BigEndian.Uint16(f[at:]) + uint16(rep)
-		binary.BigEndian.PutUint16(f[at:], v)
-	}
 }
 
 func benchPipeline(b *testing.B, cfg Config, det parser.Detector) {
@@ -121,7 +49,7 @@ func benchPipeline(b *testing.B, cfg Config, det parser.Detector) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := &mixedSource{set: set, limit: b.N, ts: time.Unix(1_700_000_000, 0)}
+	src := &mixed.Source{Set: set, Limit: b.N}
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
