@@ -144,7 +144,7 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 	ev := v.Evidence
 	if !t.sz.ok {
 		v.Kind = KindUnknown
-		ev["reason"] = "the negotiated cipher or MAC is unknown, or the session is not SSH-2: packet sizes cannot be interpreted"
+		ev["reason"] = "the negotiated cipher or MAC is unknown, compression (zlib) is on from the start, or the session is not SSH-2: packet sizes cannot be interpreted"
 		return v
 	}
 	ev["keystroke_size_c2s"] = t.sz.ks[0]
@@ -232,11 +232,29 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 		}
 		ev["reason"] = "client packets of the one-byte CHANNEL_DATA size at human typing pace, each echoed by the server"
 	default:
-		v.Kind, v.Confidence = KindForwarding, 0.4
-		if st.x11Req {
-			v.Kind = KindX11
+		var post [2]int
+		for _, a := range t.acts {
+			post[0] += a.Bytes[0]
+			post[1] += a.Bytes[1]
 		}
-		ev["reason"] = "traffic after set-up that is neither keystrokes nor a one-way transfer: request/response exchanges of a forwarded connection"
+		ev["post_setup_bytes_c2s"] = post[0]
+		ev["post_setup_bytes_s2c"] = post[1]
+		switch {
+		case st.x11Req:
+			v.Kind, v.Confidence = KindX11, 0.4
+			ev["reason"] = "an x11-req sized channel request during set-up; no clear X11 burst"
+		case post[0] >= forwardMin && post[1] >= forwardMin:
+			v.Kind, v.Confidence = KindForwarding, 0.45
+			ev["reason"] = "traffic both ways after set-up that is neither keystrokes nor a one-way transfer: request/response exchanges of a forwarded connection"
+		default:
+			v.Kind, v.Confidence = KindCommand, 0.4
+			ev["reason"] = "a short exchange after set-up without keystrokes or bulk data: a remote command, or a session closed soon after it opened"
+		}
+	}
+	if t.sz.compressed {
+		// Delayed compression changes every size after authentication.
+		v.Confidence *= 0.6
+		ev["compressed"] = true
 	}
 	v.Confidence = math.Round(math.Min(v.Confidence, 0.95)*100) / 100
 	return v

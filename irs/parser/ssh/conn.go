@@ -44,6 +44,10 @@ func parseBanner(line string) banner {
 	return b
 }
 
+// v2 reports whether a version line's protocol is SSH-2 ("1.99" is a
+// server that speaks both).
+func v2(proto string) bool { return proto == "2.0" || proto == "1.99" }
+
 // half is one direction's state.
 type half struct {
 	phase   phase
@@ -75,6 +79,8 @@ type conn struct {
 	anom  []string
 	tr    traffic
 	done  bool
+	// reversed: the TCP client is the SSH server (reverse SSH).
+	reversed bool
 }
 
 func newConn(c *parser.Conn, env parser.Env) *conn {
@@ -147,10 +153,17 @@ func (p *conn) bannerBytes(dir parser.Direction, data []byte) []byte {
 			b := parseBanner(line)
 			h.ver = &b
 			h.line = nil
-			if b.Proto == "2.0" || b.Proto == "1.99" {
-				h.phase = phClear
-			} else {
+			o := &p.h[dir.Reverse()]
+			switch {
+			case !v2(b.Proto), o.ver != nil && !v2(o.ver.Proto):
+				// SSH-1 on either side (a 1.99 server speaks 1 to a
+				// 1.5 client): the binary packets are SSH-1's.
 				h.phase = phOpaque
+				if o.phase == phClear && o.clearPk == 0 {
+					o.phase, o.buf = phOpaque, nil
+				}
+			default:
+				h.phase = phClear
 			}
 			return data
 		}
@@ -181,7 +194,17 @@ func (p *conn) clearBytes(dir parser.Direction, data []byte, ts time.Time) []byt
 		if len(h.buf) >= 4 {
 			n := binary.BigEndian.Uint32(h.buf)
 			if n < 5 || n > maxClearPkt-4 {
-				p.anomaly("%s cleartext packet length %d out of range: framing lost", dir, n)
+				if h.clearPk == 0 && textLines(h.buf) {
+					// A refusal in words ("Protocol mismatch.") rather
+					// than a binary packet.
+					msg := append(append([]byte(nil), h.buf...), data[:min(len(data), 120)]...)
+					if i := bytes.IndexByte(msg, '\n'); i >= 0 {
+						msg = msg[:i]
+					}
+					p.anomaly("%s sent text instead of a binary packet: %q", dir, bytes.TrimRight(msg, "\r"))
+				} else {
+					p.anomaly("%s cleartext packet length %d out of range: framing lost", dir, n)
+				}
 				h.buf = nil
 				h.phase = phOpaque
 				p.encrypted(dir, len(data), ts)
@@ -250,10 +273,19 @@ func (p *conn) encrypted(dir parser.Direction, n int, ts time.Time) {
 	h.encCalls++
 	if !p.tr.init {
 		p.tr.init = true
+		p.checkRoles()
 		p.tr.authAt, p.tr.winFrom = -1, noAuthWindows
 		if p.alg != nil {
-			p.tr.sz = newSizes(p.alg)
+			a := *p.alg
+			if p.reversed {
+				a = a.swapped()
+			}
+			p.tr.sz = newSizes(&a)
 		}
+	}
+	if p.reversed {
+		// Sizes and verdicts follow the SSH roles.
+		dir = dir.Reverse()
 	}
 	p.tr.add(dir, n, ts.Sub(p.start))
 }
@@ -298,4 +330,34 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	for i := range p.h {
 		p.h[i].buf, p.h[i].line = nil, nil
 	}
+}
+
+// Key exchange messages that only an SSH client sends (KEXDH_INIT and
+// KEX_ECDH_INIT 30, KEX_DH_GEX_INIT 32, KEX_DH_GEX_REQUEST 34) and that
+// only a server sends (31, 33).
+func sentByClient(m int) bool { return m == 30 || m == 32 || m == 34 }
+func sentByServer(m int) bool { return m == 31 || m == 33 }
+
+// checkRoles notices a reverse SSH connection, where the side that opened
+// the TCP connection is the SSH server (a "reverse shell" calling home),
+// and then negotiates with the roles as SSH sees them.
+func (p *conn) checkRoles() {
+	if p.reversed || p.h[0].kex == nil || p.h[1].kex == nil {
+		return
+	}
+	cli, srv := false, false
+	for _, m := range p.h[1].msgs {
+		cli = cli || sentByClient(m)
+	}
+	for _, m := range p.h[0].msgs {
+		srv = srv || sentByServer(m)
+	}
+	if !cli || !srv {
+		return
+	}
+	p.reversed = true
+	p.anomaly("reverse SSH: the TCP server sent the client's key exchange messages, the TCP client the server's")
+	// Index the per-direction results by TCP direction again.
+	a := negotiated(p.h[1].kex, p.h[0].kex).swapped()
+	p.alg = &a
 }

@@ -24,6 +24,10 @@ func (p *conn) emit(reason parser.EndReason) {
 	ev := p.newEvent(TypeSession, p.start, p.end)
 	s := ev.Summary
 	s["end_reason"] = reason.String()
+	p.checkRoles()
+	if p.reversed {
+		s["reverse_ssh"] = true
+	}
 	s["duration_s"] = math.Round(p.end.Sub(p.start).Seconds()*1000) / 1000
 	subject := []string{}
 	for d := range p.h {
@@ -72,10 +76,9 @@ func (p *conn) emit(reason parser.EndReason) {
 			k := dirKey[d]
 			ci := a.Cipher[d]
 			s["cipher_"+k] = a.Enc[d]
+			// The MAC negotiated, as Zeek reports it; under an AEAD
+			// cipher it goes unused (aead_* says so).
 			s["mac_"+k] = a.Mac[d]
-			if ci.AEAD {
-				s["mac_"+k] = "implicit (" + a.Enc[d] + ")"
-			}
 			s["compression_"+k] = a.Cmp[d]
 			if ci.Known {
 				s["block_size_"+k] = ci.Block

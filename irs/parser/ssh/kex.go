@@ -133,6 +133,15 @@ type algorithms struct {
 	negotiationFails []string
 }
 
+// swapped exchanges the two directions' results.
+func (a algorithms) swapped() algorithms {
+	a.Enc[0], a.Enc[1] = a.Enc[1], a.Enc[0]
+	a.Mac[0], a.Mac[1] = a.Mac[1], a.Mac[0]
+	a.Cmp[0], a.Cmp[1] = a.Cmp[1], a.Cmp[0]
+	a.Cipher[0], a.Cipher[1] = a.Cipher[1], a.Cipher[0]
+	return a
+}
+
 // negotiated derives the algorithms from both KEXINITs.
 func negotiated(cli, srv *kexInit) algorithms {
 	var a algorithms

@@ -39,6 +39,9 @@ const (
 	// noAuthWindows: without a visible USERAUTH_SUCCESS, windows start
 	// at this chunk, past any authentication exchange.
 	noAuthWindows = 40
+	// forwardMin: bytes each way after set-up for a port-forwarding
+	// verdict; less is a short command.
+	forwardMin = 2048
 	// maxActivities caps the activity list; later ones merge into the last.
 	maxActivities = 32
 	// idleMerge: windows of the same kind separated by less idle time
@@ -54,6 +57,8 @@ const (
 	KindX11         = "x11"
 	KindForwarding  = "port-forwarding"
 	KindNested      = "nested-ssh"
+	KindCommand     = "command"    // a short non-interactive exchange
+	KindOther       = "other"      // an activity window of none of the kinds above
 	KindNone        = "no-session" // nothing after authentication
 	KindUnknown     = "unknown"    // sizes unusable (SSH-1, unknown cipher)
 )
@@ -61,6 +66,7 @@ const (
 // sizes are the packet sizes the negotiated ciphers produce.
 type sizes struct {
 	ok           bool
+	compressed   bool   // zlib@openssh.com: compressed after authentication
 	min          [2]int // one-byte payload: USERAUTH_SUCCESS, the smallest packet
 	ks           [2]int // CHANNEL_DATA with one byte: a keystroke or its echo
 	ksMax        [2]int // CHANNEL_DATA with up to 8 bytes (escape sequences)
@@ -84,7 +90,12 @@ func newSizes(a *algorithms) sizes {
 	if a == nil || !a.Cipher[0].Known || !a.Cipher[1].Known {
 		return s
 	}
+	if a.Cmp[0] == "zlib" || a.Cmp[1] == "zlib" {
+		// Compressed from NEWKEYS on: no size means anything.
+		return s
+	}
 	s.ok = true
+	s.compressed = a.Cmp[0] == "zlib@openssh.com" || a.Cmp[1] == "zlib@openssh.com"
 	for d := 0; d < 2; d++ {
 		ci := a.Cipher[d]
 		s.min[d] = ci.packetSize(1)
@@ -255,7 +266,10 @@ func (t *traffic) windowKind(w window, x11 bool) string {
 	case w.keys >= 1 && w.keys*2 >= w.n[0]:
 		return KindInteractive
 	}
-	return KindForwarding
+	if c >= 512 && s >= 512 {
+		return KindForwarding
+	}
+	return KindOther
 }
 
 // closeWindow folds the current window into the activity list.
