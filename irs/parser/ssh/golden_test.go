@@ -126,7 +126,7 @@ var goldenCases = []goldenCase{
 		file:     "zeek__ssh-on-port-80.pcap",
 		others:   "Zeek finds SSH on port 80 by content; Suricata 7: OpenSSH_5.2 → OpenSSH_5.8p1",
 		sessions: 1,
-		conns: []facts{{port: 49656, client: "SSH-2.0-OpenSSH_5.2", server: "SSH-2.0-OpenSSH_5.8p1 Debian-1ubuntu3", proto: 2, auth: AuthSuccess}},
+		conns:    []facts{{port: 49656, client: "SSH-2.0-OpenSSH_5.2", server: "SSH-2.0-OpenSSH_5.8p1 Debian-1ubuntu3", proto: 2, auth: AuthSuccess}},
 	},
 	{
 		file:     "zeek__ssh1-ssh2-fingerprints.pcap",
@@ -176,7 +176,7 @@ var goldenCases = []goldenCase{
 		others:   "nDPI: SSH (server banner OpenSSH_7.4p1 Debian-10+deb9u7); the client sent no version line",
 		differs:  "sdnli reports the server's version and its \"Protocol mismatch.\" refusal, verdict unknown",
 		sessions: 1,
-		conns: []facts{{port: 50306, server: "SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7", verdict: KindUnknown, anomaly: "Protocol mismatch."}},
+		conns:    []facts{{port: 50306, server: "SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7", verdict: KindUnknown, anomaly: "Protocol mismatch."}},
 	},
 	{
 		file:     "suricata-verify__ssh-hassh__input.pcap",
