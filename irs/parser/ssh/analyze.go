@@ -142,6 +142,11 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 	t.win = window{}
 	v := verdict{Evidence: map[string]any{}, Activities: t.acts}
 	ev := v.Evidence
+	if t.total[0]+t.total[1] == 0 {
+		v.Kind, v.Confidence = KindNone, 0.5
+		ev["reason"] = "no encrypted traffic after NEWKEYS"
+		return v
+	}
 	if !t.sz.ok {
 		v.Kind = KindUnknown
 		ev["reason"] = "the negotiated cipher or MAC is unknown, compression (zlib) is on from the start, or the session is not SSH-2: packet sizes cannot be interpreted"

@@ -28,6 +28,7 @@ const (
 	phClear                  // binary packets in clear, up to NEWKEYS
 	phEncrypted              // after NEWKEYS: sizes and times only
 	phOpaque                 // SSH-1, or framing lost: sizes and times only
+	phRefusal                // a text line where a binary packet belongs
 )
 
 // banner is one side's version line (RFC 4253 §4.2).
@@ -117,6 +118,8 @@ func (p *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 			data = p.bannerBytes(dir, data)
 		case phClear:
 			data = p.clearBytes(dir, data, ts)
+		case phRefusal:
+			data = p.refusalBytes(dir, data, ts)
 		default:
 			p.encrypted(dir, len(data), ts)
 			data = nil
@@ -196,12 +199,11 @@ func (p *conn) clearBytes(dir parser.Direction, data []byte, ts time.Time) []byt
 			if n < 5 || n > maxClearPkt-4 {
 				if h.clearPk == 0 && textLines(h.buf) {
 					// A refusal in words ("Protocol mismatch.") rather
-					// than a binary packet.
-					msg := append(append([]byte(nil), h.buf...), data[:min(len(data), 120)]...)
-					if i := bytes.IndexByte(msg, '\n'); i >= 0 {
-						msg = msg[:i]
-					}
-					p.anomaly("%s sent text instead of a binary packet: %q", dir, bytes.TrimRight(msg, "\r"))
+					// than a binary packet: read the line.
+					h.line = append(h.line[:0], h.buf...)
+					h.buf = nil
+					h.phase = phRefusal
+					return p.refusalBytes(dir, data, ts)
 				} else {
 					p.anomaly("%s cleartext packet length %d out of range: framing lost", dir, n)
 				}
@@ -264,6 +266,31 @@ func (p *conn) clearPacket(dir parser.Direction, pkt []byte, ts time.Time) {
 		h.newkeys = ts
 		h.phase = phEncrypted
 	}
+}
+
+// refusalBytes reads the text line a peer sent instead of a binary
+// packet, reports it, and reads the rest as opaque.
+func (p *conn) refusalBytes(dir parser.Direction, data []byte, ts time.Time) []byte {
+	h := &p.h[dir]
+	i := bytes.IndexByte(data, '\n')
+	part, rest := data, []byte(nil)
+	if i >= 0 {
+		part, rest = data[:i], data[i+1:]
+	}
+	if room := maxLineSeen - len(h.line); room > 0 {
+		h.line = append(h.line, part[:min(room, len(part))]...)
+	}
+	if i < 0 && len(h.line) < maxLineSeen {
+		return nil
+	}
+	msg := bytes.TrimRight(h.line, "\r")
+	if len(msg) > 120 {
+		msg = msg[:120]
+	}
+	p.anomaly("%s sent text instead of a binary packet: %q", dir, msg)
+	h.line = nil
+	h.phase = phOpaque
+	return rest
 }
 
 // encrypted records n opaque bytes of one call.
@@ -361,3 +388,7 @@ func (p *conn) checkRoles() {
 	a := negotiated(p.h[1].kex, p.h[0].kex).swapped()
 	p.alg = &a
 }
+
+// bufferBound is the most the parser holds per connection in buffers:
+// one cleartext packet and one line per direction (plus append slack).
+const bufferBound = 2 * (2*maxClearPkt + 2*maxLineSeen)

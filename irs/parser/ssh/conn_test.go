@@ -1,0 +1,241 @@
+package ssh
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/parsertest"
+)
+
+func session(t *testing.T, evs []*event.Event) *event.Event {
+	t.Helper()
+	var s *event.Event
+	for _, e := range evs {
+		if e.Type == TypeSession {
+			if s != nil {
+				t.Fatal("two ssh-session events for one connection")
+			}
+			s = e
+		}
+	}
+	if s == nil {
+		t.Fatalf("no ssh-session event among %d", len(evs))
+	}
+	return s
+}
+
+// TestHandshake checks what the clear part yields: versions, KEXINITs,
+// the negotiated algorithms per direction and what they imply.
+func TestHandshake(t *testing.T) {
+	_, evs := parsertest.Run(Detector{}, parsertest.Conn(22), handshake(cliKex, srvKex), parsertest.Whole, 0)
+	ev := session(t, evs)
+	s := ev.Summary
+	for k, want := range map[string]any{
+		"client_software": "OpenSSH_9.2p1", "client_comments": "Debian-2+deb12u3", "server_proto": "2.0",
+		"kex_alg": "sntrup761x25519-sha512@openssh.com", "host_key_alg": "ssh-ed25519",
+		"cipher_c2s": "chacha20-poly1305@openssh.com", "cipher_s2c": "chacha20-poly1305@openssh.com",
+		"mac_c2s": "umac-64-etm@openssh.com", "compression_c2s": "none", "compression_s2c": "none",
+		"aead_c2s": true, "length_c2s": lenSeparate, "smallest_packet_s2c": 28, "block_size_c2s": 8,
+		"newkeys_c2s": true, "newkeys_s2c": true, "version": 2,
+	} {
+		if fmt.Sprint(s[k]) != fmt.Sprint(want) {
+			t.Errorf("%s = %v; want %v", k, s[k], want)
+		}
+	}
+	ck, _ := s["client_kexinit"].(map[string]any)
+	if ck == nil || ck["cookie"] != "101112131415161718191a1b1c1d1e1f" || ck["compression_s2c"] != cliKex.cmp {
+		t.Errorf("client_kexinit %v; want cookie 1011…1f and every list", ck)
+	}
+	if s["hassh"] == nil || s["hassh_server"] == nil || s["hassh"] == s["hassh_server"] {
+		t.Errorf("hassh %v, hassh_server %v; want both, different", s["hassh"], s["hassh_server"])
+	}
+	if ev.Protocol != "ssh" || ev.Subject != "OpenSSH_9.2p1 → OpenSSH_9.2p1 → no-session" {
+		t.Errorf("protocol %q subject %q", ev.Protocol, ev.Subject)
+	}
+}
+
+// TestNegotiationPerDirection: the two directions negotiate apart.
+func TestNegotiationPerDirection(t *testing.T) {
+	srv := srvKex
+	srv.enc = "aes256-gcm@openssh.com,aes128-ctr"
+	srv.mac = "hmac-sha2-256-etm@openssh.com"
+	cli := cliKex
+	cli.enc = "aes128-ctr,aes256-gcm@openssh.com"
+	_, evs := parsertest.Run(Detector{}, parsertest.Conn(22), handshake(cli, srv), parsertest.Whole, 0)
+	s := session(t, evs).Summary
+	if s["cipher_c2s"] != "aes128-ctr" || s["mac_c2s"] != "hmac-sha2-256-etm@openssh.com" || s["length_c2s"] != lenClear || s["etm_c2s"] != true {
+		t.Errorf("c2s %v %v %v; want aes128-ctr with ETM, length in clear", s["cipher_c2s"], s["mac_c2s"], s["length_c2s"])
+	}
+	if s["smallest_packet_c2s"] != 52 {
+		t.Errorf("smallest_packet_c2s %v; want 52", s["smallest_packet_c2s"])
+	}
+	srv.enc = "aes256-cbc"
+	_, evs = parsertest.Run(Detector{}, parsertest.Conn(22), handshake(cliKex, srv), parsertest.Whole, 0)
+	ev := session(t, evs)
+	if ev.Summary["cipher_c2s"] != "" || !strings.Contains(strings.Join(ev.Anomalies, ";"), "no common cipher client to server") {
+		t.Errorf("cipher %v anomalies %v; want none negotiated and an anomaly", ev.Summary["cipher_c2s"], ev.Anomalies)
+	}
+}
+
+// TestSplitInvariance: the clear part gives the same events whole, one
+// byte per call, or cut at random (only the call counts differ).
+func TestSplitInvariance(t *testing.T) {
+	convs := map[string][]parsertest.Segment{
+		"openssh":          handshake(cliKex, srvKex),
+		"pre-banner lines": append([]parsertest.Segment{parsertest.S("hello there\r\nsecond line\n")}, handshake(cliKex, srvKex)...),
+		"ssh-1":            {parsertest.S("SSH-1.99-OpenSSH_3.4\r\n"), parsertest.C("SSH-1.5-OpenSSH_6.2\n"), parsertest.S("\x00\x00\x01\x04binary")},
+		"refusal":          {parsertest.S("SSH-2.0-OpenSSH_7.4\r\n"), parsertest.C("\r\n"), parsertest.S("Protocol mismatch.\n")},
+	}
+	for name, segs := range convs {
+		t.Run(name, func(t *testing.T) {
+			_, whole := parsertest.Run(Detector{}, parsertest.Conn(22), segs, parsertest.Whole, 0)
+			want := cutSummary(parsertest.Normalize(whole))
+			_, bytes := parsertest.Run(Detector{}, parsertest.Conn(22), segs, parsertest.Bytes, 0)
+			if got := cutSummary(parsertest.Normalize(bytes)); got != want {
+				t.Errorf("one byte per call differs:\n got %s\nwant %s", got, want)
+			}
+			for seed := int64(1); seed <= 20; seed++ {
+				_, rnd := parsertest.Run(Detector{}, parsertest.Conn(22), segs, parsertest.Random, seed)
+				if got := cutSummary(parsertest.Normalize(rnd)); got != want {
+					t.Fatalf("random split %d differs:\n got %s\nwant %s", seed, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestClassify runs synthetic encrypted sessions with the sizes and
+// timings OpenSSH 9.2 produced under chacha20-poly1305.
+func TestClassify(t *testing.T) {
+	c, s := parser.ClientToServer, parser.ServerToClient
+	auth, at := opensshAuth(0)
+	keys, end := typing(at, 30, 36, 150*time.Millisecond)
+	nested, _ := typing(at, 30, 76, 180*time.Millisecond)
+	up, _ := bulk(at, c, 2000)
+	down, _ := bulk(at, s, 2000)
+	fast, _ := typing(at, 30, 36, 2*time.Millisecond) // a script, not a person
+	sftp := []step{{c, 44, at + time.Millisecond}, {s, 356, at + 2*time.Millisecond}}
+	down2, _ := bulk(at+3*time.Millisecond, s, 2000)
+	x11 := []step{{c, 108, at - 30*time.Millisecond}}
+	var burst []step
+	bt := at + 300*time.Millisecond
+	burst = append(burst, step{s, 68, bt}, step{c, 44, bt + time.Millisecond})
+	for i := 0; i < 200; i++ {
+		bt += 5 * time.Millisecond
+		burst = append(burst, step{s, 1448, bt}, step{c, 1448, bt + time.Millisecond})
+	}
+	var fwd []step
+	ft := at
+	for i := 0; i < 20; i++ {
+		ft += 200 * time.Millisecond
+		fwd = append(fwd, step{c, 420, ft}, step{s, 900, ft + 20*time.Millisecond})
+	}
+	failAuth := []step{{s, 200, 1}, {c, 44, 2}, {s, 44, 3}, {c, 60, 4}, {s, 52, 5}, {c, 140, 6}, {s, 52, 7}, {c, 140, 8}, {s, 52, 9}}
+	for _, tc := range []struct {
+		name, verdict, auth, proto string
+		steps                      []step
+	}{
+		{"interactive", KindInteractive, AuthSuccess, "", concat(auth, keys)},
+		{"upload", KindUpload, AuthSuccess, "scp", concat(auth, up)},
+		{"download", KindDownload, AuthSuccess, "scp", concat(auth, down)},
+		{"sftp download", KindDownload, AuthSuccess, "sftp", concat(auth, sftp, down2)},
+		{"nested", KindNested, AuthSuccess, "", concat(auth, nested)},
+		{"scripted keys are not a person", KindForwarding, AuthSuccess, "", concat(auth, fast, fwd)},
+		{"x11", KindX11, AuthSuccess, "", concat(auth[:len(auth)-4], x11, auth[len(auth)-4:], burst)},
+		{"port forwarding", KindForwarding, AuthSuccess, "", concat(auth, fwd)},
+		{"auth failure", KindNone, AuthFailure, "", failAuth},
+		{"no session", KindNone, AuthSuccess, "", auth},
+		{"interactive then download", KindDownload, AuthSuccess, "scp", concat(auth, keys, shift(down, end-at))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env, _ := feed(tc.steps)
+			ev := session(t, env.Events)
+			sm := ev.Summary
+			if sm["verdict"] != tc.verdict || sm["auth"] != tc.auth {
+				b, _ := json.MarshalIndent(sm["evidence"], "", " ")
+				t.Errorf("verdict %v auth %v; want %s %s\nevidence %s", sm["verdict"], sm["auth"], tc.verdict, tc.auth, b)
+			}
+			if tc.proto != "" && sm["file_protocol"] != tc.proto {
+				t.Errorf("file_protocol %v; want %s", sm["file_protocol"], tc.proto)
+			}
+			if c, _ := sm["confidence"].(float64); c <= 0 || c > 1 {
+				t.Errorf("confidence %v; want in (0, 1]", sm["confidence"])
+			}
+		})
+	}
+}
+
+func shift(l []step, d time.Duration) []step {
+	out := make([]step, len(l))
+	for i, s := range l {
+		s.at += d
+		out[i] = s
+	}
+	return out
+}
+
+// TestActivities: a session that is typed in, then downloads, lists both
+// activities with their spans, and emits one ssh-activity per activity.
+func TestActivities(t *testing.T) {
+	auth, at := opensshAuth(0)
+	keys, end := typing(at, 30, 36, 150*time.Millisecond)
+	down, _ := bulk(end+20*time.Second, parser.ServerToClient, 2000)
+	env, _ := feed(concat(auth, keys, down))
+	var kinds []string
+	for _, e := range env.Events {
+		if e.Type == TypeActivity {
+			kinds = append(kinds, fmt.Sprint(e.Summary["kind"]))
+			if !e.End.After(e.Start) {
+				t.Errorf("activity %v spans %v to %v", e.Summary["kind"], e.Start, e.End)
+			}
+		}
+	}
+	if got := strings.Join(kinds, ","); got != "interactive,file-download" {
+		t.Errorf("activities %s; want interactive,file-download", got)
+	}
+}
+
+// TestBounds: hostile input never makes the parser hold more than its
+// caps, and it holds nothing after EndProcess.
+func TestBounds(t *testing.T) {
+	big := strings.Repeat("A", 200000)
+	for _, tc := range []struct {
+		name string
+		segs []parsertest.Segment
+	}{
+		{"endless line", []parsertest.Segment{parsertest.S(big)}},
+		{"endless lines", []parsertest.Segment{parsertest.S(strings.Repeat("x\n", 100000))}},
+		{"huge packet length", []parsertest.Segment{parsertest.S("SSH-2.0-x\r\n\x7f\xff\xff\xff" + big)}},
+		{"packet at the cap", []parsertest.Segment{parsertest.S("SSH-2.0-x\r\n\x00\x00\xff\xfb" + big)}},
+		{"long version", []parsertest.Segment{parsertest.S("SSH-2.0-" + big + "\r\n")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := parsertest.NewEnv()
+			p := Detector{}.New(parsertest.Conn(22), env).(*conn)
+			ts := time.Unix(1700000000, 0)
+			for _, s := range tc.segs {
+				for d := s.Data; len(d) > 0; {
+					n := min(len(d), 1448)
+					p.ProcessPacket(s.Dir, d[:n], ts)
+					d = d[n:]
+					if b := p.buffered(); b > bufferBound {
+						t.Fatalf("holds %d bytes; bound %d", b, bufferBound)
+					}
+				}
+			}
+			p.EndProcess(parser.EndClosed, ts)
+			p.EndProcess(parser.EndClosed, ts)
+			if b := p.buffered(); b != 0 {
+				t.Errorf("holds %d bytes after EndProcess", b)
+			}
+			if len(env.Events) != 1 {
+				t.Errorf("%d events; want 1 (EndProcess twice must emit once)", len(env.Events))
+			}
+		})
+	}
+}
