@@ -28,6 +28,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/inbucket/html2text"
 	"github.com/jhillyerd/enmime/v2"
 
 	"github.com/sdnli/sdnli/irs/event"
@@ -182,13 +183,15 @@ func (m *Message) decode(raw []byte) (envl *enmime.Envelope) {
 		enmime.MultipartWOBoundaryAsSinglePart(true),
 		enmime.SetReadPartErrorPolicy(enmime.AllowCorruptTextPartErrorPolicy),
 		enmime.MaxStoredPartErrors(maxAnomalies),
-		enmime.SetCustomParseMediaType(parseMediaType),
-		// Trust a declared charset: detection reads every text part
-		// through a statistical detector, which costs more than all
-		// the rest of the restore, and mail clients do not second-guess
-		// a declared charset either. Parts without one are still
-		// detected.
-		enmime.DisableCharacterDetection(true),
+		// Text parts are presented to enmime under a private media type
+		// (see keepTextBytes): it then undoes the transfer encoding but
+		// converts no charset, so an attachment keeps the bytes of the
+		// original file — a latin-1 text/plain attachment hashes like
+		// the file that was attached — and enmime's statistical charset
+		// detector, the most expensive step of a restore, never runs.
+		// The body shown to analysts is converted by bodyText.
+		enmime.SetCustomParseMediaType(keepTextBytes),
+		enmime.DisableTextConversion(true),
 	)
 	e, err := p.ReadEnvelope(bytes.NewReader(raw))
 	if err != nil {
@@ -335,7 +338,18 @@ func (m *Message) body(e *enmime.Envelope) {
 		seen[u] = true
 		m.URLs = append(m.URLs, clip(u))
 	}
-	text, html := e.Text, e.HTML
+	text, html := bodyText(e.Root)
+	t := text
+	if t == "" && html != "" {
+		if conv, err := html2text.FromString(html); err == nil {
+			t = conv
+		} else {
+			m.anomaly(fmt.Sprintf("mime: HTML body not convertible to text: %v", err))
+		}
+	}
+	// Links come from the text shown (converted from HTML when there is
+	// no text part) and from the HTML's attribute values.
+	text = t
 	if len(text) > urlScan {
 		text = text[:urlScan]
 	}
@@ -346,10 +360,6 @@ func (m *Message) body(e *enmime.Envelope) {
 	// URLs that nobody follows.
 	links(text, false, 4*maxURLs, add)
 	links(html, true, 4*maxURLs, add)
-	t := e.Text
-	if t == "" && e.HTML != "" {
-		t = e.HTML
-	}
 	if len(t) > MaxText {
 		cut := MaxText
 		for cut > 0 && !utf8.RuneStart(t[cut]) {
@@ -389,7 +399,7 @@ func (m *Message) attachments(env parser.Env, root *enmime.Part) []error {
 			return false
 		}
 		name = cleanName(enmime.DecodeRFC2047(name))
-		a, err := env.SaveArtifact(event.KindAttachment, name, p.ContentType, p.Content)
+		a, err := env.SaveArtifact(event.KindAttachment, name, partType(p), p.Content)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("mail: save attachment %q (part %s): %w", name, p.PartID, err))
 			return false
