@@ -1,0 +1,499 @@
+package imap
+
+import (
+	"time"
+	"unicode/utf16"
+
+	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/mail"
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+// LogEntry is one command of the session log in the logoff event's
+// "commands": its tag and name, its arguments (credentials masked,
+// literals as {literal}), and the tagged response's status (OK, NO, BAD,
+// or "none" when it was not seen) with its text.
+type LogEntry struct {
+	Tag     string `json:"tag"`
+	Command string `json:"command"`
+	Args    string `json:"args,omitempty"`
+	Status  string `json:"status,omitempty"`
+	Reply   string `json:"reply,omitempty"`
+}
+
+// session is what the logoff event reports.
+type session struct {
+	greetingSeen   bool
+	greeting       string
+	preauth        bool
+	capa           []string
+	enableAsked    []string
+	enabled        []string
+	authMech       string
+	authUser       string
+	authResult     string
+	authTries      int
+	userTried      string
+	starttls       string
+	plainAfterTLS  bool
+	compress       string
+	selected       string
+	mailboxes      []string
+	exists         int
+	downloads      int
+	partials       int
+	uploads        int
+	idles          int
+	idleDone       int
+	commands       int
+	responses      int
+	continuations  int
+	untaggedErrors int
+	statusCount    map[string]int
+	logout         bool
+	bye            string
+	midstream      bool
+	gaps           int
+	unmatched      int
+	unknown        []string
+	unknownN       int
+	log            []LogEntry
+	logDropped     int
+	anoms          anomalies
+	injected       []byte
+	injectedN      int
+}
+
+func (s *session) addMailbox(m string) {
+	for _, x := range s.mailboxes {
+		if x == m {
+			return
+		}
+	}
+	if len(s.mailboxes) < maxList {
+		s.mailboxes = append(s.mailboxes, m)
+	}
+}
+
+func (p *conn) newEvent(typ string, start, end time.Time) *event.Event {
+	if start.IsZero() {
+		start = p.first
+	}
+	if end.IsZero() || end.Before(start) {
+		end = start
+	}
+	return &event.Event{
+		Protocol:  Name,
+		Type:      typ,
+		Start:     start,
+		End:       end,
+		Transport: "tcp",
+		Client:    p.c.Client,
+		Server:    p.c.Server,
+		Summary:   map[string]any{},
+	}
+}
+
+// currentUser is the mailbox owner as far as known: the authenticated
+// user, else the last name given.
+func (p *conn) currentUser() string {
+	if p.sess.authUser != "" {
+		return p.sess.authUser
+	}
+	return p.sess.userTried
+}
+
+// logon emits logon or logon-failure for LOGIN or AUTHENTICATE.
+func (p *conn) logon(h *command, mech string, ok bool, ts time.Time) {
+	typ := TypeLogonFailure
+	p.sess.authResult = "failure"
+	if ok {
+		typ = TypeLogon
+		p.sess.authResult = "success"
+		p.sess.authUser = h.user
+	}
+	if h.kind == kLogin {
+		p.sess.authMech = mech
+	}
+	if h.user != "" {
+		p.sess.userTried = h.user
+	}
+	ev := p.newEvent(typ, h.ts, ts)
+	ev.Subject = h.user
+	if ev.Subject == "" {
+		ev.Subject = "AUTHENTICATE " + mech
+	}
+	s := ev.Summary
+	s["mechanism"] = mech
+	s["tag"] = h.tag
+	if h.user != "" {
+		s["user"] = h.user
+	}
+	if h.pass != "" {
+		s["password"] = h.pass
+	}
+	if a := h.auth; a != nil && a.canceled {
+		s["canceled"] = true
+	}
+	s["status"] = h.status
+	if h.reply != "" {
+		s["reply"] = h.reply
+	}
+	if h.code != "" {
+		s["code"] = h.code
+	}
+	var set mail.AddressSet
+	set.Add(event.RoleUser, h.user)
+	ev.Addresses = set.List()
+	p.env.Emit(ev)
+}
+
+// emitPart emits the email-download (a whole message) or
+// email-partial-download event of one FETCHed part.
+func (p *conn) emitPart(r *response, pt *part, attrs fetchAttrs) {
+	typ := TypePartialDownload
+	if pt.item.whole() {
+		typ = TypeDownload
+		p.sess.downloads++
+	} else {
+		p.sess.partials++
+	}
+	h := p.fetchCommand()
+	start := pt.first
+	if h != nil {
+		start = h.ts
+	}
+	ev := p.newEvent(typ, start, pt.last)
+	s := ev.Summary
+	var anoms anomalies
+	if h != nil {
+		s["command"] = h.name
+		s["tag"] = h.tag
+		if h.peek {
+			s["peek"] = true
+		}
+	} else {
+		anoms.add("FETCH response without a FETCH command seen")
+	}
+	s["item"] = pt.item.name
+	if !pt.item.whole() {
+		s["section"] = pt.item.section
+		if pt.item.origin >= 0 {
+			s["origin"] = pt.item.origin
+		}
+	}
+	if pt.lit8 || pt.item.binary {
+		s["binary"] = true
+	}
+	if p.sess.selected != "" {
+		s["mailbox"] = p.sess.selected
+	}
+	if r.num > 0 {
+		s["message"] = r.num
+	}
+	for k, v := range map[string]string{"uid": attrs.uid, "flags": attrs.flags, "internaldate": attrs.internalDate, "rfc822_size": attrs.size, "modseq": attrs.modseq} {
+		if v != "" {
+			s[k] = v
+		}
+	}
+	s["size"] = pt.size
+	if pt.trunc {
+		s["truncated"] = true
+		anoms.addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
+	}
+	if pt.gap || pt.endLost || pt.trunc {
+		s["partial"] = true
+	}
+	if pt.gap {
+		anoms.add("bytes of the literal were lost in a gap")
+	}
+	if pt.endLost {
+		anoms.add("the end of the literal was not seen")
+	}
+	if pt.err != nil {
+		anoms.add(pt.err.Error())
+	}
+	if user := p.currentUser(); user != "" {
+		s["user"] = user
+	}
+	if pt.art.SHA256 != "" {
+		ev.Artifacts = append(ev.Artifacts, pt.art)
+		s["sha256"] = pt.art.SHA256
+	}
+	var set mail.AddressSet
+	if m := pt.msg; m != nil {
+		ev.Subject = m.Subject
+		m.PutSummary(s)
+		for _, a := range m.Anomalies {
+			anoms.add(a)
+		}
+		if typ == TypeDownload {
+			ev.Artifacts = append(ev.Artifacts, m.Attachments...)
+		}
+		set.AddMessage(m)
+	}
+	set.Add(event.RoleUser, p.currentUser())
+	ev.Addresses = set.List()
+	ev.Anomalies = anoms.out()
+	p.env.Emit(ev)
+}
+
+// emitUploads emits the email-upload events of an APPEND once its tagged
+// response came (or will not come).
+func (p *conn) emitUploads(h *command, ts time.Time) {
+	for _, u := range h.uploads {
+		p.emitUpload(h, u, ts)
+	}
+	h.uploads = nil
+}
+
+func (p *conn) emitUpload(h *command, u *upload, ts time.Time) {
+	p.sess.uploads++
+	ev := p.newEvent(TypeUpload, h.ts, ts)
+	s := ev.Summary
+	var anoms anomalies
+	s["command"] = h.name
+	s["tag"] = h.tag
+	if h.mailbox != "" {
+		s["mailbox"] = h.mailbox
+	}
+	if h.flags != "" {
+		s["flags"] = h.flags
+	}
+	if h.date != "" {
+		s["internaldate"] = h.date
+	}
+	if h.status != "" {
+		s["status"] = h.status
+		s["accepted"] = h.status == "OK"
+		if h.reply != "" {
+			s["reply"] = h.reply
+		}
+		if h.code != "" {
+			s["code"] = h.code
+		}
+	} else {
+		anoms.add("no response to the APPEND was seen")
+	}
+	if u.lit8 {
+		s["binary"] = true
+	}
+	s["size"] = u.size
+	if u.trunc {
+		s["truncated"] = true
+		anoms.addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
+	}
+	if u.gap || u.endLost || u.trunc {
+		s["partial"] = true
+	}
+	if u.gap {
+		anoms.add("bytes of the message were lost in a gap")
+	}
+	if u.endLost {
+		anoms.add("the end of the message was not seen")
+	}
+	if u.err != nil {
+		anoms.add(u.err.Error())
+	}
+	if user := p.currentUser(); user != "" {
+		s["user"] = user
+	}
+	var set mail.AddressSet
+	if m := u.msg; m != nil {
+		ev.Subject = m.Subject
+		m.PutSummary(s)
+		for _, a := range m.Anomalies {
+			anoms.add(a)
+		}
+		if m.EML.SHA256 != "" {
+			ev.Artifacts = append(ev.Artifacts, m.EML)
+			s["sha256"] = m.EML.SHA256
+		}
+		ev.Artifacts = append(ev.Artifacts, m.Attachments...)
+		set.AddMessage(m)
+	}
+	set.Add(event.RoleUser, p.currentUser())
+	ev.Addresses = set.List()
+	ev.Anomalies = anoms.out()
+	p.env.Emit(ev)
+}
+
+// emitSession emits the logoff event that closes the connection.
+func (p *conn) emitSession(reason parser.EndReason) {
+	ss := &p.sess
+	if ss.commands == 0 && ss.responses == 0 && len(ss.anoms.list) == 0 {
+		return
+	}
+	ev := p.newEvent(TypeLogoff, p.first, p.last)
+	s := ev.Summary
+	put := func(k, v string) {
+		if v != "" {
+			s[k] = v
+		}
+	}
+	list := func(k string, l []string) {
+		if len(l) > 0 {
+			s[k] = append([]string(nil), l...)
+		}
+	}
+	put("greeting", ss.greeting)
+	if ss.preauth {
+		s["preauth"] = true
+	}
+	list("capabilities", ss.capa)
+	list("enable", ss.enableAsked)
+	list("enabled", ss.enabled)
+	user := p.currentUser()
+	put("user", user)
+	put("auth_mechanism", ss.authMech)
+	put("auth_result", ss.authResult)
+	if ss.authTries > 1 {
+		s["auth_attempts"] = ss.authTries
+	}
+	put("starttls", ss.starttls)
+	if ss.plainAfterTLS {
+		s["plaintext_after_starttls"] = true
+	}
+	put("compress", ss.compress)
+	list("mailboxes", ss.mailboxes)
+	s["downloads"] = ss.downloads
+	if ss.partials > 0 {
+		s["partial_downloads"] = ss.partials
+	}
+	if ss.uploads > 0 {
+		s["uploads"] = ss.uploads
+	}
+	if ss.idles > 0 {
+		s["idle"] = ss.idles
+	}
+	s["command_count"] = ss.commands
+	s["responses"] = ss.responses
+	if len(ss.statusCount) > 0 {
+		m := map[string]int{}
+		for k, v := range ss.statusCount {
+			m[k] = v
+		}
+		s["status_counts"] = m
+	}
+	if len(ss.log) > 0 {
+		s["commands"] = append([]LogEntry(nil), ss.log...)
+	}
+	if ss.logDropped > 0 {
+		s["commands_not_logged"] = ss.logDropped
+	}
+	if ss.logout {
+		s["logout"] = true
+	}
+	put("bye", ss.bye)
+	if len(ss.unknown) > 0 {
+		s["unknown_commands"] = append([]string(nil), ss.unknown...)
+		s["unknown_command_count"] = ss.unknownN
+	}
+	if ss.midstream {
+		s["midstream"] = true
+	}
+	if ss.unmatched > 0 {
+		s["responses_to_unseen_commands"] = ss.unmatched
+	}
+	if ss.gaps > 0 {
+		s["gaps"] = ss.gaps
+	}
+	s["duration_ms"] = p.last.Sub(p.first).Milliseconds()
+	s["end_reason"] = reason.String()
+
+	ev.Subject = user
+	if ev.Subject == "" {
+		ev.Subject = ss.greeting
+	}
+	if ss.starttls == "accepted" {
+		ev.Subject += " (STARTTLS)"
+	}
+	var set mail.AddressSet
+	set.Add(event.RoleUser, user)
+	set.Add(event.RoleUser, ss.userTried)
+	ev.Addresses = set.List()
+	ev.Anomalies = ss.anoms.out()
+	p.env.Emit(ev)
+}
+
+// decodeMailbox turns a mailbox name in IMAP's modified UTF-7 (RFC 3501
+// 5.1.3: "&" starts base64 of UTF-16, "&-" is "&") into UTF-8; a name
+// that is not valid modified UTF-7 (IMAP4rev2 and UTF8=ACCEPT send UTF-8)
+// is kept as it is.
+func decodeMailbox(s string) string {
+	if !containsByte(s, '&') {
+		return s
+	}
+	var out []rune
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '&' {
+			if c >= 0x80 {
+				return s
+			}
+			out = append(out, rune(c))
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(s) && s[j] != '-' {
+			j++
+		}
+		if j >= len(s) {
+			return s
+		}
+		if j == i+1 {
+			out = append(out, '&')
+			i = j + 1
+			continue
+		}
+		u, ok := mutf7(s[i+1 : j])
+		if !ok {
+			return s
+		}
+		out = append(out, utf16.Decode(u)...)
+		i = j + 1
+	}
+	return clean([]byte(string(out)), maxText)
+}
+
+func containsByte(s string, c byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return true
+		}
+	}
+	return false
+}
+
+// mutf7 decodes the modified base64 (",", not "/") of UTF-16 code units.
+func mutf7(b string) ([]uint16, bool) {
+	var bits, n uint32
+	var out []uint16
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		var v uint32
+		switch {
+		case c >= 'A' && c <= 'Z':
+			v = uint32(c - 'A')
+		case c >= 'a' && c <= 'z':
+			v = uint32(c-'a') + 26
+		case c >= '0' && c <= '9':
+			v = uint32(c-'0') + 52
+		case c == '+':
+			v = 62
+		case c == ',':
+			v = 63
+		default:
+			return nil, false
+		}
+		bits = bits<<6 | v
+		n += 6
+		if n >= 16 {
+			n -= 16
+			out = append(out, uint16(bits>>n))
+			bits &= 1<<n - 1
+		}
+	}
+	return out, len(out) > 0
+}
