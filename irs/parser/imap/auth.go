@@ -136,4 +136,3 @@ func (p *conn) authDone(h *command, ok bool, ts time.Time) {
 	h.user, h.pass = a.user, a.pass
 	p.logon(h, a.mech, ok, ts)
 }
-

@@ -66,7 +66,7 @@ type conn struct {
 	sz       *inflater
 	resp     *response // the response being read
 	slit     *capture
-	sSkipped int // server bytes skipped while resynchronising
+	sSkipped int  // server bytes skipped while resynchronising
 	sDead    bool // the server's DEFLATE stream is dead: nothing more is read
 
 	pending map[string]*command
