@@ -8,8 +8,9 @@
 // Ethernet, 802.1Q and QinQ, Linux cooked capture (SLL and
 // SLL2), BSD loopback, raw IP, IPv4, IPv6 with extension headers, IPsec
 // AH, and the transports the IRS parses: TCP, UDP, GRE, ICMPv4/v6 and
-// ESP. Decoding stops at the first transport header: tunnels are flows of
-// their own (GRE, ESP), not decapsulated. IP fragments (v4 and v6) are
+// ESP, plus IP-in-IP (protocols 4 and 41), whose payload is the inner IP
+// packet. Decoding stops at the first transport header: tunnels are flows
+// of their own (GRE, ESP, IP-in-IP), not decapsulated. IP fragments (v4 and v6) are
 // reassembled by a bounded defragmenter of our own (Defragmenter), because
 // gopacket's ip4defrag has no cap on the datagrams it keeps.
 //
@@ -28,8 +29,10 @@ import (
 // IP protocol numbers of the transports the IRS tracks.
 const (
 	ProtoICMP   = 1
+	ProtoIPIP   = 4 // IPv4 in IP (RFC 2003)
 	ProtoTCP    = 6
 	ProtoUDP    = 17
+	ProtoIPv6   = 41 // IPv6 in IP (6in4, RFC 4213)
 	ProtoGRE    = 47
 	ProtoESP    = 50
 	ProtoICMPv6 = 58
@@ -534,6 +537,9 @@ func (d *Decoder) decode(frame []byte, lt layers.LinkType, ts int64, length int,
 		if d.truncated {
 			return Malformed, ReasonTruncated
 		}
+		if proto := d.lastProto(network); proto == ProtoIPIP || proto == ProtoIPv6 {
+			return d.fillEncap(network, uint8(proto), frame, p)
+		}
 		// An IP packet whose payload is empty ends the chain before its
 		// transport: that is a malformed transport header too.
 		if proto := d.lastProto(network); transportType(proto) != gopacket.LayerTypeZero && proto != layers.IPProtocolAH {
@@ -630,6 +636,38 @@ func (d *Decoder) fill(transport gopacket.LayerType, base []byte, p *Packet) (Re
 	if p.L4Off < 0 || p.PayOff < p.L4Off || p.L4End > len(base) {
 		// The layers always slice the buffer they were given; anything
 		// else is a bug in a layer, not a reason to crash.
+		return Malformed, ReasonPanic
+	}
+	return Decoded, ReasonNone
+}
+
+// fillEncap completes p for an IP-in-IP packet (protocol 4 or 41): the
+// payload is the inner IP packet, left for the tunnel parser.
+func (d *Decoder) fillEncap(network gopacket.LayerType, proto uint8, base []byte, p *Packet) (Result, Reason) {
+	var payload []byte
+	switch d.decoded[len(d.decoded)-1] {
+	case layers.LayerTypeIPv4:
+		payload = d.ip4.Payload
+	case layers.LayerTypeIPv6:
+		payload = d.ip6.Payload
+	case layers.LayerTypeIPv6Destination, layers.LayerTypeIPv6Routing:
+		payload = d.ext.Payload
+	case layers.LayerTypeIPSecAH:
+		payload = d.ah.Payload
+	default:
+		return Ignored, ReasonOtherProto
+	}
+	if len(payload) == 0 {
+		return Malformed, ReasonTruncated
+	}
+	p.Proto = proto
+	p.SrcPort, p.DstPort, p.Flags, p.Seq, p.Ack, p.TCP = 0, 0, 0, 0, 0, nil
+	p.ICMPType, p.ICMPCode = 0, 0
+	p.Base = base
+	p.PayOff = offset(base, payload)
+	p.L4Off = p.PayOff
+	p.L4End = p.PayOff + len(payload)
+	if p.PayOff < 0 || p.L4End > len(base) {
 		return Malformed, ReasonPanic
 	}
 	return Decoded, ReasonNone

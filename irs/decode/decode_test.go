@@ -88,7 +88,8 @@ var (
 	frameARP = hx("ffffffffffff02000000000108060001080006040001020000000001c0000201" +
 		"000000000000c0000202")
 
-	// IPv4, 192.0.2.1 > 192.0.2.2: IP-in-IP (protocol 4): not a tracked transport
+	// IPv4, 192.0.2.1 > 192.0.2.2: IP-in-IP (protocol 4): the inner IPv4
+	// packet (10.0.0.1 > 10.0.0.2, ICMP) is the payload
 	frameIPIP = hx("0200000000020200000000010800450000281c46400040049a83c0000201c000" +
 		"02024500001400000000400100000a0000010a000002")
 
@@ -170,7 +171,8 @@ func TestDecode(t *testing.T) {
 			sport: 40000, dport: 53, proto: ProtoUDP, payload: "q"},
 		{name: "pppoe session lcp", lt: layers.LinkTypeEthernet, frame: pppoeFrame([]byte{1, 1, 0, 4}, 0xc021), wantRes: Ignored, wantReason: ReasonNotIP},
 		{name: "arp", lt: layers.LinkTypeEthernet, frame: frameARP, wantRes: Ignored, wantReason: ReasonNotIP},
-		{name: "ip in ip", lt: layers.LinkTypeEthernet, frame: frameIPIP, wantRes: Ignored, wantReason: ReasonOtherProto},
+		{name: "ip in ip", lt: layers.LinkTypeEthernet, frame: frameIPIP, src: "192.0.2.1", dst: "192.0.2.2",
+			proto: ProtoIPIP, payload: "\x45\x00\x00\x14\x00\x00\x00\x00\x40\x01\x00\x00\x0a\x00\x00\x01\x0a\x00\x00\x02"},
 		{name: "tcp header cut by snap length", lt: layers.LinkTypeEthernet, frame: frameCutTCP, wantRes: Malformed, wantReason: ReasonTruncated},
 		{name: "ipv4 header length 3", lt: layers.LinkTypeEthernet, frame: frameBadIHL, wantRes: Malformed, wantReason: ReasonIPv4},
 		{name: "ethernet too short", lt: layers.LinkTypeEthernet, frame: frameSYN[:10], wantRes: Malformed, wantReason: ReasonLink},

@@ -43,6 +43,7 @@
 // Gap for bytes that never arrived. UDP: each datagram's payload. ICMP
 // and GRE: each whole message, from the ICMP type byte or the GRE flags
 // on. ESP: each whole ESP packet (SPI, sequence number, ciphertext).
+// IP-in-IP (protocols 4 and 41): the inner IP packet.
 //
 // # TCP
 //

@@ -268,6 +268,8 @@ func transportOf(proto uint8) parser.Transport {
 		return parser.ICMP
 	case decode.ProtoESP:
 		return parser.ESP
+	case decode.ProtoIPIP, decode.ProtoIPv6:
+		return parser.IPinIP
 	}
 	return 0
 }
@@ -296,7 +298,7 @@ func (w *worker) initFlow(e *entry, p *decode.Packet, srcIsA bool, tr parser.Tra
 	fs.clientIsA = srcIsA == srcIsClient
 	src := netip.AddrPortFrom(p.SrcAddr(), p.SrcPort)
 	dst := netip.AddrPortFrom(p.DstAddr(), p.DstPort)
-	if tr == parser.ICMP || tr == parser.GRE || tr == parser.ESP {
+	if tr == parser.ICMP || tr == parser.GRE || tr == parser.ESP || tr == parser.IPinIP {
 		src, dst = netip.AddrPortFrom(src.Addr(), 0), netip.AddrPortFrom(dst.Addr(), 0)
 	}
 	if !srcIsClient {

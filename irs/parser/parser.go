@@ -54,6 +54,9 @@ const (
 	GRE
 	ICMP
 	ESP
+	// IPinIP is IP-in-IP: IPv4 or IPv6 inside IPv4 or IPv6 (IP protocols
+	// 4 and 41: IPIP, 6in4); parsers get the inner packet.
+	IPinIP
 )
 
 func (t Transport) String() string {
@@ -68,6 +71,8 @@ func (t Transport) String() string {
 		return "icmp"
 	case ESP:
 		return "esp"
+	case IPinIP:
+		return "ip-in-ip"
 	}
 	return "other"
 }
