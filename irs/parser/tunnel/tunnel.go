@@ -168,6 +168,6 @@ func (c *counts) emit(env parser.Env, proto, subject string, s map[string]any, t
 type datagram struct{}
 
 func (datagram) Gap(parser.Direction, int, time.Time) {}
-func (datagram) IsContinue() bool                      { return true }
+func (datagram) IsContinue() bool                     { return true }
 
 func be16(b []byte) int { return int(binary.BigEndian.Uint16(b)) }
