@@ -10,10 +10,13 @@ import (
 	_ "github.com/sdnli/sdnli/irs/parser/icmp"
 	_ "github.com/sdnli/sdnli/irs/parser/imap"
 	_ "github.com/sdnli/sdnli/irs/parser/ipsec"
+	_ "github.com/sdnli/sdnli/irs/parser/l2tp"
 	_ "github.com/sdnli/sdnli/irs/parser/openvpn"
 	_ "github.com/sdnli/sdnli/irs/parser/pop3"
+	_ "github.com/sdnli/sdnli/irs/parser/pptp"
 	_ "github.com/sdnli/sdnli/irs/parser/smtp"
 	_ "github.com/sdnli/sdnli/irs/parser/ssh"
 	_ "github.com/sdnli/sdnli/irs/parser/tls"
+	_ "github.com/sdnli/sdnli/irs/parser/tunnel"
 	_ "github.com/sdnli/sdnli/irs/parser/wireguard"
 )
