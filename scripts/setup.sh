@@ -14,6 +14,7 @@ packages=(
   tcpdump tshark tcpreplay ethtool iproute2 iputils-ping curl dnsutils
   libndpi-bin
   postfix dovecot-imapd dovecot-pop3d vsftpd
+  openssh-server openssh-client socat xauth python3
   chromium
 )
 
