@@ -488,7 +488,7 @@ func verbShaped(v string) bool {
 		return false
 	}
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ' ') {
+		if c := v[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == ' ') {
 			return false
 		}
 	}
@@ -543,9 +543,17 @@ func (p *conn) abandonCommand(ts time.Time) {
 			p.restoreUpload(h, c, true)
 		}
 	}
-	h.cut = true
 	h.endToken()
 	p.dispatch(h, ts)
+	p.cutCommand(h)
+}
+
+// cutCommand marks a command whose end was lost.
+func (p *conn) cutCommand(h *command) {
+	h.cut = true
+	if h.logIdx >= 0 {
+		p.sess.log[h.logIdx].Args += " (cut)"
+	}
 }
 
 // lost settles a command whose tagged response will not be seen.

@@ -350,6 +350,17 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 			return
 		}
 		p.sess.anoms.addf("gap of %s bytes in the client stream: resynchronising", what)
+		if line := p.cr.partial(); p.cmd == nil && p.cst == csCommand && certainCommand(line) {
+			// A command cut by the gap: what was seen of it is recorded.
+			pc := piece{text: append([]byte(nil), line...), raw: len(line)}
+			p.cr.reset()
+			p.clientPiece(&pc, ts)
+			if p.cmd != nil {
+				p.abandonCommand(ts)
+			} else if n := len(p.order); n > 0 {
+				p.cutCommand(p.order[n-1])
+			}
+		}
 		p.cr.reset()
 		p.abandonCommand(ts)
 		if p.cst == csCommand {

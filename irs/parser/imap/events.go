@@ -142,6 +142,9 @@ func (p *conn) logon(h *command, mech string, ok bool, ts time.Time) {
 	if h.code != "" {
 		s["code"] = h.code
 	}
+	if h.cut {
+		ev.Anomalies = append(ev.Anomalies, "the command was cut by a gap or the end of the capture: its arguments may be incomplete")
+	}
 	var set mail.AddressSet
 	set.Add(event.RoleUser, h.user)
 	ev.Addresses = set.List()

@@ -203,6 +203,15 @@ func (r *streamReader) reset() {
 	r.over, r.ready, r.n, r.litLeft = false, false, 0, 0
 }
 
+// partial returns the start of a line whose end was not read yet (nil
+// inside a literal or an over-long line).
+func (r *streamReader) partial() []byte {
+	if r.ready || r.over || r.litLeft > 0 {
+		return nil
+	}
+	return r.line
+}
+
 // release frees the buffers of a reader that will not be used again.
 func (r *streamReader) release() { *r = streamReader{} }
 
