@@ -87,6 +87,7 @@ async function route() {
     return;
   }
   document.title = page.title + ' · sdnli analyzer';
+  document.querySelectorAll('.toast').forEach((t) => t.remove());
   const main = h('main', { 'data-test': 'page-' + name });
   mount(root, topbar(name), main);
   try {

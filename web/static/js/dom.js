@@ -7,7 +7,7 @@ const allowedAttrs = new Set([
   'class', 'id', 'type', 'name', 'value', 'placeholder', 'title', 'for', 'role',
   'autocomplete', 'min', 'max', 'step', 'colspan', 'download', 'aria-label',
   'aria-live', 'aria-checked', 'tabindex', 'required', 'autofocus', 'selected',
-  'checked', 'disabled', 'open', 'spellcheck', 'data-id', 'data-protocol', 'data-test',
+  'checked', 'disabled', 'open', 'spellcheck', 'method', 'data-id', 'data-protocol', 'data-test',
 ]);
 
 // h(tag, props, ...children) builds an element. props: attributes from

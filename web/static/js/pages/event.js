@@ -54,7 +54,7 @@ export async function eventPage(main, { arg }) {
         h('thead', {}, h('tr', {}, ['Kind', 'Name', 'Type', 'Size', 'SHA-256', ''].map((c) => h('th', { text: c })))),
         h('tbody', {}, ev.artifacts.map((a) => h('tr', {},
           h('td', {}, h('span', { class: 'badge', text: a.kind })),
-          h('td', { text: a.name }),
+          h('td', { class: 'name', text: a.name }),
           h('td', { class: 'muted', text: a.content_type }),
           h('td', { class: 'nowrap', text: fmtSize(a.size) }),
           h('td', { class: 'hash', text: a.sha256 }),
@@ -79,7 +79,8 @@ export async function eventPage(main, { arg }) {
         h('div', { class: 'muted', text: ev.protocol.toUpperCase() + ' · ' + ev.type + ' · ' + fmtTime(ev.start) + ' UTC' })),
       h('a', { href: '#/search', text: '← Back to search', on: { click: (e) => { if (history.length > 1) { e.preventDefault(); history.back(); } } } })),
     eml ? emailPanel : null,
-    h('div', { class: 'grid-2' }, h('div', {}, meta, addresses), h('div', {}, artifacts, extra)));
+    artifacts,
+    h('div', { class: 'grid-2' }, h('div', {}, meta), h('div', {}, addresses, extra)));
 
   if (eml) {
     mount(emailPanel, h('p', { class: 'muted', text: 'Fetching the message from IRS node ' + ev.node + '…' }));
@@ -114,7 +115,7 @@ function renderEmail(el, m) {
     ? h('table', { 'data-test': 'attachments' },
       h('thead', {}, h('tr', {}, ['Attachment', 'Type', 'Size', 'SHA-256', ''].map((c) => h('th', { text: c })))),
       h('tbody', {}, m.attachments.map((a) => h('tr', {},
-        h('td', { class: 'attachment-name', text: a.name }),
+        h('td', { class: 'name attachment-name', text: a.name }),
         h('td', { class: 'muted', text: a.content_type }),
         h('td', { class: 'nowrap', text: fmtSize(a.size) }),
         h('td', { class: 'hash', text: a.sha256 }),

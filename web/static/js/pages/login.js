@@ -7,7 +7,9 @@ export function loginPage({ message, onLogin }) {
   const msg = h('div', { 'aria-live': 'polite' });
   if (message) msg.appendChild(h('div', { class: 'notice info', text: message }));
   const button = h('button', { type: 'submit', class: 'primary', text: 'Log in' });
-  const form = h('form', { 'data-test': 'login-form', on: { submit: async (ev) => {
+  // method post: should the script not run, the browser must never put
+  // the password in a URL.
+  const form = h('form', { method: 'post', 'data-test': 'login-form', on: { submit: async (ev) => {
     ev.preventDefault();
     button.disabled = true;
     msg.textContent = '';

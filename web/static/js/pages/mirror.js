@@ -23,16 +23,20 @@ async function loadPolicy(el) {
     mount(el, h('div', { class: 'panel-head' }, h('h2', { text: 'Protocols' })), notice('error', e.message));
     return;
   }
-  const rows = st.protocols.map((p) => row(p));
+  const count = h('span', { class: 'muted', 'data-test': 'mirror-count' });
+  const recount = () => {
+    count.textContent = st.protocols.filter((p) => p.enabled).length + ' of ' + st.protocols.length + ' mirrored';
+  };
+  const rows = st.protocols.map((p) => row(p, recount));
+  recount();
   mount(el,
-    h('div', { class: 'panel-head' }, h('h2', { text: 'Protocols' }),
-      h('span', { class: 'muted', text: st.protocols.filter((p) => p.enabled).length + ' of ' + st.protocols.length + ' mirrored' })),
+    h('div', { class: 'panel-head' }, h('h2', { text: 'Protocols' }), count),
     h('table', {},
       h('thead', {}, h('tr', {}, ['Mirrored', 'Protocol', 'Ports', 'IRS', 'Parsers on IRS nodes'].map((c) => h('th', { text: c })))),
       h('tbody', {}, rows)));
 }
 
-function row(p) {
+function row(p, recount) {
   const input = h('input', { type: 'checkbox', 'data-protocol': p.name, 'aria-label': 'Mirror ' + p.name, props: { checked: p.enabled } });
   const state = h('span', { class: 'badge ' + (p.enabled ? 'ok' : ''), 'data-test': 'state-' + p.name, text: p.enabled ? 'on' : 'off' });
   input.addEventListener('change', async () => {
@@ -44,6 +48,8 @@ function row(p) {
       const res = await put('/api/v1/mirror/' + encodeURIComponent(p.name), { enabled: want });
       state.className = 'badge ' + (res.enabled ? 'ok' : '');
       state.textContent = res.enabled ? 'on' : 'off';
+      p.enabled = res.enabled;
+      recount();
       const bad = (res.nodes || []).filter((n) => n.result === 'error');
       const sw = (res.controller && res.controller.switches) || [];
       if (bad.length) {
@@ -63,7 +69,7 @@ function row(p) {
   const parsers = Object.entries(p.parsers || {});
   return h('tr', {},
     h('td', { class: 'nowrap' }, h('label', { class: 'switch' }, input, h('span', { class: 'slider' })), ' ', state),
-    h('td', {}, h('span', { class: 'badge proto', text: p.name }), h('div', { class: 'muted', text: p.title || '' })),
+    h('td', {}, h('span', { class: 'badge proto', text: p.name }), p.title && p.title.toLowerCase() !== p.name ? h('div', { class: 'muted', text: p.title }) : null),
     h('td', { class: 'mono' }, fmtPorts(p.ports),
       p.ip_protocols && p.ip_protocols.length ? h('div', { class: 'muted', text: 'IP protocol ' + p.ip_protocols.join(', ') }) : null,
       p.dynamic ? h('div', { class: 'muted', text: '+ dynamic connections' }) : null),

@@ -48,7 +48,7 @@ async function load(el, ctx) {
   };
   mount(el,
     h('div', { class: 'panel-head' }, h('h2', { text: res.users.length + ' users' })),
-    h('table', {},
+    h('table', { class: 'middle' },
       h('thead', {}, h('tr', {}, ['Name', 'Role', 'State', 'Created', 'Last login', 'Password changed', ''].map((c) => h('th', { text: c })))),
       h('tbody', {}, res.users.map((u) => {
         const sel = h('select', { 'aria-label': 'Role of ' + u.name }, roles.map((r) => h('option', { value: r, text: r, selected: r === u.role })));
