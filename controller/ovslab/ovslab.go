@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -152,14 +153,36 @@ func (b *Bridge) Ofctl(cmd string, args ...string) string {
 
 // Host is a network namespace with one interface on a bridge.
 type Host struct {
-	NS    string
+	NS    string // namespace name ("" for hosts entered by pid)
 	Iface string // inside the namespace
 	Peer  string // the bridge side
 	Port  int    // OpenFlow port number
 	Addr  string // IPv4 without prefix
 	Addr6 string // IPv6 without prefix
 	MAC   string
+	enter []string // command prefix that runs a command inside
 	t     testing.TB
+}
+
+// PIDHost returns a Host for the network namespace of process pid (a
+// Mininet host's shell), with interface iface; commands run in it with
+// nsenter.
+func PIDHost(t testing.TB, pid int, iface, addr, addr6, mac string) *Host {
+	return &Host{Iface: iface, Addr: addr, Addr6: addr6, MAC: mac, t: t,
+		enter: []string{"nsenter", "-t", strconv.Itoa(pid), "-n", "--"}}
+}
+
+// Command prepares a command to run inside the host.
+func (h *Host) Command(name string, args ...string) *exec.Cmd {
+	full := append(append(slices.Clone(h.enter), name), args...)
+	return exec.Command(full[0], full[1:]...)
+}
+
+func (h *Host) where() string {
+	if h.NS != "" {
+		return h.NS
+	}
+	return strings.Join(h.enter, " ")
 }
 
 // AddHost creates a namespace with address addr/24 (and fd00::X/64 from
@@ -168,6 +191,7 @@ func (b *Bridge) AddHost(addr string) *Host {
 	b.t.Helper()
 	id := ID(3)
 	h := &Host{NS: "ctn" + id, Iface: "eth0", Peer: "ctv" + id, Port: b.next, Addr: addr, t: b.t}
+	h.enter = []string{"ip", "netns", "exec", h.NS}
 	b.next++
 	last := addr[strings.LastIndex(addr, ".")+1:]
 	h.Addr6 = "fd00:5d::" + last
@@ -229,7 +253,8 @@ func (h *Host) Isolate(vlan int) {
 
 // Run runs a command in the host's namespace.
 func (h *Host) Run(name string, args ...string) (string, error) {
-	return Run("ip", append([]string{"netns", "exec", h.NS, name}, args...)...)
+	full := append(append(slices.Clone(h.enter), name), args...)
+	return Run(full[0], full[1:]...)
 }
 
 // Must runs a command in the host's namespace and fails the test if it fails.
@@ -237,7 +262,7 @@ func (h *Host) Must(name string, args ...string) string {
 	h.t.Helper()
 	out, err := h.Run(name, args...)
 	if err != nil {
-		h.t.Fatalf("ovslab: in %s: %v", h.NS, err)
+		h.t.Fatalf("ovslab: in %s: %v", h.where(), err)
 	}
 	return out
 }
@@ -257,6 +282,9 @@ func (h *Host) Ping(addr string, n int, interval time.Duration) int {
 			fmt.Sscanf(strings.TrimSpace(l), "%d packets transmitted, %d received", &sent, &recv)
 		}
 	}
+	if recv != n {
+		h.t.Logf("ovslab: ping %s from %s: %d of %d replies:\n%s", addr, h.where(), recv, n, out)
+	}
 	return recv
 }
 
@@ -274,22 +302,22 @@ func (h *Host) Capture() *Capture {
 	h.t.Helper()
 	dir := h.t.TempDir()
 	c := &Capture{file: filepath.Join(dir, "cap.pcap"), done: make(chan struct{}), t: h.t}
-	c.cmd = exec.Command("ip", "netns", "exec", h.NS, "tcpdump", "-i", h.Iface, "--immediate-mode", "-U", "-n", "-s", "256", "-w", c.file)
+	c.cmd = h.Command("tcpdump", "-i", h.Iface, "--immediate-mode", "-U", "-n", "-s", "256", "-w", c.file)
 	var stderr syncBuffer
 	c.cmd.Stderr = &stderr
 	if err := c.cmd.Start(); err != nil {
-		h.t.Fatalf("ovslab: tcpdump in %s: %v", h.NS, err)
+		h.t.Fatalf("ovslab: tcpdump in %s: %v", h.where(), err)
 	}
 	go func() { _ = c.cmd.Wait(); close(c.done) }()
 	h.t.Cleanup(c.kill)
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(stderr.String(), "listening on") {
 		if time.Now().After(deadline) {
-			h.t.Fatalf("ovslab: tcpdump in %s did not start: %s", h.NS, stderr.String())
+			h.t.Fatalf("ovslab: tcpdump in %s did not start: %s", h.where(), stderr.String())
 		}
 		select {
 		case <-c.done:
-			h.t.Fatalf("ovslab: tcpdump in %s exited: %s", h.NS, stderr.String())
+			h.t.Fatalf("ovslab: tcpdump in %s exited: %s", h.where(), stderr.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
