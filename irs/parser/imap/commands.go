@@ -250,12 +250,20 @@ func splitTag(b []byte) (tag, rest []byte, ok bool) {
 	if i <= 0 || i > 64 {
 		return nil, nil, false
 	}
-	for _, c := range b[:i] {
-		if c <= ' ' || c >= 0x7f || c == '(' || c == ')' || c == '{' || c == '%' || c == '*' || c == '"' || c == '\\' || c == '+' {
-			return nil, nil, false
-		}
+	if !tagChars(b[:i]) {
+		return nil, nil, false
 	}
 	return b[:i], b[i+1:], true
+}
+
+// tagChars reports whether b is made of tag characters only.
+func tagChars(b []byte) bool {
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || c == '(' || c == ')' || c == '{' || c == '%' || c == '*' || c == '"' || c == '\\' || c == '+' {
+			return false
+		}
+	}
+	return true
 }
 
 // commandName reads the command name (with UID's sub-command) and returns

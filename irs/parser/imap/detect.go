@@ -181,10 +181,8 @@ var clientWords = func() []string {
 func taggedShape(line []byte, complete bool) shape {
 	i := bytes.IndexByte(line, ' ')
 	if i < 0 {
-		if !complete && len(line) <= 64 {
-			if _, _, ok := splitTag(append(append([]byte(nil), line...), ' ', 'x')); ok {
-				return shapeNeedMore
-			}
+		if !complete && len(line) <= 64 && tagChars(line) {
+			return shapeNeedMore
 		}
 		return shapeNone
 	}
