@@ -55,6 +55,9 @@ func (Detector) Name() string { return protocol }
 // Transports returns TCP.
 func (Detector) Transports() []parser.Transport { return []parser.Transport{parser.TCP} }
 
+// sstpMethod starts SSTP's tunnel request, left to irs/parser/sstp.
+const sstpMethod = "SSTP_DUPLEX_POST "
+
 // IsRelative claims a stream that starts with an HTTP/1.x request line,
 // a status line, or the HTTP/2 client preface. For a capture that began
 // mid-connection it also accepts such a line at any line start in the
@@ -66,6 +69,14 @@ func (Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte) pa
 			return parser.Yes
 		}
 		return parser.YesReversed
+	}
+	// SSTP opens its VPN tunnel with an HTTP-like request; irs/parser/sstp
+	// owns it.
+	if m := matchPrefix(data, sstpMethod); m != no {
+		if m == more {
+			return parser.NeedMore
+		}
+		return parser.No
 	}
 	if m := matchPrefix(data, h2Preface); m != no {
 		if m == more {
