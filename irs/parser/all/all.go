@@ -16,6 +16,7 @@ import (
 	_ "github.com/sdnli/sdnli/irs/parser/pptp"
 	_ "github.com/sdnli/sdnli/irs/parser/smtp"
 	_ "github.com/sdnli/sdnli/irs/parser/ssh"
+	_ "github.com/sdnli/sdnli/irs/parser/sstp"
 	_ "github.com/sdnli/sdnli/irs/parser/tls"
 	_ "github.com/sdnli/sdnli/irs/parser/tunnel"
 	_ "github.com/sdnli/sdnli/irs/parser/wireguard"
