@@ -53,10 +53,10 @@ print("x11 done")
 type scenario struct {
 	name string
 	run  func(t *testing.T, l *lab)
-	// want is the main verdict, wantAct an activity that must be listed.
-	want    string
-	wantAct string
-	check   func(t *testing.T, ev *event.Event)
+	// want is the main verdict; an ssh-activity of that kind must be
+	// listed too.
+	want  string
+	check func(t *testing.T, ev *event.Event)
 }
 
 func randomFile(t *testing.T, path string, n int) {
@@ -114,7 +114,8 @@ var scenarios = []scenario{
 			l.runA(t, time.Minute, nil, "scp", l.sshArgs("-l", "40000", src, "root@"+l.b.addr+":"+src+".copy")...)
 			sameFile(t, src, src+".copy")
 		},
-		want: "file-upload",
+		want:  "file-upload",
+		check: fileProtocol("sftp"), // OpenSSH 9's scp speaks SFTP
 	},
 	{
 		name: "scp-download",
@@ -124,7 +125,8 @@ var scenarios = []scenario{
 			l.runA(t, time.Minute, nil, "scp", l.sshArgs("-l", "40000", "root@"+l.b.addr+":"+src, src+".copy")...)
 			sameFile(t, src, src+".copy")
 		},
-		want: "file-download",
+		want:  "file-download",
+		check: fileProtocol("sftp"),
 	},
 	{
 		name: "scp-legacy-upload",
@@ -134,7 +136,19 @@ var scenarios = []scenario{
 			l.runA(t, time.Minute, nil, "scp", l.sshArgs("-O", "-l", "40000", src, "root@"+l.b.addr+":"+src+".copy")...)
 			sameFile(t, src, src+".copy")
 		},
-		want: "file-upload",
+		want:  "file-upload",
+		check: fileProtocol("scp"), // -O: the legacy scp protocol over exec
+	},
+	{
+		name: "scp-legacy-download",
+		run: func(t *testing.T, l *lab) {
+			src := filepath.Join(l.dir, "down-legacy.bin")
+			randomFile(t, src, 3<<20)
+			l.runA(t, time.Minute, nil, "scp", l.sshArgs("-O", "-l", "40000", "root@"+l.b.addr+":"+src, src+".copy")...)
+			sameFile(t, src, src+".copy")
+		},
+		want:  "file-download",
+		check: fileProtocol("scp"),
 	},
 	{
 		name: "sftp-batch",
@@ -148,7 +162,8 @@ var scenarios = []scenario{
 			l.runA(t, time.Minute, nil, "sftp", l.sshArgs("-l", "40000", "-b", batch, "root@"+l.b.addr)...)
 			sameFile(t, src, src+".copy")
 		},
-		want: "file-download",
+		want:  "file-download",
+		check: fileProtocol("sftp"),
 	},
 	{
 		name: "x11",
@@ -165,6 +180,10 @@ var scenarios = []scenario{
 			}
 		},
 		want: "x11",
+		check: func(t *testing.T, ev *event.Event) {
+			evidence(t, ev, "x11_request_seen", "true")
+			evidence(t, ev, "server_opened_channel", "true")
+		},
 	},
 	{
 		name: "nested",
@@ -178,7 +197,53 @@ var scenarios = []scenario{
 			}
 		},
 		want: "nested-ssh",
+		check: func(t *testing.T, ev *event.Event) {
+			// An inner chacha20-poly1305 keystroke (36 bytes) in an
+			// outer CHANNEL_DATA under chacha20-poly1305: 76 bytes, 40
+			// more than the outer session's own keystroke.
+			evidence(t, ev, "nested_keystroke_size", "76")
+			evidence(t, ev, "nested_size_excess", "40")
+			evidence(t, ev, "inner_handshake_seen", "true")
+		},
 	},
+	{
+		name: "port-forwarding",
+		run: func(t *testing.T, l *lab) {
+			page := filepath.Join(l.dir, "www", "page.html")
+			if err := os.MkdirAll(filepath.Dir(page), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			randomFile(t, page, 2000)
+			l.daemon(t, l.b, "/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", filepath.Dir(page), "7000")
+			l.waitPort(t, l.b, "127.0.0.1", 7000)
+			l.daemon(t, l.a, "ssh", l.sshArgs("-N", "-L", "127.0.0.1:8080:127.0.0.1:7000", "root@"+l.b.addr)...)
+			l.waitPort(t, l.a, "127.0.0.1", 8080)
+			for i := 0; i < 20; i++ {
+				l.runA(t, 10*time.Second, nil, "curl", "-sS", "-o", "/dev/null", "http://127.0.0.1:8080/page.html")
+				time.Sleep(100 * time.Millisecond)
+			}
+		},
+		want: "port-forwarding",
+	},
+}
+
+// fileProtocol checks the file_protocol of a transfer.
+func fileProtocol(want string) func(t *testing.T, ev *event.Event) {
+	return func(t *testing.T, ev *event.Event) {
+		t.Helper()
+		if got := fmt.Sprint(ev.Summary["file_protocol"]); got != want {
+			t.Errorf("file_protocol %q; want %q", got, want)
+		}
+	}
+}
+
+// evidence checks one field of the verdict's evidence.
+func evidence(t *testing.T, ev *event.Event, key, want string) {
+	t.Helper()
+	m, _ := ev.Summary["evidence"].(map[string]any)
+	if got := fmt.Sprint(m[key]); got != want {
+		t.Errorf("evidence %s = %s; want %s", key, got, want)
+	}
 }
 
 // TestSSHLive runs each scenario between a real OpenSSH client and server
@@ -213,6 +278,22 @@ func TestSSHLive(t *testing.T) {
 			}
 			if got := fmt.Sprint(ev.Summary["auth"]); got != "success" {
 				t.Errorf("auth %q; want success", got)
+			}
+			if got := fmt.Sprint(ev.Summary["cipher_c2s"]); got != "chacha20-poly1305@openssh.com" {
+				t.Errorf("cipher_c2s %q; want OpenSSH's default chacha20-poly1305@openssh.com", got)
+			}
+			if h, _ := ev.Summary["hassh"].(string); len(h) != 32 {
+				t.Errorf("hassh %q; want an MD5 in hex", h)
+			}
+			// The main verdict is also one of the activities.
+			found := false
+			for _, e := range res.Events {
+				if e.Type == "ssh-activity" && fmt.Sprint(e.Summary["kind"]) == sc.want {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no ssh-activity of kind %s", sc.want)
 			}
 			if sc.check != nil {
 				sc.check(t, ev)

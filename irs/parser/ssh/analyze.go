@@ -194,12 +194,11 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 		return big >= 256<<10 && float64(big) >= 0.8*float64(total)
 	}
 	switch {
-	case t.nested >= 5 && t.nestHuman >= 3 && t.nested > t.keys:
+	case t.nested >= 5 && t.nestHuman >= 3 && t.nested > t.keys && t.nestEcho*2 >= t.nested:
+		// Echoed: a forwarded connection's CHANNEL_OPEN or request
+		// can have the same size, but is not answered in kind.
 		v.Kind = KindNested
-		v.Confidence = 0.6
-		if t.nestEcho*2 >= t.nested {
-			v.Confidence += 0.15
-		}
+		v.Confidence = 0.7
 		if st.innerHello {
 			v.Confidence += 0.2
 		}

@@ -125,6 +125,7 @@ type window struct {
 	start        time.Duration
 	bytes, n     [2]int
 	keys, nested int // client keystroke-sized and nested-keystroke-sized chunks
+	nestEcho     int // nested keystrokes the server echoed
 }
 
 // Activity is one stretch of the session of one kind.
@@ -244,6 +245,7 @@ func (t *traffic) add(dir parser.Direction, n int, at time.Duration) {
 		}
 		if t.pendingKey == 2 && n > t.sz.ksMax[1] && n <= t.sz.ksMax[1]+160 {
 			t.nestEcho++
+			t.win.nestEcho++
 		}
 		t.pendingKey = 0
 	}
@@ -261,7 +263,7 @@ func (t *traffic) windowKind(w window, x11 bool) string {
 		return KindUpload
 	case s >= bulkWindow && s >= 4*c:
 		return KindDownload
-	case w.nested >= 2 && w.nested > w.keys:
+	case w.nested >= 2 && w.nested > w.keys && w.nestEcho*2 >= w.nested:
 		return KindNested
 	case w.keys >= 1 && w.keys*2 >= w.n[0]:
 		return KindInteractive
