@@ -26,7 +26,14 @@ var _ api.Backend = (*Controller)(nil)
 
 // Health implements api.Backend.
 func (c *Controller) Health() apiv1.Health {
-	return apiv1.Health{Status: "ok", Role: c.opt.Role.String(), Switches: len(c.sessions()), Started: c.started}
+	h := apiv1.Health{Status: "ok", Role: c.opt.Role.String(), Switches: len(c.sessions()), Started: c.started}
+	c.mu.Lock()
+	h.Problems = slices.Clone(c.problems)
+	c.mu.Unlock()
+	if len(h.Problems) > 0 {
+		h.Status = "degraded"
+	}
+	return h
 }
 
 func protocolDoc(s policy.State) apiv1.Protocol {

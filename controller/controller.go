@@ -63,7 +63,7 @@ type Controller struct {
 
 	mu       sync.Mutex
 	switches map[topology.DPID]*session.Switch
-	problems string // last flows.Compute problems, logged on change
+	problems []string // last flows.Compute problems, logged on change
 
 	// syncMu serialises computing and applying desired tables, so a
 	// newer state is never overwritten by an older one.
@@ -313,13 +313,12 @@ func (c *Controller) compute() flows.Desired {
 	for _, e := range errs {
 		msgs = append(msgs, e.Error())
 	}
-	joined := strings.Join(msgs, "; ")
 	c.mu.Lock()
-	changed := joined != c.problems
-	c.problems = joined
+	changed := !slices.Equal(msgs, c.problems)
+	c.problems = msgs
 	c.mu.Unlock()
-	if changed && joined != "" {
-		c.log.Warn("mirror policy not fully applicable", "problems", joined)
+	if changed && len(msgs) > 0 {
+		c.log.Warn("mirror policy not fully applicable", "problems", strings.Join(msgs, "; "))
 	}
 	return d
 }

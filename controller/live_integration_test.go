@@ -333,3 +333,24 @@ func TestLiveRestart(t *testing.T) {
 		t.Errorf("icmp copies after the restart: %d; want 10", got)
 	}
 }
+
+// TestLiveDegraded: an IRS port that does not exist on its switch makes
+// the health "degraded" with the reason, and no mirror flow is
+// installed, while forwarding flows are.
+func TestLiveDegraded(t *testing.T) {
+	b := newOneBridge(t, `"icmp": {"enabled": true}`)
+	cfg := strings.Replace(b.cfg, b.ir.Peer, "no-such-port", 1)
+	k := start(t, "127.0.0.1:0", cfg, nil)
+	b.br.SetController("tcp:" + k.OFAddr)
+	k.installed(t, 1)
+	h, err := k.API.Health(context.Background())
+	if err != nil || h.Status != "degraded" || len(h.Problems) == 0 || !strings.Contains(h.Problems[0], "irs irs1: port not found") {
+		t.Errorf("health %+v, %v; want degraded naming irs1", h, err)
+	}
+	if hasFlow(b.br.Flows(), "icmp") {
+		t.Errorf("mirror flow installed without a resolvable irs")
+	}
+	if got := b.h1.Ping(b.h2.Addr, 3, 50*time.Millisecond); got != 3 {
+		t.Errorf("forwarding broken without an irs: %d of 3 replies", got)
+	}
+}

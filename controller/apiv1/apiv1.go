@@ -32,10 +32,14 @@ type Error struct {
 
 // Health is GET /healthz.
 type Health struct {
-	Status   string    `json:"status"` // "ok"
-	Role     string    `json:"role"`   // requested role: master, slave, equal
+	// Status is "ok", or "degraded" when part of the policy cannot be
+	// honoured (Problems says why: an IRS whose switch is not connected,
+	// a protocol with no reachable IRS from some switch).
+	Status   string    `json:"status"`
+	Role     string    `json:"role"` // requested role: master, slave, equal
 	Switches int       `json:"switches"`
 	Started  time.Time `json:"started"`
+	Problems []string  `json:"problems,omitempty"`
 }
 
 // Port is a switch port.
