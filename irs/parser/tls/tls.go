@@ -83,6 +83,9 @@ func (Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte) pa
 		return parser.NeedMore
 	}
 	n := int(binary.BigEndian.Uint16(data[3:]))
+	if c != nil && c.MidStream && data[0] != recHandshake {
+		return midStream(data)
+	}
 	if data[0] != recHandshake || data[1] != 3 || data[2] > 4 || n < 4 || n > maxRecord {
 		return parser.No
 	}
@@ -99,6 +102,38 @@ func (Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte) pa
 		return parser.YesReversed
 	}
 	return parser.No
+}
+
+// midStream decides a connection whose start the capture missed: the
+// data must be a chain of TLS record headers (application data, alert,
+// change cipher spec or handshake; version 3.1 to 3.4; plausible
+// lengths) ending exactly at the end of the data, or one large record
+// begun in at least 1 KiB of data. Which side is which cannot be told
+// from records: the engine's guess stands.
+func midStream(data []byte) parser.Verdict {
+	for i, records := 0, 0; ; records++ {
+		if i == len(data) {
+			if records > 0 {
+				return parser.Yes
+			}
+			return parser.NeedMore
+		}
+		if len(data)-i < 5 {
+			return parser.NeedMore
+		}
+		h := data[i:]
+		n := int(binary.BigEndian.Uint16(h[3:]))
+		if h[0] < recCCS || h[0] > recAppData || h[1] != 3 || h[2] < 1 || h[2] > 4 || n == 0 || n > maxRecord {
+			return parser.No
+		}
+		if i+5+n > len(data) {
+			if len(data) >= 1024 {
+				return parser.Yes
+			}
+			return parser.NeedMore
+		}
+		i += 5 + n
+	}
 }
 
 // New returns the parser for one connection.
@@ -592,6 +627,10 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	}
 	if s.c.Server.Port() == 443 {
 		sum["detection"] = "content+port"
+	}
+	if s.ch == nil && s.sh == nil {
+		sum["confidence"] = 0.8
+		sum["evidence"] = []string{"mid-stream: a chain of well-formed TLS record headers (no handshake seen)"}
 	}
 	subject := fmt.Sprintf("TLS to %s", s.c.Server)
 	if ch := s.ch; ch != nil {

@@ -162,6 +162,27 @@ func TestIsRelative(t *testing.T) {
 		{"app data", parser.ClientToServer, "\x17\x03\x03\x00\x20\x01", parser.No},
 		{"oversized record", parser.ClientToServer, "\x16\x03\x01\xff\xff\x01", parser.No},
 	}
+	mid := func(s string) string { return s }
+	midCases := []struct {
+		name string
+		data string
+		want parser.Verdict
+	}{
+		{"one complete record", mid("\x17\x03\x03\x00\x03abc"), parser.Yes},
+		{"two records", mid("\x17\x03\x03\x00\x01a\x15\x03\x03\x00\x02ab"), parser.Yes},
+		{"record cut", mid("\x17\x03\x03\x00\x09abc"), parser.NeedMore},
+		{"bad second header", mid("\x17\x03\x03\x00\x01aGET /"), parser.No},
+		{"ssh", mid("SSH-2.0-OpenSSH_9.2\r\n"), parser.No},
+	}
+	for _, tc := range midCases {
+		t.Run("mid-stream "+tc.name, func(t *testing.T) {
+			c := tcpConn(8009)
+			c.MidStream = true
+			if got := (Detector{}).IsRelative(c, parser.ClientToServer, []byte(tc.data)); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := (Detector{}).IsRelative(tcpConn(443), tc.dir, []byte(tc.data)); got != tc.want {
