@@ -167,11 +167,13 @@ func (l *lab) waitPort(t *testing.T, h host, addr string, port int) {
 }
 
 // capture runs tcpdump on B's interface until the returned stop function
-// is called; stop returns the capture file.
+// is called; stop returns the capture file. Immediate mode: without it
+// packets wait in the kernel's ring until a block fills or times out,
+// and a short session stopped early is lost.
 func (l *lab) capture(t *testing.T, name string) func() string {
 	t.Helper()
 	path := filepath.Join(l.dir, name+".pcap")
-	cmd := exec.Command("ip", "netns", "exec", l.b.ns, "tcpdump", "-i", l.b.iface, "-s", "0", "-U", "-n", "-w", path, "tcp")
+	cmd := exec.Command("ip", "netns", "exec", l.b.ns, "tcpdump", "-i", l.b.iface, "-s", "0", "-U", "--immediate-mode", "-n", "-w", path, "tcp")
 	var out syncBuf
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -199,6 +201,7 @@ func (l *lab) capture(t *testing.T, name string) func() string {
 				<-done
 			}
 		}
+		t.Logf("tcpdump: %s", strings.TrimSpace(out.String()))
 		if keep := os.Getenv("SDNLI_KEEP_CAPTURES"); keep != "" {
 			b, _ := os.ReadFile(path)
 			_ = os.WriteFile(filepath.Join(keep, name+".pcap"), b, 0o644)

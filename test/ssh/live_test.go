@@ -57,6 +57,8 @@ type scenario struct {
 	// listed too.
 	want  string
 	check func(t *testing.T, ev *event.Event)
+	// wantAuth is the inferred authentication result ("" means success).
+	wantAuth string
 }
 
 func randomFile(t *testing.T, path string, n int) {
@@ -207,6 +209,25 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		name: "auth-failure",
+		run: func(t *testing.T, l *lab) {
+			// A key the server does not know: every publickey attempt
+			// fails and the client gives up.
+			stranger := filepath.Join(l.dir, "stranger")
+			run(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", stranger)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			args := l.sshArgs("-o", "IdentitiesOnly=yes", "root@"+l.b.addr, "true")
+			args[1] = stranger
+			out, err := l.a.cmd(ctx, "ssh", args...).CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "Permission denied") {
+				t.Fatalf("login with an unknown key: %v\n%s; want Permission denied", err, out)
+			}
+		},
+		want:     "no-session",
+		wantAuth: "failure",
+	},
+	{
 		name: "port-forwarding",
 		run: func(t *testing.T, l *lab) {
 			page := filepath.Join(l.dir, "www", "page.html")
@@ -276,8 +297,12 @@ func TestSSHLive(t *testing.T) {
 			if got := fmt.Sprint(ev.Summary["verdict"]); got != sc.want {
 				t.Errorf("verdict %q; want %q\nsummary: %v", got, sc.want, ev.Summary)
 			}
-			if got := fmt.Sprint(ev.Summary["auth"]); got != "success" {
-				t.Errorf("auth %q; want success", got)
+			wantAuth := sc.wantAuth
+			if wantAuth == "" {
+				wantAuth = "success"
+			}
+			if got := fmt.Sprint(ev.Summary["auth"]); got != wantAuth {
+				t.Errorf("auth %q; want %s (%v)", got, wantAuth, ev.Summary["auth_evidence"])
 			}
 			if got := fmt.Sprint(ev.Summary["cipher_c2s"]); got != "chacha20-poly1305@openssh.com" {
 				t.Errorf("cipher_c2s %q; want OpenSSH's default chacha20-poly1305@openssh.com", got)
@@ -285,8 +310,9 @@ func TestSSHLive(t *testing.T) {
 			if h, _ := ev.Summary["hassh"].(string); len(h) != 32 {
 				t.Errorf("hassh %q; want an MD5 in hex", h)
 			}
-			// The main verdict is also one of the activities.
-			found := false
+			// The main verdict is also one of the activities (a session
+			// that never got past authentication has none).
+			found := sc.want == "no-session"
 			for _, e := range res.Events {
 				if e.Type == "ssh-activity" && fmt.Sprint(e.Summary["kind"]) == sc.want {
 					found = true
