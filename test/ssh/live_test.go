@@ -59,6 +59,9 @@ type scenario struct {
 	check func(t *testing.T, ev *event.Event)
 	// wantAuth is the inferred authentication result ("" means success).
 	wantAuth string
+	// cipher is the negotiated client-to-server cipher ("" means
+	// OpenSSH's default, chacha20-poly1305@openssh.com).
+	cipher string
 }
 
 func randomFile(t *testing.T, path string, n int) {
@@ -107,6 +110,45 @@ var scenarios = []scenario{
 			}
 		},
 		want: "interactive",
+	},
+	{
+		// The size model under a block cipher with a classic MAC
+		// (length encrypted, 16-byte blocks, 32-byte MAC): keystroke 64.
+		name: "interactive-aes-ctr",
+		run: func(t *testing.T, l *lab) {
+			out := l.runA(t, time.Minute, &typer{s: "echo typed-by-hand\nexit\n", delay: 150 * time.Millisecond},
+				"ssh", l.sshArgs("-tt", "-c", "aes128-ctr", "-m", "hmac-sha2-256", "root@"+l.b.addr)...)
+			if !strings.Contains(out, "typed-by-hand") {
+				t.Fatalf("remote shell did not echo the typed command: %s", out)
+			}
+		},
+		want:   "interactive",
+		cipher: "aes128-ctr",
+		check: func(t *testing.T, ev *event.Event) {
+			evidence(t, ev, "keystroke_size_c2s", "64")
+			if got := fmt.Sprint(ev.Summary["length_c2s"]); got != "encrypted" {
+				t.Errorf("length_c2s %s; want encrypted", got)
+			}
+		},
+	},
+	{
+		// AES-GCM: length in clear, 16-byte blocks, 16-byte tag.
+		name: "interactive-aes-gcm",
+		run: func(t *testing.T, l *lab) {
+			out := l.runA(t, time.Minute, &typer{s: "echo typed-by-hand\nexit\n", delay: 150 * time.Millisecond},
+				"ssh", l.sshArgs("-tt", "-c", "aes256-gcm@openssh.com", "root@"+l.b.addr)...)
+			if !strings.Contains(out, "typed-by-hand") {
+				t.Fatalf("remote shell did not echo the typed command: %s", out)
+			}
+		},
+		want:   "interactive",
+		cipher: "aes256-gcm@openssh.com",
+		check: func(t *testing.T, ev *event.Event) {
+			evidence(t, ev, "keystroke_size_c2s", "36")
+			if got := fmt.Sprint(ev.Summary["length_c2s"]); got != "cleartext" {
+				t.Errorf("length_c2s %s; want cleartext", got)
+			}
+		},
 	},
 	{
 		name: "scp-upload",
@@ -209,6 +251,24 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		// The inner session with another cipher: its 64-byte keystroke
+		// inside the outer chacha20-poly1305 CHANNEL_DATA is 100 bytes.
+		name: "nested-inner-aes-ctr",
+		run: func(t *testing.T, l *lab) {
+			l.daemon(t, l.a, "ssh", l.sshArgs("-N", "-L", "127.0.0.1:2222:"+l.b.addr+":22", "root@"+l.b.addr)...)
+			l.waitPort(t, l.a, "127.0.0.1", 2222)
+			out := l.runA(t, time.Minute, &typer{s: "echo typed-inside\nexit\n", delay: 200 * time.Millisecond},
+				"ssh", l.sshArgs("-tt", "-c", "aes128-ctr", "-m", "hmac-sha2-256", "-p", "2222", "root@127.0.0.1")...)
+			if !strings.Contains(out, "typed-inside") {
+				t.Fatalf("inner shell did not echo: %s", out)
+			}
+		},
+		want: "nested-ssh",
+		check: func(t *testing.T, ev *event.Event) {
+			evidence(t, ev, "nested_keystroke_size", "100")
+		},
+	},
+	{
 		name: "auth-failure",
 		run: func(t *testing.T, l *lab) {
 			// A key the server does not know: every publickey attempt
@@ -304,8 +364,12 @@ func TestSSHLive(t *testing.T) {
 			if got := fmt.Sprint(ev.Summary["auth"]); got != wantAuth {
 				t.Errorf("auth %q; want %s (%v)", got, wantAuth, ev.Summary["auth_evidence"])
 			}
-			if got := fmt.Sprint(ev.Summary["cipher_c2s"]); got != "chacha20-poly1305@openssh.com" {
-				t.Errorf("cipher_c2s %q; want OpenSSH's default chacha20-poly1305@openssh.com", got)
+			wantCipher := sc.cipher
+			if wantCipher == "" {
+				wantCipher = "chacha20-poly1305@openssh.com"
+			}
+			if got := fmt.Sprint(ev.Summary["cipher_c2s"]); got != wantCipher {
+				t.Errorf("cipher_c2s %q; want %s", got, wantCipher)
 			}
 			if h, _ := ev.Summary["hassh"].(string); len(h) != 32 {
 				t.Errorf("hassh %q; want an MD5 in hex", h)
