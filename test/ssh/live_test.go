@@ -148,6 +148,14 @@ var scenarios = []scenario{
 			if got := fmt.Sprint(ev.Summary["length_c2s"]); got != "cleartext" {
 				t.Errorf("length_c2s %s; want cleartext", got)
 			}
+			// With the length in clear every packet is framed, and the
+			// USERAUTH_SUCCESS is found by its exact size.
+			if n, _ := ev.Summary["ssh_packets_c2s"].(int); n < 20 {
+				t.Errorf("ssh_packets_c2s %v; want every framed packet (≥ 20)", ev.Summary["ssh_packets_c2s"])
+			}
+			if e := fmt.Sprint(ev.Summary["auth_evidence"]); !strings.HasPrefix(e, "packets framed") {
+				t.Errorf("auth_evidence %q; want the framed USERAUTH_SUCCESS", e)
+			}
 		},
 	},
 	{

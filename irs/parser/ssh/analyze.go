@@ -34,6 +34,12 @@ func (t *traffic) inferAuth() authResult {
 		r.Evidence = "cipher sizes unknown"
 		return r
 	}
+	if t.exact {
+		r.Result, r.At, r.Attempts = AuthSuccess, t.exactAt, t.exactAttempts
+		r.Evidence = "packets framed by their cleartext length: the server sent one of the smallest size its cipher allows (" +
+			strconv.Itoa(t.sz.min[1]) + " bytes), SSH_MSG_USERAUTH_SUCCESS, after " + strconv.Itoa(t.exactAttempts+1) + " client packets"
+		return r
+	}
 	clients := 0
 	for _, x := range t.early {
 		if x.dir == parser.ClientToServer {

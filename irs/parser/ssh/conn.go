@@ -63,6 +63,8 @@ type half struct {
 	msgs    []int
 	newkeys time.Time
 
+	frame framer
+
 	bytes, calls       uint64
 	encBytes, encCalls uint64
 	first, last        time.Time
@@ -121,6 +123,9 @@ func (p *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 		case phRefusal:
 			data = p.refusalBytes(dir, data, ts)
 		default:
+			if h.phase == phEncrypted {
+				p.frame(dir, data, ts)
+			}
 			p.encrypted(dir, len(data), ts)
 			data = nil
 		}
@@ -325,6 +330,7 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	}
 	p.gaps[dir]++
 	h := &p.h[dir]
+	h.frame.lost = true
 	if h.phase == phBanner || h.phase == phClear {
 		p.anomaly("%s stream gap of %d bytes before NEWKEYS: the rest of the direction is read as opaque", dir, n)
 		h.phase = phOpaque
@@ -392,3 +398,61 @@ func (p *conn) checkRoles() {
 // bufferBound is the most the parser holds per connection in buffers:
 // one cleartext packet and one line per direction (plus append slack).
 const bufferBound = 2 * (2*maxClearPkt + 2*maxLineSeen)
+
+// framer follows packet boundaries after NEWKEYS in a direction whose
+// packet length travels in clear (ETM MACs, AES-GCM): every packet's
+// size is then known exactly, not only the sizes of TCP segments.
+type framer struct {
+	started, on, lost bool
+	hdr               [4]byte
+	nh                int
+	left              int // bytes of the current packet still to come
+	block, macLen     int
+	packets           int
+}
+
+// maxEncPkt: a longer length field means the framing is wrong.
+const maxEncPkt = 256 << 10
+
+// frame feeds encrypted bytes to the direction's framer and reports each
+// packet that starts in them.
+func (p *conn) frame(dir parser.Direction, data []byte, ts time.Time) {
+	f := &p.h[dir].frame
+	if !f.started {
+		f.started = true
+		p.checkRoles()
+		if p.alg != nil {
+			if ci := p.alg.Cipher[dir]; ci.Known && ci.LengthMode == lenClear {
+				f.on, f.block, f.macLen = true, ci.Block, ci.MacLen
+			}
+		}
+	}
+	for f.on && !f.lost && len(data) > 0 {
+		if f.left == 0 {
+			k := copy(f.hdr[f.nh:], data)
+			f.nh += k
+			data = data[k:]
+			if f.nh < 4 {
+				return
+			}
+			f.nh = 0
+			n := int(binary.BigEndian.Uint32(f.hdr[:]))
+			if n < 5 || n > maxEncPkt || n%f.block != 0 {
+				f.lost = true
+				p.anomaly("%s encrypted packet length %d impossible for its cipher: framing given up", dir, n)
+				return
+			}
+			f.left = n + f.macLen
+			f.packets++
+			d := dir
+			if p.reversed {
+				d = d.Reverse()
+			}
+			p.tr.packet(d, 4+n+f.macLen, ts.Sub(p.start))
+			continue
+		}
+		k := min(f.left, len(data))
+		f.left -= k
+		data = data[k:]
+	}
+}

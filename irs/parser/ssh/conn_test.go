@@ -1,6 +1,7 @@
 package ssh
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -237,5 +238,53 @@ func TestBounds(t *testing.T) {
 				t.Errorf("%d events; want 1 (EndProcess twice must emit once)", len(env.Events))
 			}
 		})
+	}
+}
+
+// etmPacket builds an encrypted packet as it travels under aes128-ctr
+// with hmac-sha2-256-etm: the length in clear, a body of n bytes (a
+// multiple of the block size), a 32-byte MAC.
+func etmPacket(n int) []byte {
+	b := binary.BigEndian.AppendUint32(nil, uint32(n))
+	return append(b, make([]byte, n+32)...)
+}
+
+// TestFraming: with the packet length in clear, packets are framed
+// across and within segments, USERAUTH_SUCCESS is found even when it
+// shares a segment, and an impossible length stops the framing.
+func TestFraming(t *testing.T) {
+	etm := cliKex
+	etm.enc, etm.mac = "aes128-ctr", "hmac-sha2-256-etm@openssh.com"
+	cat := func(ps ...[]byte) []byte {
+		var b []byte
+		for _, p := range ps {
+			b = append(b, p...)
+		}
+		return b
+	}
+	req := etmPacket(32)
+	// PK_OK, then SUCCESS (body 16: 52 bytes) and a global request in
+	// one segment.
+	coalesced := cat(etmPacket(96), etmPacket(16), etmPacket(448))
+	segs := append(handshake(etm, etm),
+		parsertest.Segment{Dir: parser.ClientToServer, Data: cat(req, req[:10])},
+		parsertest.Segment{Dir: parser.ClientToServer, Data: req[10:]},
+		parsertest.Segment{Dir: parser.ServerToClient, Data: coalesced},
+	)
+	for _, split := range []parsertest.Split{parsertest.Whole, parsertest.Bytes, parsertest.Random} {
+		_, evs := parsertest.Run(Detector{}, parsertest.Conn(22), segs, split, 3)
+		s := session(t, evs).Summary
+		if s["auth"] != AuthSuccess || !strings.HasPrefix(fmt.Sprint(s["auth_evidence"]), "packets framed") || s["auth_attempts"] != 1 {
+			t.Errorf("split %d: auth %v (%v), attempts %v; want a framed success after 1 attempt", split, s["auth"], s["auth_evidence"], s["auth_attempts"])
+		}
+		if s["ssh_packets_c2s"] != 2 || s["ssh_packets_s2c"] != 3 {
+			t.Errorf("split %d: ssh_packets %v/%v; want 2/3", split, s["ssh_packets_c2s"], s["ssh_packets_s2c"])
+		}
+	}
+	bad := append(handshake(etm, etm), parsertest.Segment{Dir: parser.ServerToClient, Data: etmPacket(17)})
+	_, evs := parsertest.Run(Detector{}, parsertest.Conn(22), bad, parsertest.Whole, 0)
+	ev := session(t, evs)
+	if _, ok := ev.Summary["ssh_packets_s2c"]; ok || !strings.Contains(strings.Join(ev.Anomalies, ";"), "framing given up") {
+		t.Errorf("length 17 under a 16-byte block: ssh_packets_s2c %v, anomalies %v; want framing given up", ev.Summary["ssh_packets_s2c"], ev.Anomalies)
 	}
 }

@@ -62,6 +62,9 @@ func (p *conn) emit(reason parser.EndReason) {
 		if !h.newkeys.IsZero() {
 			s["newkeys_"+dirKey[d]] = true
 		}
+		if f := h.frame; f.on && !f.lost {
+			s["ssh_packets_"+dirKey[d]] = f.packets
+		}
 		if p.gaps[d] > 0 {
 			s["gaps_"+dirKey[d]] = p.gaps[d]
 		}

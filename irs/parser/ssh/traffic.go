@@ -160,9 +160,15 @@ type traffic struct {
 	// set-up progress, streamed so windows skip the set-up exchange
 	init       bool
 	clientSeen bool
-	authAt     int // index of the USERAUTH_SUCCESS chunk, -1 before
-	winFrom    int // windows start at this chunk index
-	x11Req     bool
+
+	// framed packets (length in clear)
+	framed        [2]int
+	exact         bool // a framed USERAUTH_SUCCESS
+	exactAt       time.Duration
+	exactAttempts int
+	authAt        int // index of the USERAUTH_SUCCESS chunk, -1 before
+	winFrom       int // windows start at this chunk index
+	x11Req        bool
 }
 
 func (t *traffic) add(dir parser.Direction, n int, at time.Duration) {
@@ -294,4 +300,19 @@ func (t *traffic) closeWindow() {
 		}
 	}
 	t.acts = append(t.acts, Activity{Kind: k, Start: w.start, End: end, Bytes: w.bytes, Recs: w.n})
+}
+
+// packet records one framed packet (directions with the length in
+// clear). A server packet of the smallest size after the client's
+// first packets is USERAUTH_SUCCESS for certain, even when it shares a
+// TCP segment with others.
+func (t *traffic) packet(dir parser.Direction, size int, at time.Duration) {
+	t.framed[dir]++
+	if !t.sz.ok || t.exact || dir != parser.ServerToClient || t.framed[parser.ClientToServer] == 0 {
+		return
+	}
+	if size == t.sz.min[1] {
+		t.exact, t.exactAt = true, at
+		t.exactAttempts = max(t.framed[parser.ClientToServer]-1, 1)
+	}
 }
