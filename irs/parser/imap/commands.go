@@ -435,6 +435,7 @@ func (p *conn) dispatch(h *command, ts time.Time) {
 		// is injected.
 		p.cst = csHold
 		p.holdFor = h
+		p.holdPlain = p.cz != nil
 	case kSelect, kExamine:
 		h.mailbox = decodeMailbox(h.astring(0))
 	case kFetch:

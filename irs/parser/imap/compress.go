@@ -28,6 +28,7 @@ type inflater struct {
 	out  chan inflated
 	ack  chan struct{}
 	dead bool
+	busy bool // inside feed: a nested feed would deadlock
 	err  error
 
 	inTotal, outTotal int64
@@ -54,6 +55,10 @@ const (
 	inflateRatio = 256
 	maxRatioFree = 64 << 20
 )
+
+// errNested reports a decompressed stream fed from inside its own output
+// (a parser bug, turned into an anomaly rather than a deadlock).
+var errNested = errors.New("internal: nested decompression")
 
 // errInflateLimit reports a stream given up for its size or ratio.
 var errInflateLimit = errors.New("decompressed size beyond the limits (a compression bomb?)")
@@ -118,6 +123,14 @@ func (z *inflater) feed(data []byte, emit func([]byte)) error {
 	if len(data) == 0 {
 		return nil
 	}
+	if z.busy {
+		// The parser must never feed a stream from inside its own
+		// output; if it did, the goroutine would wait for the ack
+		// forever. Give the stream up instead.
+		return errNested
+	}
+	z.busy = true
+	defer func() { z.busy = false }()
 	z.inTotal += int64(len(data))
 	z.in <- data
 	for {

@@ -53,8 +53,11 @@ type conn struct {
 	cz      *inflater
 	hold    []byte
 	holdFor *command
-	cmd     *command // the command being read (its pieces and literals)
-	clit    *capture // where the current client literal goes
+	// holdPlain: the held bytes were read through the decompressor
+	// already (a STARTTLS sent in a compressed stream).
+	holdPlain bool
+	cmd       *command // the command being read (its pieces and literals)
+	clit      *capture // where the current client literal goes
 	// syncWait: cmd announced a synchronising literal that has not begun;
 	// a tagged response for it now refuses the literal.
 	syncWait *command
@@ -204,13 +207,20 @@ func (p *conn) holdBytes(data []byte, ts time.Time) int {
 	return room
 }
 
-// releaseHold re-reads the held bytes in the current client state.
+// releaseHold re-reads the held bytes in the current client state:
+// through the decompressor if they were held before it, as they are if
+// they came out of it.
 func (p *conn) releaseHold(ts time.Time) {
-	held := p.hold
-	p.hold, p.holdFor = nil, nil
-	if len(held) > 0 {
-		p.client(held, ts)
+	held, plain := p.hold, p.holdPlain
+	p.hold, p.holdFor, p.holdPlain = nil, nil, false
+	if len(held) == 0 {
+		return
 	}
+	if plain {
+		p.clientStream(held, ts, true)
+		return
+	}
+	p.client(held, ts)
 }
 
 // resolveHold decides how held bytes are read when the response is

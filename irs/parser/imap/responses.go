@@ -413,6 +413,10 @@ func (p *conn) compressResponse(h *command, ok bool, ts time.Time) {
 	}
 	if p.sz != nil || p.cz != nil {
 		p.sess.anoms.add("COMPRESS accepted a second time: the streams are already compressed")
+		if holding {
+			p.cst = csCommand
+			p.releaseHold(ts)
+		}
 		return
 	}
 	p.sess.compress = "deflate"
