@@ -247,8 +247,10 @@ func (s *Switch) read(ctx context.Context) (flows.Installed, error) {
 	return flows.Installed{Flows: fl, Groups: gr}, nil
 }
 
-func (s *Switch) send(ctx context.Context, what string, p flows.Plan) error {
-	if p.Empty() {
+// send sends a plan's messages and a barrier; an empty plan sends the
+// barrier alone when confirm is set (the switch confirms it is in step).
+func (s *Switch) send(ctx context.Context, what string, p flows.Plan, confirm bool) error {
+	if p.Empty() && !confirm {
 		return nil
 	}
 	if err := s.prog.SendBatch(ctx, p.Msgs...); err != nil {
@@ -280,7 +282,7 @@ func (s *Switch) Install(ctx context.Context, want *flows.Table) (flows.Plan, er
 	}
 	epoch := !flows.CurrentEpoch(have)
 	p := flows.PlanReinstall(have, want, epoch)
-	if err := s.send(ctx, "install", p); err != nil {
+	if err := s.send(ctx, "install", p, true); err != nil {
 		return p, err
 	}
 	s.epoch, s.applied = epoch, want.WithEpoch(epoch)
@@ -290,7 +292,8 @@ func (s *Switch) Install(ctx context.Context, want *flows.Table) (flows.Plan, er
 }
 
 // Apply changes the switch from the last applied table to want and
-// waits for the barrier.
+// waits for the barrier, which is sent even when nothing changes, so a
+// switch that does not answer is reported.
 func (s *Switch) Apply(ctx context.Context, want *flows.Table) (flows.Plan, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -303,7 +306,7 @@ func (s *Switch) Apply(ctx context.Context, want *flows.Table) (flows.Plan, erro
 		return flows.Plan{}, fmt.Errorf("session: switch %s: apply before install", s.DPID)
 	}
 	p := flows.PlanUpdate(s.applied, want)
-	if err := s.send(ctx, "apply", p); err != nil {
+	if err := s.send(ctx, "apply", p, true); err != nil {
 		// What the switch holds is uncertain now: the next check repairs
 		// it against want.
 		s.applied = want
@@ -335,7 +338,7 @@ func (s *Switch) Check(ctx context.Context) (flows.Plan, error) {
 	if p.Empty() {
 		return p, nil
 	}
-	if err := s.send(ctx, "repair", p); err != nil {
+	if err := s.send(ctx, "repair", p, false); err != nil {
 		return p, err
 	}
 	s.repairs += p.Added + p.Removed
