@@ -20,6 +20,11 @@ func FuzzSSH(f *testing.F) {
 		{parsertest.S("SSH-1.99-OpenSSH_3.4\r\n"), parsertest.C("SSH-1.5-OpenSSH_6.2\n"), parsertest.S("\x00\x00\x01\x04binary")},
 		{parsertest.S("SSH-2.0-OpenSSH_7.4\r\n"), parsertest.C("\r\n"), parsertest.S("Protocol mismatch.\n")},
 	}
+	etm := cliKex
+	etm.enc, etm.mac = "aes128-ctr", "hmac-sha2-256-etm@openssh.com"
+	seeds = append(seeds, append(handshake(etm, etm),
+		parsertest.Segment{Dir: parser.ClientToServer, Data: append(etmPacket(32), etmPacket(16)...)},
+		parsertest.Segment{Dir: parser.ServerToClient, Data: append(etmPacket(16), etmPacket(64)...)}))
 	for i, segs := range seeds {
 		var cli, srv []byte
 		for _, s := range segs {
