@@ -215,8 +215,10 @@ func (m *Message) headerOnly(raw []byte) (envl *enmime.Envelope) {
 	} else if i := bytes.Index(h, []byte("\n\n")); i >= 0 {
 		h = h[:i+2]
 	}
+	// No body is decoded: charset detection would only cost time (it is
+	// most of a header decode otherwise).
 	p := enmime.NewParser(enmime.DisableTextConversion(true), enmime.MultipartWOBoundaryAsSinglePart(true),
-		enmime.SetCustomParseMediaType(parseMediaType))
+		enmime.SetCustomParseMediaType(parseMediaType), enmime.DisableCharacterDetection(true))
 	// A text/plain content type keeps enmime from looking for parts.
 	e, err := p.ReadEnvelope(bytes.NewReader(h))
 	if err != nil {
