@@ -15,6 +15,7 @@ packages=(
   libndpi-bin
   postfix dovecot-imapd dovecot-pop3d vsftpd
   openssh-server openssh-client socat xauth python3
+  openvpn wireguard-go wireguard-tools strongswan-charon strongswan-swanctl libcharon-extra-plugins xl2tpd pptpd pptp-linux
   chromium
 )
 
