@@ -314,6 +314,25 @@ var scenarios = []scenario{
 		},
 		want: "port-forwarding",
 	},
+	{
+		name: "socks-forwarding",
+		run: func(t *testing.T, l *lab) {
+			page := filepath.Join(l.dir, "www", "page.html")
+			if err := os.MkdirAll(filepath.Dir(page), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			randomFile(t, page, 3000)
+			l.daemon(t, l.b, "/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", filepath.Dir(page), "7000")
+			l.waitPort(t, l.b, "127.0.0.1", 7000)
+			l.daemon(t, l.a, "ssh", l.sshArgs("-N", "-D", "127.0.0.1:1080", "root@"+l.b.addr)...)
+			l.waitPort(t, l.a, "127.0.0.1", 1080)
+			for i := 0; i < 15; i++ {
+				l.runA(t, 10*time.Second, nil, "curl", "-sS", "-o", "/dev/null", "--socks5-hostname", "127.0.0.1:1080", "http://127.0.0.1:7000/page.html")
+				time.Sleep(150 * time.Millisecond)
+			}
+		},
+		want: "port-forwarding",
+	},
 }
 
 // fileProtocol checks the file_protocol of a transfer.
