@@ -176,6 +176,15 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 		ev["nested_keystroke_size"] = best
 		ev["nested_size_excess"] = best - t.sz.ks[0]
 	}
+	if m := medianMS(t.keyGaps[0]); m >= 0 {
+		ev["keystroke_interval_median_ms"] = m
+	}
+	if m := medianMS(t.keyGaps[1]); m >= 0 {
+		ev["nested_keystroke_interval_median_ms"] = m
+	}
+	if m := medianMS(t.echoDelays); m >= 0 {
+		ev["echo_delay_median_ms"] = m
+	}
 	ev["bulk_bytes_c2s"] = t.bulk[0]
 	ev["bulk_bytes_s2c"] = t.bulk[1]
 	ev["sftp_init_seen"] = st.sftp

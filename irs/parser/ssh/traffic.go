@@ -1,6 +1,8 @@
 package ssh
 
 import (
+	"math"
+	"sort"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/parser"
@@ -42,6 +44,8 @@ const (
 	// forwardMin: bytes each way after set-up for a port-forwarding
 	// verdict; less is a short command.
 	forwardMin = 2048
+	// maxSamples caps each list of timing samples kept for the evidence.
+	maxSamples = 128
 	// maxActivities caps the activity list; later ones merge into the last.
 	maxActivities = 32
 	// idleMerge: windows of the same kind separated by less idle time
@@ -153,6 +157,10 @@ type traffic struct {
 	lastKey                     time.Duration
 	pendingKey                  int // 1: keystroke, 2: nested keystroke, awaiting echo
 	pendingAt                   time.Duration
+	// samples for the evidence: human-paced gaps before keystrokes
+	// (outer, nested) and server echo delays, the first maxSamples
+	keyGaps    [2][]time.Duration
+	echoDelays []time.Duration
 
 	win  window
 	acts []Activity
@@ -237,6 +245,9 @@ func (t *traffic) add(dir parser.Direction, n int, at time.Duration) {
 				} else {
 					t.nestHuman++
 				}
+				if len(t.keyGaps[kind-1]) < maxSamples {
+					t.keyGaps[kind-1] = append(t.keyGaps[kind-1], gap)
+				}
 			}
 			t.lastKey = at
 			t.pendingKey, t.pendingAt = kind, at
@@ -246,6 +257,9 @@ func (t *traffic) add(dir parser.Direction, n int, at time.Duration) {
 		return
 	}
 	if t.pendingKey != 0 && at-t.pendingAt <= echoWithin {
+		if len(t.echoDelays) < maxSamples {
+			t.echoDelays = append(t.echoDelays, at-t.pendingAt)
+		}
 		if t.pendingKey == 1 && n >= t.sz.ks[1] && n <= t.sz.ksMax[1]+64 {
 			t.keyEchoed++
 		}
@@ -315,4 +329,19 @@ func (t *traffic) packet(dir parser.Direction, size int, at time.Duration) {
 		t.exact, t.exactAt = true, at
 		t.exactAttempts = max(t.framed[parser.ClientToServer]-1, 1)
 	}
+}
+
+// medianMS is the median of samples in milliseconds (rounded to 0.1),
+// or -1 when there are none.
+func medianMS(samples []time.Duration) float64 {
+	if len(samples) == 0 {
+		return -1
+	}
+	s := append([]time.Duration(nil), samples...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return math.Round(float64(m)/float64(time.Millisecond)*10) / 10
 }
