@@ -149,24 +149,46 @@ func (t *Table) Lines() []string {
 
 // SortFlows orders flows by table, descending priority, then match text.
 func SortFlows(flows []*openflow.FlowMod) {
-	slices.SortStableFunc(flows, func(a, b *openflow.FlowMod) int {
-		if c := cmp.Compare(a.TableID, b.TableID); c != 0 {
+	sortFlows(flows, nil)
+}
+
+// sortFlows is SortFlows with the match texts already known for some
+// flows (printing a match is the costly part).
+func sortFlows(flows []*openflow.FlowMod, known map[*openflow.FlowMod]string) {
+	type keyed struct {
+		f     *openflow.FlowMod
+		match string
+	}
+	ks := make([]keyed, len(flows))
+	for i, f := range flows {
+		m, ok := known[f]
+		if !ok {
+			m = f.Match.String() // once per flow, not per comparison
+		}
+		ks[i] = keyed{f, m}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		if c := cmp.Compare(a.f.TableID, b.f.TableID); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(b.Priority, a.Priority); c != 0 {
+		if c := cmp.Compare(b.f.Priority, a.f.Priority); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Match.String(), b.Match.String())
+		return strings.Compare(a.match, b.match)
 	})
+	for i, k := range ks {
+		flows[i] = k.f
+	}
 }
 
 // builder accumulates one switch's table.
 type builder struct {
-	dpid   topology.DPID
-	t      *Table
-	keys   map[string]bool
-	groups map[string]uint32 // IRS set key -> group id
-	errs   *[]error
+	dpid    topology.DPID
+	t       *Table
+	keys    map[string]bool
+	matches map[*openflow.FlowMod]string // match texts, for sorting
+	groups  map[string]uint32            // IRS set key -> group id
+	errs    *[]error
 }
 
 func (b *builder) add(table uint8, prio uint16, cookie uint64, fields []openflow.OXM, insts []openflow.Instruction) *openflow.FlowMod {
@@ -177,11 +199,13 @@ func (b *builder) add(table uint8, prio uint16, cookie uint64, fields []openflow
 	}
 	fm := openflow.NewFlowMod(openflow.FlowAdd)
 	fm.TableID, fm.Priority, fm.Cookie, fm.Match, fm.Instructions = table, prio, cookie, m, insts
-	k := Key(fm)
+	ms := m.String()
+	k := fmt.Sprintf("table=%d,priority=%d,%s", table, prio, ms) // as Key
 	if b.keys[k] {
 		return nil // the same match twice (e.g. a dynamic request A==B): once is enough
 	}
 	b.keys[k] = true
+	b.matches[fm] = ms
 	b.t.Flows = append(b.t.Flows, fm)
 	return fm
 }
@@ -244,7 +268,7 @@ func Compute(in Input) (Desired, []error) {
 	}
 
 	for _, sw := range in.Graph.Switches() {
-		b := &builder{dpid: sw.DPID, t: &Table{}, keys: map[string]bool{}, groups: map[string]uint32{}, errs: &errs}
+		b := &builder{dpid: sw.DPID, t: &Table{}, keys: map[string]bool{}, matches: map[*openflow.FlowMod]string{}, groups: map[string]uint32{}, errs: &errs}
 		out[sw.DPID] = b.t
 		links := in.Graph.LinkPorts(sw.DPID)
 
@@ -401,7 +425,7 @@ func Compute(in Input) (Desired, []error) {
 			}
 		}
 		b.add(TableMirror, PrioTableMiss, infra(RoleMiss, 0), nil, apply(openflow.Output(openflow.PortNormal)))
-		SortFlows(b.t.Flows)
+		sortFlows(b.t.Flows, b.matches)
 	}
 	return out, errs
 }

@@ -1,11 +1,13 @@
 package flows
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/sdnli/sdnli/controller/flows/flowtest"
 	"github.com/sdnli/sdnli/controller/policy"
 	"github.com/sdnli/sdnli/controller/topology"
 )
@@ -67,6 +69,17 @@ func compare(t *testing.T, got, want []string) {
 	t.Errorf("flows differ\n got:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 }
 
+// installed programs a fake flow table with a desired table, as a
+// connecting switch is programmed (epoch 0), and dumps it.
+func installed(t *testing.T, tbl *Table) []string {
+	t.Helper()
+	ft := flowtest.New()
+	if err := ft.SendBatch(context.Background(), PlanReinstall(Installed{}, tbl, false).Msgs...); err != nil {
+		t.Fatalf("fake switch refused the flows: %v", err)
+	}
+	return ft.Dump()
+}
+
 func TestComputeOneSwitch(t *testing.T) {
 	g, irs := oneSwitch()
 	d, errs := Compute(Input{Graph: g, Protocols: states(t, []string{"irs1"}, "smtp", "icmp"), IRS: irs})
@@ -87,6 +100,7 @@ func TestComputeOneSwitch(t *testing.T) {
 		"cookie=0x5d01000000000006, table=1, priority=0 actions=NORMAL",
 	}
 	compare(t, d[1].Lines(), want)
+	compare(t, installed(t, d[1]), want)
 }
 
 func TestComputeLineOfThree(t *testing.T) {
@@ -134,7 +148,10 @@ func TestComputeLineOfThree(t *testing.T) {
 		}, edge("output:2")...)},
 	}
 	for _, tc := range tests {
-		t.Run(tc.dpid.String(), func(t *testing.T) { compare(t, d[tc.dpid].Lines(), tc.want) })
+		t.Run(tc.dpid.String(), func(t *testing.T) {
+			compare(t, d[tc.dpid].Lines(), tc.want)
+			compare(t, installed(t, d[tc.dpid]), tc.want)
+		})
 	}
 }
 
@@ -175,7 +192,10 @@ func TestComputeSpreadOverTwoIRS(t *testing.T) {
 		},
 	}
 	for dpid, w := range want {
-		t.Run(dpid.String(), func(t *testing.T) { compare(t, d[dpid].Lines(), w) })
+		t.Run(dpid.String(), func(t *testing.T) {
+			compare(t, d[dpid].Lines(), w)
+			compare(t, installed(t, d[dpid]), w)
+		})
 	}
 }
 
