@@ -188,7 +188,15 @@ func (c *Controller) attach(ctx context.Context, s *session.Switch) {
 		c.log.Info("switch reconnected: closing the older connection", "dpid", s.DPID.String(), "old", old.Addr)
 		old.Close()
 	}
+	c.install(ctx, s)
+	c.sendLLDP(ctx, s)
+}
+
+// install gives a (re)connected switch its desired table, then brings
+// the other switches in step with the new topology.
+func (c *Controller) install(ctx context.Context, s *session.Switch) {
 	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
 	d := c.compute()
 	pctx, cancel := context.WithTimeout(ctx, c.opt.ProgramTimeout)
 	start := time.Now()
@@ -198,13 +206,12 @@ func (c *Controller) attach(ctx context.Context, s *session.Switch) {
 	case errors.Is(err, session.ErrSlave):
 		c.log.Info("switch not programmed: controller is slave", "dpid", s.DPID.String())
 	case err != nil:
+		// The periodic check tries again.
 		c.log.Error("installing flows failed", "dpid", s.DPID.String(), "err", err)
 	default:
 		c.log.Info("switch reconciled", "dpid", s.DPID.String(), "flows", p.Added, "stale_removed", p.Removed, "took", time.Since(start).Round(time.Microsecond).String())
 	}
 	c.applyAll(ctx, d, s.DPID)
-	c.syncMu.Unlock()
-	c.sendLLDP(ctx, s)
 }
 
 // detach forgets a closed session (unless a newer one replaced it).
@@ -451,6 +458,10 @@ func (c *Controller) checkLoop(ctx context.Context) {
 func (c *Controller) CheckNow(ctx context.Context) {
 	gone := false
 	for _, s := range c.sessions() {
+		if s.Applied() == nil {
+			c.install(ctx, s) // its install failed: again
+			continue
+		}
 		pctx, cancel := context.WithTimeout(ctx, c.opt.ProgramTimeout)
 		p, err := s.Check(pctx)
 		cancel()

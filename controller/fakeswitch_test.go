@@ -244,3 +244,41 @@ func cookieOf(line string) uint64 {
 	fmt.Sscanf(line, "cookie=0x%x,", &c)
 	return c
 }
+
+// TestControllerRetriesAFailedInstall: a switch that does not confirm its
+// first install is programmed by a later check.
+func TestControllerRetriesAFailedInstall(t *testing.T) {
+	c, addr := startFake(t, `{"irs": [{"name": "irs1", "dpid": 1, "port": 2}], "protocols": {"icmp": {"enabled": true}}}`, 300*time.Millisecond)
+	table := flowtest.New()
+	f := &fakeSwitch{dpid: 1, table: table}
+	f.mute.Store(true)
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	f.nc = nc
+	f.ports = []openflow.Port{{PortNo: 1, Name: "a"}, {PortNo: 2, Name: "b"}}
+	f.send(0, openflow.NewHello(openflow.Version))
+	go f.serve()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(c.Sessions()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("switch never connected")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // the install times out
+	if c.Sessions()[0].Applied() != nil {
+		t.Fatalf("install reported done although the barrier never came")
+	}
+	f.mute.Store(false)
+	c.CheckNow(context.Background())
+	s := c.Sessions()[0]
+	if s.Applied() == nil {
+		t.Fatalf("check did not install the switch")
+	}
+	if got, want := strings.Join(table.Dump(), "\n"), strings.Join(s.Applied().Lines(), "\n"); got != want {
+		t.Errorf("switch holds\n%s\nwant\n%s", got, want)
+	}
+}
