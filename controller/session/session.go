@@ -73,12 +73,14 @@ type Switch struct {
 	prog Programmer
 	log  *slog.Logger
 
-	stateMu sync.Mutex
-	ports   map[uint32]topology.Port
-	role    openflow.ControllerRole
+	// mu serialises programming: Install, Apply and Check never
+	// interleave. It is held across network round trips, so readers of
+	// the state below take only stateMu.
+	mu sync.Mutex
 
-	// mu serialises programming: Install, Apply and Check never interleave.
-	mu        sync.Mutex
+	stateMu   sync.Mutex
+	ports     map[uint32]topology.Port
+	role      openflow.ControllerRole
 	epoch     bool
 	applied   *flows.Table // desired table last sent, with the epoch
 	installed int          // flows in sdnli's space at the last check
@@ -217,8 +219,8 @@ type Stats struct {
 
 // Stats returns the programming state.
 func (s *Switch) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
 	n := 0
 	if s.applied != nil {
 		n = len(s.applied.Flows)
@@ -228,9 +230,22 @@ func (s *Switch) Stats() Stats {
 
 // Applied returns the desired table last sent (with the epoch).
 func (s *Switch) Applied() *flows.Table {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
 	return s.applied
+}
+
+// setApplied records the table last sent.
+func (s *Switch) setApplied(t *flows.Table) {
+	s.stateMu.Lock()
+	s.applied = t
+	s.stateMu.Unlock()
+}
+
+func (s *Switch) currentEpoch() bool {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	return s.epoch
 }
 
 func (s *Switch) read(ctx context.Context) (flows.Installed, error) {
@@ -273,7 +288,7 @@ func (s *Switch) Install(ctx context.Context, want *flows.Table) (flows.Plan, er
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.isSlave() {
-		s.applied = want.WithEpoch(s.epoch)
+		s.setApplied(want.WithEpoch(s.currentEpoch()))
 		return flows.Plan{}, ErrSlave
 	}
 	have, err := s.read(ctx)
@@ -285,8 +300,11 @@ func (s *Switch) Install(ctx context.Context, want *flows.Table) (flows.Plan, er
 	if err := s.send(ctx, "install", p, true); err != nil {
 		return p, err
 	}
-	s.epoch, s.applied = epoch, want.WithEpoch(epoch)
-	s.installed, s.lastCheck = len(s.applied.Flows), time.Now()
+	applied := want.WithEpoch(epoch)
+	s.stateMu.Lock()
+	s.epoch, s.applied = epoch, applied
+	s.installed, s.lastCheck = len(applied.Flows), time.Now()
+	s.stateMu.Unlock()
 	s.log.Info("flows installed", "flows", len(want.Flows), "groups", len(want.Groups), "epoch", epoch, "removed", p.Removed)
 	return p, nil
 }
@@ -297,23 +315,21 @@ func (s *Switch) Install(ctx context.Context, want *flows.Table) (flows.Plan, er
 func (s *Switch) Apply(ctx context.Context, want *flows.Table) (flows.Plan, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	want = want.WithEpoch(s.epoch)
+	want = want.WithEpoch(s.currentEpoch())
 	if s.isSlave() {
-		s.applied = want
+		s.setApplied(want)
 		return flows.Plan{}, ErrSlave
 	}
-	if s.applied == nil {
+	from := s.Applied()
+	if from == nil {
 		return flows.Plan{}, fmt.Errorf("session: switch %s: apply before install", s.DPID)
 	}
-	p := flows.PlanUpdate(s.applied, want)
-	if err := s.send(ctx, "apply", p, true); err != nil {
-		// What the switch holds is uncertain now: the next check repairs
-		// it against want.
-		s.applied = want
-		return p, err
-	}
-	s.applied = want
-	return p, nil
+	p := flows.PlanUpdate(from, want)
+	// Recorded whatever happens: after a failure what the switch holds is
+	// uncertain, and the next check repairs it against want.
+	err := s.send(ctx, "apply", p, true)
+	s.setApplied(want)
+	return p, err
 }
 
 // Check compares the switch's flows and groups in sdnli's space with the
@@ -323,26 +339,31 @@ func (s *Switch) Apply(ctx context.Context, want *flows.Table) (flows.Plan, erro
 func (s *Switch) Check(ctx context.Context) (flows.Plan, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.applied == nil {
+	want := s.Applied()
+	if want == nil {
 		return flows.Plan{}, nil
 	}
 	have, err := s.read(ctx)
 	if err != nil {
 		return flows.Plan{}, err
 	}
+	s.stateMu.Lock()
 	s.installed, s.lastCheck = len(have.Flows), time.Now()
+	s.stateMu.Unlock()
 	if s.isSlave() {
 		return flows.Plan{}, nil
 	}
-	p := flows.PlanRepair(have, s.applied)
+	p := flows.PlanRepair(have, want)
 	if p.Empty() {
 		return p, nil
 	}
 	if err := s.send(ctx, "repair", p, false); err != nil {
 		return p, err
 	}
+	s.stateMu.Lock()
 	s.repairs += p.Added + p.Removed
 	s.installed += p.Added - p.Removed
+	s.stateMu.Unlock()
 	s.log.Warn("flows repaired", "added", p.Added, "removed", p.Removed, "groups", p.Groups)
 	return p, nil
 }
