@@ -59,6 +59,8 @@ type scenario struct {
 	check func(t *testing.T, ev *event.Event)
 	// wantAuth is the inferred authentication result ("" means success).
 	wantAuth string
+	// acts are further activity kinds that must be listed.
+	acts []string
 	// cipher is the negotiated client-to-server cipher ("" means
 	// OpenSSH's default, chacha20-poly1305@openssh.com).
 	cipher string
@@ -110,6 +112,21 @@ var scenarios = []scenario{
 			}
 		},
 		want: "interactive",
+	},
+	{
+		// Typing, then a command that prints megabytes, then typing:
+		// still an interactive session, with the bulk output as one of
+		// its activities.
+		name: "interactive-with-bulk-output",
+		run: func(t *testing.T, l *lab) {
+			out := l.runA(t, time.Minute, &typer{s: "echo start\nhead -c 2000000 /dev/zero | base64 -w 0; echo\n\n\n\n\necho typed-after\nexit\n", delay: 150 * time.Millisecond},
+				"ssh", l.sshArgs("-tt", "root@"+l.b.addr)...)
+			if !strings.Contains(out, "typed-after") {
+				t.Fatalf("remote shell did not echo the last command: %.300s", out)
+			}
+		},
+		want: "interactive",
+		acts: []string{"file-download"},
 	},
 	{
 		// The size model under a block cipher with a classic MAC
@@ -411,6 +428,15 @@ func TestSSHLive(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("no ssh-activity of kind %s", sc.want)
+			}
+			for _, k := range sc.acts {
+				found := false
+				for _, e := range res.Events {
+					found = found || e.Type == "ssh-activity" && fmt.Sprint(e.Summary["kind"]) == k
+				}
+				if !found {
+					t.Errorf("no ssh-activity of kind %s; activities %v", k, ev.Summary["activities"])
+				}
 			}
 			if sc.check != nil {
 				sc.check(t, ev)

@@ -208,6 +208,10 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 		big := max(up, down)
 		return big >= 256<<10 && float64(big) >= 0.8*float64(total)
 	}
+	// typed: a person typed at a shell, echoed key by key. Window
+	// adjusts share the keystroke size but come fast and unanswered
+	// during a transfer, so only human-paced, echoed ones count.
+	typed := t.keyHuman >= 5 && t.keyEchoed >= 5 && t.keyEchoed*2 >= t.keyHuman
 	switch {
 	case t.nested >= 5 && t.nestHuman >= 3 && t.nested > t.keys && t.nestEcho*2 >= t.nested:
 		// Echoed: a forwarded connection's CHANNEL_OPEN or request
@@ -227,7 +231,7 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 			v.Confidence += 0.2
 		}
 		ev["reason"] = "an x11-req sized channel request during set-up, then a channel opened by the server and traffic both ways"
-	case file():
+	case file() && !(typed && !st.sftp):
 		if up > down {
 			v.Kind = KindUpload
 		} else {
@@ -241,6 +245,9 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 		}
 		ev["reason"] = "sustained full-size segments one way carrying most of the session's bytes"
 	case t.keys >= 5 && t.keyHuman >= 3:
+		// Before or after a bulk transfer: a person typing at a shell
+		// that then printed or received much (cat, base64) is still an
+		// interactive session; the transfer is one of its activities.
 		v.Kind = KindInteractive
 		v.Confidence = 0.6
 		if t.keyEchoed*2 >= t.keys {

@@ -151,7 +151,8 @@ func TestClassify(t *testing.T) {
 		{"port forwarding", KindForwarding, AuthSuccess, "", concat(auth, fwd)},
 		{"auth failure", KindNone, AuthFailure, "", failAuth},
 		{"no session", KindNone, AuthSuccess, "", auth},
-		{"interactive then download", KindDownload, AuthSuccess, "scp", concat(auth, keys, shift(down, end-at))},
+		{"interactive then bulk output", KindInteractive, AuthSuccess, "", concat(auth, keys, shift(down, end-at))},
+		{"sftp with keystroke-sized requests", KindDownload, AuthSuccess, "sftp", concat(auth, sftp, keys[:20], shift(down2, end-at))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env, _ := feed(tc.steps)
