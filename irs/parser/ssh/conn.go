@@ -54,7 +54,7 @@ type half struct {
 	phase   phase
 	line    []byte // partial line (banner phase)
 	lines   int
-	pre     []string // lines before the version line (server only, capped)
+	pre     []string // lines before the version line (at most 8)
 	ver     *banner
 	buf     []byte // partial cleartext packet
 	kex     *kexInit
@@ -67,7 +67,6 @@ type half struct {
 
 	bytes, calls       uint64
 	encBytes, encCalls uint64
-	first, last        time.Time
 }
 
 // conn is the parser of one connection.
@@ -102,13 +101,9 @@ func (p *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 		return
 	}
 	h := &p.h[dir]
-	if h.first.IsZero() {
-		h.first = ts
-	}
 	if p.start.IsZero() || ts.Before(p.start) {
 		p.start = ts
 	}
-	h.last = ts
 	if ts.After(p.end) {
 		p.end = ts
 	}

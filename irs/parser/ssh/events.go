@@ -45,6 +45,9 @@ func (p *conn) emit(reason parser.EndReason) {
 		if len(h.pre) > 0 {
 			s[side+"_pre_banner_lines"] = h.pre
 		}
+		if h.kexErr != "" {
+			s[side+"_kexinit_error"] = h.kexErr
+		}
 		if h.kex != nil {
 			s[side+"_kexinit"] = h.kex.summary()
 			str, sum := h.kex.hassh(d == int(parser.ServerToClient))

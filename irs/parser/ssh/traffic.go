@@ -74,7 +74,6 @@ type sizes struct {
 	min          [2]int // one-byte payload: USERAUTH_SUCCESS, the smallest packet
 	ks           [2]int // CHANNEL_DATA with one byte: a keystroke or its echo
 	ksMax        [2]int // CHANNEL_DATA with up to 8 bytes (escape sequences)
-	serviceAcc   int    // SERVICE_ACCEPT "ssh-userauth" (server)
 	openConfirm  int    // CHANNEL_OPEN_CONFIRMATION (client answering the server)
 	x11Req       int    // "x11-req" with a MIT-MAGIC-COOKIE-1 of 32 hex digits
 	x11Open      [2]int // server's CHANNEL_OPEN "x11" from an IPv4 originator, min and max
@@ -107,7 +106,6 @@ func newSizes(a *algorithms) sizes {
 		s.ksMax[d] = ci.packetSize(9 + 8)
 	}
 	c, sv := a.Cipher[0], a.Cipher[1]
-	s.serviceAcc = sv.packetSize(1 + 4 + len("ssh-userauth"))
 	s.openConfirm = c.packetSize(17)
 	s.x11Req = c.packetSize(1 + 4 + 4 + len("x11-req") + 1 + 1 + 4 + len("MIT-MAGIC-COOKIE-1") + 4 + 32 + 4)
 	s.fxpInit = c.packetSize(9 + 9)
@@ -168,15 +166,15 @@ type traffic struct {
 	// set-up progress, streamed so windows skip the set-up exchange
 	init       bool
 	clientSeen bool
+	authAt     int // index of the USERAUTH_SUCCESS chunk, -1 before
+	winFrom    int // windows start at this chunk index
+	x11Req     bool
 
 	// framed packets (length in clear)
 	framed        [2]int
 	exact         bool // a framed USERAUTH_SUCCESS
 	exactAt       time.Duration
 	exactAttempts int
-	authAt        int // index of the USERAUTH_SUCCESS chunk, -1 before
-	winFrom       int // windows start at this chunk index
-	x11Req        bool
 }
 
 func (t *traffic) add(dir parser.Direction, n int, at time.Duration) {
