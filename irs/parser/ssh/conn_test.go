@@ -289,3 +289,25 @@ func TestFraming(t *testing.T) {
 		t.Errorf("length 17 under a 16-byte block: ssh_packets_s2c %v, anomalies %v; want framing given up", ev.Summary["ssh_packets_s2c"], ev.Anomalies)
 	}
 }
+
+// TestGaps: a gap before NEWKEYS ends the clear reading of that
+// direction (anomaly, no KEXINIT from then on); a gap after it only
+// stops the framing.
+func TestGaps(t *testing.T) {
+	hs := handshake(cliKex, srvKex)
+	before := append([]parsertest.Segment{hs[0], hs[1], {Dir: parser.ServerToClient, Gap: 100}}, hs[2:]...)
+	_, evs := parsertest.Run(Detector{}, parsertest.Conn(22), before, parsertest.Whole, 0)
+	ev := session(t, evs)
+	if ev.Summary["server_kexinit"] != nil || ev.Summary["gaps_s2c"] != 1 || !strings.Contains(strings.Join(ev.Anomalies, ";"), "gap of 100 bytes before NEWKEYS") {
+		t.Errorf("server_kexinit %v gaps %v anomalies %v; want no server KEXINIT, one gap, an anomaly", ev.Summary["server_kexinit"], ev.Summary["gaps_s2c"], ev.Anomalies)
+	}
+	if ev.Summary["client_kexinit"] == nil {
+		t.Error("the client's KEXINIT, before no gap, is lost")
+	}
+	after := append(append([]parsertest.Segment{}, hs...), parsertest.Segment{Dir: parser.ClientToServer, Gap: -1}, parsertest.Segment{Dir: parser.ClientToServer, Data: make([]byte, 36)})
+	_, evs = parsertest.Run(Detector{}, parsertest.Conn(22), after, parsertest.Whole, 0)
+	ev = session(t, evs)
+	if ev.Summary["gaps_c2s"] != 1 || ev.Summary["encrypted_bytes_c2s"] != uint64(36) || len(ev.Anomalies) != 0 {
+		t.Errorf("gaps %v encrypted %v anomalies %v; want 1 gap, 36 bytes, no anomaly", ev.Summary["gaps_c2s"], ev.Summary["encrypted_bytes_c2s"], ev.Anomalies)
+	}
+}
