@@ -168,6 +168,30 @@ func (l *lab) capture(name string) (stop func() string) {
 	}
 }
 
+// waitCapture runs the pipeline over what capture name holds so far
+// (tcpdump -U writes each packet at once) until cond is true of the
+// events, or fails after timeout.
+func (l *lab) waitCapture(name string, timeout time.Duration, cond func([]*event.Event) bool) {
+	l.t.Helper()
+	path := filepath.Join(l.dir, name+".pcap")
+	snap := filepath.Join(l.dir, name+".snapshot.pcap")
+	var evs []*event.Event
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		b, err := os.ReadFile(path)
+		if err != nil || len(b) < 24 {
+			continue
+		}
+		if err := os.WriteFile(snap, b, 0o600); err != nil {
+			l.t.Fatal(err)
+		}
+		evs = golden.Run(l.t, parser.Default, parser.Options{}, snap).Events
+		if cond(evs) {
+			return
+		}
+	}
+	l.t.Fatalf("capture %s: condition not met within %s; events so far:\n%s", name, timeout, describe(evs))
+}
+
 // pipeline runs the IRS with every parser over a capture.
 func pipeline(t *testing.T, path string) []*event.Event {
 	t.Helper()

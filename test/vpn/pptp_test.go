@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sdnli/sdnli/irs/event"
 )
 
 // TestPPTPLive: pptpd in B and the pptp client in A. Without PPP in the
@@ -30,20 +32,16 @@ func TestPPTPLive(t *testing.T) {
 	l.start(l.b.ns, "pptpd", nil, "pptpd", "-f", "-c", conf, "-o", opts, "-l", l.b.addr, "-p", filepath.Join(l.dir, "pptpd.pid"))
 	waitListen(t, l, l.b.ns, ":1723")
 	l.start(l.a.ns, "pptp", nil, "pptp", l.b.addr, "--nolaunchpppd", "--phone", "5550123", "--nohostroute")
-	// The client logs to syslog, which does not exist here: wait for the
-	// server's call clear instead, seen as the connection going away.
-	seen := false
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		out, _ := l.exec(l.b.ns, "ss", "-Htn", "state", "established")
-		up := strings.Contains(out, l.b.addr+":1723")
-		if up {
-			seen = true
+	// The client logs to syslog, which does not exist here: watch the
+	// capture for the call's reply instead.
+	l.waitCapture("pptp", 20*time.Second, func(evs []*event.Event) bool {
+		for _, ev := range only(evs, "pptp") {
+			if strings.Contains(fmt.Sprint(ev.Summary["messages"]), "Outgoing-Call-Reply") {
+				return true
+			}
 		}
-		if seen && !up {
-			break
-		}
-	}
-	time.Sleep(500 * time.Millisecond)
+		return false
+	})
 	all := pipeline(t, stop())
 	pp := only(all, "pptp")
 	if len(pp) == 0 {
