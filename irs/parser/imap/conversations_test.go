@@ -402,14 +402,25 @@ var conversations = []conversation{
 		},
 	},
 	{
-		name: "idle",
+		name: "idle, uid commands and examine",
 		segs: []parsertest.Segment{S(greeting), C("a1 LOGIN bob x\r\n"), S("a1 OK\r\n"), C("a2 SELECT INBOX\r\n"), S("a2 OK\r\n"),
 			C("a3 IDLE\r\n"), S("+ idling\r\n"), S("* 3 EXISTS\r\n"), C("DONE\r\n"), S("a3 OK Idle completed.\r\n"),
-			C("a4 FETCH 3 BODY[]\r\n"), S("* 3 FETCH (BODY[] " + lit(message2) + ")\r\na4 OK\r\n")},
+			C("a4 FETCH 3 BODY[]\r\n"), S("* 3 FETCH (BODY[] " + lit(message2) + ")\r\na4 OK\r\n"),
+			C("a5 UID STORE 3 +FLAGS.SILENT (\\Deleted)\r\na6 UID MOVE 4 Trash\r\na7 EXAMINE Archive\r\n"),
+			S("a5 OK Store completed.\r\n* OK [COPYUID 1 4 9] Moved\r\na6 OK Move completed.\r\na7 OK [READ-ONLY] Examine completed.\r\n"),
+			C("a8 UID FETCH 9 (BODY.PEEK[])\r\n"), S("* 1 FETCH (UID 9 BODY[] " + lit(message2) + ")\r\na8 OK\r\n")},
 		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event, p *conn) {
-			one(t, evs, TypeDownload)
+			dls := byType(evs, TypeDownload)
+			if len(dls) != 2 {
+				t.Fatalf("events %s; want two email-download", types(evs))
+			}
+			want(t, dls[0], map[string]string{"summary.mailbox": "INBOX", "summary.message": "3", "summary.command": "FETCH"})
+			want(t, dls[1], map[string]string{"summary.mailbox": "Archive", "summary.uid": "9", "summary.command": "UID FETCH"})
 			lo := one(t, evs, TypeLogoff)
-			want(t, lo, map[string]string{"summary.idle": "1", "summary.commands.2.command": "IDLE", "summary.commands.2.status": "OK"})
+			want(t, lo, map[string]string{"summary.idle": "1", "summary.commands.2.command": "IDLE", "summary.commands.2.status": "OK",
+				"summary.commands.4.command": "UID STORE", "summary.commands.4.args": "3 +FLAGS.SILENT (\\Deleted)",
+				"summary.commands.5.command": "UID MOVE", "summary.commands.6.command": "EXAMINE", "summary.commands.6.reply": "[READ-ONLY] Examine completed.",
+				"summary.mailboxes": "[INBOX Archive]", "summary.status_counts": "map[OK:8]"})
 			if len(lo.Anomalies) != 0 {
 				t.Errorf("anomalies %q; want none", lo.Anomalies)
 			}
