@@ -14,9 +14,11 @@
 //
 // Use by protocol: SMTP feeds DATA content to a DotDecoder and BDAT
 // chunks as they are; POP3 feeds a RETR/TOP response body (after "+OK")
-// to a DotDecoder; IMAP hands a FETCH literal ({n} octets) over as it is.
-// Each then calls Restore with the message bytes and builds its event
-// from the Message, with Addresses (or an AddressSet) for the index.
+// to a DotDecoder; IMAP hands a FETCH or APPEND literal ({n} octets) over
+// as it is. Each then calls Restore with a whole message (or DecodeHeader
+// with a part that is not one: a TOP answer, a BODY[HEADER]) and builds
+// its event from the Message: PutSummary for the summary fields the
+// three share, Addresses (or an AddressSet) for the index.
 package mail
 
 import (
