@@ -255,6 +255,22 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		// X11 asked for but never used: the request alone does not make
+		// an X11 session.
+		name: "x11-requested-interactive",
+		run: func(t *testing.T, l *lab) {
+			out := l.runA(t, time.Minute, &typer{s: "echo typed-by-hand\nexit\n", delay: 150 * time.Millisecond},
+				"ssh", l.sshArgs("-X", "-o", "ForwardX11Trusted=yes", "-tt", "root@"+l.b.addr)...)
+			if !strings.Contains(out, "typed-by-hand") {
+				t.Fatalf("remote shell did not echo the typed command: %s", out)
+			}
+		},
+		want: "interactive",
+		check: func(t *testing.T, ev *event.Event) {
+			evidence(t, ev, "x11_request_seen", "true")
+		},
+	},
+	{
 		name: "nested",
 		run: func(t *testing.T, l *lab) {
 			l.daemon(t, l.a, "ssh", l.sshArgs("-N", "-L", "127.0.0.1:2222:"+l.b.addr+":22", "root@"+l.b.addr)...)

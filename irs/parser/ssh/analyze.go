@@ -225,7 +225,9 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 	case st.innerHello && !st.x11Req && t.keys < 5:
 		v.Kind, v.Confidence = KindNested, 0.5
 		ev["reason"] = "an inner version line and KEXINIT-sized packets both ways inside the session"
-	case st.x11Req && (st.serverOpen || t.bulk[1] > 0 && t.bulk[0] > 0):
+	case st.x11Req && (st.serverOpen || t.bulk[1] >= 16<<10 && t.bulk[0] >= 16<<10 && !typed):
+		// Many clients request X11 on every session (ForwardX11 yes):
+		// the request alone is not X11 traffic.
 		v.Kind, v.Confidence = KindX11, 0.55
 		if st.serverOpen {
 			v.Confidence += 0.2
@@ -266,9 +268,6 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 		ev["post_setup_bytes_c2s"] = post[0]
 		ev["post_setup_bytes_s2c"] = post[1]
 		switch {
-		case st.x11Req:
-			v.Kind, v.Confidence = KindX11, 0.4
-			ev["reason"] = "an x11-req sized channel request during set-up; no clear X11 burst"
 		case post[0] >= forwardMin && post[1] >= forwardMin:
 			v.Kind, v.Confidence = KindForwarding, 0.45
 			ev["reason"] = "traffic both ways after set-up that is neither keystrokes nor a one-way transfer: request/response exchanges of a forwarded connection"
