@@ -193,8 +193,8 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 	ev["inner_handshake_seen"] = st.innerHello
 	dur := (t.last - t.first).Seconds()
 	if dur > 0 {
-		ev["rate_c2s_bps"] = math.Round(float64(t.bytes[0]) / dur)
-		ev["rate_s2c_bps"] = math.Round(float64(t.bytes[1]) / dur)
+		ev["rate_c2s_bytes_per_s"] = math.Round(float64(t.bytes[0]) / dur)
+		ev["rate_s2c_bytes_per_s"] = math.Round(float64(t.bytes[1]) / dur)
 	}
 	total := t.bytes[0] + t.bytes[1]
 	setupOnly := t.total[0]+t.total[1] <= 12+setupChunks && total < 4096
