@@ -185,6 +185,31 @@ func TestParseBodyItem(t *testing.T) {
 	}
 }
 
+// TestLastItem: the item before a literal, read from its line alone.
+func TestLastItem(t *testing.T) {
+	for in, want := range map[string]string{
+		"* 1 FETCH (UID 5 BODY[] ":            "BODY[]",
+		"x BODY[HEADER.FIELDS (FROM TO)]<0> ": "BODY[HEADER.FIELDS (FROM TO)]<0>",
+		"(RFC822 ":                            "RFC822",
+		" NIL) BINARY[1.2] ":                  "BINARY[1.2]",
+		"":                                    "",
+		"]]] ":                                "]]]",
+		"(\\Seen) BODY[1.MIME] ":              "BODY[1.MIME]",
+	} {
+		if got := string(lastItem([]byte(in))); got != want {
+			t.Errorf("lastItem(%q) = %q; want %q", in, got, want)
+		}
+	}
+	// A response whose BODYSTRUCTURE outgrows the text kept still has its
+	// body restored.
+	big := "(" + strings.Repeat("(\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1 NIL NIL NIL NIL)", 600) + " \"mixed\")"
+	segs := []parsertest.Segment{S(greeting), C("a1 FETCH 1 (BODYSTRUCTURE BODY[])\r\n"),
+		S("* 1 FETCH (BODYSTRUCTURE " + big + " BODY[] " + lit(message2) + ")\r\na1 OK\r\n")}
+	_, evs, _ := runOpts(parsertest.Conn(143), segs, parsertest.Whole, 0, nil)
+	want(t, one(t, evs, TypeDownload), map[string]string{"subject": "second"})
+	wantAnomaly(t, one(t, evs, TypeLogoff), "FETCH response longer than 16384 bytes before a literal")
+}
+
 // TestDecodeMailbox: modified UTF-7 mailbox names.
 func TestDecodeMailbox(t *testing.T) {
 	for in, want := range map[string]string{

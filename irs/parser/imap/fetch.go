@@ -221,6 +221,43 @@ func scanFetch(skel []byte, f func(name, value []byte)) ([]byte, bool) {
 	return nil, false
 }
 
+// lastItem returns the last item name of a line piece that ends before
+// a literal ("... BODY[HEADER.FIELDS (FROM)]<0> "): the word before the
+// marker, brackets and their contents included.
+func lastItem(b []byte) []byte {
+	end := len(b)
+	for end > 0 && b[end-1] == ' ' {
+		end--
+	}
+	i := end
+	if i > 0 && b[i-1] == '>' {
+		for i > 0 && b[i-1] != '<' {
+			i--
+		}
+		if i > 0 {
+			i--
+		}
+	}
+	if i > 0 && b[i-1] == ']' {
+		depth := 0
+		for i > 0 {
+			i--
+			if b[i] == ']' {
+				depth++
+			} else if b[i] == '[' {
+				depth--
+				if depth == 0 {
+					break
+				}
+			}
+		}
+	}
+	for i > 0 && b[i-1] != ' ' && b[i-1] != '(' {
+		i--
+	}
+	return b[i:end]
+}
+
 // fetchAttrs reads the message attributes of a FETCH response.
 type fetchAttrs struct {
 	uid          string

@@ -162,8 +162,15 @@ func (p *conn) responsePiece(r *response, text []byte, pc *piece, ts time.Time) 
 	}
 	r.addSkel([]byte{0})
 	c := &capture{kind: capSkip, lit8: pc.lit8, start: ts, last: ts}
-	if r.untagged && r.kind == "FETCH" && !r.skelOver {
-		if name, ok := scanFetch(r.skel, nil); ok {
+	if r.untagged && r.kind == "FETCH" {
+		name, ok := scanFetch(r.skel, nil)
+		if r.skelOver {
+			// The item list is longer than the text kept (a huge
+			// BODYSTRUCTURE): the item is read from this line alone.
+			name, ok = lastItem(text), true
+			p.sess.anoms.addf("FETCH response longer than %d bytes before a literal: its item was read from the line alone", maxSkel)
+		}
+		if ok {
 			if it, body := parseBodyItem(name); body {
 				c.kind, c.limit, c.item = capBody, p.limit(), it
 			}
