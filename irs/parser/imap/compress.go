@@ -53,8 +53,11 @@ const (
 	// reaches 1032:1 on zeros, mail traffic about 10:1.
 	maxInflated  = 1 << 32
 	inflateRatio = 256
-	maxRatioFree = 64 << 20
 )
+
+// maxRatioFree is a variable so that a test can reach the ratio limit
+// without decompressing 64 MiB.
+var maxRatioFree int64 = 64 << 20
 
 // errNested reports a decompressed stream fed from inside its own output
 // (a parser bug, turned into an anomaly rather than a deadlock).
