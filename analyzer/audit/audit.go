@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -111,6 +112,13 @@ func ComputeHash(e *Entry) string {
 type Log struct {
 	db  *sql.DB
 	now func() time.Time
+
+	// mu serialises this process's appends; head caches the chain head
+	// it last wrote, saving a read per append. Another writer's row makes
+	// the next insert collide on seq, which re-reads the head.
+	mu       sync.Mutex
+	headSeq  uint64
+	headHash string
 }
 
 // New returns the audit log behind db.
@@ -148,34 +156,42 @@ func (l *Log) Append(ctx context.Context, e Entry, detail any) (Entry, error) {
 	if e.Action == "" || e.Outcome == "" {
 		return e, errors.New("audit: entry without action or outcome")
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	const attempts = 50
 	for range attempts {
-		var last sql.NullInt64
-		var prev sql.NullString
-		err := l.db.QueryRowContext(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&last, &prev)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return e, fmt.Errorf("audit: read chain head: %w", err)
+		if l.headHash == "" {
+			var last sql.NullInt64
+			var prev sql.NullString
+			err := l.db.QueryRowContext(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&last, &prev)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return e, fmt.Errorf("audit: read chain head: %w", err)
+			}
+			l.headSeq, l.headHash = 0, GenesisHash
+			if last.Valid {
+				l.headSeq, l.headHash = uint64(last.Int64), prev.String
+			}
 		}
-		e.Seq, e.PrevHash = 1, GenesisHash
-		if last.Valid {
-			e.Seq, e.PrevHash = uint64(last.Int64)+1, prev.String
-		}
+		e.Seq, e.PrevHash = l.headSeq+1, l.headHash
 		e.Time = l.now().UTC().Truncate(time.Microsecond)
 		e.Hash = ComputeHash(&e)
 		var detail any
 		if e.Detail != nil {
 			detail = string(e.Detail)
 		}
-		_, err = l.db.ExecContext(ctx, `INSERT INTO audit_log (seq, ts, actor, actor_role, client_ip, action, target, outcome, detail, prev_hash, hash)
+		_, err := l.db.ExecContext(ctx, `INSERT INTO audit_log (seq, ts, actor, actor_role, client_ip, action, target, outcome, detail, prev_hash, hash)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.Seq, e.Time, e.Actor, e.Role, e.ClientIP, e.Action, e.Target, e.Outcome, detail, e.PrevHash, e.Hash)
 		var me *mysql.MySQLError
 		if errors.As(err, &me) && me.Number == 1062 {
-			continue // another writer took this seq: chain onto it
+			l.headHash = "" // another writer took this seq: chain onto it
+			continue
 		}
 		if err != nil {
+			l.headHash = ""
 			return e, fmt.Errorf("audit: append %s by %q: %w", e.Action, e.Actor, err)
 		}
+		l.headSeq, l.headHash = e.Seq, e.Hash
 		return e, nil
 	}
 	return e, fmt.Errorf("audit: append %s: chain head contended %d times", e.Action, attempts)

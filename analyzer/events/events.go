@@ -236,16 +236,20 @@ func (d *DB) Search(ctx context.Context, q Query) (Result, error) {
 	baseArgs := append(append([]any{}, fromArgs...), args...)
 
 	res := Result{Limit: q.Limit, Offset: q.Offset, Events: []Item{}}
-	if err := d.db.QueryRowContext(ctx, "SELECT COUNT(*)"+base+filter, baseArgs...).Scan(&res.Total); err != nil {
-		return Result{}, fmt.Errorf("events: count: %w", err)
-	}
-
 	pageWhere, pageArgs := where, append([]any{}, args...)
 	dir, cmp := "DESC", "<"
 	if q.Asc {
 		dir, cmp = "ASC", ">"
 	}
-	if q.Cursor != "" {
+	// Without a cursor the page query counts the matches too (a window
+	// over the same rows, before LIMIT): one round trip instead of two.
+	// With a cursor the page sees only the rows after it, so the total
+	// is counted apart.
+	withCount := q.Cursor == ""
+	if !withCount {
+		if err := d.db.QueryRowContext(ctx, "SELECT COUNT(*)"+base+filter, baseArgs...).Scan(&res.Total); err != nil {
+			return Result{}, fmt.Errorf("events: count: %w", err)
+		}
 		c, _ := parseCursor(q.Cursor)
 		pageWhere = append(append([]string{}, where...), "(e.start_ts "+cmp+" ? OR (e.start_ts = ? AND e.id "+cmp+" ?))")
 		pageArgs = append(pageArgs, c.ts, c.ts, c.id)
@@ -254,7 +258,11 @@ func (d *DB) Search(ctx context.Context, q Query) (Result, error) {
 	if len(pageWhere) > 0 {
 		pageFilter = " WHERE " + strings.Join(pageWhere, " AND ")
 	}
-	sqlText := "SELECT " + itemCols + base + pageFilter +
+	cols := itemCols
+	if withCount {
+		cols += ", COUNT(*) OVER ()"
+	}
+	sqlText := "SELECT " + cols + base + pageFilter +
 		" ORDER BY e.start_ts " + dir + ", e.id " + dir + " LIMIT ? OFFSET ?"
 	all := append(append(append([]any{}, fromArgs...), pageArgs...), q.Limit+1, q.Offset)
 	rows, err := d.db.QueryContext(ctx, sqlText, all...)
@@ -264,7 +272,11 @@ func (d *DB) Search(ctx context.Context, q Query) (Result, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var s Item
-		if err := rows.Scan(scanItem(&s)...); err != nil {
+		dst := scanItem(&s)
+		if withCount {
+			dst = append(dst, &res.Total)
+		}
+		if err := rows.Scan(dst...); err != nil {
 			return Result{}, fmt.Errorf("events: search: %w", err)
 		}
 		s.Addresses = []Address{}
@@ -272,6 +284,13 @@ func (d *DB) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return Result{}, fmt.Errorf("events: search: %w", err)
+	}
+	rows.Close()
+	if withCount && len(res.Events) == 0 && q.Offset > 0 {
+		// Paged past the end: the window saw no row to report the total on.
+		if err := d.db.QueryRowContext(ctx, "SELECT COUNT(*)"+base+filter, baseArgs...).Scan(&res.Total); err != nil {
+			return Result{}, fmt.Errorf("events: count: %w", err)
+		}
 	}
 	if len(res.Events) > q.Limit {
 		res.Events = res.Events[:q.Limit]
