@@ -155,7 +155,7 @@ func (l *lab) waitLog(name, want string, timeout time.Duration) {
 func (l *lab) capture(name string) (stop func() string) {
 	l.t.Helper()
 	path := filepath.Join(l.dir, name+".pcap")
-	cmd := l.start(l.b.ns, "tcpdump-"+name, nil, "tcpdump", "-i", l.b.iface, "-s", "0", "-U", "-n", "-w", path)
+	cmd := l.start(l.b.ns, "tcpdump-"+name, nil, "tcpdump", "--immediate-mode", "-i", l.b.iface, "-s", "0", "-U", "-n", "-w", path)
 	l.waitLog("tcpdump-"+name, "listening on", 10*time.Second)
 	return func() string {
 		time.Sleep(300 * time.Millisecond)

@@ -63,10 +63,12 @@ func TestWireGuardLive(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ping through the tunnel: %v\n%s", err, out)
 	}
-	evs := pipeline(t, stop())
+	path := stop()
+	evs := pipeline(t, path)
 	wg := only(evs, "wireguard")
 	if len(wg) != 1 {
-		t.Fatalf("got %d wireguard events, want 1:\n%s", len(wg), describe(evs))
+		st, _ := os.Stat(path)
+		t.Fatalf("got %d wireguard events, want 1:\n%s\ncapture %v: %s", len(wg), describe(evs), st.Size(), l.log("tcpdump-wireguard"))
 	}
 	s := wg[0].Summary
 	want := map[string]any{"detection": "content", "handshakes": 1, "responses": 1, "responses_linked": 1, "confidence": 0.99}
