@@ -13,12 +13,13 @@
 //
 // Written by hand because Go's crypto/tls terminates TLS and exposes no
 // parser for handshakes seen from the side; crypto/x509 decodes the
-// certificates. QUIC (TLS inside UDP) is out of scope.
+// certificates and crypto/tls names the cipher suites. QUIC (TLS inside UDP) is out of scope.
 package tls
 
 import (
 	"crypto/md5"
 	"crypto/sha256"
+	gotls "crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
 	"encoding/hex"
@@ -665,7 +666,7 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 			v = sh.selected
 		}
 		sum["version"] = versionName(v)
-		sum["cipher"] = fmt.Sprintf("0x%04x", sh.cipher)
+		sum["cipher"] = gotls.CipherSuiteName(sh.cipher)
 		if sh.alpn != "" {
 			sum["alpn_selected"] = sh.alpn
 		}
