@@ -33,8 +33,11 @@ const (
 	// are thinking, not typing).
 	humanMin = 40 * time.Millisecond
 	humanMax = 5 * time.Second
-	// echoWithin: a server echo follows the keystroke within this.
-	echoWithin = 300 * time.Millisecond
+	// echoWithin: a server echo follows the keystroke within this: a
+	// round trip across continents, plus a loaded server.
+	echoWithin = time.Second
+	// maxPending caps the keystrokes awaiting an echo.
+	maxPending = 32
 	// setupChunks: chunks after USERAUTH_SUCCESS that open the channel
 	// and make its requests (pty, x11, env, shell/exec/subsystem).
 	setupChunks = 8
@@ -153,8 +156,7 @@ type traffic struct {
 	nested, nestHuman, nestEcho int
 	nestedSize                  map[int]int
 	lastKey                     time.Duration
-	pendingKey                  int // 1: keystroke, 2: nested keystroke, awaiting echo
-	pendingAt                   time.Duration
+	pending                     [2][]time.Duration // keystrokes (outer, nested) awaiting their echo
 	// samples for the evidence: human-paced gaps before keystrokes
 	// (outer, nested) and server echo delays, the first maxSamples
 	keyGaps    [2][]time.Duration
@@ -248,24 +250,46 @@ func (t *traffic) add(dir parser.Direction, n int, at time.Duration) {
 				}
 			}
 			t.lastKey = at
-			t.pendingKey, t.pendingAt = kind, at
-		} else {
-			t.pendingKey = 0
+			q := &t.pending[kind-1]
+			if len(*q) == maxPending {
+				*q = append((*q)[:0], (*q)[1:]...)
+			}
+			*q = append(*q, at)
 		}
 		return
 	}
-	if t.pendingKey != 0 && at-t.pendingAt <= echoWithin {
-		if len(t.echoDelays) < maxSamples {
-			t.echoDelays = append(t.echoDelays, at-t.pendingAt)
+	// A server chunk: the echo of the oldest keystroke still awaiting
+	// one (keys typed faster than the round trip queue up).
+	for k := range t.pending {
+		q := &t.pending[k]
+		i := 0
+		for i < len(*q) && at-(*q)[i] > echoWithin {
+			i++
 		}
-		if t.pendingKey == 1 && n >= t.sz.ks[1] && n <= t.sz.ksMax[1]+64 {
-			t.keyEchoed++
-		}
-		if t.pendingKey == 2 && n > t.sz.ksMax[1] && n <= t.sz.ksMax[1]+160 {
-			t.nestEcho++
-			t.win.nestEcho++
-		}
-		t.pendingKey = 0
+		*q = append((*q)[:0], (*q)[i:]...)
+	}
+	kind := 0
+	switch {
+	case n >= t.sz.ks[1] && n <= t.sz.ksMax[1] && len(t.pending[0]) > 0:
+		kind = 1
+	case n > t.sz.ksMax[1] && n <= t.sz.ksMax[1]+160 && len(t.pending[1]) > 0:
+		kind = 2
+	case n > t.sz.ksMax[1] && n <= t.sz.ksMax[1]+64 && len(t.pending[0]) > 0:
+		kind = 1 // an echo with a prompt or colour codes
+	}
+	if kind == 0 {
+		return
+	}
+	q := &t.pending[kind-1]
+	if len(t.echoDelays) < maxSamples {
+		t.echoDelays = append(t.echoDelays, at-(*q)[0])
+	}
+	*q = append((*q)[:0], (*q)[1:]...)
+	if kind == 1 {
+		t.keyEchoed++
+	} else {
+		t.nestEcho++
+		t.win.nestEcho++
 	}
 }
 
