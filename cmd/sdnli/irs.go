@@ -36,6 +36,8 @@ written (or spooled).`, stderr)
 	ring := fs.Int("ring-mb", 64, "capture ring size in MiB; a larger ring rides out longer bursts")
 	var api irsAPIFlags
 	api.register(fs)
+	controllerURL := fs.String("controller", envDefault("SDNLI_CONTROLLER_URL", ""), "controller API URL (e.g. http://ctl:8081): parsers ask it to mirror the connections they learn of (FTP data, PPTP GRE) for a while (env SDNLI_CONTROLLER_URL)")
+	controllerToken := fs.String("controller-token", envDefault("SDNLI_CONTROLLER_TOKEN", ""), "bearer token of the controller API (env SDNLI_CONTROLLER_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,6 +55,7 @@ written (or spooled).`, stderr)
 		return err
 	}
 	cfg.APIURL = apiURL
+	cfg.ControllerURL, cfg.ControllerToken = *controllerURL, *controllerToken
 	n, err := nodeOpen(ctx, cfg)
 	if err != nil {
 		return err

@@ -43,6 +43,10 @@ type Config struct {
 	Options parser.Options
 	// Disabled lists protocols whose parsers start switched off.
 	Disabled []string
+	// ControllerURL, when set, receives the parsers' requests to mirror
+	// related connections (FTP data, PPTP GRE) for a while;
+	// ControllerToken is its bearer token.
+	ControllerURL, ControllerToken string
 	// APIURL is where the analyzer reaches this node (heartbeat only).
 	APIURL string
 	// Heartbeat interval in irs_nodes and between counter log lines.
@@ -59,8 +63,9 @@ type Node struct {
 	log     *slog.Logger
 	reg     *parser.Registry
 	store   *store.Store
-	sink    *sink.Sink // nil without DSN
-	jsonOut *jsonSink  // nil with DSN
+	sink    *sink.Sink       // nil without DSN
+	jsonOut *jsonSink        // nil with DSN
+	mirror  *mirrorForwarder // nil without ControllerURL
 	eng     *engine.Engine
 	started time.Time
 
@@ -123,6 +128,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	ec.Node, ec.Workers, ec.Registry, ec.Sink, ec.Store, ec.Options = cfg.Name, cfg.Workers, n.reg, evSink, st, cfg.Options
 	if ec.Logger == nil {
 		ec.Logger = cfg.Logger
+	}
+	if cfg.ControllerURL != "" && ec.OnMirrorRequest == nil {
+		n.mirror = newMirrorForwarder(cfg.ControllerURL, cfg.ControllerToken, cfg.Logger)
+		ec.OnMirrorRequest = n.mirror.request
 	}
 	eng, err := engine.New(ec)
 	if err != nil {
@@ -265,6 +274,7 @@ type Status struct {
 	Engine  engine.Stats    `json:"engine"`
 	Sink    *sink.Stats     `json:"sink,omitempty"`
 	Parsers map[string]bool `json:"parsers"`
+	Mirror  *MirrorStats    `json:"dynamic_mirror,omitempty"`
 }
 
 // Status returns the node's counters now.
@@ -276,6 +286,10 @@ func (n *Node) Status() Status {
 	}
 	for _, name := range n.reg.Names() {
 		s.Parsers[name] = n.reg.Enabled(name)
+	}
+	if n.mirror != nil {
+		ms := n.mirror.stats()
+		s.Mirror = &ms
 	}
 	return s
 }
@@ -325,6 +339,9 @@ func sum(m map[string]uint64) uint64 {
 // on disk for the next start.
 func (n *Node) Close(ctx context.Context) error {
 	err := n.eng.Close()
+	if n.mirror != nil {
+		n.mirror.close()
+	}
 	if serr := n.closeSink(ctx); serr != nil {
 		err = errors.Join(err, serr)
 	}
