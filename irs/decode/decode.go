@@ -538,7 +538,7 @@ func (d *Decoder) decode(frame []byte, lt layers.LinkType, ts int64, length int,
 			return Malformed, ReasonTruncated
 		}
 		if proto := d.lastProto(network); proto == ProtoIPIP || proto == ProtoIPv6 {
-			return d.fillEncap(network, uint8(proto), frame, p)
+			return d.fillEncap(uint8(proto), frame, p)
 		}
 		// An IP packet whose payload is empty ends the chain before its
 		// transport: that is a malformed transport header too.
@@ -643,7 +643,7 @@ func (d *Decoder) fill(transport gopacket.LayerType, base []byte, p *Packet) (Re
 
 // fillEncap completes p for an IP-in-IP packet (protocol 4 or 41): the
 // payload is the inner IP packet, left for the tunnel parser.
-func (d *Decoder) fillEncap(network gopacket.LayerType, proto uint8, base []byte, p *Packet) (Result, Reason) {
+func (d *Decoder) fillEncap(proto uint8, base []byte, p *Packet) (Result, Reason) {
 	var payload []byte
 	switch d.decoded[len(d.decoded)-1] {
 	case layers.LayerTypeIPv4:
@@ -660,6 +660,12 @@ func (d *Decoder) fillEncap(network gopacket.LayerType, proto uint8, base []byte
 	if len(payload) == 0 {
 		return Malformed, ReasonTruncated
 	}
+	return fillRaw(proto, base, payload, p)
+}
+
+// fillRaw completes p for a transport whose payload is handed over as is
+// (IP-in-IP): no ports, the payload a slice of base.
+func fillRaw(proto uint8, base, payload []byte, p *Packet) (Result, Reason) {
 	p.Proto = proto
 	p.SrcPort, p.DstPort, p.Flags, p.Seq, p.Ack, p.TCP = 0, 0, 0, 0, 0, nil
 	p.ICMPType, p.ICMPCode = 0, 0
@@ -762,6 +768,9 @@ func (d *Decoder) fragment(network gopacket.LayerType, p *Packet) (Result, Reaso
 	}
 	d.Counters.Reassembled++
 	p.Fragments = frags
+	if proto == ProtoIPIP || proto == ProtoIPv6 {
+		return fillRaw(uint8(proto), whole, whole, p)
+	}
 	first := ip6NextType(proto)
 	if first == gopacket.LayerTypeZero {
 		return Ignored, ReasonOtherProto
