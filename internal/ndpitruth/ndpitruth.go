@@ -27,8 +27,9 @@ type Flow struct {
 	A, B   netip.AddrPort
 	OneWay bool   // "->" rather than "<->"
 	Encap  string // "GRE" for "[proto: GRE:100/SIP]": nDPI decapsulated the flow
-	ID     string // "91.259"
-	Name   string // "TLS.FortiClient"
+	ID       string // "91.259"
+	Name     string // "TLS.FortiClient"
+	Category string // nDPI's category: "VPN", "Web", "Network"...
 }
 
 // Master returns the first part of the protocol name ("TLS" of
@@ -77,6 +78,7 @@ func Key(l4 string, a, b netip.AddrPort) string {
 var (
 	lineRE  = regexp.MustCompile(`^\s+(\d+)\s+([A-Z0-9]+) (\S+) (<->|->) (\S+) .*?\[proto: ([^\]]+)\]`)
 	protoRE = regexp.MustCompile(`^(?:([A-Za-z0-9]+):)?([0-9.]+)/(\S+)$`)
+	catRE   = regexp.MustCompile(`\[cat: ([^/\]]+)/`)
 )
 
 // Parse reads the flow lines of an nDPI result file.
@@ -102,7 +104,11 @@ func Parse(path string) ([]Flow, error) {
 		}
 		var line int
 		fmt.Sscan(m[1], &line)
-		out = append(out, Flow{Line: line, L4: strings.ToLower(m[2]), A: a, B: b, OneWay: m[4] == "->", Encap: p[1], ID: p[2], Name: p[3]})
+		fl := Flow{Line: line, L4: strings.ToLower(m[2]), A: a, B: b, OneWay: m[4] == "->", Encap: p[1], ID: p[2], Name: p[3]}
+		if c := catRE.FindStringSubmatch(sc.Text()); c != nil {
+			fl.Category = c[1]
+		}
+		out = append(out, fl)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("ndpitruth: %s: %w", path, err)
@@ -147,10 +153,15 @@ var ndpiClasses = map[string]string{
 	"Unknown": Unknown,
 }
 
-// NDPIClass maps an nDPI flow to a class.
+// NDPIClass maps an nDPI flow to a class: by its master protocol when
+// listed, else OtherVPN for flows nDPI files under its VPN category
+// (CiscoVPN, HotspotShield...), else NotVPN.
 func NDPIClass(f Flow) string {
 	if c, ok := ndpiClasses[f.Master()]; ok {
 		return c
+	}
+	if f.Category == "VPN" {
+		return OtherVPN
 	}
 	return NotVPN
 }

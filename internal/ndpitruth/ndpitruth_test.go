@@ -17,6 +17,7 @@ Protocol statistics:
 	2	UDP 192.168.10.210:5060 -> 192.168.103.40:5060 [VLAN: 142][proto: GRE:100/SIP][IP: 0/Unknown]
 	3	TCP [2001:470:1f17:13f:3e97:eff:fe73:4dec]:53234 <-> [2a03:2880:1010:6f03:face:b00c::2]:443 [proto: 91.119/TLS.Facebook][IP: 119/Facebook]
 	4	ESP 10.2.3.2:0 <-> 10.3.4.4:0 [proto: 79/IPSec][IP: 0/Unknown]
+	5	TCP 10.0.0.227:56865 <-> 10.0.0.149:8008 [proto: 161/CiscoVPN][IP: 0/Unknown][Encrypted][Confidence: Match by port][cat: VPN/2][2 pkts/132 bytes]
 	1	 192.168.1.178            	 2      
 `
 
@@ -29,8 +30,8 @@ func TestParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fl) != 4 {
-		t.Fatalf("%d flows, want 4", len(fl))
+	if len(fl) != 5 {
+		t.Fatalf("%d flows, want 5", len(fl))
 	}
 	cases := []struct {
 		i                       int
@@ -42,6 +43,7 @@ func TestParse(t *testing.T) {
 		{1, "udp", "SIP", "GRE", "SIP", true, NotVPN},
 		{2, "tcp", "TLS.Facebook", "", "TLS", false, "tls"},
 		{3, "esp", "IPSec", "", "IPSec", false, "ipsec"},
+		{4, "tcp", "CiscoVPN", "", "CiscoVPN", false, OtherVPN},
 	}
 	for _, tc := range cases {
 		f := fl[tc.i]

@@ -53,6 +53,7 @@ var knownDiffs = []knownDiff{
 	{"ndpi__6in4tunnel.pcap", "*", "tls", "none", decap},
 	{"ndpi__anyconnect-vpn.pcap", "TCP 10.0.0.227:56871 <-> 8.37.103.196:443", "tls", "none", portGuess},
 	{"ndpi__anyconnect-vpn.pcap", "TCP 10.0.0.227:56874 <-> 74.125.197.188:443", "tls", "none", portGuess},
+	{"ndpi__anyconnect-vpn.pcap", "TCP 10.0.0.227:56865 <-> 10.0.0.149:8008", "other-vpn", "none", portGuess},
 	{"ndpi__anyconnect-vpn.pcap", "TCP 10.0.0.227:56881 <-> 162.222.43.153:443", "tls", "none",
 		"nDPI 'Match by port'; the payload (Code42 backup protocol) is not TLS"},
 	{"ndpi__cloudflare-warp.pcap", "TCP 10.158.134.93:40454 <-> 216.58.196.68:443", "tls", "none", portGuess},
@@ -62,6 +63,8 @@ var knownDiffs = []knownDiff{
 	{"ndpi__protonvpn.pcap", "TCP 2.58.241.67:37710 -> 8.8.8.8:443", "tls", "none", portGuess},
 	{"ndpi__tor.pcap", "TCP 192.168.1.252:51104 -> 157.56.30.46:443", "tls", "none", portGuess},
 	{"ndpi__softether.pcap", "*", "other-vpn", "none", noParser + " (SoftEther UDP acceleration)"},
+	{"ndpi__softether.pcap", "TCP 192.168.2.100:37504 <-> 130.158.75.45:80", "other-vpn", "not-vpn",
+		"SoftEther's session opens with a plain HTTP POST (nDPI: HTTP.Softether): sdnli's HTTP parser records it as HTTP; no SoftEther parser names it a VPN"},
 	{"ndpi__tailscale.pcap", "*", "other-vpn", "none", noParser + " (Tailscale wraps WireGuard in its own disco/DERP framing)"},
 	{"ndpi__tinc.pcap", "*", "other-vpn", "none", noParser + " (tinc)"},
 	{"ndpi__tunnelbear.pcap", "UDP 10.0.2.15:57636 <-> 142.93.78.79:51820", "wireguard", "none",
@@ -92,6 +95,7 @@ func sdnliVerdicts(evs []*event.Event) map[string]string {
 // on entries that no longer happen).
 func TestNDPIGroundTruth(t *testing.T) {
 	table := ndpitruth.Confusion{}
+	names := ndpitruth.Confusion{} // by protocol name: nDPI master protocol × sdnli parser
 	used := make([]bool, len(knownDiffs))
 	var unexplained []string
 	flows := 0
@@ -121,6 +125,11 @@ func TestNDPIGroundTruth(t *testing.T) {
 				nc := ndpitruth.NDPIClass(f)
 				sc := ndpitruth.SdnliClass(got[f.Key()])
 				table.Add(nc, sc)
+				sp := got[f.Key()]
+				if sp == "" {
+					sp = ndpitruth.None
+				}
+				names.Add(f.Master(), sp)
 				if ndpitruth.Agree(nc, sc) {
 					continue
 				}
@@ -137,7 +146,7 @@ func TestNDPIGroundTruth(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("nDPI ground truth: %d flows\n%s", flows, table)
+	t.Logf("nDPI ground truth: %d flows\nby class:\n%s\nby protocol:\n%s", flows, table, names)
 	if flows == 0 {
 		t.Fatal("no nDPI flows compared")
 	}
