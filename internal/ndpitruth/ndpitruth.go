@@ -22,11 +22,11 @@ import (
 
 // Flow is one flow line of an nDPI result file.
 type Flow struct {
-	Line   int    // the flow's number in the file
-	L4     string // lower case: tcp, udp, icmp, icmpv6, esp, ah, igmp...
-	A, B   netip.AddrPort
-	OneWay bool   // "->" rather than "<->"
-	Encap  string // "GRE" for "[proto: GRE:100/SIP]": nDPI decapsulated the flow
+	Line     int    // the flow's number in the file
+	L4       string // lower case: tcp, udp, icmp, icmpv6, esp, ah, igmp...
+	A, B     netip.AddrPort
+	OneWay   bool   // "->" rather than "<->"
+	Encap    string // "GRE" for "[proto: GRE:100/SIP]": nDPI decapsulated the flow
 	ID       string // "91.259"
 	Name     string // "TLS.FortiClient"
 	Category string // nDPI's category: "VPN", "Web", "Network"...
