@@ -221,6 +221,7 @@ type flow struct {
 	weak       []string
 	encrypted  int // IKE messages whose payloads are encrypted
 	keepalives int
+	mirrored   bool
 	esp        map[uint32]*spiStats
 	espOrder   []uint32
 	other      int
@@ -304,6 +305,14 @@ func (f *flow) ike(dir parser.Direction, b []byte, ts time.Time) {
 		f.spiPairs = append(f.spiPairs, spi)
 	}
 	f.d.noteIKE(f.c.Client.Addr(), f.c.Server.Addr(), ver, spi, ts)
+	if !f.mirrored {
+		// The SAs this exchange sets up carry ESP between the same two
+		// addresses (IP protocol 50 unless NAT-T puts it on this flow).
+		f.mirrored = true
+		f.env.RequestMirror(parser.MirrorRequest{Protocol: protocol, Transport: parser.ESP,
+			A: netip.AddrPortFrom(f.c.Client.Addr(), 0), B: netip.AddrPortFrom(f.c.Server.Addr(), 0),
+			IdleTimeout: 10 * time.Minute, Reason: "ipsec: ESP of IKE SA " + spi})
+	}
 	if n := int(binary.BigEndian.Uint32(b[24:])); n < len(b) {
 		b = b[:n]
 	}

@@ -89,9 +89,12 @@ func TestIKEv2Session(t *testing.T) {
 		{Dir: parser.ClientToServer, Data: esp(0x1000, 2)},
 		{Dir: parser.ServerToClient, Data: esp(0x2000, 1)},
 	}
-	_, evs := parsertest.Run(d, udp(4500, 4500), segs, parsertest.Whole, 0)
+	env, evs := parsertest.Run(d, udp(4500, 4500), segs, parsertest.Whole, 0)
 	if len(evs) != 1 {
 		t.Fatalf("%d events", len(evs))
+	}
+	if len(env.Mirrors) != 1 || env.Mirrors[0].Transport != parser.ESP || env.Mirrors[0].A.Port() != 0 {
+		t.Errorf("mirror requests %+v, want one for ESP between the peers", env.Mirrors)
 	}
 	s := evs[0].Summary
 	want := map[string]any{
