@@ -1,4 +1,4 @@
-// Formatting helpers. Times are shown in UTC, the reference for evidence.
+// Formatting of times, sizes and addresses. Times are shown in UTC, the reference for evidence.
 
 export function fmtTime(iso) {
   if (!iso) return '';
