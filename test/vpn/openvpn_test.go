@@ -11,7 +11,8 @@ import (
 
 // TestOpenVPNLive: OpenVPN 2.6 in TLS mode (--dev-type tun
 // --disable-dco, point-to-point) between two namespaces, over UDP on
-// port 40443 with tls-crypt and over TCP on port 8443 without HMAC; a
+// port 40443 with tls-crypt, over TCP on port 8443 and over UDP on the
+// DNS port 53 without HMAC; a
 // ping through each tunnel. Each capture must give one OpenVPN session
 // with the right transport and control-channel protection, detected by
 // content (neither port is OpenVPN's).
@@ -24,6 +25,7 @@ func TestOpenVPNLive(t *testing.T) {
 	}{
 		{"udp-tls-crypt", "udp", "40443", true, "udp", "tls-crypt"},
 		{"tcp-plain", "tcp", "8443", false, "tcp", "none"},
+		{"udp-dns-port", "udp", "53", false, "udp", "none"},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
