@@ -304,6 +304,7 @@ type conn struct {
 	keyIDs     uint8 // bit per key ID seen
 	layout     string
 	v3         bool
+	keyMethod  int // 1 from a V1 hard reset, 2 from V2/V3
 	bad        int
 	gaps       int
 	anoms      []string
@@ -369,6 +370,13 @@ func (s *conn) packet(dir parser.Direction, p []byte, ts time.Time) {
 	if isClientReset(op) || isServerReset(op) {
 		if op == opResetClientV3 {
 			s.v3 = true
+		}
+		// The hard reset's version names the key method: V1 resets
+		// belong to key method 1, V2 and V3 to key method 2.
+		if op == opResetClientV1 || op == opResetServerV1 {
+			s.keyMethod = 1
+		} else if s.keyMethod == 0 {
+			s.keyMethod = 2
 		}
 		if s.layout == "" || s.layout == layoutNone {
 			if l := layoutOf(p); l != "" {
@@ -453,6 +461,9 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	}
 	if l := hexSIDs(s.sids[parser.ServerToClient]); len(l) > 0 {
 		sum["server_session_ids"] = l
+	}
+	if s.keyMethod > 0 {
+		sum["key_method"] = s.keyMethod
 	}
 	if s.bad > 0 {
 		sum["malformed"] = s.bad
