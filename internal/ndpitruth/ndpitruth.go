@@ -149,7 +149,9 @@ var ndpiClasses = map[string]string{
 	"PPTP": "pptp", "L2TP": "l2tp", "IPSec": "ipsec", "OpenVPN": "openvpn", "WireGuard": "wireguard",
 	"GRE": "gre", "Teredo": "teredo", "SSH": "ssh", "SSTP": "sstp",
 	"TLS": "tls", "SMTPS": "tls", "IMAPS": "tls", "POPS": "tls", "FTPS": "tls",
-	"Softether": OtherVPN, "TINC": OtherVPN, "Tailscale": OtherVPN, "CloudflareWarp": OtherVPN, "NordVPN": OtherVPN,
+	// Tailscale's data plane is WireGuard (with its disco messages).
+	"Tailscale": "wireguard",
+	"Softether": OtherVPN, "TINC": OtherVPN, "CloudflareWarp": OtherVPN, "NordVPN": OtherVPN,
 	"Unknown": Unknown,
 }
 

@@ -46,6 +46,25 @@ var goldenCases = []struct {
 	}},
 }
 
+// TestGoldenTailscale: Tailscale's WireGuard packets share their flow
+// with disco messages; nDPI says Tailscale.
+func TestGoldenTailscale(t *testing.T) {
+	reg := parser.NewRegistry()
+	reg.Add(NewDetector())
+	res := golden.Run(t, reg, parser.Options{}, filepath.Join(golden.SharedPcaps(t, "vpn_misc"), "ndpi__tailscale.pcap"))
+	if res.Err != nil {
+		t.Fatalf("engine: %v", res.Err)
+	}
+	golden.Check(t, "ndpi__tailscale", res.Events)
+	if len(res.Events) != 1 {
+		t.Fatalf("%d events, want 1", len(res.Events))
+	}
+	s := res.Events[0].Summary
+	if s["tailscale_disco"].(int) == 0 || s["non_wireguard"] != nil || s["messages"].(map[string]int)["transport-data"] == 0 {
+		t.Errorf("summary %v", s)
+	}
+}
+
 func TestGolden(t *testing.T) {
 	dir := golden.SharedPcaps(t, "wireguard")
 	known := map[string]bool{}

@@ -104,9 +104,21 @@ func classify(b []byte) int {
 	return 0
 }
 
+// discoMagic starts Tailscale's disco messages ("TS💬"), which share
+// the UDP flow with its WireGuard packets.
+const discoMagic = "TS\xf0\x9f\x92\xac"
+
+func isDisco(b []byte) bool {
+	return len(b) >= len(discoMagic) && string(b[:len(discoMagic)]) == discoMagic
+}
+
 // IsRelative says Yes on a handshake message of the exact size, and on
-// data messages only once a few of them agree (see Detector).
+// data messages only once a few of them agree (see Detector). Tailscale
+// disco messages neither decide nor spoil the decision.
 func (d *Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte) parser.Verdict {
+	if isDisco(data) {
+		return parser.NeedMore
+	}
 	t := classify(data)
 	switch t {
 	case 0:
@@ -181,6 +193,7 @@ type flow struct {
 	linked      int // responses whose receiver index named a seen initiation
 	dataLinked  int // data messages whose receiver index is a known sender index
 	data        int
+	disco       int
 	other       int
 	anoms       []string
 	ended       bool
@@ -202,6 +215,10 @@ func (f *flow) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 	f.packets[dir]++
 	f.bytes[dir] += len(data)
 	t := classify(data)
+	if t == 0 && isDisco(data) {
+		f.disco++
+		return
+	}
 	if t == 0 {
 		f.other++
 		if len(f.anoms) < 8 {
@@ -277,6 +294,9 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 	if f.other > 0 {
 		sum["non_wireguard"] = f.other
 	}
+	if f.disco > 0 {
+		sum["tailscale_disco"] = f.disco
+	}
 	f.env.Emit(&event.Event{
 		Type:      TypeSession,
 		Start:     f.start,
@@ -308,6 +328,9 @@ func (f *flow) verdict() (method string, conf float64, evidence []string) {
 	}
 	if f.data > 0 {
 		evidence = append(evidence, fmt.Sprintf("%d transport data message(s): type 4, 16-byte padded, consistent receiver index", f.data))
+	}
+	if f.disco > 0 {
+		evidence = append(evidence, fmt.Sprintf("%d Tailscale disco message(s) (magic \"TS💬\") on the same flow", f.disco))
 	}
 	if f.other > 0 && f.other*10 > f.packets[0]+f.packets[1] {
 		conf /= 2

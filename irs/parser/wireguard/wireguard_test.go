@@ -52,6 +52,8 @@ func TestIsRelative(t *testing.T) {
 		{"three agreeing data messages", parser.ClientToServer, [][]byte{data(9, 1, 16), data(9, 2, 32), data(9, 3, 0)}, parser.Yes},
 		{"data with changing index", parser.ClientToServer, [][]byte{data(9, 1, 16), data(10, 2, 32)}, parser.No},
 		{"data not 16-aligned", parser.ClientToServer, [][]byte{data(9, 1, 15)}, parser.No},
+		{"tailscale disco then data", parser.ClientToServer, [][]byte{[]byte(discoMagic + "0123456789abcdef"), data(9, 1, 16), data(9, 2, 0), data(9, 3, 16)}, parser.Yes},
+		{"tailscale disco alone", parser.ClientToServer, [][]byte{[]byte(discoMagic + "0123456789abcdef")}, parser.NeedMore},
 		{"dns-like", parser.ClientToServer, [][]byte{[]byte("\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00")}, parser.No},
 	}
 	for _, tc := range cases {
