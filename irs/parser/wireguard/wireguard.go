@@ -331,6 +331,9 @@ func (f *flow) verdict() (method string, conf float64, evidence []string) {
 	}
 	if f.disco > 0 {
 		evidence = append(evidence, fmt.Sprintf("%d Tailscale disco message(s) (magic \"TS💬\") on the same flow", f.disco))
+		if conf < 0.8 && f.data > 0 {
+			conf = 0.8
+		}
 	}
 	if f.other > 0 && f.other*10 > f.packets[0]+f.packets[1] {
 		conf /= 2
