@@ -35,7 +35,7 @@ func (r recorder) Write(b []byte) (int, error) {
 	return r.Conn.Write(b)
 }
 
-func selfSigned(t *testing.T, names ...string) gotls.Certificate {
+func selfSigned(t testing.TB, names ...string) gotls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -52,7 +52,7 @@ func selfSigned(t *testing.T, names ...string) gotls.Certificate {
 
 // handshake runs Go's TLS client and server over a pipe and returns the
 // bytes each side wrote.
-func handshake(t *testing.T, max uint16, sni string, alpn []string, cert gotls.Certificate) []parsertest.Segment {
+func handshake(t testing.TB, max uint16, sni string, alpn []string, cert gotls.Certificate) []parsertest.Segment {
 	t.Helper()
 	a, b := net.Pipe()
 	var mu sync.Mutex

@@ -1,0 +1,19 @@
+package wireguard
+
+import (
+	"testing"
+
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+// BenchmarkIsRelative: the detector on a handshake and on a datagram
+// that is not WireGuard (what most UDP flows show it).
+func BenchmarkIsRelative(b *testing.B) {
+	d, c := NewDetector(), udpConn(1)
+	init, other := msg(1, 148, 1), []byte("\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		d.IsRelative(c, parser.ClientToServer, init)
+		d.IsRelative(c, parser.ClientToServer, other)
+	}
+}
