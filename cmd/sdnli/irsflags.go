@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -15,7 +16,7 @@ import (
 // irsFlags are the flags `sdnli irs` and `sdnli inspect` share.
 type irsFlags struct {
 	db, dataDir, name, disable, logLevel string
-	workers                              int
+	workers, gcPercent                   int
 	recordPasswords                      bool
 	maxArtifact                          int
 }
@@ -28,10 +29,19 @@ func (f *irsFlags) register(fs *flag.FlagSet, defaultWorkers int) {
 	fs.StringVar(&f.disable, "disable", envDefault("SDNLI_DISABLE", ""), "comma-separated protocols whose parsers start switched off (env SDNLI_DISABLE)")
 	fs.BoolVar(&f.recordPasswords, "record-passwords", envDefault("SDNLI_RECORD_PASSWORDS", "") == "true", "store cleartext passwords seen in logins; off unless the warrant covers credentials (env SDNLI_RECORD_PASSWORDS=true)")
 	fs.IntVar(&f.maxArtifact, "max-file-size", envInt("SDNLI_MAX_FILE_SIZE", parser.DefaultOptions().MaxArtifactBytes), "largest restored file (email, attachment, transfer) in bytes; larger ones are cut and marked (env SDNLI_MAX_FILE_SIZE)")
+	fs.IntVar(&f.gcPercent, "gc-percent", envInt("SDNLI_GC_PERCENT", 400), "Go garbage collector target (GOGC): higher trades memory for CPU; the packet path allocates little, the parsers more (env SDNLI_GC_PERCENT; GOGC, when set, wins)")
 	fs.StringVar(&f.logLevel, "log-level", envDefault("SDNLI_LOG_LEVEL", "info"), "debug, info, warn or error (env SDNLI_LOG_LEVEL)")
 }
 
+// applyRuntime sets process-wide knobs from the flags.
+func (f *irsFlags) applyRuntime() {
+	if _, set := os.LookupEnv("GOGC"); !set && f.gcPercent > 0 {
+		debug.SetGCPercent(f.gcPercent)
+	}
+}
+
 func (f *irsFlags) nodeConfig() node.Config {
+	f.applyRuntime()
 	opts := parser.DefaultOptions()
 	opts.RecordPasswords = f.recordPasswords
 	opts.MaxArtifactBytes = f.maxArtifact

@@ -6,6 +6,7 @@
 package node
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -120,7 +121,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		if w == nil {
 			w = io.Discard
 		}
-		n.jsonOut = &jsonSink{enc: json.NewEncoder(w)}
+		bw := bufio.NewWriterSize(w, 64<<10)
+		n.jsonOut = &jsonSink{w: bw, enc: json.NewEncoder(bw)}
 		evSink = n.jsonOut
 	}
 
@@ -353,16 +355,27 @@ func (n *Node) closeSink(ctx context.Context) error {
 		return n.sink.Close(ctx)
 	}
 	if n.jsonOut != nil {
-		return n.jsonOut.err
+		return n.jsonOut.flush()
 	}
 	return nil
 }
 
-// jsonSink writes each event as one JSON line.
+// jsonSink writes each event as one JSON line, buffered: one write per
+// 64 KiB of events rather than one per event.
 type jsonSink struct {
 	mu  sync.Mutex
+	w   *bufio.Writer
 	enc *json.Encoder
 	err error
+}
+
+func (j *jsonSink) flush() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.w.Flush(); err != nil && j.err == nil {
+		j.err = fmt.Errorf("irs: writing events: %w", err)
+	}
+	return j.err
 }
 
 func (j *jsonSink) Put(ev *event.Event) {
