@@ -1,9 +1,10 @@
 package pop3
 
 import (
-	"bytes"
 	"strings"
 	"time"
+
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // authExchange is one AUTH command and its challenge/response rounds
@@ -24,7 +25,7 @@ type authExchange struct {
 
 // authCommand starts an exchange for "AUTH mechanism [initial-response]".
 func (p *conn) authCommand(h *command, fields [][]byte, ts time.Time) {
-	a := &authExchange{mech: strings.ToUpper(clean(fields[0], 40)), start: ts, cmd: h}
+	a := &authExchange{mech: strings.ToUpper(mailproto.Clean(fields[0], 40)), start: ts, cmd: h}
 	h.auth = a
 	p.auth = a
 	p.sess.authMech = a.mech
@@ -43,84 +44,26 @@ func saslShaped(l []byte) bool {
 	if string(l) == "*" || string(l) == "=" {
 		return true
 	}
-	for _, c := range l {
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
-			return false
-		}
-	}
-	return true
+	return mailproto.Base64Shaped(l)
 }
 
 // saslResponse decodes one client response of the exchange.
 func (p *conn) saslResponse(a *authExchange, line []byte) {
-	line = bytes.TrimSpace(line)
-	n := a.responses
+	st := mailproto.DecodeSASL(a.mech, a.responses, line)
 	a.responses++
-	if string(line) == "*" {
+	switch {
+	case st.Canceled:
 		a.canceled = true
 		return
-	}
-	if string(line) == "=" {
-		line = nil
-	}
-	dec, ok := b64decode(line)
-	if !ok {
-		p.sess.anoms.add("AUTH response that is not base64")
+	case st.Invalid:
+		p.sess.anoms.Add("AUTH response that is not base64")
 		return
 	}
-	user, pass := "", ""
-	switch a.mech {
-	case "PLAIN":
-		// authzid NUL authcid NUL passwd
-		parts := bytes.SplitN(dec, []byte{0}, 3)
-		if len(parts) == 3 {
-			user, pass = string(parts[1]), string(parts[2])
-			if user == "" {
-				user = string(parts[0])
-			}
-		}
-	case "LOGIN":
-		// The user name, then the password.
-		if n == 0 {
-			user = string(dec)
-		} else if n == 1 {
-			pass = string(dec)
-		}
-	case "CRAM-MD5":
-		s := string(dec)
-		if i := strings.LastIndexByte(s, ' '); i > 0 {
-			user = s[:i]
-		}
-	case "XOAUTH2":
-		for _, kv := range strings.Split(string(dec), "\x01") {
-			if v, ok := strings.CutPrefix(kv, "user="); ok {
-				user = v
-			} else if v, ok := strings.CutPrefix(kv, "auth="); ok {
-				pass = v
-			}
-		}
-	case "OAUTHBEARER":
-		for _, kv := range strings.FieldsFunc(string(dec), func(r rune) bool { return r == ',' || r == '\x01' }) {
-			if v, ok := strings.CutPrefix(kv, "a="); ok {
-				user = v
-			} else if v, ok := strings.CutPrefix(kv, "auth="); ok {
-				pass = v
-			}
-		}
-	case "DIGEST-MD5":
-		s := string(dec)
-		if i := strings.Index(s, `username="`); i >= 0 {
-			rest := s[i+len(`username="`):]
-			if j := strings.IndexByte(rest, '"'); j >= 0 {
-				user = rest[:j]
-			}
-		}
+	if st.User != "" && a.user == "" {
+		a.user = st.User
 	}
-	if user != "" && a.user == "" {
-		a.user = clean([]byte(user), 256)
-	}
-	if pass != "" && p.opts.RecordPasswords {
-		a.pass = clean([]byte(pass), 256)
+	if st.Pass != "" && p.opts.RecordPasswords {
+		a.pass = st.Pass
 	}
 }
 

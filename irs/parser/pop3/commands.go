@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sdnli/sdnli/irs/mail"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // cmdKind is what a command awaiting its response was.
@@ -89,7 +90,7 @@ type session struct {
 	unknownN      int
 	log           []LogEntry
 	logDropped    int
-	anoms         anomalies
+	anoms         mailproto.Anomalies
 	injected      []byte
 	injectedN     int
 	clientSkipped int
@@ -97,19 +98,19 @@ type session struct {
 
 // commandLine handles one line from the client.
 func (p *conn) commandLine(raw []byte, ts time.Time) {
-	line, bare := trimEOL(raw)
+	line, bare := mailproto.TrimEOL(raw)
 	if bare {
-		p.sess.anoms.add("client commands end with a bare LF instead of CRLF")
+		p.sess.anoms.Add("client commands end with a bare LF instead of CRLF")
 	}
 	if bytes.IndexByte(line, 0) >= 0 {
-		p.sess.anoms.add("NUL byte in a client command")
+		p.sess.anoms.Add("NUL byte in a client command")
 	}
 	if a := p.auth; a != nil && !a.done && p.cst == csCommand && saslShaped(line) && !knownVerb(line) {
 		p.saslResponse(a, line)
 		return
 	}
 	if len(raw) > textLine {
-		p.sess.anoms.addf("client line longer than %d octets", textLine)
+		p.sess.anoms.Addf("client line longer than %d octets", textLine)
 	}
 	if p.cst == csResync {
 		if !certainCommand(line) {
@@ -118,22 +119,22 @@ func (p *conn) commandLine(raw []byte, ts time.Time) {
 		}
 		p.cst = csCommand
 		if p.sess.clientSkipped > 0 {
-			p.sess.anoms.addf("%d bytes of client data skipped while resynchronising", p.sess.clientSkipped)
+			p.sess.anoms.Addf("%d bytes of client data skipped while resynchronising", p.sess.clientSkipped)
 			p.sess.clientSkipped = 0
 		}
 	}
 	if len(bytes.TrimSpace(line)) == 0 {
-		p.sess.anoms.add("empty client line")
+		p.sess.anoms.Add("empty client line")
 		return
 	}
 	verb, arg := splitCommand(line)
 	h := &command{verb: verb, ts: ts, logIdx: -1, hasArg: len(arg) > 0}
-	logArg := clean(arg, maxText)
+	logArg := mailproto.Clean(arg, maxText)
 	p.sess.commands++
 	fields := bytes.Fields(arg)
 	num := func(i int) int {
 		if i < len(fields) {
-			if n, ok := atoi(fields[i]); ok {
+			if n, ok := mailproto.Atoi(fields[i]); ok {
 				return n
 			}
 		}
@@ -142,20 +143,20 @@ func (p *conn) commandLine(raw []byte, ts time.Time) {
 	switch verb {
 	case "USER":
 		h.kind = kUser
-		p.user = clean(arg, maxText)
+		p.user = mailproto.Clean(arg, maxText)
 		h.user = p.user
 		p.sess.userTried = p.user
 	case "PASS":
 		h.kind = kPass
 		h.user = p.user
 		if p.opts.RecordPasswords {
-			h.pass = clean(arg, maxText)
+			h.pass = mailproto.Clean(arg, maxText)
 		}
 		logArg = "********"
 	case "APOP":
 		h.kind = kAPOP
 		if len(fields) > 0 {
-			h.user = clean(fields[0], maxText)
+			h.user = mailproto.Clean(fields[0], maxText)
 			p.user = h.user
 			p.sess.userTried = h.user
 			logArg = h.user + " ********"
@@ -215,7 +216,7 @@ func splitCommand(line []byte) (string, []byte) {
 	if len(verb) > 16 {
 		verb = verb[:16]
 	}
-	return strings.ToUpper(clean(verb, 16)), arg
+	return strings.ToUpper(mailproto.Clean(verb, 16)), arg
 }
 
 // knownVerb reports whether a line starts with a POP3 command (so that it
@@ -239,7 +240,7 @@ func certainCommand(line []byte) bool {
 	f := bytes.Fields(arg)
 	numeric := func() bool {
 		for _, x := range f {
-			if _, ok := atoi(x); !ok {
+			if _, ok := mailproto.Atoi(x); !ok {
 				return false
 			}
 		}
@@ -300,7 +301,7 @@ func (p *conn) push(h *command, logArg string) {
 	if len(p.queue) >= maxPending {
 		old := p.queue[0]
 		p.queue = p.queue[1:]
-		p.sess.anoms.addf("more than %d commands without a response: the oldest is settled as unanswered", maxPending)
+		p.sess.anoms.Addf("more than %d commands without a response: the oldest is settled as unanswered", maxPending)
 		p.lost(old, h.ts)
 	}
 	if len(p.sess.log) < maxLog {
@@ -323,9 +324,9 @@ const (
 // statusOf classifies a server line and returns its text.
 func statusOf(line []byte) (int, []byte) {
 	switch {
-	case hasPrefixFold(line, "+OK") && (len(line) == 3 || line[3] == ' '):
+	case mailproto.HasPrefixFold(line, "+OK") && (len(line) == 3 || line[3] == ' '):
 		return stOK, bytes.TrimSpace(line[3:])
-	case hasPrefixFold(line, "-ERR") && (len(line) == 4 || line[4] == ' '):
+	case mailproto.HasPrefixFold(line, "-ERR") && (len(line) == 4 || line[4] == ' '):
 		return stErr, bytes.TrimSpace(line[4:])
 	case len(line) >= 1 && line[0] == '+' && (len(line) == 1 || line[1] == ' '):
 		return stCont, bytes.TrimSpace(line[1:])
@@ -335,9 +336,9 @@ func statusOf(line []byte) (int, []byte) {
 
 // serverLine handles one line from the server.
 func (p *conn) serverLine(raw []byte, ts time.Time) {
-	line, bare := trimEOL(raw)
+	line, bare := mailproto.TrimEOL(raw)
 	if bare {
-		p.sess.anoms.add("server lines end with a bare LF instead of CRLF")
+		p.sess.anoms.Add("server lines end with a bare LF instead of CRLF")
 	}
 	if p.sst == ssList {
 		p.listLine(line, ts)
@@ -351,12 +352,12 @@ func (p *conn) serverLine(raw []byte, ts time.Time) {
 		}
 		// A multi-line answer the parser did not expect (an unknown
 		// command's), or garbage: skip to the next status line.
-		p.sess.anoms.addf("server line that is not a response: %s", quote(line, 40))
+		p.sess.anoms.Addf("server line that is not a response: %s", mailproto.Quote(line, 40))
 		p.sst = ssResync
 		return
 	}
 	if len(raw) > textLine {
-		p.sess.anoms.addf("server line longer than %d octets", textLine)
+		p.sess.anoms.Addf("server line longer than %d octets", textLine)
 	}
 	p.sst = ssStatus
 	if st == stCont {
@@ -368,34 +369,34 @@ func (p *conn) serverLine(raw []byte, ts time.Time) {
 
 // greetingText reports whether a status line reads like a greeting.
 func greetingText(t []byte) bool {
-	return containsFold(t, "ready") || containsFold(t, "POP") || containsFold(t, "hello") || containsFold(t, "welcome") ||
+	return mailproto.ContainsFold(t, "ready") || mailproto.ContainsFold(t, "POP") || mailproto.ContainsFold(t, "hello") || mailproto.ContainsFold(t, "welcome") ||
 		bytes.IndexByte(t, '<') >= 0 && bytes.IndexByte(t, '@') > 0
 }
 
 // response handles a +OK or -ERR line.
 func (p *conn) response(ok bool, text []byte, ts time.Time) {
 	p.sess.responses++
-	txt := clean(text, maxText)
+	txt := mailproto.Clean(text, maxText)
 	if !p.sess.greetingSeen {
 		if len(p.queue) == 0 || greetingText(text) {
 			p.sess.greetingSeen = true
 			p.sess.greeting = statusWord(ok) + " " + txt
 			p.sess.apopStamp = bytes.IndexByte(text, '<') >= 0 && bytes.IndexByte(text, '@') > 0
 			if !ok {
-				p.sess.anoms.add("the server refused the connection in its greeting")
+				p.sess.anoms.Add("the server refused the connection in its greeting")
 			}
 			if len(p.queue) > 0 {
-				p.sess.anoms.add("client sent commands before the server's greeting")
+				p.sess.anoms.Add("client sent commands before the server's greeting")
 			}
 			return
 		}
 		p.sess.greetingSeen = true
-		p.sess.anoms.add("no server greeting seen: the first response answers a command")
+		p.sess.anoms.Add("no server greeting seen: the first response answers a command")
 	}
 	if len(p.queue) == 0 {
 		p.sess.unmatched++
 		if !p.unsure {
-			p.sess.anoms.addf("response without a command awaiting it: %s %s", statusWord(ok), quote(text, 40))
+			p.sess.anoms.Addf("response without a command awaiting it: %s %s", statusWord(ok), mailproto.Quote(text, 40))
 		}
 		return
 	}
@@ -463,7 +464,7 @@ func octets(t []byte) int {
 	if len(f) == 0 {
 		return -1
 	}
-	n, ok := atoi(f[0])
+	n, ok := mailproto.Atoi(f[0])
 	if !ok {
 		return -1
 	}
@@ -477,7 +478,7 @@ func (p *conn) continuation(text []byte) {
 		return
 	}
 	if !p.unsure {
-		p.sess.anoms.addf("continuation line without an AUTH exchange: + %s", quote(text, 40))
+		p.sess.anoms.Addf("continuation line without an AUTH exchange: + %s", mailproto.Quote(text, 40))
 	}
 }
 
@@ -498,11 +499,11 @@ func (p *conn) listLine(line []byte, ts time.Time) {
 	switch h.kind {
 	case kCAPA:
 		if len(p.sess.capa) < maxList {
-			p.sess.capa = append(p.sess.capa, clean(line, maxText))
+			p.sess.capa = append(p.sess.capa, mailproto.Clean(line, maxText))
 		}
 	case kAuthList:
 		if len(p.sess.saslMechs) < maxList {
-			p.sess.saslMechs = append(p.sess.saslMechs, clean(line, 64))
+			p.sess.saslMechs = append(p.sess.saslMechs, mailproto.Clean(line, 64))
 		}
 	case kLIST:
 		p.sess.listed++
@@ -517,7 +518,7 @@ func (p *conn) uidLine(b []byte) {
 	if len(f) < 2 {
 		return
 	}
-	n, ok := atoi(f[0])
+	n, ok := mailproto.Atoi(f[0])
 	if !ok {
 		return
 	}
@@ -525,7 +526,7 @@ func (p *conn) uidLine(b []byte) {
 		p.sess.uids = map[int]string{}
 	}
 	if _, seen := p.sess.uids[n]; seen || len(p.sess.uids) < maxUIDs {
-		p.sess.uids[n] = clean(f[1], 70) // RFC 1939: at most 70 characters
+		p.sess.uids[n] = mailproto.Clean(f[1], 70) // RFC 1939: at most 70 characters
 	}
 }
 
@@ -537,8 +538,8 @@ func (p *conn) stlsResponse(h *command, ok bool, txt string, ts time.Time) {
 		if holding && len(p.hold) > 0 {
 			// A TLS record first is the handshake captured ahead of
 			// the response, not injected plaintext.
-			if !tlsRecordStart(p.hold) {
-				p.sess.anoms.addf("STLS command injection: the client sent %d bytes after STLS before the server's response: %s", len(p.hold), quote(p.hold, 60))
+			if !mailproto.TLSRecordStart(p.hold) {
+				p.sess.anoms.Addf("STLS command injection: the client sent %d bytes after STLS before the server's response: %s", len(p.hold), mailproto.Quote(p.hold, 60))
 			}
 			p.goTLS()
 			return
@@ -550,7 +551,7 @@ func (p *conn) stlsResponse(h *command, ok bool, txt string, ts time.Time) {
 	p.sess.stls = "refused: " + txt
 	if holding {
 		if len(p.hold) > 0 {
-			p.sess.anoms.addf("commands pipelined after STLS (%d bytes)", len(p.hold))
+			p.sess.anoms.Addf("commands pipelined after STLS (%d bytes)", len(p.hold))
 		}
 		p.cst = csCommand
 		p.releaseHold(ts)

@@ -1,27 +1,27 @@
 package pop3
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/mail"
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // Bounds on what one connection may make the parser hold.
 const (
-	maxLine      = 64 << 10 // a command or response line without its end
-	maxHold      = 64 << 10 // client bytes held until the STLS response
-	maxPending   = 4096     // commands awaiting their response
-	maxText      = 512      // bytes kept of one argument or response text
-	maxList      = 64       // capabilities and similar lists
-	maxUIDs      = 4096     // UIDL entries remembered
-	maxLog       = 256      // commands in the session log
-	maxDeleted   = 256      // DELE message numbers listed
-	maxUnknown   = 16       // distinct unknown commands recorded
-	maxAnomalies = 32       // anomalies per event
-	maxSASL      = 4096     // one SASL response decoded
-	maxInjected  = 64       // bytes quoted of a response injection
-	textLine     = 1000     // a text line over this (CRLF included) is reported
+	maxLine     = mailproto.MaxLine // a command or response line without its end
+	maxHold     = 64 << 10          // client bytes held until the STLS response
+	maxPending  = 4096              // commands awaiting their response
+	maxText     = 512               // bytes kept of one argument or response text
+	maxList     = 64                // capabilities and similar lists
+	maxUIDs     = 4096              // UIDL entries remembered
+	maxLog      = 256               // commands in the session log
+	maxDeleted  = 256               // DELE message numbers listed
+	maxUnknown  = 16                // distinct unknown commands recorded
+	maxInjected = 64                // bytes quoted of a response injection
+	textLine    = 1000              // a text line over this (CRLF included) is reported
 )
 
 // clientState says how the next client bytes are read.
@@ -53,12 +53,12 @@ type conn struct {
 	opts parser.Options
 
 	cst     clientState
-	cline   lineReader
+	cline   mailproto.LineReader
 	hold    []byte
 	holdFor *command
 
 	sst   serverState
-	sline lineReader
+	sline mailproto.LineReader
 	list  *command  // the command whose multi-line response is being read
 	dl    *download // the message being received
 	// resyncBytes counts server bytes skipped while resynchronising.
@@ -118,12 +118,7 @@ func (p *conn) touch(ts time.Time) {
 func (p *conn) IsContinue() bool { return !p.done && !p.ended }
 
 // limit is the cap on one message's bytes.
-func (p *conn) limit() int {
-	if p.opts.MaxArtifactBytes > 0 {
-		return p.opts.MaxArtifactBytes
-	}
-	return parser.DefaultOptions().MaxArtifactBytes
-}
+func (p *conn) limit() int { return mailproto.ArtifactLimit(p.opts) }
 
 // client reads client bytes according to the client state.
 func (p *conn) client(data []byte, ts time.Time) {
@@ -141,7 +136,7 @@ func (p *conn) client(data []byte, ts time.Time) {
 			n = len(data)
 		}
 		if n == 0 && p.cst == before {
-			p.sess.anoms.add("internal: client bytes dropped without progress")
+			p.sess.anoms.Add("internal: client bytes dropped without progress")
 			return
 		}
 		data = data[n:]
@@ -150,16 +145,16 @@ func (p *conn) client(data []byte, ts time.Time) {
 
 // clientLines reads command lines.
 func (p *conn) clientLines(data []byte, ts time.Time) int {
-	if p.cline.atStart() && (data[0] == 0x16 || data[0] == 0x80) && p.cst == csCommand {
+	if p.cline.AtStart() && (data[0] == 0x16 || data[0] == 0x80) && p.cst == csCommand {
 		// A TLS ClientHello where a command belongs: a client that
 		// expected implicit TLS (port 995) against a plaintext server.
-		p.sess.anoms.add("TLS handshake from the client where a POP3 command was expected: the rest of the client stream is not parsed")
+		p.sess.anoms.Add("TLS handshake from the client where a POP3 command was expected: the rest of the client stream is not parsed")
 		p.cst = csIgnore
 		return 0
 	}
-	line, n, over := p.cline.next(data)
+	line, n, over := p.cline.Next(data)
 	if over {
-		p.sess.anoms.addf("client line longer than %d bytes without a line end: skipped to the next line end", maxLine)
+		p.sess.anoms.Addf("client line longer than %d bytes without a line end: skipped to the next line end", maxLine)
 	}
 	if line != nil {
 		p.commandLine(line, ts)
@@ -172,11 +167,11 @@ func (p *conn) clientLines(data []byte, ts time.Time) int {
 func (p *conn) holdBytes(data []byte, ts time.Time) int {
 	room := maxHold - len(p.hold)
 	if len(data) < room {
-		p.hold = appendBounded(p.hold, data, maxHold)
+		p.hold, _ = mailproto.AppendBounded(p.hold, data, maxHold)
 		return len(data)
 	}
-	p.hold = appendBounded(p.hold, data[:room], maxHold)
-	p.sess.anoms.addf("no response to STLS within %d bytes of client data: reading on without it", maxHold)
+	p.hold, _ = mailproto.AppendBounded(p.hold, data[:room], maxHold)
+	p.sess.anoms.Addf("no response to STLS within %d bytes of client data: reading on without it", maxHold)
 	p.resolveHold(ts)
 	return room
 }
@@ -198,7 +193,7 @@ func (p *conn) resolveHold(ts time.Time) {
 	if p.cst != csHold {
 		return
 	}
-	if tlsRecordStart(p.hold) {
+	if mailproto.TLSRecordStart(p.hold) {
 		p.sess.stls = "assumed"
 		p.goTLS()
 		return
@@ -211,12 +206,12 @@ func (p *conn) resolveHold(ts time.Time) {
 // whether the session went over to TLS or goes on in plaintext.
 func (p *conn) afterTLS(data []byte) {
 	p.reportInjection()
-	if tlsRecordStart(data) {
+	if mailproto.TLSRecordStart(data) {
 		p.goTLS()
 		return
 	}
 	p.sess.plainAfterTLS = true
-	p.sess.anoms.add("plaintext after STLS was accepted: the capture holds the session decrypted, or the client did not start TLS; parsing goes on")
+	p.sess.anoms.Add("plaintext after STLS was accepted: the capture holds the session decrypted, or the client did not start TLS; parsing goes on")
 	p.cst = csCommand
 }
 
@@ -226,8 +221,8 @@ func (p *conn) reportInjection() {
 	if p.sess.injectedN == 0 {
 		return
 	}
-	p.sess.anoms.addf("STLS response injection: the server sent %d bytes after accepting STLS, before the client's TLS handshake: %s",
-		p.sess.injectedN, quote(p.sess.injected, 40))
+	p.sess.anoms.Addf("STLS response injection: the server sent %d bytes after accepting STLS, before the client's TLS handshake: %s",
+		p.sess.injectedN, mailproto.Quote(p.sess.injected, 40))
 	p.sess.injected, p.sess.injectedN = nil, 0
 }
 
@@ -242,8 +237,8 @@ func (p *conn) goTLS() {
 // server reads server bytes according to the server state.
 func (p *conn) server(data []byte, ts time.Time) {
 	for len(data) > 0 && !p.done {
-		if p.cst == csAfterTLS && p.sline.atStart() {
-			if tlsRecordStart(data) && p.sess.injectedN == 0 {
+		if p.cst == csAfterTLS && p.sline.AtStart() {
+			if mailproto.TLSRecordStart(data) && p.sess.injectedN == 0 {
 				// The server's side of the handshake (the client's not
 				// seen).
 				p.goTLS()
@@ -252,7 +247,7 @@ func (p *conn) server(data []byte, ts time.Time) {
 			// A server speaks after STLS only inside TLS: plaintext here
 			// is a response injection (a decrypted capture's next
 			// response comes only after a client command).
-			p.sess.injected = appendBounded(p.sess.injected, data, maxInjected)
+			p.sess.injected, _ = mailproto.AppendBounded(p.sess.injected, data, maxInjected)
 			p.sess.injectedN += len(data)
 			return
 		}
@@ -266,10 +261,10 @@ func (p *conn) server(data []byte, ts time.Time) {
 			}
 			continue
 		}
-		line, n, over := p.sline.next(data)
+		line, n, over := p.sline.Next(data)
 		data = data[n:]
 		if over {
-			p.sess.anoms.addf("server line longer than %d bytes without a line end: skipped", maxLine)
+			p.sess.anoms.Addf("server line longer than %d bytes without a line end: skipped", maxLine)
 		}
 		if line != nil {
 			p.serverLine(line, ts)
@@ -286,16 +281,16 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	p.sess.gaps++
 	what := "an unknown number of"
 	if n >= 0 {
-		what = itoa(n)
+		what = strconv.Itoa(n)
 	}
 	if dir == parser.ClientToServer {
-		p.sess.anoms.addf("gap of %s bytes in the client stream: resynchronising", what)
+		p.sess.anoms.Addf("gap of %s bytes in the client stream: resynchronising", what)
 		p.unsure = true
 		if p.cst == csHold {
 			p.resolveHold(ts)
 		}
 		if p.cst == csCommand || p.cst == csResync {
-			p.cline.reset()
+			p.cline.Reset()
 			p.cst = csResync
 			if p.auth != nil {
 				p.auth.gap = true
@@ -303,7 +298,7 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 		}
 		return
 	}
-	p.sess.anoms.addf("gap of %s bytes in the server stream: resynchronising", what)
+	p.sess.anoms.Addf("gap of %s bytes in the server stream: resynchronising", what)
 	switch p.sst {
 	case ssMessage:
 		// The message goes on after the hole: keep it, marked.
@@ -314,7 +309,7 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 		}
 		p.sst = ssResync
 	default:
-		p.sline.reset()
+		p.sline.Reset()
 		p.list = nil
 		p.sst = ssResync
 		p.unsure = true
@@ -337,7 +332,7 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		p.last = ts
 	}
 	if p.cst == csHold && len(p.hold) > 0 {
-		p.sess.anoms.add("connection ended before the response to STLS")
+		p.sess.anoms.Add("connection ended before the response to STLS")
 	}
 	p.reportInjection()
 	if p.dl != nil {
@@ -349,10 +344,10 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		p.lost(h, p.last)
 	}
 	if p.sess.clientSkipped > 0 {
-		p.sess.anoms.addf("%d bytes of client data skipped while resynchronising", p.sess.clientSkipped)
+		p.sess.anoms.Addf("%d bytes of client data skipped while resynchronising", p.sess.clientSkipped)
 	}
 	if p.resyncBytes > 0 {
-		p.sess.anoms.addf("%d bytes of server data skipped while resynchronising", p.resyncBytes)
+		p.sess.anoms.Addf("%d bytes of server data skipped while resynchronising", p.resyncBytes)
 	}
 	p.emitSession(reason)
 	p.release()
@@ -360,8 +355,8 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 
 // release frees buffers once the connection is over.
 func (p *conn) release() {
-	p.cline.release()
-	p.sline.release()
+	p.cline.Release()
+	p.sline.Release()
 	p.hold = nil
 	p.dl = nil
 	p.list = nil
@@ -379,7 +374,7 @@ func memoryBound(limit int) int {
 
 // buffered reports the bytes the parser holds (for tests of its bounds).
 func (p *conn) buffered() int {
-	n := cap(p.cline.buf) + cap(p.sline.buf) + cap(p.hold) + cap(p.sess.injected)
+	n := p.cline.Buffered() + p.sline.Buffered() + cap(p.hold) + cap(p.sess.injected)
 	for _, c := range p.sess.capa {
 		n += len(c)
 	}
@@ -402,26 +397,4 @@ type download struct {
 	last    time.Time
 	gap     bool
 	partial bool // its start was not seen
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

@@ -1,6 +1,7 @@
 package pop3
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -97,7 +98,7 @@ var conversations = []conversation{
 				"summary.message":          "1",
 				"summary.uid":              "000000015ec4b2a1",
 				"summary.announced_octets": "900",
-				"summary.size":             itoa(len(message1)),
+				"summary.size":             strconv.Itoa(len(message1)),
 				"summary.user":             "bob",
 				"summary.from":             "[André <Andre@Example.ORG>]",
 				"summary.message_id":       "m1@example.org",

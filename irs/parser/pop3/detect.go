@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // detectLine is how much of the first line IsRelative looks at.
@@ -12,19 +13,6 @@ const detectLine = 512
 // pop3Port: the usual POP3 ports, a hint for ambiguous content only (995
 // is POP3 over TLS, whose plaintext never shows; a hint all the same).
 func pop3Port(p uint16) bool { return p == 110 || p == 995 }
-
-// shape is what the first line of a direction looks like.
-type shape uint8
-
-const (
-	shapeNone        shape = iota // nothing POP3-like
-	shapeForeign                  // another protocol, recognised: not POP3
-	shapeNeedMore                 // too short to tell
-	shapeServer                   // a POP3 greeting or status line
-	shapeServerVague              // "+OK" or "-ERR" without a telling text (Redis answers so too)
-	shapeClient                   // a POP3-only command
-	shapeClientVague              // a command FTP or SMTP share (USER, PASS, LIST, QUIT...)
-)
 
 // IsRelative recognises POP3 from the first bytes of one direction: a
 // status line ("+OK", "-ERR") from the server or a POP3 command from the
@@ -39,54 +27,24 @@ func (Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte) pa
 		return parser.NeedMore
 	}
 	hint := c != nil && (pop3Port(c.Server.Port()) || pop3Port(c.Client.Port()))
-	as := func(server bool) parser.Verdict {
-		if server == (dir == parser.ServerToClient) {
-			return parser.Yes
-		}
-		return parser.YesReversed
-	}
-	switch classify(data) {
-	case shapeNeedMore:
-		return parser.NeedMore
-	case shapeServer:
-		return as(true)
-	case shapeClient:
-		return as(false)
-	case shapeServerVague:
-		if hint {
-			return as(true)
-		}
-		return parser.NeedMore
-	case shapeClientVague:
-		if hint {
-			return as(false)
-		}
-		return parser.NeedMore
-	case shapeNone:
-		if hint {
-			// Message data of a capture that began mid-session: the
-			// other direction decides.
-			return parser.NeedMore
-		}
-	}
-	return parser.No
+	return mailproto.Verdict(classify(data), hint, dir)
 }
 
-// classify looks at the first line of data.
-func classify(data []byte) shape {
+// classify looks at the first line of data. The shapes mean here:
+//
+//   - ShapeNone: nothing POP3-like
+//   - ShapeForeign: another protocol, recognised: not POP3
+//   - ShapeNeedMore: too short to tell
+//   - ShapeServer: a POP3 greeting or status line
+//   - ShapeServerVague: "+OK" or "-ERR" without a telling text (Redis answers so too)
+//   - ShapeClient: a POP3-only command
+//   - ShapeClientVague: a command FTP or SMTP share (USER, PASS, LIST, QUIT...)
+func classify(data []byte) mailproto.Shape {
 	if foreign(data) {
-		return shapeForeign
+		return mailproto.ShapeForeign
 	}
-	line := data
-	complete := false
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line, complete = line[:i], true
-	}
-	if len(line) > detectLine {
-		line, complete = line[:detectLine], true
-	}
-	line = bytes.TrimSuffix(line, []byte("\r"))
-	if s := serverShape(line, complete); s != shapeNone {
+	line, complete := mailproto.FirstLine(data, detectLine)
+	if s := serverShape(line, complete); s != mailproto.ShapeNone {
 		return s
 	}
 	return clientShape(line, complete)
@@ -99,15 +57,15 @@ func foreign(d []byte) bool {
 	case len(d) >= 2 && d[0] == 0x16 && d[1] == 0x03, // TLS handshake
 		d[0] == 0x80, // SSLv2 hello
 		d[0] == '*' || d[0] == '$' || d[0] == ':', // IMAP untagged, Redis RESP
-		hasPrefixFold(d, "SSH-"), hasPrefixFold(d, "HTTP/"):
+		mailproto.HasPrefixFold(d, "SSH-"), mailproto.HasPrefixFold(d, "HTTP/"):
 		return true
 	}
 	// A three-digit reply: SMTP or FTP.
-	if len(d) >= 4 && isDigit(d[0]) && isDigit(d[1]) && isDigit(d[2]) && (d[3] == ' ' || d[3] == '-' || d[3] == '\r') {
+	if len(d) >= 4 && mailproto.IsDigit(d[0]) && mailproto.IsDigit(d[1]) && mailproto.IsDigit(d[2]) && (d[3] == ' ' || d[3] == '-' || d[3] == '\r') {
 		return true
 	}
 	for _, m := range foreignCommands {
-		if hasPrefixFold(d, m) {
+		if mailproto.HasPrefixFold(d, m) {
 			return true
 		}
 	}
@@ -127,7 +85,7 @@ func imapTagged(d []byte) bool {
 	}
 	rest := d[i+1:]
 	for _, k := range []string{"LOGIN ", "CAPABILITY", "AUTHENTICATE ", "SELECT ", "EXAMINE ", "LOGOUT", "STARTTLS", "FETCH ", "UID ", "LIST ", "LSUB ", "ID ", "ENABLE "} {
-		if hasPrefixFold(rest, k) {
+		if mailproto.HasPrefixFold(rest, k) {
 			return true
 		}
 	}
@@ -135,31 +93,31 @@ func imapTagged(d []byte) bool {
 }
 
 // serverShape classifies "+OK ...", "-ERR ...".
-func serverShape(line []byte, complete bool) shape {
+func serverShape(line []byte, complete bool) mailproto.Shape {
 	var text []byte
 	switch {
-	case hasPrefixFold(line, "+OK"):
+	case mailproto.HasPrefixFold(line, "+OK"):
 		text = line[3:]
-	case hasPrefixFold(line, "-ERR"):
+	case mailproto.HasPrefixFold(line, "-ERR"):
 		text = line[4:]
 	default:
-		if !complete && len(line) < 4 && (hasPrefixFold([]byte("+OK"), string(line)) || hasPrefixFold([]byte("-ERR"), string(line))) {
-			return shapeNeedMore
+		if !complete && len(line) < 4 && (mailproto.HasPrefixFold([]byte("+OK"), string(line)) || mailproto.HasPrefixFold([]byte("-ERR"), string(line))) {
+			return mailproto.ShapeNeedMore
 		}
-		return shapeNone
+		return mailproto.ShapeNone
 	}
 	if len(text) > 0 && text[0] != ' ' {
-		return shapeNone
+		return mailproto.ShapeNone
 	}
 	if !complete {
-		return shapeNeedMore
+		return mailproto.ShapeNeedMore
 	}
-	if line[0] == '+' && (containsFold(text, "POP") || containsFold(text, "ready") || containsFold(text, "dovecot") ||
-		bytes.IndexByte(text, '<') >= 0 && bytes.IndexByte(text, '@') > 0 || containsFold(text, "octets") ||
-		containsFold(text, "messages") || containsFold(text, "capabilit")) {
-		return shapeServer
+	if line[0] == '+' && (mailproto.ContainsFold(text, "POP") || mailproto.ContainsFold(text, "ready") || mailproto.ContainsFold(text, "dovecot") ||
+		bytes.IndexByte(text, '<') >= 0 && bytes.IndexByte(text, '@') > 0 || mailproto.ContainsFold(text, "octets") ||
+		mailproto.ContainsFold(text, "messages") || mailproto.ContainsFold(text, "capabilit")) {
+		return mailproto.ShapeServer
 	}
-	return shapeServerVague
+	return mailproto.ShapeServerVague
 }
 
 // Client commands as the detector sees them.
@@ -170,36 +128,36 @@ var (
 	clientVagueWords  = []string{"STAT", "LIST", "QUIT", "NOOP", "RSET", "AUTH"}
 )
 
-func clientShape(line []byte, complete bool) shape {
+func clientShape(line []byte, complete bool) mailproto.Shape {
 	for _, k := range clientStrong {
-		if hasPrefixFold(line, k) {
-			return shapeClient
+		if mailproto.HasPrefixFold(line, k) {
+			return mailproto.ShapeClient
 		}
 	}
 	for _, k := range clientVague {
-		if hasPrefixFold(line, k) {
-			return shapeClientVague
+		if mailproto.HasPrefixFold(line, k) {
+			return mailproto.ShapeClientVague
 		}
 	}
 	if complete {
 		for _, k := range clientStrongWords {
-			if len(line) == len(k) && hasPrefixFold(line, k) {
-				return shapeClient
+			if len(line) == len(k) && mailproto.HasPrefixFold(line, k) {
+				return mailproto.ShapeClient
 			}
 		}
 		for _, k := range clientVagueWords {
-			if len(line) == len(k) && hasPrefixFold(line, k) {
-				return shapeClientVague
+			if len(line) == len(k) && mailproto.HasPrefixFold(line, k) {
+				return mailproto.ShapeClientVague
 			}
 		}
-		return shapeNone
+		return mailproto.ShapeNone
 	}
 	for _, list := range [][]string{clientStrong, clientVague, clientStrongWords, clientVagueWords} {
 		for _, k := range list {
-			if len(line) <= len(k) && hasPrefixFold([]byte(k), string(line)) {
-				return shapeNeedMore
+			if len(line) <= len(k) && mailproto.HasPrefixFold([]byte(k), string(line)) {
+				return mailproto.ShapeNeedMore
 			}
 		}
 	}
-	return shapeNone
+	return mailproto.ShapeNone
 }

@@ -1,30 +1,18 @@
 package pop3
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/mail"
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
+// newEvent starts an event of this connection.
 func (p *conn) newEvent(typ string, start, end time.Time) *event.Event {
-	if start.IsZero() {
-		start = p.first
-	}
-	if end.IsZero() || end.Before(start) {
-		end = start
-	}
-	return &event.Event{
-		Protocol:  Name,
-		Type:      typ,
-		Start:     start,
-		End:       end,
-		Transport: "tcp",
-		Client:    p.c.Client,
-		Server:    p.c.Server,
-		Summary:   map[string]any{},
-	}
+	return mailproto.NewEvent(Name, typ, p.c, p.first, start, end)
 }
 
 // currentUser is the mailbox owner as far as known: the authenticated
@@ -84,7 +72,7 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 	}
 	h := d.cmd
 	raw := d.dec.Bytes()
-	var anoms anomalies
+	var anoms mailproto.Anomalies
 	typ := TypeDownload
 	if h.kind == kTOP {
 		typ = TypePartialDownload
@@ -110,25 +98,25 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 	s["size"] = d.dec.Size()
 	if d.dec.Truncated {
 		s["truncated"] = true
-		anoms.addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
+		anoms.Addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
 	}
 	if d.gap || endLost || d.partial || d.dec.Truncated {
 		s["partial"] = true
 	}
 	if d.gap {
-		anoms.add("bytes of the message were lost in a gap")
+		anoms.Add("bytes of the message were lost in a gap")
 	}
 	if endLost {
-		anoms.add("the end of the message (the \".\" line) was not seen")
+		anoms.Add("the end of the message (the \".\" line) was not seen")
 	}
 	if d.dec.NUL {
-		anoms.add("NUL bytes in the message")
+		anoms.Add("NUL bytes in the message")
 	}
 	if d.dec.LongLine {
-		anoms.add("message line longer than 1000 octets")
+		anoms.Add("message line longer than 1000 octets")
 	}
 	if d.dec.LooseEnds > 0 {
-		anoms.addf("%d \".\" line(s) not delimited by CRLF inside the message", d.dec.LooseEnds)
+		anoms.Addf("%d \".\" line(s) not delimited by CRLF inside the message", d.dec.LooseEnds)
 	}
 	if user := p.currentUser(); user != "" {
 		s["user"] = user
@@ -138,7 +126,7 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 		var err error
 		m, err = mail.Restore(p.env, raw)
 		if err != nil {
-			anoms.add(err.Error())
+			anoms.Add(err.Error())
 		}
 		if m.EML.SHA256 != "" {
 			ev.Artifacts = append(ev.Artifacts, m.EML)
@@ -149,8 +137,8 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 		part := "HEADER"
 		name, ctype := "part-HEADER.txt", "text/rfc822-headers"
 		if h.lines > 0 {
-			part = "HEADER+" + itoa(h.lines) + " lines"
-			name, ctype = "part-TOP-"+itoa(h.lines)+".txt", "text/plain"
+			part = "HEADER+" + strconv.Itoa(h.lines) + " lines"
+			name, ctype = "part-TOP-"+strconv.Itoa(h.lines)+".txt", "text/plain"
 		}
 		s["part"] = part
 		if h.lines >= 0 {
@@ -159,7 +147,7 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 		m = mail.DecodeHeader(raw)
 		a, err := p.env.SaveArtifact(event.KindFile, name, ctype, raw)
 		if err != nil {
-			anoms.addf("pop3: save %s of message %d: %v", name, h.msg, err)
+			anoms.Addf("pop3: save %s of message %d: %v", name, h.msg, err)
 		} else {
 			ev.Artifacts = append(ev.Artifacts, a)
 			s["sha256"] = a.SHA256
@@ -168,20 +156,20 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 	ev.Subject = m.Subject
 	m.PutSummary(s)
 	for _, a := range m.Anomalies {
-		anoms.add(a)
+		anoms.Add(a)
 	}
 	var set mail.AddressSet
 	set.AddMessage(m)
 	set.Add(event.RoleUser, p.currentUser())
 	ev.Addresses = set.List()
-	ev.Anomalies = anoms.out()
+	ev.Anomalies = anoms.Out()
 	p.env.Emit(ev)
 }
 
 // emitSession emits the logoff event that closes the connection.
 func (p *conn) emitSession(reason parser.EndReason) {
 	ss := &p.sess
-	if ss.commands == 0 && ss.responses == 0 && len(ss.anoms.list) == 0 {
+	if ss.commands == 0 && ss.responses == 0 && ss.anoms.Len() == 0 {
 		return
 	}
 	ev := p.newEvent(TypeLogoff, p.first, p.last)
@@ -271,6 +259,6 @@ func (p *conn) emitSession(reason parser.EndReason) {
 		set.Add(event.RoleUser, ss.userTried)
 	}
 	ev.Addresses = set.List()
-	ev.Anomalies = ss.anoms.out()
+	ev.Anomalies = ss.anoms.Out()
 	p.env.Emit(ev)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -235,7 +236,7 @@ var goldenCases = []goldenCase{
 				t.Fatalf("events %s; want three email-download", types(full))
 			}
 			for i, subj := range []string{"A message from 1&1 Internet", "Testing", "RE: Testing"} {
-				want(t, dls[i], map[string]string{"subject": subj, "summary.message": itoa(i + 1)})
+				want(t, dls[i], map[string]string{"subject": subj, "summary.message": strconv.Itoa(i + 1)})
 			}
 			if n := len(byType(g.evs, TypeLogoff)); n != 5 {
 				t.Errorf("%d sessions; want Zeek's five pop3 connections", n)

@@ -1,0 +1,23 @@
+// Package mailproto holds the protocol machinery that the SMTP, POP3 and
+// IMAP parsers share: line framing with a cap on line length, bounded
+// buffers, a bounded list of anomalies, text cleaning for event fields,
+// SASL response decoding (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER,
+// DIGEST-MD5, NTLM), the detection verdict and event construction.
+//
+// Message restore (MIME, dot-stuffing, addresses) lives in irs/mail; this
+// package is about the conversation around the message. Each parser keeps
+// only its own protocol's grammar and state.
+package mailproto
+
+const (
+	// MaxLine caps a command or response line without its end; a longer
+	// line is skipped to its LF and reported as an overflow.
+	MaxLine = 64 << 10
+	// MaxAnomalies caps the anomalies listed in one event.
+	MaxAnomalies = 32
+	// MaxSASL caps one SASL response before it is decoded.
+	MaxSASL = 4096
+	// maxCredential caps a user name or password taken from a SASL
+	// response.
+	maxCredential = 256
+)

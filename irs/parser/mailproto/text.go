@@ -1,0 +1,152 @@
+package mailproto
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Clean makes traffic bytes safe to record: valid UTF-8, control
+// characters replaced, at most max bytes.
+func Clean(b []byte, max int) string {
+	if len(b) > max {
+		b = b[:max]
+	}
+	ok := utf8.Valid(b)
+	if ok {
+		for _, c := range b {
+			if c < 0x20 && c != '\t' || c == 0x7f {
+				ok = false
+				break
+			}
+		}
+	}
+	if ok {
+		return string(b)
+	}
+	var s strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		b = b[n:]
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			s.WriteByte('?')
+		case r < 0x20 && r != '\t' || r == 0x7f:
+			s.WriteByte('.')
+		default:
+			s.WriteRune(r)
+		}
+	}
+	return s.String()
+}
+
+// CleanString is Clean for a string.
+func CleanString(s string, max int) string { return Clean([]byte(s), max) }
+
+// Quote renders traffic bytes for an anomaly text, at most max of them.
+func Quote(b []byte, max int) string {
+	cut := len(b) > max
+	if cut {
+		b = b[:max]
+	}
+	s := fmt.Sprintf("%q", b)
+	if cut {
+		s += "..."
+	}
+	return s
+}
+
+// Excerpt is the start of a text body, whitespace collapsed, for a
+// result list.
+func Excerpt(s string, runes int) string {
+	var b strings.Builder
+	space := false
+	n := 0
+	for _, r := range s {
+		if n >= runes {
+			b.WriteString("…")
+			break
+		}
+		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			n++
+			space = false
+		}
+		if r < 0x20 || r == 0x7f {
+			r = ' '
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// Upper is the ASCII upper case of c.
+func Upper(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
+
+// HasPrefixFold reports whether b begins with p, ignoring ASCII case.
+func HasPrefixFold(b []byte, p string) bool {
+	if len(b) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if Upper(b[i]) != Upper(p[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// ContainsFold reports whether s is in b, ignoring ASCII case.
+func ContainsFold(b []byte, s string) bool {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if HasPrefixFold(b[i:], s) {
+			return true
+		}
+	}
+	return false
+}
+
+// EqualFold reports whether b is s, ignoring ASCII case.
+func EqualFold(b []byte, s string) bool { return len(b) == len(s) && HasPrefixFold(b, s) }
+
+// IsDigit reports an ASCII digit.
+func IsDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// Atoi parses a small decimal number (at most 9 digits, no sign); ok is
+// false for anything else.
+func Atoi(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if !IsDigit(c) {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// TLSRecordStart reports whether data begins like a TLS record
+// (handshake, alert, change cipher spec, application data) or an SSLv2
+// hello: what a client sends after STARTTLS/STLS.
+func TLSRecordStart(data []byte) bool {
+	if len(data) == 0 {
+		return false
+	}
+	if data[0] == 0x80 {
+		return true
+	}
+	return data[0] >= 0x14 && data[0] <= 0x17 && (len(data) < 2 || data[1] == 0x03)
+}
