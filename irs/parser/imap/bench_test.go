@@ -3,6 +3,7 @@ package imap
 import (
 	"encoding/base64"
 	"math/rand"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -48,7 +49,7 @@ func benchSession(msg string) []parsertest.Segment {
 		C("a2 SELECT INBOX\r\n"), S("* 1 EXISTS\r\n* OK [UIDVALIDITY 1700000000] UIDs valid\r\na2 OK [READ-WRITE] Select completed.\r\n"),
 		C("a3 UID FETCH 1 (UID FLAGS RFC822.SIZE BODY.PEEK[])\r\n"),
 	}
-	wire := "* 1 FETCH (UID 1 FLAGS (\\Seen) RFC822.SIZE " + itoa(len(msg)) + " BODY[] " + lit(msg) + ")\r\na3 OK Fetch completed.\r\n"
+	wire := "* 1 FETCH (UID 1 FLAGS (\\Seen) RFC822.SIZE " + strconv.Itoa(len(msg)) + " BODY[] " + lit(msg) + ")\r\na3 OK Fetch completed.\r\n"
 	for len(wire) > 0 {
 		n := min(1448, len(wire))
 		segs = append(segs, S(wire[:n]))
@@ -109,8 +110,8 @@ func BenchmarkSessionNoMIME(b *testing.B) {
 func BenchmarkHeaders(b *testing.B) {
 	var resp strings.Builder
 	for i := 1; i <= 200; i++ {
-		h := "Date: Mon, 5 Oct 2009 11:36:07 +0530\r\nFrom: Alice <alice@example.org>\r\nSubject: message " + itoa(i) + "\r\nTo: bob@example.test\r\n\r\n"
-		resp.WriteString("* " + itoa(i) + " FETCH (UID " + itoa(i) + " FLAGS (\\Seen) BODY[HEADER.FIELDS (DATE FROM SUBJECT TO)] " + lit(h) + ")\r\n")
+		h := "Date: Mon, 5 Oct 2009 11:36:07 +0530\r\nFrom: Alice <alice@example.org>\r\nSubject: message " + strconv.Itoa(i) + "\r\nTo: bob@example.test\r\n\r\n"
+		resp.WriteString("* " + strconv.Itoa(i) + " FETCH (UID " + strconv.Itoa(i) + " FLAGS (\\Seen) BODY[HEADER.FIELDS (DATE FROM SUBJECT TO)] " + lit(h) + ")\r\n")
 	}
 	resp.WriteString("a3 OK Fetch completed.\r\n")
 	segs := []parsertest.Segment{S(greeting), C("a1 LOGIN bob secret\r\n"), S("a1 OK\r\n"), C("a2 SELECT INBOX\r\n"), S("a2 OK\r\n"),

@@ -3,10 +3,12 @@ package imap
 import (
 	"bytes"
 	"compress/flate"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
 
@@ -34,7 +36,7 @@ func TestMemoryBounded(t *testing.T) {
 		{"many pipelined commands", false, []parsertest.Segment{C(many("a NOOP\r\n", 1)), C(func() string {
 			var b strings.Builder
 			for i := 0; i < 6000; i++ {
-				b.WriteString("t" + itoa(i) + " NOOP\r\n")
+				b.WriteString("t" + strconv.Itoa(i) + " NOOP\r\n")
 			}
 			return b.String()
 		}())}},
@@ -75,7 +77,7 @@ func TestMemoryBounded(t *testing.T) {
 				t.Errorf("%s (step %d): %d bytes held after EndProcess", tc.name, step, b)
 			}
 			for _, ev := range env.Events {
-				if len(ev.Anomalies) > maxAnomalies+mailAnomalyRoom {
+				if len(ev.Anomalies) > mailproto.MaxAnomalies+mailAnomalyRoom {
 					t.Errorf("%s: %d anomalies in one event", tc.name, len(ev.Anomalies))
 				}
 			}

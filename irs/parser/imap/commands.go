@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sdnli/sdnli/irs/mail"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // cmdKind is what a command is, as far as the parser cares.
@@ -121,7 +122,7 @@ func (h *command) addSkel(b []byte) {
 	if len(h.skel)+len(b) > maxSkel {
 		h.skelOver = true
 	}
-	h.skel = appendBounded(h.skel, b, maxSkel)
+	h.skel, _ = mailproto.AppendBounded(h.skel, b, maxSkel)
 }
 
 // feedArgs tokenizes a piece of the command's arguments.
@@ -213,7 +214,7 @@ func (h *command) astring(i int) string {
 		if a.lit == nil {
 			return ""
 		}
-		return clean(a.lit.buf, maxText)
+		return mailproto.Clean(a.lit.buf, maxText)
 	}
 	return unquote(a.text)
 }
@@ -221,7 +222,7 @@ func (h *command) astring(i int) string {
 // unquote removes the quotes and escapes of a quoted string.
 func unquote(s string) string {
 	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
-		return clean([]byte(s), maxText)
+		return mailproto.Clean([]byte(s), maxText)
 	}
 	var b []byte
 	esc := false
@@ -234,13 +235,13 @@ func unquote(s string) string {
 		esc = false
 		b = append(b, c)
 	}
-	return clean(b, maxText)
+	return mailproto.Clean(b, maxText)
 }
 
 // logArgs renders the arguments for the command log, literals as
 // {literal}.
 func (h *command) logArgs() string {
-	return strings.TrimSpace(clean(bytes.ReplaceAll(h.skel, []byte{0}, []byte("{literal}")), maxText))
+	return strings.TrimSpace(mailproto.Clean(bytes.ReplaceAll(h.skel, []byte{0}, []byte("{literal}")), maxText))
 }
 
 // splitTag splits "tag rest": a tag is one or more ASTRING-CHAR other than
@@ -276,11 +277,11 @@ func commandName(b []byte) (string, []byte) {
 		return b, nil
 	}
 	w, rest := word(b)
-	name := strings.ToUpper(clean(w, 32))
+	name := strings.ToUpper(mailproto.Clean(w, 32))
 	if name == "UID" {
 		var sub []byte
 		sub, rest = word(rest)
-		name += " " + strings.ToUpper(clean(sub, 32))
+		name += " " + strings.ToUpper(mailproto.Clean(sub, 32))
 	}
 	return name, rest
 }
@@ -313,12 +314,12 @@ func (p *conn) clientPiece(pc *piece, ts time.Time) {
 		}
 		p.cst = csCommand
 	}
-	if a := p.auth; a != nil && !a.done && saslShaped(text) {
+	if a := p.auth; a != nil && !a.done && mailproto.SASLShaped(text) {
 		p.cr.cancelLiteral()
 		p.saslResponse(a, text)
 		return
 	}
-	if p.idle != nil && equalFold(bytes.TrimSpace(text), "DONE") {
+	if p.idle != nil && mailproto.EqualFold(bytes.TrimSpace(text), "DONE") {
 		p.cr.cancelLiteral()
 		p.idling = false
 		p.sess.idleDone++
@@ -328,14 +329,14 @@ func (p *conn) clientPiece(pc *piece, ts time.Time) {
 	if !ok {
 		p.cr.cancelLiteral()
 		if len(bytes.TrimSpace(text)) == 0 {
-			p.sess.anoms.add("empty client line")
+			p.sess.anoms.Add("empty client line")
 			return
 		}
-		p.sess.anoms.addf("client line that is not a command: %s", quote(text, 40))
+		p.sess.anoms.Addf("client line that is not a command: %s", mailproto.Quote(text, 40))
 		return
 	}
 	name, rest := commandName(rest)
-	h := &command{tag: clean(tag, 64), name: name, ts: ts, logIdx: -1}
+	h := &command{tag: mailproto.Clean(tag, 64), name: name, ts: ts, logIdx: -1}
 	if k, known := knownCommands[name]; known {
 		h.kind = k
 	} else {
@@ -348,18 +349,18 @@ func (p *conn) clientPiece(pc *piece, ts time.Time) {
 // lineChecks reports line-level oddities: bare LF, over-long lines, NUL.
 func (p *conn) lineChecks(pc *piece, side string) {
 	if pc.bareLF {
-		p.sess.anoms.addf("%s lines end with a bare LF instead of CRLF", side)
+		p.sess.anoms.Addf("%s lines end with a bare LF instead of CRLF", side)
 	}
 	if pc.over {
-		p.sess.anoms.addf("%s line longer than %d bytes: only its start was read", side, maxLine)
+		p.sess.anoms.Addf("%s line longer than %d bytes: only its start was read", side, maxLine)
 	} else if pc.raw > longLine {
-		p.sess.anoms.addf("%s line longer than %d octets", side, longLine)
+		p.sess.anoms.Addf("%s line longer than %d octets", side, longLine)
 	}
 	if bytes.IndexByte(pc.text, 0) >= 0 {
-		p.sess.anoms.addf("NUL byte in a %s line", side)
+		p.sess.anoms.Addf("NUL byte in a %s line", side)
 	}
 	if pc.badLit {
-		p.sess.anoms.addf("%s literal of an impossible size: the line is read without it", side)
+		p.sess.anoms.Addf("%s literal of an impossible size: the line is read without it", side)
 	}
 }
 
@@ -425,7 +426,7 @@ func (p *conn) dispatch(h *command, ts time.Time) {
 		logArg = h.user + " ********"
 	case kAuthenticate:
 		p.authCommand(h)
-		logArg = h.auth.mech
+		logArg = h.auth.Mech
 		if len(h.args) > 1 {
 			logArg += " ********"
 		}
@@ -446,13 +447,13 @@ func (p *conn) dispatch(h *command, ts time.Time) {
 		for _, a := range h.args[min(1, len(h.args)):] {
 			switch {
 			case a.kind == argText && strings.HasPrefix(a.text, "("):
-				h.flags = clean([]byte(a.text), maxText)
+				h.flags = mailproto.Clean([]byte(a.text), maxText)
 			case a.kind == argText && strings.HasPrefix(a.text, "\""):
 				h.date = unquote(a.text)
 			}
 		}
 		if h.lits == 0 {
-			p.sess.anoms.add("APPEND without a message literal")
+			p.sess.anoms.Add("APPEND without a message literal")
 		}
 	case kIdle:
 		p.idle = h
@@ -507,11 +508,11 @@ func verbShaped(v string) bool {
 // push queues a command for its tagged response and logs it.
 func (p *conn) push(h *command, logArg string) {
 	if old, dup := p.pending[h.tag]; dup {
-		p.sess.anoms.addf("tag %q reused while a command with it awaits its response", h.tag)
+		p.sess.anoms.Addf("tag %q reused while a command with it awaits its response", h.tag)
 		p.lost(old, h.ts)
 	}
 	if len(p.order) >= maxPending {
-		p.sess.anoms.addf("more than %d commands without a response: the oldest is settled as unanswered", maxPending)
+		p.sess.anoms.Addf("more than %d commands without a response: the oldest is settled as unanswered", maxPending)
 		p.lost(p.order[0], h.ts)
 	}
 	if len(p.sess.log) < maxLog {

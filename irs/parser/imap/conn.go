@@ -1,29 +1,29 @@
 package imap
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/mail"
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // Bounds on what one connection may make the parser hold.
 const (
-	maxLine      = 64 << 10 // a line piece without its end
-	maxHold      = 64 << 10 // client bytes held until the STARTTLS or COMPRESS response
-	maxSkel      = 16 << 10 // the text of one command or response, literals left out
-	maxSmallLit  = 1 << 10  // bytes kept of a literal that is not a message (a login name, a mailbox)
-	maxArgs      = 64       // arguments kept of one command
-	maxPending   = 4096     // commands awaiting their tagged response
-	maxParts     = 16       // message parts of one FETCH response held until its end
-	maxUploads   = 16       // APPENDed messages awaiting their tagged response
-	maxText      = 512      // bytes kept of one argument or response text
-	maxList      = 64       // capabilities, mailboxes and similar lists
-	maxLog       = 256      // commands in the session log
-	maxUnknown   = 16       // distinct unknown commands recorded
-	maxAnomalies = 32       // anomalies per event
-	maxSASL      = 4096     // one SASL response decoded
-	maxInjected  = 64       // bytes quoted of a response injection
+	maxLine     = mailproto.MaxLine // a line piece without its end
+	maxHold     = 64 << 10          // client bytes held until the STARTTLS or COMPRESS response
+	maxSkel     = 16 << 10          // the text of one command or response, literals left out
+	maxSmallLit = 1 << 10           // bytes kept of a literal that is not a message (a login name, a mailbox)
+	maxArgs     = 64                // arguments kept of one command
+	maxPending  = 4096              // commands awaiting their tagged response
+	maxParts    = 16                // message parts of one FETCH response held until its end
+	maxUploads  = 16                // APPENDed messages awaiting their tagged response
+	maxText     = 512               // bytes kept of one argument or response text
+	maxList     = 64                // capabilities, mailboxes and similar lists
+	maxLog      = 256               // commands in the session log
+	maxUnknown  = 16                // distinct unknown commands recorded
+	maxInjected = 64                // bytes quoted of a response injection
 	// longLine: IMAP has no line limit; RFC 7162 3.2.1 asks clients and
 	// servers to accept lines of 8192 octets. Longer ones are reported.
 	longLine = 8192
@@ -127,12 +127,7 @@ func (p *conn) touch(ts time.Time) {
 func (p *conn) IsContinue() bool { return !p.done && !p.ended }
 
 // limit is the cap on one message's bytes.
-func (p *conn) limit() int {
-	if p.opts.MaxArtifactBytes > 0 {
-		return p.opts.MaxArtifactBytes
-	}
-	return parser.DefaultOptions().MaxArtifactBytes
-}
+func (p *conn) limit() int { return mailproto.ArtifactLimit(p.opts) }
 
 // client reads client bytes: through the decompressor once COMPRESS is
 // active.
@@ -175,7 +170,7 @@ func (p *conn) clientUnit(data []byte, ts time.Time) int {
 	if p.cst == csCommand && p.cmd == nil && p.cr.atLineStart() && (data[0] == 0x16 || data[0] == 0x80) {
 		// A TLS ClientHello where a command belongs: a client that
 		// expected implicit TLS (port 993) against a plaintext server.
-		p.sess.anoms.add("TLS handshake from the client where an IMAP command was expected: the rest of the client stream is not parsed")
+		p.sess.anoms.Add("TLS handshake from the client where an IMAP command was expected: the rest of the client stream is not parsed")
 		p.cst = csIgnore
 		return len(data)
 	}
@@ -194,15 +189,15 @@ func (p *conn) clientUnit(data []byte, ts time.Time) int {
 func (p *conn) holdBytes(data []byte, ts time.Time) int {
 	room := maxHold - len(p.hold)
 	if len(data) < room {
-		p.hold = appendBounded(p.hold, data, maxHold)
+		p.hold, _ = mailproto.AppendBounded(p.hold, data, maxHold)
 		return len(data)
 	}
-	p.hold = appendBounded(p.hold, data[:room], maxHold)
+	p.hold, _ = mailproto.AppendBounded(p.hold, data[:room], maxHold)
 	verb := "a command"
 	if p.holdFor != nil {
 		verb = p.holdFor.name
 	}
-	p.sess.anoms.addf("no response to %s within %d bytes of client data: reading on without it", verb, maxHold)
+	p.sess.anoms.Addf("no response to %s within %d bytes of client data: reading on without it", verb, maxHold)
 	p.resolveHold(ts)
 	return room
 }
@@ -231,7 +226,7 @@ func (p *conn) resolveHold(ts time.Time) {
 	if p.cst != csHold {
 		return
 	}
-	if p.holdFor != nil && p.holdFor.kind == kStartTLS && tlsRecordStart(p.hold) {
+	if p.holdFor != nil && p.holdFor.kind == kStartTLS && mailproto.TLSRecordStart(p.hold) {
 		p.sess.starttls = "assumed"
 		p.goTLS()
 		return
@@ -244,12 +239,12 @@ func (p *conn) resolveHold(ts time.Time) {
 // STARTTLS, whether the session went over to TLS or goes on in plaintext.
 func (p *conn) afterTLS(data []byte) {
 	p.reportInjection()
-	if tlsRecordStart(data) {
+	if mailproto.TLSRecordStart(data) {
 		p.goTLS()
 		return
 	}
 	p.sess.plainAfterTLS = true
-	p.sess.anoms.add("plaintext after STARTTLS was accepted: the capture holds the session decrypted, or the client did not start TLS; parsing goes on")
+	p.sess.anoms.Add("plaintext after STARTTLS was accepted: the capture holds the session decrypted, or the client did not start TLS; parsing goes on")
 	p.cst = csCommand
 }
 
@@ -259,8 +254,8 @@ func (p *conn) reportInjection() {
 	if p.sess.injectedN == 0 {
 		return
 	}
-	p.sess.anoms.addf("STARTTLS response injection: the server sent %d bytes after accepting STARTTLS, before the client's TLS handshake: %s",
-		p.sess.injectedN, quote(p.sess.injected, 40))
+	p.sess.anoms.Addf("STARTTLS response injection: the server sent %d bytes after accepting STARTTLS, before the client's TLS handshake: %s",
+		p.sess.injectedN, mailproto.Quote(p.sess.injected, 40))
 	p.sess.injected, p.sess.injectedN = nil, 0
 }
 
@@ -273,7 +268,7 @@ func (p *conn) goTLS() {
 
 // deadStream: a direction's DEFLATE stream cannot be decompressed on.
 func (p *conn) deadStream(dir string, err error) {
-	p.sess.anoms.add(inflateErr(dir, err))
+	p.sess.anoms.Add(inflateErr(dir, err))
 	if dir == "client" {
 		p.cst = csIgnore
 		return
@@ -308,7 +303,7 @@ func (p *conn) serverStream(data []byte, ts time.Time, inflated bool) {
 			return
 		}
 		if p.cst == csAfterTLS && p.sr.atLineStart() {
-			if tlsRecordStart(data) && p.sess.injectedN == 0 {
+			if mailproto.TLSRecordStart(data) && p.sess.injectedN == 0 {
 				// The server's side of the handshake (the client's not
 				// seen).
 				p.goTLS()
@@ -316,7 +311,7 @@ func (p *conn) serverStream(data []byte, ts time.Time, inflated bool) {
 			}
 			// A server speaks after STARTTLS only inside TLS: plaintext
 			// here is a response injection.
-			p.sess.injected = appendBounded(p.sess.injected, data, maxInjected)
+			p.sess.injected, _ = mailproto.AppendBounded(p.sess.injected, data, maxInjected)
 			p.sess.injectedN += len(data)
 			return
 		}
@@ -340,13 +335,13 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	p.sess.gaps++
 	what := "an unknown number of"
 	if n >= 0 {
-		what = itoa(n)
+		what = strconv.Itoa(n)
 	}
 	p.unsure = true
 	if dir == parser.ClientToServer {
 		if p.cz != nil {
 			// A hole in a DEFLATE stream: nothing after it decodes.
-			p.sess.anoms.addf("gap of %s bytes in the compressed client stream: the rest of it is not parsed", what)
+			p.sess.anoms.Addf("gap of %s bytes in the compressed client stream: the rest of it is not parsed", what)
 			p.cz.close()
 			p.cst = csIgnore
 			return
@@ -356,10 +351,10 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 		}
 		if p.clit != nil && p.cr.skip(n) {
 			p.clit.gap = true
-			p.sess.anoms.addf("gap of %s bytes in the client stream, inside a literal: the literal goes on", what)
+			p.sess.anoms.Addf("gap of %s bytes in the client stream, inside a literal: the literal goes on", what)
 			return
 		}
-		p.sess.anoms.addf("gap of %s bytes in the client stream: resynchronising", what)
+		p.sess.anoms.Addf("gap of %s bytes in the client stream: resynchronising", what)
 		if line := p.cr.partial(); p.cmd == nil && p.cst == csCommand && certainCommand(line) {
 			// A command cut by the gap: what was seen of it is recorded.
 			pc := piece{text: append([]byte(nil), line...), raw: len(line)}
@@ -379,7 +374,7 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 		return
 	}
 	if p.sz != nil {
-		p.sess.anoms.addf("gap of %s bytes in the compressed server stream: the rest of it is not parsed", what)
+		p.sess.anoms.Addf("gap of %s bytes in the compressed server stream: the rest of it is not parsed", what)
 		p.sz.close()
 		p.sz = nil
 		p.sDead = true
@@ -387,10 +382,10 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	}
 	if p.slit != nil && p.sr.skip(n) {
 		p.slit.gap = true
-		p.sess.anoms.addf("gap of %s bytes in the server stream, inside a literal: the literal goes on", what)
+		p.sess.anoms.Addf("gap of %s bytes in the server stream, inside a literal: the literal goes on", what)
 		return
 	}
-	p.sess.anoms.addf("gap of %s bytes in the server stream: resynchronising", what)
+	p.sess.anoms.Addf("gap of %s bytes in the server stream: resynchronising", what)
 	p.sr.reset()
 	p.abandonResponse(ts)
 	p.sResync = true
@@ -408,7 +403,7 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		p.last = ts
 	}
 	if p.cst == csHold && len(p.hold) > 0 && p.holdFor != nil {
-		p.sess.anoms.addf("connection ended before the response to %s", p.holdFor.name)
+		p.sess.anoms.Addf("connection ended before the response to %s", p.holdFor.name)
 	}
 	p.reportInjection()
 	p.abandonResponse(p.last)
@@ -417,10 +412,10 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		p.lost(h, p.last)
 	}
 	if p.cSkipped > 0 {
-		p.sess.anoms.addf("%d bytes of client data skipped while resynchronising", p.cSkipped)
+		p.sess.anoms.Addf("%d bytes of client data skipped while resynchronising", p.cSkipped)
 	}
 	if p.sSkipped > 0 {
-		p.sess.anoms.addf("%d bytes of server data skipped while resynchronising", p.sSkipped)
+		p.sess.anoms.Addf("%d bytes of server data skipped while resynchronising", p.sSkipped)
 	}
 	p.emitSession(reason)
 	p.release()

@@ -3,6 +3,7 @@ package imap
 import (
 	"bytes"
 	"compress/flate"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -36,10 +37,10 @@ func midstream() *parser.Conn {
 }
 
 // lit renders s as a synchronising literal: {n}CRLF and the octets.
-func lit(s string) string { return "{" + itoa(len(s)) + "}\r\n" + s }
+func lit(s string) string { return "{" + strconv.Itoa(len(s)) + "}\r\n" + s }
 
 // litPlus renders s as a non-synchronising literal (LITERAL+).
-func litPlus(s string) string { return "{" + itoa(len(s)) + "+}\r\n" + s }
+func litPlus(s string) string { return "{" + strconv.Itoa(len(s)) + "+}\r\n" + s }
 
 const greeting = "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS AUTH=PLAIN AUTH=LOGIN COMPRESS=DEFLATE] Dovecot ready.\r\n"
 
@@ -104,7 +105,7 @@ var conversations = []conversation{
 			C("a2 LOGIN bob secret\r\n"), S("a2 OK [CAPABILITY IMAP4rev1 IDLE MOVE] Logged in\r\n"),
 			C("a3 SELECT INBOX\r\n"), S("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n* 2 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 1700000000] UIDs valid\r\na3 OK [READ-WRITE] Select completed.\r\n"),
 			C("a4 UID FETCH 1 (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])\r\n"),
-			S("* 1 FETCH (UID 1 FLAGS (\\Seen) INTERNALDATE \"21-Nov-2026 10:00:00 +0000\" RFC822.SIZE " + itoa(len(message1)) + " BODY[] " + lit(message1) + ")\r\n"),
+			S("* 1 FETCH (UID 1 FLAGS (\\Seen) INTERNALDATE \"21-Nov-2026 10:00:00 +0000\" RFC822.SIZE " + strconv.Itoa(len(message1)) + " BODY[] " + lit(message1) + ")\r\n"),
 			S("a4 OK Fetch completed.\r\n"),
 			C("a5 LOGOUT\r\n"), S("* BYE Logging out\r\na5 OK Logout completed.\r\n"),
 		},
@@ -127,8 +128,8 @@ var conversations = []conversation{
 				"summary.uid":          "1",
 				"summary.flags":        "(\\Seen)",
 				"summary.internaldate": "21-Nov-2026 10:00:00 +0000",
-				"summary.rfc822_size":  itoa(len(message1)),
-				"summary.size":         itoa(len(message1)),
+				"summary.rfc822_size":  strconv.Itoa(len(message1)),
+				"summary.size":         strconv.Itoa(len(message1)),
 				"summary.user":         "bob",
 				"summary.from":         "[André <Andre@Example.ORG>]",
 				"summary.attachments":  "1",
@@ -291,13 +292,13 @@ var conversations = []conversation{
 	{
 		name: "append upload",
 		segs: []parsertest.Segment{S(greeting), C("a1 LOGIN carol x\r\n"), S("a1 OK\r\n"),
-			C("a2 APPEND Sent (\\Seen) \"21-Nov-2026 10:00:00 +0000\" {" + itoa(len(message1)) + "}\r\n"), S("+ OK\r\n"),
+			C("a2 APPEND Sent (\\Seen) \"21-Nov-2026 10:00:00 +0000\" {" + strconv.Itoa(len(message1)) + "}\r\n"), S("+ OK\r\n"),
 			C(message1 + "\r\n"), S("a2 OK [APPENDUID 38505 3955] Append completed.\r\n")},
 		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event, p *conn) {
 			up := one(t, evs, TypeUpload)
 			want(t, up, map[string]string{"subject": "Grüße and the report", "summary.mailbox": "Sent", "summary.flags": "(\\Seen)",
 				"summary.internaldate": "21-Nov-2026 10:00:00 +0000", "summary.status": "OK", "summary.accepted": "true",
-				"summary.code": "APPENDUID 38505 3955", "summary.size": itoa(len(message1)), "summary.user": "carol", "artifacts.0.kind": "eml"})
+				"summary.code": "APPENDUID 38505 3955", "summary.size": strconv.Itoa(len(message1)), "summary.user": "carol", "artifacts.0.kind": "eml"})
 			if eml(t, env, up) != message1 {
 				t.Errorf("eml differs from the message")
 			}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // detectLine is how much of the first line IsRelative looks at.
@@ -13,19 +14,6 @@ const detectLine = 512
 // imapPort: the usual IMAP ports, a hint for ambiguous content only (993
 // is IMAP over TLS, whose plaintext never shows; a hint all the same).
 func imapPort(p uint16) bool { return p == 143 || p == 993 }
-
-// shape is what the first line of a direction looks like.
-type shape uint8
-
-const (
-	shapeNone        shape = iota // nothing IMAP-like
-	shapeForeign                  // another protocol, recognised: not IMAP
-	shapeNeedMore                 // too short to tell
-	shapeServer                   // an untagged or tagged response
-	shapeServerVague              // a continuation ("+ "), which others send too
-	shapeClient                   // a tagged command
-	shapeClientVague              // "DONE" (the end of IDLE)
-)
 
 // IsRelative recognises IMAP from the first bytes of one direction: an
 // untagged response ("* OK", "* PREAUTH", "* CAPABILITY", "* 3 FETCH"),
@@ -39,37 +27,7 @@ func (Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte) pa
 		return parser.NeedMore
 	}
 	hint := c != nil && (imapPort(c.Server.Port()) || imapPort(c.Client.Port()))
-	as := func(server bool) parser.Verdict {
-		if server == (dir == parser.ServerToClient) {
-			return parser.Yes
-		}
-		return parser.YesReversed
-	}
-	switch classify(data) {
-	case shapeNeedMore:
-		return parser.NeedMore
-	case shapeServer:
-		return as(true)
-	case shapeClient:
-		return as(false)
-	case shapeServerVague:
-		if hint {
-			return as(true)
-		}
-		return parser.NeedMore
-	case shapeClientVague:
-		if hint {
-			return as(false)
-		}
-		return parser.NeedMore
-	case shapeNone:
-		if hint {
-			// Literal data of a capture that began mid-session: the
-			// other direction decides.
-			return parser.NeedMore
-		}
-	}
-	return parser.No
+	return mailproto.Verdict(classify(data), hint, dir)
 }
 
 // untaggedWords are the response names after "* " (and "* n ").
@@ -79,89 +37,89 @@ var untaggedWords = []string{"OK", "NO", "BAD", "BYE", "PREAUTH", "CAPABILITY", 
 // numberedWords follow "* n ".
 var numberedWords = []string{"FETCH", "EXISTS", "RECENT", "EXPUNGE"}
 
-// classify looks at the first line of data.
-func classify(data []byte) shape {
+// classify looks at the first line of data. The shapes mean here:
+//
+//   - ShapeNone: nothing IMAP-like
+//   - ShapeForeign: another protocol, recognised: not IMAP
+//   - ShapeNeedMore: too short to tell
+//   - ShapeServer: an untagged or tagged response
+//   - ShapeServerVague: a continuation ("+ "), which others send too
+//   - ShapeClient: a tagged command
+//   - ShapeClientVague: "DONE" (the end of IDLE)
+func classify(data []byte) mailproto.Shape {
 	if foreign(data) {
-		return shapeForeign
+		return mailproto.ShapeForeign
 	}
-	line := data
-	complete := false
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line, complete = line[:i], true
-	}
-	if len(line) > detectLine {
-		line, complete = line[:detectLine], true
-	}
-	line = bytes.TrimSuffix(line, []byte("\r"))
+	line, complete := mailproto.FirstLine(data, detectLine)
 	switch {
 	case len(line) == 0:
 		if complete {
-			return shapeNone
+			return mailproto.ShapeNone
 		}
-		return shapeNeedMore
+		return mailproto.ShapeNeedMore
 	case line[0] == '*':
 		return untaggedShape(line, complete)
 	case line[0] == '+':
 		if len(line) == 1 && !complete {
-			return shapeNeedMore
+			return mailproto.ShapeNeedMore
 		}
 		if len(line) == 1 || line[1] == ' ' {
-			return shapeServerVague
+			return mailproto.ShapeServerVague
 		}
-		return shapeNone
+		return mailproto.ShapeNone
 	}
-	if complete && equalFold(line, "DONE") {
-		return shapeClientVague
+	if complete && mailproto.EqualFold(line, "DONE") {
+		return mailproto.ShapeClientVague
 	}
 	return taggedShape(line, complete)
 }
 
 // untaggedShape classifies "* WORD ..." and "* n WORD ...".
-func untaggedShape(line []byte, complete bool) shape {
+func untaggedShape(line []byte, complete bool) mailproto.Shape {
 	if len(line) < 2 {
 		if complete {
-			return shapeNone
+			return mailproto.ShapeNone
 		}
-		return shapeNeedMore
+		return mailproto.ShapeNeedMore
 	}
 	if line[1] != ' ' {
-		return shapeNone
+		return mailproto.ShapeNone
 	}
 	rest := line[2:]
 	words := untaggedWords
-	if len(rest) > 0 && isDigit(rest[0]) {
+	if len(rest) > 0 && mailproto.IsDigit(rest[0]) {
 		i := 0
-		for i < len(rest) && isDigit(rest[i]) {
+		for i < len(rest) && mailproto.IsDigit(rest[i]) {
 			i++
 		}
 		if i == len(rest) && !complete {
-			return shapeNeedMore
+			return mailproto.ShapeNeedMore
 		}
 		if i >= len(rest) || rest[i] != ' ' {
-			return shapeNone
+			return mailproto.ShapeNone
 		}
 		rest, words = rest[i+1:], numberedWords
 	}
-	return wordShape(rest, words, complete, shapeServer)
+	return wordShape(rest, words, complete, mailproto.ShapeServer)
 }
 
 // wordShape: rest starts with one of words (then a space, or the end of
 // a complete line) → yes; rest is a prefix of one of them → NeedMore.
-func wordShape(rest []byte, words []string, complete bool, yes shape) shape {
+func wordShape(rest []byte, words []string, complete bool, yes mailproto.Shape) mailproto.Shape {
 	w := rest
 	if i := bytes.IndexByte(w, ' '); i >= 0 {
 		w = w[:i]
 		complete = true
 	}
 	for _, k := range words {
-		if equalFold(w, k) && (complete || len(w) < len(rest)) {
+		if mailproto.EqualFold(w, k) && (complete || len(w) < len(rest)) {
 			return yes
 		}
-		if !complete && len(w) <= len(k) && hasPrefixFold([]byte(k), string(w)) {
-			return shapeNeedMore
+		if !complete && len(w) <= len(k) && mailproto.HasPrefixFold([]byte(k), string(w)) {
+			return mailproto.ShapeNeedMore
 		}
 	}
-	return shapeNone
+	return mailproto.ShapeNone
 }
 
 // clientWords are the command names a client line may carry after its
@@ -178,22 +136,22 @@ var clientWords = func() []string {
 
 // taggedShape classifies "tag COMMAND ..." (a client) and "tag OK|NO|BAD
 // ..." (a server).
-func taggedShape(line []byte, complete bool) shape {
+func taggedShape(line []byte, complete bool) mailproto.Shape {
 	i := bytes.IndexByte(line, ' ')
 	if i < 0 {
 		if !complete && len(line) <= 64 && tagChars(line) {
-			return shapeNeedMore
+			return mailproto.ShapeNeedMore
 		}
-		return shapeNone
+		return mailproto.ShapeNone
 	}
 	if _, _, ok := splitTag(line); !ok {
-		return shapeNone
+		return mailproto.ShapeNone
 	}
 	rest := line[i+1:]
-	if s := wordShape(rest, []string{"OK", "NO", "BAD"}, complete, shapeServer); s != shapeNone {
+	if s := wordShape(rest, []string{"OK", "NO", "BAD"}, complete, mailproto.ShapeServer); s != mailproto.ShapeNone {
 		return s
 	}
-	return wordShape(rest, clientWords, complete, shapeClient)
+	return wordShape(rest, clientWords, complete, mailproto.ShapeClient)
 }
 
 // foreign recognises the protocols met on the same ports or in the same
@@ -202,17 +160,17 @@ func foreign(d []byte) bool {
 	switch {
 	case len(d) >= 2 && d[0] == 0x16 && d[1] == 0x03, // TLS handshake
 		d[0] == 0x80, // SSLv2 hello
-		len(d) >= 2 && d[0] == '*' && isDigit(d[1]), // Redis RESP array
-		hasPrefixFold(d, "SSH-"), hasPrefixFold(d, "HTTP/"),
-		hasPrefixFold(d, "+OK"), hasPrefixFold(d, "-ERR"): // POP3
+		len(d) >= 2 && d[0] == '*' && mailproto.IsDigit(d[1]), // Redis RESP array
+		mailproto.HasPrefixFold(d, "SSH-"), mailproto.HasPrefixFold(d, "HTTP/"),
+		mailproto.HasPrefixFold(d, "+OK"), mailproto.HasPrefixFold(d, "-ERR"): // POP3
 		return true
 	}
 	// A three-digit reply: SMTP or FTP.
-	if len(d) >= 4 && isDigit(d[0]) && isDigit(d[1]) && isDigit(d[2]) && (d[3] == ' ' || d[3] == '-' || d[3] == '\r') {
+	if len(d) >= 4 && mailproto.IsDigit(d[0]) && mailproto.IsDigit(d[1]) && mailproto.IsDigit(d[2]) && (d[3] == ' ' || d[3] == '-' || d[3] == '\r') {
 		return true
 	}
 	for _, m := range foreignCommands {
-		if hasPrefixFold(d, m) {
+		if mailproto.HasPrefixFold(d, m) {
 			return true
 		}
 	}

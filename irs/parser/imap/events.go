@@ -7,6 +7,7 @@ import (
 	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/mail"
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // LogEntry is one command of the session log in the logoff event's
@@ -59,7 +60,7 @@ type session struct {
 	unknownN       int
 	log            []LogEntry
 	logDropped     int
-	anoms          anomalies
+	anoms          mailproto.Anomalies
 	injected       []byte
 	injectedN      int
 }
@@ -75,23 +76,9 @@ func (s *session) addMailbox(m string) {
 	}
 }
 
+// newEvent starts an event of this connection.
 func (p *conn) newEvent(typ string, start, end time.Time) *event.Event {
-	if start.IsZero() {
-		start = p.first
-	}
-	if end.IsZero() || end.Before(start) {
-		end = start
-	}
-	return &event.Event{
-		Protocol:  Name,
-		Type:      typ,
-		Start:     start,
-		End:       end,
-		Transport: "tcp",
-		Client:    p.c.Client,
-		Server:    p.c.Server,
-		Summary:   map[string]any{},
-	}
+	return mailproto.NewEvent(Name, typ, p.c, p.first, start, end)
 }
 
 // currentUser is the mailbox owner as far as known: the authenticated
@@ -132,7 +119,7 @@ func (p *conn) logon(h *command, mech string, ok bool, ts time.Time) {
 	if h.pass != "" {
 		s["password"] = h.pass
 	}
-	if a := h.auth; a != nil && a.canceled {
+	if a := h.auth; a != nil && a.Canceled {
 		s["canceled"] = true
 	}
 	s["status"] = h.status
@@ -168,7 +155,7 @@ func (p *conn) emitPart(r *response, pt *part, attrs fetchAttrs) {
 	}
 	ev := p.newEvent(typ, start, pt.last)
 	s := ev.Summary
-	var anoms anomalies
+	var anoms mailproto.Anomalies
 	if h != nil {
 		s["command"] = h.name
 		s["tag"] = h.tag
@@ -176,7 +163,7 @@ func (p *conn) emitPart(r *response, pt *part, attrs fetchAttrs) {
 			s["peek"] = true
 		}
 	} else {
-		anoms.add("FETCH response without a FETCH command seen")
+		anoms.Add("FETCH response without a FETCH command seen")
 	}
 	s["item"] = pt.item.name
 	if !pt.item.whole() {
@@ -202,19 +189,19 @@ func (p *conn) emitPart(r *response, pt *part, attrs fetchAttrs) {
 	s["size"] = pt.size
 	if pt.trunc {
 		s["truncated"] = true
-		anoms.addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
+		anoms.Addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
 	}
 	if pt.gap || pt.endLost || pt.trunc {
 		s["partial"] = true
 	}
 	if pt.gap {
-		anoms.add("bytes of the literal were lost in a gap")
+		anoms.Add("bytes of the literal were lost in a gap")
 	}
 	if pt.endLost {
-		anoms.add("the end of the literal was not seen")
+		anoms.Add("the end of the literal was not seen")
 	}
 	if pt.err != nil {
-		anoms.add(pt.err.Error())
+		anoms.Add(pt.err.Error())
 	}
 	if user := p.currentUser(); user != "" {
 		s["user"] = user
@@ -228,7 +215,7 @@ func (p *conn) emitPart(r *response, pt *part, attrs fetchAttrs) {
 		ev.Subject = m.Subject
 		m.PutSummary(s)
 		for _, a := range m.Anomalies {
-			anoms.add(a)
+			anoms.Add(a)
 		}
 		if typ == TypeDownload {
 			ev.Artifacts = append(ev.Artifacts, m.Attachments...)
@@ -237,7 +224,7 @@ func (p *conn) emitPart(r *response, pt *part, attrs fetchAttrs) {
 	}
 	set.Add(event.RoleUser, p.currentUser())
 	ev.Addresses = set.List()
-	ev.Anomalies = anoms.out()
+	ev.Anomalies = anoms.Out()
 	p.env.Emit(ev)
 }
 
@@ -254,7 +241,7 @@ func (p *conn) emitUpload(h *command, u *upload, ts time.Time) {
 	p.sess.uploads++
 	ev := p.newEvent(TypeUpload, h.ts, ts)
 	s := ev.Summary
-	var anoms anomalies
+	var anoms mailproto.Anomalies
 	s["command"] = h.name
 	s["tag"] = h.tag
 	if h.mailbox != "" {
@@ -276,7 +263,7 @@ func (p *conn) emitUpload(h *command, u *upload, ts time.Time) {
 			s["code"] = h.code
 		}
 	} else {
-		anoms.add("no response to the APPEND was seen")
+		anoms.Add("no response to the APPEND was seen")
 	}
 	if u.lit8 {
 		s["binary"] = true
@@ -284,19 +271,19 @@ func (p *conn) emitUpload(h *command, u *upload, ts time.Time) {
 	s["size"] = u.size
 	if u.trunc {
 		s["truncated"] = true
-		anoms.addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
+		anoms.Addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
 	}
 	if u.gap || u.endLost || u.trunc {
 		s["partial"] = true
 	}
 	if u.gap {
-		anoms.add("bytes of the message were lost in a gap")
+		anoms.Add("bytes of the message were lost in a gap")
 	}
 	if u.endLost {
-		anoms.add("the end of the message was not seen")
+		anoms.Add("the end of the message was not seen")
 	}
 	if u.err != nil {
-		anoms.add(u.err.Error())
+		anoms.Add(u.err.Error())
 	}
 	if user := p.currentUser(); user != "" {
 		s["user"] = user
@@ -306,7 +293,7 @@ func (p *conn) emitUpload(h *command, u *upload, ts time.Time) {
 		ev.Subject = m.Subject
 		m.PutSummary(s)
 		for _, a := range m.Anomalies {
-			anoms.add(a)
+			anoms.Add(a)
 		}
 		if m.EML.SHA256 != "" {
 			ev.Artifacts = append(ev.Artifacts, m.EML)
@@ -317,14 +304,14 @@ func (p *conn) emitUpload(h *command, u *upload, ts time.Time) {
 	}
 	set.Add(event.RoleUser, p.currentUser())
 	ev.Addresses = set.List()
-	ev.Anomalies = anoms.out()
+	ev.Anomalies = anoms.Out()
 	p.env.Emit(ev)
 }
 
 // emitSession emits the logoff event that closes the connection.
 func (p *conn) emitSession(reason parser.EndReason) {
 	ss := &p.sess
-	if ss.commands == 0 && ss.responses == 0 && len(ss.anoms.list) == 0 {
+	if ss.commands == 0 && ss.responses == 0 && ss.anoms.Len() == 0 {
 		return
 	}
 	ev := p.newEvent(TypeLogoff, p.first, p.last)
@@ -415,7 +402,7 @@ func (p *conn) emitSession(reason parser.EndReason) {
 	set.Add(event.RoleUser, user)
 	set.Add(event.RoleUser, ss.userTried)
 	ev.Addresses = set.List()
-	ev.Anomalies = ss.anoms.out()
+	ev.Anomalies = ss.anoms.Out()
 	p.env.Emit(ev)
 }
 
@@ -457,7 +444,7 @@ func decodeMailbox(s string) string {
 		out = append(out, utf16.Decode(u)...)
 		i = j + 1
 	}
-	return clean([]byte(string(out)), maxText)
+	return mailproto.Clean([]byte(string(out)), maxText)
 }
 
 func containsByte(s string, c byte) bool {

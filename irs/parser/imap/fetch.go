@@ -2,11 +2,13 @@ package imap
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/mail"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // bodyItem is a FETCH response item that carries message content:
@@ -64,7 +66,7 @@ func (b bodyItem) artifactName() (name, contentType string) {
 		n = "BODY"
 	}
 	if b.origin >= 0 {
-		n += "-" + itoa(b.origin)
+		n += "-" + strconv.Itoa(b.origin)
 	}
 	switch {
 	case b.headerish() && b.section != "":
@@ -83,7 +85,7 @@ func (b bodyItem) artifactName() (name, contentType string) {
 
 // parseBodyItem recognises a FETCH item name that carries content.
 func parseBodyItem(name []byte) (bodyItem, bool) {
-	it := bodyItem{name: clean(name, maxText), origin: -1}
+	it := bodyItem{name: mailproto.Clean(name, maxText), origin: -1}
 	up := strings.ToUpper(string(name))
 	switch up {
 	case "RFC822":
@@ -115,9 +117,9 @@ func parseBodyItem(name []byte) (bodyItem, bool) {
 	if end < 0 {
 		return it, false
 	}
-	it.section = clean([]byte(rest[:end]), maxText)
+	it.section = mailproto.Clean([]byte(rest[:end]), maxText)
 	if o := rest[end+1:]; len(o) > 2 && o[0] == '<' && o[len(o)-1] == '>' {
-		if n, ok := atoi([]byte(o[1 : len(o)-1])); ok {
+		if n, ok := mailproto.Atoi([]byte(o[1 : len(o)-1])); ok {
 			it.origin = n
 		}
 	}
@@ -272,15 +274,15 @@ func readAttrs(skel []byte) fetchAttrs {
 	scanFetch(skel, func(name, value []byte) {
 		switch strings.ToUpper(string(name)) {
 		case "UID":
-			a.uid = clean(value, 20)
+			a.uid = mailproto.Clean(value, 20)
 		case "FLAGS":
-			a.flags = clean(value, maxText)
+			a.flags = mailproto.Clean(value, maxText)
 		case "INTERNALDATE":
 			a.internalDate = unquote(string(value))
 		case "RFC822.SIZE":
-			a.size = clean(value, 20)
+			a.size = mailproto.Clean(value, 20)
 		case "MODSEQ":
-			a.modseq = clean(bytes.Trim(value, "()"), 24)
+			a.modseq = mailproto.Clean(bytes.Trim(value, "()"), 24)
 		}
 	})
 	return a

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
 
@@ -81,7 +82,7 @@ func fuzzOne(t *testing.T, client, server []byte, cuts uint64) {
 		if ev.Protocol != Name {
 			t.Fatalf("event protocol %q", ev.Protocol)
 		}
-		if len(ev.Anomalies) > maxAnomalies+mailAnomalyRoom {
+		if len(ev.Anomalies) > mailproto.MaxAnomalies+mailAnomalyRoom {
 			t.Fatalf("%d anomalies in one event", len(ev.Anomalies))
 		}
 		if _, err := json.Marshal(ev); err != nil {

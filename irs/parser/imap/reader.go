@@ -1,6 +1,10 @@
 package imap
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
+)
 
 // streamReader cuts one direction of an IMAP connection into line pieces
 // and literals (RFC 9051 4.3). A line piece ends at LF; when it ends with
@@ -92,10 +96,10 @@ func (r *streamReader) add(b []byte) {
 	if !r.over {
 		room := maxLine - len(r.line)
 		if len(b) <= room {
-			r.line = appendBounded(r.line, b, maxLine)
+			r.line, _ = mailproto.AppendBounded(r.line, b, maxLine)
 			return
 		}
-		r.line = appendBounded(r.line, b[:room], maxLine)
+		r.line, _ = mailproto.AppendBounded(r.line, b[:room], maxLine)
 		r.over = true
 		// The tail starts with the end of what was kept.
 		r.tail = append(r.tail[:0], r.line[max(0, len(r.line)-maxMarker):]...)
@@ -152,7 +156,7 @@ func (r *streamReader) cut(line []byte) piece {
 	}
 	var v int64
 	for _, c := range num {
-		if !isDigit(c) {
+		if !mailproto.IsDigit(c) {
 			pc.nonSync = false
 			return pc
 		}

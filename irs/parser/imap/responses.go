@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"time"
+
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // capture kinds: where a literal's bytes go.
@@ -30,7 +32,7 @@ type capture struct {
 func (c *capture) write(b []byte) {
 	c.n += int64(len(b))
 	if c.kind != capSkip {
-		c.buf = appendBounded(c.buf, b, c.limit)
+		c.buf, _ = mailproto.AppendBounded(c.buf, b, c.limit)
 	}
 }
 
@@ -54,7 +56,7 @@ func (r *response) addSkel(b []byte) {
 	if len(r.skel)+len(b) > maxSkel {
 		r.skelOver = true
 	}
-	r.skel = appendBounded(r.skel, b, maxSkel)
+	r.skel, _ = mailproto.AppendBounded(r.skel, b, maxSkel)
 }
 
 func (r *response) size() int {
@@ -74,7 +76,7 @@ func responseStart(b []byte) bool {
 	}
 	if bytes.HasPrefix(b, []byte("* ")) {
 		w := firstWord(b[2:])
-		if n, ok := atoi(w); ok && n >= 0 {
+		if n, ok := mailproto.Atoi(w); ok && n >= 0 {
 			w = firstWord(b[2+len(w)+min(1, len(b)-2-len(w)):])
 		}
 		switch strings.ToUpper(string(w)) {
@@ -125,12 +127,12 @@ func (p *conn) serverPiece(pc *piece, ts time.Time) {
 		r := &response{untagged: true, ts: ts}
 		rest := text[2:]
 		w := firstWord(rest)
-		if n, ok := atoi(w); ok {
+		if n, ok := mailproto.Atoi(w); ok {
 			r.num = n
 			rest = rest[min(len(w)+1, len(rest)):]
 			w = firstWord(rest)
 		}
-		r.kind = strings.ToUpper(clean(w, 32))
+		r.kind = strings.ToUpper(mailproto.Clean(w, 32))
 		p.resp = r
 		p.responsePiece(r, text[2:], pc, ts)
 	default:
@@ -139,13 +141,13 @@ func (p *conn) serverPiece(pc *piece, ts time.Time) {
 		if !ok || st != "OK" && st != "NO" && st != "BAD" {
 			p.sr.cancelLiteral()
 			if !p.unsure {
-				p.sess.anoms.addf("server line that is not a response: %s", quote(text, 40))
+				p.sess.anoms.Addf("server line that is not a response: %s", mailproto.Quote(text, 40))
 			}
 			p.sResync = true
 			p.sSkipped += pc.raw
 			return
 		}
-		r := &response{tag: clean(tag, 64), kind: st, ts: ts}
+		r := &response{tag: mailproto.Clean(tag, 64), kind: st, ts: ts}
 		p.resp = r
 		p.responsePiece(r, rest, pc, ts)
 	}
@@ -168,7 +170,7 @@ func (p *conn) responsePiece(r *response, text []byte, pc *piece, ts time.Time) 
 			// The item list is longer than the text kept (a huge
 			// BODYSTRUCTURE): the item is read from this line alone.
 			name, ok = lastItem(text), true
-			p.sess.anoms.addf("FETCH response longer than %d bytes before a literal: its item was read from the line alone", maxSkel)
+			p.sess.anoms.Addf("FETCH response longer than %d bytes before a literal: its item was read from the line alone", maxSkel)
 		}
 		if ok {
 			if it, body := parseBodyItem(name); body {
@@ -249,18 +251,18 @@ func (p *conn) finishResponse(r *response, ts time.Time) {
 		}
 		if !p.sess.greetingSeen && p.sess.commands == 0 && (r.kind == "OK" || r.kind == "PREAUTH" || r.kind == "BYE") {
 			p.sess.greetingSeen = true
-			p.sess.greeting = "* " + clean(text, maxText)
+			p.sess.greeting = "* " + mailproto.Clean(text, maxText)
 			switch r.kind {
 			case "PREAUTH":
 				p.sess.preauth = true
 				p.sess.authResult = "preauth"
 			case "BYE":
-				p.sess.anoms.add("the server refused the connection in its greeting")
+				p.sess.anoms.Add("the server refused the connection in its greeting")
 			}
 			return
 		}
 		if r.kind == "BYE" {
-			p.sess.bye = clean(rest, maxText)
+			p.sess.bye = mailproto.Clean(rest, maxText)
 		}
 		if r.kind == "NO" || r.kind == "BAD" {
 			p.sess.untaggedErrors++
@@ -270,7 +272,7 @@ func (p *conn) finishResponse(r *response, ts time.Time) {
 	case "ENABLED":
 		for _, w := range bytes.Fields(text[min(len("ENABLED"), len(text)):]) {
 			if len(p.sess.enabled) < maxList {
-				p.sess.enabled = append(p.sess.enabled, strings.ToUpper(clean(w, 64)))
+				p.sess.enabled = append(p.sess.enabled, strings.ToUpper(mailproto.Clean(w, 64)))
 			}
 		}
 	case "FETCH":
@@ -285,7 +287,7 @@ func (p *conn) setCapabilities(list string) {
 	p.sess.capa = p.sess.capa[:0]
 	for _, w := range strings.Fields(list) {
 		if len(p.sess.capa) < maxList {
-			p.sess.capa = append(p.sess.capa, clean([]byte(w), 64))
+			p.sess.capa = append(p.sess.capa, mailproto.Clean([]byte(w), 64))
 		}
 	}
 }
@@ -299,14 +301,14 @@ func respCode(b []byte) (code string, text []byte) {
 	if i < 0 {
 		return "", b
 	}
-	return clean(b[1:i], maxText), bytes.TrimSpace(b[i+1:])
+	return mailproto.Clean(b[1:i], maxText), bytes.TrimSpace(b[i+1:])
 }
 
 // tagged completes the command a tagged response answers.
 func (p *conn) tagged(r *response, ts time.Time) {
 	if !p.sess.greetingSeen {
 		p.sess.greetingSeen = true
-		p.sess.anoms.add("no server greeting seen")
+		p.sess.anoms.Add("no server greeting seen")
 	}
 	h := p.pending[r.tag]
 	if h == nil && p.cmd != nil && p.cmd.tag == r.tag && p.syncWait == p.cmd {
@@ -322,17 +324,17 @@ func (p *conn) tagged(r *response, ts time.Time) {
 	if h == nil {
 		p.sess.unmatched++
 		if !p.unsure {
-			p.sess.anoms.addf("tagged response without a command awaiting it: %s %s", r.tag, quote(r.skel, 40))
+			p.sess.anoms.Addf("tagged response without a command awaiting it: %s %s", r.tag, mailproto.Quote(r.skel, 40))
 		}
 		return
 	}
 	p.unqueue(h)
 	rest := bytes.TrimSpace(r.skel[min(len(r.kind), len(r.skel)):])
 	code, text := respCode(rest)
-	h.status, h.code, h.reply = r.kind, code, clean(text, maxText)
+	h.status, h.code, h.reply = r.kind, code, mailproto.Clean(text, maxText)
 	if h.logIdx >= 0 {
 		e := &p.sess.log[h.logIdx]
-		e.Status, e.Reply = h.status, clean(rest, maxText)
+		e.Status, e.Reply = h.status, mailproto.Clean(rest, maxText)
 	}
 	if p.sess.statusCount == nil {
 		p.sess.statusCount = map[string]int{}
@@ -377,8 +379,8 @@ func (p *conn) startTLSResponse(h *command, ok bool, ts time.Time) {
 		if holding && len(p.hold) > 0 {
 			// A TLS record first is the handshake captured ahead of
 			// the response, not injected plaintext.
-			if !tlsRecordStart(p.hold) {
-				p.sess.anoms.addf("STARTTLS command injection: the client sent %d bytes after STARTTLS before the server's response: %s", len(p.hold), quote(p.hold, 60))
+			if !mailproto.TLSRecordStart(p.hold) {
+				p.sess.anoms.Addf("STARTTLS command injection: the client sent %d bytes after STARTTLS before the server's response: %s", len(p.hold), mailproto.Quote(p.hold, 60))
 			}
 			p.goTLS()
 			return
@@ -390,7 +392,7 @@ func (p *conn) startTLSResponse(h *command, ok bool, ts time.Time) {
 	p.sess.starttls = "refused: " + h.status + " " + h.reply
 	if holding {
 		if len(p.hold) > 0 {
-			p.sess.anoms.addf("commands pipelined after STARTTLS (%d bytes)", len(p.hold))
+			p.sess.anoms.Addf("commands pipelined after STARTTLS (%d bytes)", len(p.hold))
 		}
 		p.cst = csCommand
 		p.releaseHold(ts)
@@ -413,13 +415,13 @@ func (p *conn) compressResponse(h *command, ok bool, ts time.Time) {
 	mech := strings.ToUpper(h.astring(0))
 	if mech != "DEFLATE" {
 		p.sess.compress = strings.ToLower(mech)
-		p.sess.anoms.addf("COMPRESS %s accepted: an unknown compression, the rest of the connection is not parsed", clean([]byte(mech), 32))
+		p.sess.anoms.Addf("COMPRESS %s accepted: an unknown compression, the rest of the connection is not parsed", mailproto.Clean([]byte(mech), 32))
 		p.cst = csIgnore
 		p.sDead = true
 		return
 	}
 	if p.sz != nil || p.cz != nil {
-		p.sess.anoms.add("COMPRESS accepted a second time: the streams are already compressed")
+		p.sess.anoms.Add("COMPRESS accepted a second time: the streams are already compressed")
 		if holding {
 			p.cst = csCommand
 			p.releaseHold(ts)

@@ -29,13 +29,51 @@ func DecodeBase64(line []byte) ([]byte, bool) {
 	return dec[:k], true
 }
 
-// Base64Shaped reports whether a line is made of base64 characters only
-// (the alphabet and "="), the shape of a SASL response.
-func Base64Shaped(l []byte) bool {
+// SASLShaped reports whether a line can be a SASL response: base64, "*"
+// (cancel) or "=" (empty), at most MaxLine bytes.
+func SASLShaped(l []byte) bool {
+	if len(l) == 0 || len(l) > MaxLine {
+		return false
+	}
+	if string(l) == "*" || string(l) == "=" {
+		return true
+	}
 	for _, c := range l {
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
 			return false
 		}
+	}
+	return true
+}
+
+// SASL is what the client's responses of one SASL exchange (SMTP AUTH,
+// POP3 AUTH, IMAP AUTHENTICATE) gave away so far.
+type SASL struct {
+	Mech      string // the mechanism, upper case
+	Responses int    // client responses seen, the initial one included
+	User      string // the first user name seen, cleaned
+	Pass      string // the password or token, only when asked to keep it
+	Canceled  bool   // the client sent "*"
+}
+
+// Response takes in one client response as sent on the wire; keepPass
+// says whether a password may be kept. It reports false for a response
+// that is not base64, which the caller records as an anomaly.
+func (s *SASL) Response(line []byte, keepPass bool) bool {
+	st := DecodeSASL(s.Mech, s.Responses, line)
+	s.Responses++
+	switch {
+	case st.Canceled:
+		s.Canceled = true
+		return true
+	case st.Invalid:
+		return false
+	}
+	if st.User != "" && s.User == "" {
+		s.User = st.User
+	}
+	if st.Pass != "" && keepPass {
+		s.Pass = st.Pass
 	}
 	return true
 }

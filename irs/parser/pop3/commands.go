@@ -105,7 +105,7 @@ func (p *conn) commandLine(raw []byte, ts time.Time) {
 	if bytes.IndexByte(line, 0) >= 0 {
 		p.sess.anoms.Add("NUL byte in a client command")
 	}
-	if a := p.auth; a != nil && !a.done && p.cst == csCommand && saslShaped(line) && !knownVerb(line) {
+	if a := p.auth; a != nil && !a.done && p.cst == csCommand && mailproto.SASLShaped(line) && !knownVerb(line) {
 		p.saslResponse(a, line)
 		return
 	}
@@ -168,7 +168,7 @@ func (p *conn) commandLine(raw []byte, ts time.Time) {
 		}
 		h.kind = kAuth
 		p.authCommand(h, fields, ts)
-		logArg = h.auth.mech
+		logArg = h.auth.Mech
 		if len(fields) > 1 {
 			logArg += " ********"
 		}

@@ -49,7 +49,7 @@ func (p *conn) logon(h *command, mech string, ok bool, reply string, ts time.Tim
 	if h.pass != "" {
 		s["password"] = h.pass
 	}
-	if a := h.auth; a != nil && a.canceled {
+	if a := h.auth; a != nil && a.Canceled {
 		s["canceled"] = true
 	}
 	s["status"] = statusWord(ok)
