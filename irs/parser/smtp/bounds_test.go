@@ -97,34 +97,3 @@ func TestNeverPanics(t *testing.T) {
 		}
 	}
 }
-
-// TestNTLMUser decodes the user of an NTLM AUTHENTICATE message.
-func TestNTLMUser(t *testing.T) {
-	utf16le := func(s string) []byte {
-		var b []byte
-		for _, r := range s {
-			b = append(b, byte(r), 0)
-		}
-		return b
-	}
-	dom, usr := utf16le("CORP"), utf16le("alice")
-	msg := make([]byte, 64)
-	copy(msg, "NTLMSSP\x00")
-	msg[8] = 3
-	put := func(off int, data []byte) {
-		o := len(msg)
-		msg = append(msg, data...)
-		msg[off], msg[off+1] = byte(len(data)), 0
-		msg[off+2], msg[off+3] = byte(len(data)), 0
-		msg[off+4], msg[off+5] = byte(o), byte(o>>8)
-	}
-	put(28, dom)
-	put(36, usr)
-	msg[60] = 1 // Unicode
-	if got := ntlmUser(msg); got != `CORP\alice` {
-		t.Errorf("ntlmUser = %q; want CORP\\alice", got)
-	}
-	if got := ntlmUser(msg[:40]); got != "" {
-		t.Errorf("ntlmUser(truncated) = %q; want empty", got)
-	}
-}

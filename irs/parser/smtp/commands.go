@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sdnli/sdnli/irs/mail"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // pendingKind is what a command awaiting its reply was.
@@ -66,7 +67,7 @@ type session struct {
 	vrfy          []string
 	aborted       []abortedTx
 	abortedN      int
-	anoms         anomalies
+	anoms         mailproto.Anomalies
 }
 
 type abortedTx struct {
@@ -96,7 +97,7 @@ type transaction struct {
 	pipelined     bool
 	emitted       bool
 	abortedReason string
-	anoms         anomalies
+	anoms         mailproto.Anomalies
 }
 
 type rcpt struct {
@@ -113,7 +114,7 @@ func (p *conn) push(h *pending) {
 		}
 	}
 	if len(p.queue) >= maxPending {
-		p.sess.anoms.addf("more than %d commands awaiting replies: the oldest are taken as unanswered", maxPending)
+		p.sess.anoms.Addf("more than %d commands awaiting replies: the oldest are taken as unanswered", maxPending)
 		p.lostReply(p.pop(), p.last)
 	}
 	p.queue = append(p.queue, h)
@@ -131,15 +132,15 @@ func (p *conn) pop() *pending {
 
 // command handles one client command line.
 func (p *conn) command(raw []byte, ts time.Time) {
-	line, bare := trimEOL(raw)
+	line, bare := mailproto.TrimEOL(raw)
 	if bare {
-		p.sess.anoms.add("client commands end with a bare LF instead of CRLF")
+		p.sess.anoms.Add("client commands end with a bare LF instead of CRLF")
 	}
 	if len(raw) > rfcLine {
-		p.sess.anoms.add("client command line longer than 1000 octets")
+		p.sess.anoms.Add("client command line longer than 1000 octets")
 	}
 	if bytes.IndexByte(line, 0) >= 0 {
-		p.sess.anoms.add("NUL byte in a client command")
+		p.sess.anoms.Add("NUL byte in a client command")
 	}
 	if p.auth != nil && !p.auth.done && saslShaped(line) {
 		// An AUTH exchange whose replies were not seen: its responses.
@@ -188,7 +189,7 @@ func (p *conn) command(raw []byte, ts time.Time) {
 		p.authCommand(arg, ts)
 	case "VRFY", "EXPN":
 		if len(p.sess.vrfy) < maxList {
-			p.sess.vrfy = append(p.sess.vrfy, verb+" "+clean(arg, maxText))
+			p.sess.vrfy = append(p.sess.vrfy, verb+" "+mailproto.Clean(arg, maxText))
 		}
 		p.push(&pending{kind: pOther, verb: verb})
 	case "NOOP", "HELP", "ETRN", "TURN", "ATRN", "XCLIENT", "XFORWARD", "SEND", "SOML", "SAML", "VERB", "ONEX", "XEXCH50", "X-EXPS", "X-LINK2STATE":
@@ -211,7 +212,7 @@ func splitVerb(line []byte) (string, []byte) {
 	}
 	var b [16]byte
 	for j, c := range v {
-		b[j] = upper(c)
+		b[j] = mailproto.Upper(c)
 	}
 	return string(b[:len(v)]), arg
 }
@@ -252,7 +253,7 @@ func (p *conn) helo(verb string, arg []byte, ts time.Time) {
 	if i := bytes.IndexByte(name, ' '); i >= 0 {
 		name = name[:i]
 	}
-	p.sess.helo = clean(name, 255)
+	p.sess.helo = mailproto.Clean(name, 255)
 	p.sess.heloVerb = verb
 	if p.tx != nil {
 		p.abandon(p.tx, verb)
@@ -268,7 +269,7 @@ func (p *conn) openTx(ts time.Time, partial bool) *transaction {
 	}
 	tx := &transaction{start: ts, partial: partial}
 	if partial {
-		tx.anoms.add("the start of the transaction was not seen")
+		tx.anoms.Add("the start of the transaction was not seen")
 	}
 	p.tx = tx
 	return tx
@@ -281,7 +282,7 @@ func (p *conn) mailFrom(arg []byte, ts time.Time) {
 	tx.mailFrom = path
 	tx.mailParams = params
 	if !ok {
-		tx.anoms.addf("malformed MAIL command: %s", quote(arg, 60))
+		tx.anoms.Addf("malformed MAIL command: %s", mailproto.Quote(arg, 60))
 	}
 	p.push(&pending{kind: pMail, verb: "MAIL", tx: tx})
 }
@@ -293,7 +294,7 @@ func (p *conn) rcptTo(arg []byte, ts time.Time) {
 		tx = p.openTx(ts, true)
 	}
 	if !ok {
-		tx.anoms.addf("malformed RCPT command: %s", quote(arg, 60))
+		tx.anoms.Addf("malformed RCPT command: %s", mailproto.Quote(arg, 60))
 	}
 	var r *rcpt
 	if len(tx.rcpts) < maxRcpts {
@@ -308,7 +309,7 @@ func (p *conn) rcptTo(arg []byte, ts time.Time) {
 // parsePath reads "FROM:<path> PARAM=value ..." (tolerating a space after
 // the colon and a missing pair of brackets).
 func parsePath(arg []byte, key string) (string, map[string]string, bool) {
-	ok := hasPrefixFold(arg, key)
+	ok := mailproto.HasPrefixFold(arg, key)
 	if ok {
 		arg = arg[len(key):]
 	} else if i := bytes.IndexByte(arg, ':'); i >= 0 && i < 8 {
@@ -345,11 +346,11 @@ func parsePath(arg []byte, key string) (string, map[string]string, bool) {
 			k = k[:len(kb)]
 		}
 		for i, c := range k {
-			kb[i] = upper(c)
+			kb[i] = mailproto.Upper(c)
 		}
-		params[clean(kb[:len(k)], 32)] = clean(v, 128)
+		params[mailproto.Clean(kb[:len(k)], 32)] = mailproto.Clean(v, 128)
 	}
-	return clean(path, maxText), params, ok
+	return mailproto.Clean(path, maxText), params, ok
 }
 
 // closingBracket finds the '>' that closes the path, skipping quoted parts.
@@ -388,7 +389,7 @@ func (p *conn) bdat(arg []byte, ts time.Time) {
 		}
 	}
 	if size < 0 {
-		p.sess.anoms.addf("malformed BDAT command: %s", quote(arg, 60))
+		p.sess.anoms.Addf("malformed BDAT command: %s", mailproto.Quote(arg, 60))
 		p.push(&pending{kind: pOther, verb: "BDAT"})
 		return
 	}
@@ -401,7 +402,7 @@ func (p *conn) bdat(arg []byte, ts time.Time) {
 		m = &message{via: viaBDAT, firstTS: ts}
 		tx.msg = m
 	} else if m.via != viaBDAT {
-		tx.anoms.add("BDAT after DATA in the same transaction")
+		tx.anoms.Add("BDAT after DATA in the same transaction")
 	}
 	m.chunks++
 	tx.chunks++
@@ -427,7 +428,7 @@ func (p *conn) seal(ts time.Time) {
 	m.sealed = true
 	m.ended = true
 	if m.dec != nil && m.dec.LooseEnds > 0 {
-		tx.anoms.addf("possible SMTP smuggling: %d dot line(s) not delimited by CRLF inside the message data", m.dec.LooseEnds)
+		tx.anoms.Addf("possible SMTP smuggling: %d dot line(s) not delimited by CRLF inside the message data", m.dec.LooseEnds)
 		if at, rest, ok := m.dec.LooseEnd(); ok && len(rest) > 0 {
 			// Only one such message keeps its content until its reply.
 			if old := p.candidate; old != nil && old != p.tentative && old.smuggle != nil && !old.emitted {
@@ -444,7 +445,7 @@ func (p *conn) seal(ts time.Time) {
 	p.awaiting = append(p.awaiting, tx)
 	if len(p.awaiting) > maxAwaiting {
 		old := p.awaiting[0]
-		old.anoms.add("final reply not seen before later messages ended: reported without it")
+		old.anoms.Add("final reply not seen before later messages ended: reported without it")
 		p.finish(old, nil, ts)
 	}
 	if tx.smuggle == nil {
@@ -485,7 +486,7 @@ func (p *conn) finish(tx *transaction, r *reply, ts time.Time) {
 	if tx.msg != nil && !tx.msg.sealed {
 		tx.msg.sealed = true
 		if !tx.msg.ended {
-			tx.anoms.add("final reply came before the message data ended")
+			tx.anoms.Add("final reply came before the message data ended")
 		}
 	}
 	tx.final = r
@@ -493,7 +494,7 @@ func (p *conn) finish(tx *transaction, r *reply, ts time.Time) {
 		if tx.interrupt != nil {
 			tx.final = tx.interrupt
 		} else {
-			tx.anoms.add("no reply to the end of the message was seen")
+			tx.anoms.Add("no reply to the end of the message was seen")
 		}
 	}
 	tx.end = ts
@@ -513,7 +514,7 @@ func (p *conn) abandon(tx *transaction, reason string) {
 	if tx.msg != nil && tx.msg.total() > 0 {
 		tx.abortedReason = reason
 		tx.msg.sealed = true
-		tx.anoms.addf("message abandoned (%s) before its end", reason)
+		tx.anoms.Addf("message abandoned (%s) before its end", reason)
 		tx.emitted = true
 		tx.end = tx.msg.lastTS
 		if tx.end.IsZero() {
@@ -544,16 +545,16 @@ func (p *conn) abandon(tx *transaction, reason string) {
 // certainly an SMTP command (strict forms only: message text rarely
 // matches them).
 func resyncCommand(raw []byte) bool {
-	line, _ := trimEOL(raw)
+	line, _ := mailproto.TrimEOL(raw)
 	switch {
-	case hasPrefixFold(line, "MAIL FROM:"), hasPrefixFold(line, "RCPT TO:"):
+	case mailproto.HasPrefixFold(line, "MAIL FROM:"), mailproto.HasPrefixFold(line, "RCPT TO:"):
 		return bytes.IndexByte(line, '<') > 0 || bytes.IndexByte(line, '@') > 0
-	case hasPrefixFold(line, "EHLO "), hasPrefixFold(line, "HELO "), hasPrefixFold(line, "LHLO "):
+	case mailproto.HasPrefixFold(line, "EHLO "), mailproto.HasPrefixFold(line, "HELO "), mailproto.HasPrefixFold(line, "LHLO "):
 		return len(bytes.Fields(line)) == 2
-	case hasPrefixFold(line, "AUTH "):
+	case mailproto.HasPrefixFold(line, "AUTH "):
 		f := bytes.Fields(line)
 		return len(f) >= 2 && len(f) <= 3 && verbShaped(string(bytes.ToUpper(f[1])))
-	case hasPrefixFold(line, "BDAT "):
+	case mailproto.HasPrefixFold(line, "BDAT "):
 		f := bytes.Fields(line)
 		if len(f) < 2 || len(f) > 3 {
 			return false

@@ -2,30 +2,31 @@ package smtp
 
 import (
 	"bytes"
+	"strconv"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/mail"
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // Bounds on what one connection may make the parser hold.
 const (
-	maxLine       = 64 << 10 // a command or reply line without its end
-	maxHold       = 64 << 10 // client bytes held until a reply decides
-	maxSmuggleRaw = 64 << 10 // raw bytes kept after a loose dot line
-	maxPending    = 4096     // commands awaiting their reply
-	maxRcpts      = 1000     // recipients recorded per transaction
-	maxAwaiting   = 16       // ended messages waiting for their final reply
-	maxReplyLines = 64       // lines kept of one multi-line reply
-	maxText       = 512      // bytes kept of one argument or reply line
-	maxReplyText  = 1024     // bytes kept of one (multi-line) reply
-	maxList       = 64       // extensions and similar lists
-	maxUnknown    = 16       // distinct unknown commands recorded
-	maxAborted    = 16       // abandoned transactions recorded
-	maxAnomalies  = 32       // anomalies per event
-	maxParams     = 16       // MAIL/RCPT parameters recorded
-	rfcLine       = 1000     // RFC 5321 4.5.3.1.6 text line limit
-	resyncProbe   = 1000     // longest line still tested as a command when resynchronising
+	maxLine       = mailproto.MaxLine // a command or reply line without its end
+	maxHold       = 64 << 10          // client bytes held until a reply decides
+	maxSmuggleRaw = 64 << 10          // raw bytes kept after a loose dot line
+	maxPending    = 4096              // commands awaiting their reply
+	maxRcpts      = 1000              // recipients recorded per transaction
+	maxAwaiting   = 16                // ended messages waiting for their final reply
+	maxReplyLines = 64                // lines kept of one multi-line reply
+	maxText       = 512               // bytes kept of one argument or reply line
+	maxReplyText  = 1024              // bytes kept of one (multi-line) reply
+	maxList       = 64                // extensions and similar lists
+	maxUnknown    = 16                // distinct unknown commands recorded
+	maxAborted    = 16                // abandoned transactions recorded
+	maxParams     = 16                // MAIL/RCPT parameters recorded
+	rfcLine       = 1000              // RFC 5321 4.5.3.1.6 text line limit
+	resyncProbe   = 1000              // longest line still tested as a command when resynchronising
 )
 
 // clientState says how the next client bytes are read.
@@ -55,7 +56,7 @@ type conn struct {
 
 	// client side
 	cst      clientState
-	cline    lineReader
+	cline    mailproto.LineReader
 	hold     []byte
 	holdFor  *pending
 	msg      *message // message being received (or resync candidate)
@@ -66,7 +67,7 @@ type conn struct {
 	rsLong   bool
 
 	// server side
-	sline   lineReader
+	sline   mailproto.LineReader
 	sResync bool
 	rep     replyAcc
 
@@ -153,7 +154,7 @@ func (p *conn) client(data []byte, ts time.Time) {
 		if n == 0 && p.cst == before {
 			// No progress and no change of state cannot happen; if it
 			// did, dropping the rest keeps the parser from spinning.
-			p.sess.anoms.add("internal: client bytes dropped without progress")
+			p.sess.anoms.Add("internal: client bytes dropped without progress")
 			return
 		}
 		data = data[n:]
@@ -162,17 +163,17 @@ func (p *conn) client(data []byte, ts time.Time) {
 
 // clientLines reads command lines, or a SASL response in csAuth.
 func (p *conn) clientLines(data []byte, ts time.Time) int {
-	if p.cline.atStart() && (data[0] == 0x16 || data[0] == 0x80) {
+	if p.cline.AtStart() && (data[0] == 0x16 || data[0] == 0x80) {
 		// A TLS ClientHello where a command belongs: a client that
 		// expected implicit TLS (port 465) against a plaintext server,
 		// or TLS after a STARTTLS whose reply was not seen.
-		p.sess.anoms.add("TLS handshake from the client where an SMTP command was expected: the rest of the client stream is not parsed")
+		p.sess.anoms.Add("TLS handshake from the client where an SMTP command was expected: the rest of the client stream is not parsed")
 		p.cst = csIgnore
 		return 0
 	}
-	line, n, over := p.cline.next(data)
+	line, n, over := p.cline.Next(data)
 	if over {
-		p.sess.anoms.addf("client line longer than %d bytes without a line end: skipped to the next line end", maxLine)
+		p.sess.anoms.Addf("client line longer than %d bytes without a line end: skipped to the next line end", maxLine)
 	}
 	if line != nil {
 		if p.cst == csAuth {
@@ -189,15 +190,15 @@ func (p *conn) clientLines(data []byte, ts time.Time) int {
 func (p *conn) holdBytes(data []byte, ts time.Time) int {
 	room := maxHold - len(p.hold)
 	if len(data) < room {
-		p.hold, _ = appendBounded(p.hold, data, maxHold)
+		p.hold, _ = mailproto.AppendBounded(p.hold, data, maxHold)
 		return len(data)
 	}
-	p.hold, _ = appendBounded(p.hold, data[:room], maxHold)
+	p.hold, _ = mailproto.AppendBounded(p.hold, data[:room], maxHold)
 	verb := "a command"
 	if p.holdFor != nil {
 		verb = p.holdFor.verb
 	}
-	p.sess.anoms.addf("no reply to %s within %d bytes of client data: reading on without it", verb, maxHold)
+	p.sess.anoms.Addf("no reply to %s within %d bytes of client data: reading on without it", verb, maxHold)
 	p.resolveHold(ts)
 	return room
 }
@@ -300,7 +301,7 @@ func (p *conn) resyncBytes(data []byte, ts time.Time) int {
 			p.resyncFeed(data, ts)
 			return len(data)
 		}
-		p.rsProbe, _ = appendBounded(p.rsProbe, data, resyncProbe+1)
+		p.rsProbe, _ = mailproto.AppendBounded(p.rsProbe, data, resyncProbe+1)
 		return len(data)
 	}
 	line := data[:i+1]
@@ -312,7 +313,7 @@ func (p *conn) resyncBytes(data []byte, ts time.Time) int {
 			p.resyncFeed(line, ts)
 			return i + 1
 		}
-		p.rsProbe, _ = appendBounded(p.rsProbe, line, resyncProbe+1)
+		p.rsProbe, _ = mailproto.AppendBounded(p.rsProbe, line, resyncProbe+1)
 		line = p.rsProbe
 	}
 	if len(line) <= resyncProbe+1 && resyncCommand(line) {
@@ -369,7 +370,7 @@ func (p *conn) leaveResync(ts time.Time) {
 	}
 	p.msg = nil
 	if n := m.dec.Size(); n > 0 {
-		p.sess.anoms.addf("%d bytes of client data that are neither commands nor a complete message were skipped while resynchronising", n)
+		p.sess.anoms.Addf("%d bytes of client data that are neither commands nor a complete message were skipped while resynchronising", n)
 	}
 }
 
@@ -381,7 +382,7 @@ func (p *conn) startData(tx *transaction, ts time.Time) {
 	m := newDataMessage(p.limit())
 	m.firstTS = ts
 	if tx.msg != nil && tx.msg.via == viaBDAT {
-		tx.anoms.add("DATA after BDAT in the same transaction")
+		tx.anoms.Add("DATA after BDAT in the same transaction")
 	}
 	tx.msg = m
 	p.tx = tx
@@ -418,12 +419,7 @@ func (p *conn) endData(ts time.Time, fromData bool) {
 }
 
 // limit is the cap on one message's bytes.
-func (p *conn) limit() int {
-	if p.opts.MaxArtifactBytes > 0 {
-		return p.opts.MaxArtifactBytes
-	}
-	return parser.DefaultOptions().MaxArtifactBytes
-}
+func (p *conn) limit() int { return mailproto.ArtifactLimit(p.opts) }
 
 // Gap reports missing bytes in one direction.
 func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
@@ -434,14 +430,14 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	p.sess.gaps++
 	what := "an unknown number of"
 	if n >= 0 {
-		what = itoa(n)
+		what = strconv.Itoa(n)
 	}
 	if dir == parser.ClientToServer {
-		p.sess.anoms.addf("gap of %s bytes in the client stream: resynchronising", what)
+		p.sess.anoms.Addf("gap of %s bytes in the client stream: resynchronising", what)
 		p.unsure = true
 		p.clientGap(n, ts)
 	} else {
-		p.sess.anoms.addf("gap of %s bytes in the server stream: replies to pending commands lost, resynchronising", what)
+		p.sess.anoms.Addf("gap of %s bytes in the server stream: replies to pending commands lost, resynchronising", what)
 		p.serverGap(ts)
 	}
 }
@@ -455,7 +451,7 @@ func (p *conn) clientGap(n int, ts time.Time) {
 			p.clientGap(n, ts)
 		}
 	case csCommand, csAuth:
-		p.cline.reset()
+		p.cline.Reset()
 		if p.cst == csAuth {
 			p.auth = nil
 		}
@@ -486,7 +482,7 @@ func (p *conn) clientGap(n int, ts time.Time) {
 }
 
 func (p *conn) serverGap(ts time.Time) {
-	p.sline.reset()
+	p.sline.Reset()
 	p.rep.reset()
 	p.sResync = true
 	q := p.queue
@@ -510,7 +506,7 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		if p.cst == csHold {
 			h := p.holdFor
 			if h != nil && len(p.hold) > 0 {
-				p.sess.anoms.addf("connection ended before the reply to %s", h.verb)
+				p.sess.anoms.Addf("connection ended before the reply to %s", h.verb)
 			}
 			p.resolveHold(p.last)
 		}
@@ -553,8 +549,8 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 
 // release frees buffers once the connection is over.
 func (p *conn) release() {
-	p.cline.release()
-	p.sline.release()
+	p.cline.Release()
+	p.sline.Release()
 	p.hold = nil
 	p.msg = nil
 	p.bdatMsg = nil
@@ -565,26 +561,13 @@ func (p *conn) release() {
 // afterTLS decides, from the first bytes after an accepted STARTTLS,
 // whether the session went over to TLS or goes on in plaintext.
 func (p *conn) afterTLS(data []byte) {
-	if tlsRecordStart(data) {
+	if mailproto.TLSRecordStart(data) {
 		p.goTLS()
 		return
 	}
 	p.sess.plainAfterTLS = true
-	p.sess.anoms.add("plaintext after STARTTLS was accepted: the capture holds the session decrypted, or the client did not start TLS; parsing goes on")
+	p.sess.anoms.Add("plaintext after STARTTLS was accepted: the capture holds the session decrypted, or the client did not start TLS; parsing goes on")
 	p.cst = csCommand
-}
-
-// tlsRecordStart reports whether data begins like a TLS record
-// (handshake, alert, change cipher spec, application data) or an SSLv2
-// hello.
-func tlsRecordStart(data []byte) bool {
-	if len(data) == 0 {
-		return false
-	}
-	if data[0] == 0x80 {
-		return true
-	}
-	return data[0] >= 0x14 && data[0] <= 0x17 && (len(data) < 2 || data[1] == 0x03)
 }
 
 // goTLS hands the connection over to TLS: nothing more can be parsed.
@@ -609,7 +592,7 @@ func memoryBound(limit int) int {
 
 // buffered reports the bytes the parser holds (for tests of its bounds).
 func (p *conn) buffered() int {
-	n := cap(p.cline.buf) + cap(p.sline.buf) + cap(p.hold) + cap(p.rsProbe) + p.rep.size()
+	n := p.cline.Buffered() + p.sline.Buffered() + cap(p.hold) + cap(p.rsProbe) + p.rep.size()
 	seen := map[*message]bool{}
 	add := func(m *message) {
 		if m != nil && !seen[m] {
@@ -669,7 +652,7 @@ func newDataMessage(limit int) *message {
 func (m *message) appendRaw(b []byte, limit int) {
 	m.size += int64(len(b))
 	var n int
-	m.buf, n = appendBounded(m.buf, b, limit)
+	m.buf, n = mailproto.AppendBounded(m.buf, b, limit)
 	if n < len(b) {
 		m.trunc = true
 	}
@@ -714,26 +697,4 @@ func (m *message) free() {
 		m.dec = nil
 	}
 	m.buf = nil
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

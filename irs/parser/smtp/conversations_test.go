@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -127,7 +128,7 @@ var conversations = []conversation{
 				"summary.from":                    "[André <Andre@Example.COM>]",
 				"summary.to":                      "[Bob <bob@example.org>]",
 				"summary.cc":                      "[carol@example.org]",
-				"summary.size":                    itoa(len(basicEML)),
+				"summary.size":                    strconv.Itoa(len(basicEML)),
 				"summary.transfer":                "data",
 				"summary.attachments":             "0",
 				"summary.body_excerpt":            "Hello Bob, .leading dot line .. bye",
@@ -370,10 +371,10 @@ var conversations = []conversation{
 			S("220 Greetings\r\n"),
 			C("EHLO testhost.test.ex\r\n"),
 			S("250-Hello there\r\n250-PIPELINING\r\n250 CHUNKING\r\n"),
-			C("MAIL FROM:<>\r\nRCPT TO:<p@test.ex>\r\nBDAT " + itoa(len(bdatChunk1)) + "\r\n"),
+			C("MAIL FROM:<>\r\nRCPT TO:<p@test.ex>\r\nBDAT " + strconv.Itoa(len(bdatChunk1)) + "\r\n"),
 			C(bdatChunk1),
 			S("250 OK mail\r\n250 OK rcpt\r\n250 OK nonlast bdat\r\n"),
-			C("BDAT " + itoa(len(bdatChunk2)) + " LAST\r\n"),
+			C("BDAT " + strconv.Itoa(len(bdatChunk2)) + " LAST\r\n"),
 			C(bdatChunk2),
 			S("250 OK bdat\r\n"),
 			C("QUIT\r\n"),
@@ -395,7 +396,7 @@ var conversations = []conversation{
 				"summary.reply":             "OK bdat",
 				"summary.rcpt_to.0.address": "p@test.ex",
 				"summary.mail_from":         "",
-				"summary.size":              itoa(len(bdatChunk1 + bdatChunk2)),
+				"summary.size":              strconv.Itoa(len(bdatChunk1 + bdatChunk2)),
 			})
 		},
 	},

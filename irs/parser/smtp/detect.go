@@ -1,9 +1,8 @@
 package smtp
 
 import (
-	"bytes"
-
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // detectLine is how much of the first line IsRelative looks at.
@@ -11,20 +10,6 @@ const detectLine = 512
 
 // smtpPorts are the usual SMTP ports: a hint for ambiguous content only.
 func smtpPort(p uint16) bool { return p == 25 || p == 465 || p == 587 || p == 2525 }
-
-// shape is what the first line of a direction looks like.
-type shape uint8
-
-const (
-	shapeNone        shape = iota // nothing SMTP-like
-	shapeForeign                  // another protocol, recognised: not SMTP
-	shapeNeedMore                 // too short to tell
-	shapeServer                   // an SMTP server's greeting or reply
-	shapeServerVague              // a 3-digit reply that FTP could send as well
-	shapeClient                   // an SMTP command
-	shapeClientVague              // a command that other protocols share
-	shapeText                     // printable text: perhaps message data mid-session
-)
 
 // IsRelative recognises SMTP from the first bytes of one direction:
 // a server greeting or reply, or a client command, in the direction where
@@ -36,78 +21,39 @@ func (Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte) pa
 		return parser.NeedMore
 	}
 	hint := c != nil && (smtpPort(c.Server.Port()) || smtpPort(c.Client.Port()))
-	sh := classify(data)
-	asServer := func() parser.Verdict {
-		if dir == parser.ServerToClient {
-			return parser.Yes
-		}
-		return parser.YesReversed
-	}
-	asClient := func() parser.Verdict {
-		if dir == parser.ClientToServer {
-			return parser.Yes
-		}
-		return parser.YesReversed
-	}
-	switch sh {
-	case shapeNeedMore:
-		return parser.NeedMore
-	case shapeServer:
-		return asServer()
-	case shapeClient:
-		return asClient()
-	case shapeServerVague:
-		if hint {
-			return asServer()
-		}
-		// A 220 greeting without "SMTP" in it: the client's first
-		// command will tell (EHLO: SMTP; USER, FEAT: FTP).
-		return parser.NeedMore
-	case shapeClientVague:
-		if hint {
-			return asClient()
-		}
-		return parser.NeedMore
-	case shapeNone, shapeText:
-		if hint {
-			// On an SMTP port, unrecognised bytes (message data of a
-			// capture that began mid-session, a client that talks
-			// before the greeting) leave the decision to the other
-			// direction.
-			return parser.NeedMore
-		}
-	}
-	return parser.No
+	return mailproto.Verdict(classify(data), hint, dir)
 }
 
-// classify looks at the first line of data.
-func classify(data []byte) shape {
-	line := data
-	complete := false
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line, complete = line[:i], true
-	}
-	if len(line) > detectLine {
-		line = line[:detectLine]
-		complete = true
-	}
-	line = bytes.TrimSuffix(line, []byte("\r"))
+// classify looks at the first line of data. The shapes mean here:
+//
+//   - ShapeNone: nothing SMTP-like
+//   - ShapeForeign: another protocol, recognised: not SMTP
+//   - ShapeNeedMore: too short to tell
+//   - ShapeServer: an SMTP server's greeting or reply
+//   - ShapeServerVague: a 3-digit reply that FTP could send as well (a 220
+//     greeting without "SMTP": the client's first command tells, EHLO for
+//     SMTP, USER or FEAT for FTP)
+//   - ShapeClient: an SMTP command
+//   - ShapeClientVague: a command that other protocols share
+//   - ShapeText: printable text: perhaps message data mid-session
+func classify(data []byte) mailproto.Shape {
+	line, complete := mailproto.FirstLine(data, detectLine)
 	if foreign(data) {
-		return shapeForeign
+		return mailproto.ShapeForeign
 	}
-	if s := serverShape(line, complete); s != shapeNone {
+	if s := serverShape(line, complete); s != mailproto.ShapeNone {
 		return s
 	}
-	if s := clientShape(line, complete); s != shapeNone {
+	if s := clientShape(line, complete); s != mailproto.ShapeNone {
 		return s
 	}
 	if !printable(line) {
-		return shapeNone
+		return mailproto.ShapeNone
 	}
 	if !complete {
-		return shapeNeedMore
+		return mailproto.ShapeNeedMore
 	}
-	return shapeText
+	return mailproto.ShapeText
 }
 
 // foreign recognises the protocols most often met on the same ports or
@@ -116,14 +62,14 @@ func foreign(d []byte) bool {
 	switch {
 	case len(d) >= 2 && d[0] == 0x16 && d[1] == 0x03, // TLS handshake
 		len(d) >= 1 && d[0] == 0x80, // SSLv2 hello
-		hasPrefixFold(d, "SSH-"),
-		hasPrefixFold(d, "HTTP/"),
-		hasPrefixFold(d, "+OK"), hasPrefixFold(d, "-ERR"), // POP3
-		hasPrefixFold(d, "* OK"), hasPrefixFold(d, "* PREAUTH"), hasPrefixFold(d, "* BYE"): // IMAP
+		mailproto.HasPrefixFold(d, "SSH-"),
+		mailproto.HasPrefixFold(d, "HTTP/"),
+		mailproto.HasPrefixFold(d, "+OK"), mailproto.HasPrefixFold(d, "-ERR"), // POP3
+		mailproto.HasPrefixFold(d, "* OK"), mailproto.HasPrefixFold(d, "* PREAUTH"), mailproto.HasPrefixFold(d, "* BYE"): // IMAP
 		return true
 	}
 	for _, m := range httpMethods {
-		if hasPrefixFold(d, m) {
+		if mailproto.HasPrefixFold(d, m) {
 			return true
 		}
 	}
@@ -133,46 +79,46 @@ func foreign(d []byte) bool {
 var httpMethods = []string{"GET ", "POST ", "PUT ", "HEAD ", "OPTIONS ", "DELETE ", "PATCH ", "CONNECT ", "PRI * "}
 
 // serverShape classifies a reply-shaped line: "NNN", "NNN text", "NNN-text".
-func serverShape(line []byte, complete bool) shape {
+func serverShape(line []byte, complete bool) mailproto.Shape {
 	if len(line) < 3 {
 		if complete || !digitsPrefix(line) {
-			return shapeNone
+			return mailproto.ShapeNone
 		}
-		return shapeNeedMore
+		return mailproto.ShapeNeedMore
 	}
-	if line[0] < '1' || line[0] > '5' || !isDigit(line[1]) || !isDigit(line[2]) {
-		return shapeNone
+	if line[0] < '1' || line[0] > '5' || !mailproto.IsDigit(line[1]) || !mailproto.IsDigit(line[2]) {
+		return mailproto.ShapeNone
 	}
 	if len(line) > 3 && line[3] != ' ' && line[3] != '-' {
-		return shapeNone
+		return mailproto.ShapeNone
 	}
 	code := int(line[0]-'0')*100 + int(line[1]-'0')*10 + int(line[2]-'0')
 	text := line[3:]
 	if len(text) > 0 {
 		text = text[1:]
 	}
-	if containsFold(text, "FTP") {
-		return shapeForeign
+	if mailproto.ContainsFold(text, "FTP") {
+		return mailproto.ShapeForeign
 	}
 	if !smtpCode(code) {
 		// 1xx, 125, 150, 200, 226, 227, 230, 257, 331...: FTP, not SMTP.
-		return shapeForeign
+		return mailproto.ShapeForeign
 	}
 	switch {
 	case code == 354:
-		return shapeServer
-	case (code == 334 || code == 235) && !containsFold(text, "ADAT"): // FTP security exchange: RFC 2228
-		return shapeServer
+		return mailproto.ShapeServer
+	case (code == 334 || code == 235) && !mailproto.ContainsFold(text, "ADAT"): // FTP security exchange: RFC 2228
+		return mailproto.ShapeServer
 	case enhancedCode(text):
-		return shapeServer
-	case containsFold(text, "SMTP") || containsFold(text, "Postfix") || containsFold(text, "Exim") ||
-		containsFold(text, "Sendmail"):
-		return shapeServer
+		return mailproto.ShapeServer
+	case mailproto.ContainsFold(text, "SMTP") || mailproto.ContainsFold(text, "Postfix") || mailproto.ContainsFold(text, "Exim") ||
+		mailproto.ContainsFold(text, "Sendmail"):
+		return mailproto.ShapeServer
 	}
 	if !complete {
-		return shapeNeedMore
+		return mailproto.ShapeNeedMore
 	}
-	return shapeServerVague
+	return mailproto.ShapeServerVague
 }
 
 // smtpCode reports whether RFC 5321 (with AUTH, RFC 4954) uses code.
@@ -194,7 +140,7 @@ func enhancedCode(text []byte) bool {
 	}
 	i := 2
 	n := 0
-	for i < len(text) && isDigit(text[i]) && n < 3 {
+	for i < len(text) && mailproto.IsDigit(text[i]) && n < 3 {
 		i++
 		n++
 	}
@@ -203,7 +149,7 @@ func enhancedCode(text []byte) bool {
 	}
 	i++
 	n = 0
-	for i < len(text) && isDigit(text[i]) && n < 3 {
+	for i < len(text) && mailproto.IsDigit(text[i]) && n < 3 {
 		i++
 		n++
 	}
@@ -218,58 +164,56 @@ var (
 	clientVagueWords  = []string{"QUIT", "RSET", "NOOP", "HELP"}
 )
 
-// Commands of the protocols that share SMTP's shape (FTP, POP3).
+// Commands of the protocols that share SMTP's mailproto.Shape (FTP, POP3).
 var clientForeign = []string{"USER ", "PASS ", "AUTH TLS", "AUTH SSL", "FEAT", "SYST", "PASV", "EPSV", "PORT ", "EPRT ", "TYPE ", "CWD ", "PWD", "LIST", "RETR ", "STOR ", "CAPA", "STLS", "APOP ", "UIDL", "STAT"}
 
-func clientShape(line []byte, complete bool) shape {
+func clientShape(line []byte, complete bool) mailproto.Shape {
 	for _, k := range clientForeign {
-		if hasPrefixFold(line, k) {
-			return shapeForeign
+		if mailproto.HasPrefixFold(line, k) {
+			return mailproto.ShapeForeign
 		}
 	}
 	for _, k := range clientStrong {
-		if hasPrefixFold(line, k) {
-			return shapeClient
+		if mailproto.HasPrefixFold(line, k) {
+			return mailproto.ShapeClient
 		}
 	}
 	for _, k := range clientVague {
-		if hasPrefixFold(line, k) {
-			return shapeClientVague
+		if mailproto.HasPrefixFold(line, k) {
+			return mailproto.ShapeClientVague
 		}
 	}
 	if complete {
 		for _, k := range clientStrongWords {
-			if len(line) == len(k) && hasPrefixFold(line, k) {
-				return shapeClient
+			if len(line) == len(k) && mailproto.HasPrefixFold(line, k) {
+				return mailproto.ShapeClient
 			}
 		}
 		for _, k := range clientVagueWords {
-			if len(line) == len(k) && hasPrefixFold(line, k) {
-				return shapeClientVague
+			if len(line) == len(k) && mailproto.HasPrefixFold(line, k) {
+				return mailproto.ShapeClientVague
 			}
 		}
-		return shapeNone
+		return mailproto.ShapeNone
 	}
 	for _, list := range [][]string{clientStrong, clientVague, clientStrongWords, clientVagueWords} {
 		for _, k := range list {
-			if len(line) <= len(k) && hasPrefixFold([]byte(k), string(line)) {
-				return shapeNeedMore
+			if len(line) <= len(k) && mailproto.HasPrefixFold([]byte(k), string(line)) {
+				return mailproto.ShapeNeedMore
 			}
 		}
 	}
-	return shapeNone
+	return mailproto.ShapeNone
 }
 
 func digitsPrefix(b []byte) bool {
 	for _, c := range b {
-		if !isDigit(c) {
+		if !mailproto.IsDigit(c) {
 			return false
 		}
 	}
 	return true
 }
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func printable(b []byte) bool {
 	for _, c := range b {
@@ -278,32 +222,4 @@ func printable(b []byte) bool {
 		}
 	}
 	return true
-}
-
-func hasPrefixFold(b []byte, p string) bool {
-	if len(b) < len(p) {
-		return false
-	}
-	for i := 0; i < len(p); i++ {
-		if upper(b[i]) != upper(p[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func containsFold(b []byte, s string) bool {
-	for i := 0; i+len(s) <= len(b); i++ {
-		if hasPrefixFold(b[i:], s) {
-			return true
-		}
-	}
-	return false
-}
-
-func upper(c byte) byte {
-	if c >= 'a' && c <= 'z' {
-		return c - 'a' + 'A'
-	}
-	return c
 }

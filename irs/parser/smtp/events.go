@@ -7,6 +7,7 @@ import (
 	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/mail"
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // excerptRunes is the length of the body excerpt in an email-send event.
@@ -22,23 +23,9 @@ type RcptStatus struct {
 	Params   map[string]string `json:"params,omitempty"`
 }
 
+// newEvent starts an event of this connection.
 func (p *conn) newEvent(typ string, start, end time.Time) *event.Event {
-	if start.IsZero() {
-		start = p.first
-	}
-	if end.IsZero() || end.Before(start) {
-		end = start
-	}
-	return &event.Event{
-		Protocol:  Name,
-		Type:      typ,
-		Start:     start,
-		End:       end,
-		Transport: "tcp",
-		Client:    p.c.Client,
-		Server:    p.c.Server,
-		Summary:   map[string]any{},
-	}
+	return mailproto.NewEvent(Name, typ, p.c, p.first, start, end)
 }
 
 // emitMessage restores a message and emits its email-send event.
@@ -119,30 +106,30 @@ func (p *conn) emitMessage(tx *transaction) {
 		s["accepted"] = tx.final.ok()
 	}
 
-	var anoms anomalies
-	for _, a := range tx.anoms.out() {
-		anoms.add(a)
+	var anoms mailproto.Anomalies
+	for _, a := range tx.anoms.Out() {
+		anoms.Add(a)
 	}
 	if m.partial {
-		anoms.add("the start of the message data was not seen: message restored from the middle")
+		anoms.Add("the start of the message data was not seen: message restored from the middle")
 	}
 	if m.gap {
-		anoms.add("bytes of the message data were lost in a gap")
+		anoms.Add("bytes of the message data were lost in a gap")
 	}
 	if m.endLost {
-		anoms.add("the end of the message data was not seen")
+		anoms.Add("the end of the message data was not seen")
 	}
 	if m.truncated() {
-		anoms.addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
+		anoms.Addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
 	}
 	if m.nul {
-		anoms.add("NUL bytes in the message data")
+		anoms.Add("NUL bytes in the message data")
 	}
 	if m.long {
-		anoms.add("message line longer than 1000 octets")
+		anoms.Add("message line longer than 1000 octets")
 	}
 	if err != nil {
-		anoms.add(err.Error())
+		anoms.Add(err.Error())
 	}
 
 	var set mail.AddressSet
@@ -155,7 +142,7 @@ func (p *conn) emitMessage(tx *transaction) {
 		ev.Subject = restored.Subject
 		putHeaders(s, restored)
 		for _, a := range restored.Anomalies {
-			anoms.add(a)
+			anoms.Add(a)
 		}
 		if restored.EML.SHA256 != "" {
 			ev.Artifacts = append(ev.Artifacts, restored.EML)
@@ -165,7 +152,7 @@ func (p *conn) emitMessage(tx *transaction) {
 	}
 	set.Add(event.RoleUser, p.sess.authUser)
 	ev.Addresses = set.List()
-	ev.Anomalies = anoms.out()
+	ev.Anomalies = anoms.Out()
 	tx.restored = nil
 	p.env.Emit(ev)
 }
@@ -199,7 +186,7 @@ func putHeaders(s map[string]any, m *mail.Message) {
 	}
 	s["attachments"] = len(m.Attachments)
 	if m.Text != "" {
-		s["body_excerpt"] = excerpt(m.Text, excerptRunes)
+		s["body_excerpt"] = mailproto.Excerpt(m.Text, excerptRunes)
 	}
 	if len(m.URLs) > 0 {
 		s["urls"] = append([]string(nil), m.URLs...)
@@ -209,7 +196,7 @@ func putHeaders(s map[string]any, m *mail.Message) {
 // emitSession emits the logoff event that closes the connection.
 func (p *conn) emitSession(reason parser.EndReason) {
 	ss := &p.sess
-	if ss.commands == 0 && ss.replies == 0 && ss.messages == 0 && len(ss.anoms.list) == 0 {
+	if ss.commands == 0 && ss.replies == 0 && ss.messages == 0 && ss.anoms.Len() == 0 {
 		return
 	}
 	ev := p.newEvent(TypeLogoff, p.first, p.last)
@@ -287,6 +274,6 @@ func (p *conn) emitSession(reason parser.EndReason) {
 		}
 	}
 	ev.Addresses = set.List()
-	ev.Anomalies = ss.anoms.out()
+	ev.Anomalies = ss.anoms.Out()
 	p.env.Emit(ev)
 }

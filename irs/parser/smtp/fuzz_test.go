@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
 
@@ -77,7 +78,7 @@ func FuzzSMTP(f *testing.F) {
 			if ev.Protocol != Name {
 				t.Fatalf("event protocol %q", ev.Protocol)
 			}
-			if len(ev.Anomalies) > maxAnomalies+mailAnomalyRoom {
+			if len(ev.Anomalies) > mailproto.MaxAnomalies+mailAnomalyRoom {
 				t.Fatalf("%d anomalies in one event", len(ev.Anomalies))
 			}
 			if _, err := json.Marshal(ev); err != nil {

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
 // reply is one complete (possibly multi-line) server reply.
@@ -62,16 +64,16 @@ func (a *replyAcc) size() int {
 
 // server reads reply lines.
 func (p *conn) server(data []byte, ts time.Time) {
-	if p.cst == csAfterTLS && p.sline.atStart() && tlsRecordStart(data) {
+	if p.cst == csAfterTLS && p.sline.AtStart() && mailproto.TLSRecordStart(data) {
 		// The server's side of a handshake (the client's was not seen).
 		p.goTLS()
 		return
 	}
 	for len(data) > 0 && !p.done {
-		line, n, over := p.sline.next(data)
+		line, n, over := p.sline.Next(data)
 		data = data[n:]
 		if over {
-			p.sess.anoms.addf("server line longer than %d bytes without a line end: skipped", maxLine)
+			p.sess.anoms.Addf("server line longer than %d bytes without a line end: skipped", maxLine)
 			p.rep.reset()
 		}
 		if line != nil {
@@ -82,7 +84,7 @@ func (p *conn) server(data []byte, ts time.Time) {
 
 // parseReplyLine splits "NNN[ -]text".
 func parseReplyLine(l []byte) (code int, more bool, text []byte, ok bool) {
-	if len(l) < 3 || !isDigit(l[0]) || !isDigit(l[1]) || !isDigit(l[2]) {
+	if len(l) < 3 || !mailproto.IsDigit(l[0]) || !mailproto.IsDigit(l[1]) || !mailproto.IsDigit(l[2]) {
 		return 0, false, nil, false
 	}
 	code = int(l[0]-'0')*100 + int(l[1]-'0')*10 + int(l[2]-'0')
@@ -98,24 +100,24 @@ func parseReplyLine(l []byte) (code int, more bool, text []byte, ok bool) {
 }
 
 func (p *conn) serverLine(raw []byte, ts time.Time) {
-	line, bare := trimEOL(raw)
+	line, bare := mailproto.TrimEOL(raw)
 	if bare {
-		p.sess.anoms.add("server replies end with a bare LF instead of CRLF")
+		p.sess.anoms.Add("server replies end with a bare LF instead of CRLF")
 	}
 	if len(raw) > rfcLine {
-		p.sess.anoms.add("server reply line longer than 1000 octets")
+		p.sess.anoms.Add("server reply line longer than 1000 octets")
 	}
 	code, more, text, ok := parseReplyLine(line)
 	if !ok {
 		if p.sResync {
 			return
 		}
-		p.sess.anoms.addf("server line that is not a reply: %s", quote(line, 40))
+		p.sess.anoms.Addf("server line that is not a reply: %s", mailproto.Quote(line, 40))
 		return
 	}
 	p.sResync = false
 	if p.rep.open && code != p.rep.r.code {
-		p.sess.anoms.addf("multi-line reply changes its code from %d to %d", p.rep.r.code, code)
+		p.sess.anoms.Addf("multi-line reply changes its code from %d to %d", p.rep.r.code, code)
 		r := p.rep.r
 		p.rep.reset()
 		p.onReply(&r, ts)
@@ -126,7 +128,7 @@ func (p *conn) serverLine(raw []byte, ts time.Time) {
 	p.rep.r.code = code
 	p.rep.r.n++
 	if len(p.rep.r.lines) < maxReplyLines {
-		p.rep.r.lines = append(p.rep.r.lines, clean(text, maxText))
+		p.rep.r.lines = append(p.rep.r.lines, mailproto.Clean(text, maxText))
 	}
 	if more {
 		p.rep.open = true
@@ -142,7 +144,7 @@ func (p *conn) onReply(r *reply, ts time.Time) {
 	p.sess.replies++
 	if r.code < 200 || r.code > 599 || r.code/10%10 > 5 {
 		// RFC 5321 4.2: first digit 2-5, second 0-5.
-		p.sess.anoms.addf("invalid reply code %d", r.code)
+		p.sess.anoms.Addf("invalid reply code %d", r.code)
 	}
 	if p.tentative != nil {
 		// More replies than commands: the server read commands in what
@@ -156,7 +158,7 @@ func (p *conn) onReply(r *reply, ts time.Time) {
 		(len(p.queue) == 0 || p.queue[0].kind != pStartTLS) && (!p.sess.midstream || p.sess.commands == 0) {
 		p.sess.greeting = r.String()
 		if len(p.queue) > 0 {
-			p.sess.anoms.add("client sent commands before the server's greeting")
+			p.sess.anoms.Add("client sent commands before the server's greeting")
 		}
 		return
 	}
@@ -171,7 +173,7 @@ func (p *conn) onReply(r *reply, ts time.Time) {
 			p.sess.unmatched++
 			return
 		}
-		p.sess.anoms.addf("reply without a command awaiting it: %s", cleanStr(r.String(), 80))
+		p.sess.anoms.Addf("reply without a command awaiting it: %s", mailproto.CleanString(r.String(), 80))
 		return
 	}
 	h := p.queue[0]
@@ -187,7 +189,7 @@ func (p *conn) onReply(r *reply, ts time.Time) {
 		if p.unsure {
 			p.sess.unmatched++
 		} else {
-			p.sess.anoms.addf("reply %d %s: taken as the reply to a command not seen", r.code, reason)
+			p.sess.anoms.Addf("reply %d %s: taken as the reply to a command not seen", r.code, reason)
 		}
 		return
 	}
@@ -230,7 +232,7 @@ func (p *conn) onReply(r *reply, ts time.Time) {
 	case pBDAT:
 		if h.tx != nil {
 			if !r.ok() {
-				h.tx.anoms.addf("BDAT chunk %d rejected: %s", h.chunk, cleanStr(r.String(), 120))
+				h.tx.anoms.Addf("BDAT chunk %d rejected: %s", h.chunk, mailproto.CleanString(r.String(), 120))
 			}
 			if h.last {
 				p.finish(h.tx, r, ts)
@@ -268,7 +270,7 @@ func (p *conn) dataReply(h *pending, r *reply, ts time.Time) {
 	if holding {
 		if len(p.hold) > 0 {
 			if h.tx != nil {
-				h.tx.anoms.addf("DATA refused (%d) but the client sent %d more bytes: read as commands", r.code, len(p.hold))
+				h.tx.anoms.Addf("DATA refused (%d) but the client sent %d more bytes: read as commands", r.code, len(p.hold))
 			}
 		}
 		p.cst = csCommand
@@ -276,7 +278,7 @@ func (p *conn) dataReply(h *pending, r *reply, ts time.Time) {
 		return
 	}
 	if p.cst == csData && p.tx == h.tx && h.tx != nil {
-		h.tx.anoms.addf("DATA refused (%d) after the client data was already read as a message", r.code)
+		h.tx.anoms.Addf("DATA refused (%d) after the client data was already read as a message", r.code)
 	}
 }
 
@@ -289,7 +291,7 @@ func (p *conn) replyDuringData(r *reply, ts time.Time) {
 	m := p.msg
 	tx := p.tx
 	if at, raw, ok := m.dec.LooseEnd(); ok && p.cst == csData {
-		tx.anoms.add(smuggledEnd)
+		tx.anoms.Add(smuggledEnd)
 		m.dec.CutAt(at)
 		rest := append([]byte(nil), raw...)
 		p.endData(ts, true)
@@ -307,7 +309,7 @@ func (p *conn) replyDuringData(r *reply, ts time.Time) {
 		rr := *r
 		tx.interrupt = &rr
 	}
-	tx.anoms.addf("server replied while message data was still being sent: %s", cleanStr(r.String(), 120))
+	tx.anoms.Addf("server replied while message data was still being sent: %s", mailproto.CleanString(r.String(), 120))
 }
 
 // startTLSReply: 220 hands the connection to TLS; anything else keeps
@@ -322,14 +324,14 @@ func (p *conn) startTLSReply(r *reply, ts time.Time) {
 		p.sess.starttls = "accepted"
 		// A TLS record first is the handshake captured ahead of the
 		// reply, not injected plaintext.
-		if held > 0 && tlsRecordStart(p.hold) {
+		if held > 0 && mailproto.TLSRecordStart(p.hold) {
 			p.goTLS()
 			return
 		}
 		if held > 0 {
 			// The server discards what was sent before its reply; the
 			// session goes on in TLS.
-			p.sess.anoms.addf("STARTTLS command injection: the client sent %d bytes after STARTTLS before the server's reply: %s", held, quote(p.hold, 60))
+			p.sess.anoms.Addf("STARTTLS command injection: the client sent %d bytes after STARTTLS before the server's reply: %s", held, mailproto.Quote(p.hold, 60))
 			p.goTLS()
 			return
 		}
@@ -338,9 +340,9 @@ func (p *conn) startTLSReply(r *reply, ts time.Time) {
 		p.cst = csAfterTLS
 		return
 	}
-	p.sess.starttls = "refused: " + cleanStr(r.String(), 120)
+	p.sess.starttls = "refused: " + mailproto.CleanString(r.String(), 120)
 	if held > 0 {
-		p.sess.anoms.addf("commands pipelined after STARTTLS (%d bytes): %s", held, quote(p.hold, 60))
+		p.sess.anoms.Addf("commands pipelined after STARTTLS (%d bytes): %s", held, mailproto.Quote(p.hold, 60))
 	}
 	if holding {
 		p.cst = csCommand
@@ -447,7 +449,7 @@ func (p *conn) settleTentative(split bool, ts time.Time) {
 	c := tx.smuggle
 	tx.smuggle = nil
 	if split && c != nil && tx.msg != nil && tx.msg.dec != nil {
-		tx.anoms.add(smuggledEnd)
+		tx.anoms.Add(smuggledEnd)
 		tx.msg.dec.CutAt(c.at)
 		p.finish(tx, tx.final, tx.end)
 		p.client(c.rest, ts)

@@ -1,0 +1,61 @@
+package mailproto
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+func TestNewEvent(t *testing.T) {
+	c := &parser.Conn{
+		Client: netip.MustParseAddrPort("10.0.0.1:40000"),
+		Server: netip.MustParseAddrPort("10.0.0.2:25"),
+	}
+	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name               string
+		first, start, end  time.Time
+		wantStart, wantEnd time.Time
+	}{
+		{"given span", t0, t0.Add(time.Second), t0.Add(2 * time.Second), t0.Add(time.Second), t0.Add(2 * time.Second)},
+		{"no start: the first byte", t0, time.Time{}, t0.Add(time.Second), t0, t0.Add(time.Second)},
+		{"no end", t0, t0.Add(time.Second), time.Time{}, t0.Add(time.Second), t0.Add(time.Second)},
+		{"end before start", t0, t0.Add(time.Second), t0, t0.Add(time.Second), t0.Add(time.Second)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := NewEvent("smtp", "logon", c, tc.first, tc.start, tc.end)
+			if !ev.Start.Equal(tc.wantStart) || !ev.End.Equal(tc.wantEnd) {
+				t.Errorf("span %v..%v; want %v..%v", ev.Start, ev.End, tc.wantStart, tc.wantEnd)
+			}
+			if ev.Protocol != "smtp" || ev.Type != "logon" || ev.Transport != "tcp" || ev.Client != c.Client || ev.Server != c.Server {
+				t.Errorf("event %s/%s/%s %v->%v; want smtp/logon/tcp %v->%v", ev.Protocol, ev.Type, ev.Transport, ev.Client, ev.Server, c.Client, c.Server)
+			}
+			if ev.Summary == nil || len(ev.Summary) != 0 {
+				t.Errorf("summary %v; want an empty map", ev.Summary)
+			}
+		})
+	}
+}
+
+func TestArtifactLimit(t *testing.T) {
+	def := parser.DefaultOptions().MaxArtifactBytes
+	tests := []struct {
+		name string
+		o    parser.Options
+		want int
+	}{
+		{"set", parser.Options{MaxArtifactBytes: 1000}, 1000},
+		{"unset", parser.Options{}, def},
+		{"negative", parser.Options{MaxArtifactBytes: -1}, def},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ArtifactLimit(tc.o); got != tc.want {
+				t.Errorf("ArtifactLimit = %d; want %d", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,155 @@
+package mailproto
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestClean(t *testing.T) {
+	tests := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"alice@example.org", 100, "alice@example.org"},
+		{"tab\tkept", 100, "tab\tkept"},
+		{"nul\x00cr\rdel\x7f", 100, "nul.cr.del."},
+		{"bad \xff utf8", 100, "bad ? utf8"},
+		{"héllo", 100, "héllo"},
+		{"cut here", 3, "cut"},
+		{"h\xc3\xa9", 2, "h?"}, // a rune cut in half by max
+		{"", 10, ""},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%q/%d", tc.in, tc.max), func(t *testing.T) {
+			if got := Clean([]byte(tc.in), tc.max); got != tc.want {
+				t.Errorf("Clean = %q; want %q", got, tc.want)
+			}
+			if got := CleanString(tc.in, tc.max); got != tc.want {
+				t.Errorf("CleanString = %q; want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestQuote(t *testing.T) {
+	tests := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"MAIL FROM:<a>", 64, `"MAIL FROM:<a>"`},
+		{"a\r\n", 64, `"a\r\n"`},
+		{"abcdef", 3, `"abc"...`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := Quote([]byte(tc.in), tc.max); got != tc.want {
+				t.Errorf("Quote(%q, %d) = %s; want %s", tc.in, tc.max, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestExcerpt(t *testing.T) {
+	tests := []struct {
+		in    string
+		runes int
+		want  string
+	}{
+		{"  Hello,\r\n\r\n  world  ", 100, "Hello, world"},
+		{"a\tb\x01c", 100, "a b c"},
+		{"héllo wörld", 5, "héllo…"},
+		{"", 10, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := Excerpt(tc.in, tc.runes); got != tc.want {
+				t.Errorf("Excerpt(%q, %d) = %q; want %q", tc.in, tc.runes, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFold(t *testing.T) {
+	tests := []struct {
+		b, s                    string
+		prefix, contains, equal bool
+	}{
+		{"ehlo mail.example", "EHLO", true, true, false},
+		{"EHLO", "ehlo", true, true, true},
+		{"EH", "EHLO", false, false, false},
+		{"220 mx ESMTP Postfix", "postfix", false, true, false},
+		{"", "", true, true, true},
+		{"x", "", true, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.b+"/"+tc.s, func(t *testing.T) {
+			if got := HasPrefixFold([]byte(tc.b), tc.s); got != tc.prefix {
+				t.Errorf("HasPrefixFold = %v; want %v", got, tc.prefix)
+			}
+			if got := ContainsFold([]byte(tc.b), tc.s); got != tc.contains {
+				t.Errorf("ContainsFold = %v; want %v", got, tc.contains)
+			}
+			if got := EqualFold([]byte(tc.b), tc.s); got != tc.equal {
+				t.Errorf("EqualFold = %v; want %v", got, tc.equal)
+			}
+		})
+	}
+	if Upper('a') != 'A' || Upper('Z') != 'Z' || Upper('1') != '1' || Upper(0xe9) != 0xe9 {
+		t.Errorf("Upper: want ASCII letters only upper-cased")
+	}
+}
+
+func TestAtoi(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"0", 0, true},
+		{"1234", 1234, true},
+		{"999999999", 999999999, true},
+		{"1234567890", 0, false}, // too long to be a small number
+		{"", 0, false},
+		{"-1", 0, false},
+		{"12a", 0, false},
+		{" 1", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, ok := Atoi([]byte(tc.in))
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("Atoi(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+func TestTLSRecordStart(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []byte
+		want bool
+	}{
+		{"handshake", []byte{0x16, 0x03, 0x01}, true},
+		{"alert", []byte{0x15, 0x03}, true},
+		{"application data", []byte{0x17, 0x03, 0x03}, true},
+		{"change cipher spec, one byte", []byte{0x14}, true},
+		{"SSLv2 hello", []byte{0x80, 0x2e}, true},
+		{"handshake, wrong version", []byte{0x16, 0x02}, false},
+		{"command", []byte("EHLO"), false},
+		{"empty", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := TLSRecordStart(tc.in); got != tc.want {
+				t.Errorf("TLSRecordStart(% x) = %v; want %v", tc.in, got, tc.want)
+			}
+		})
+	}
+	if TLSRecordStart([]byte(strings.Repeat("\x16", 2))) {
+		t.Errorf("TLSRecordStart(16 16) = true; want false")
+	}
+}
