@@ -5,6 +5,7 @@ package ssh
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -119,7 +120,7 @@ var scenarios = []scenario{
 		// its activities.
 		name: "interactive-with-bulk-output",
 		run: func(t *testing.T, l *lab) {
-			out := l.runA(t, time.Minute, &typer{s: "echo start\nhead -c 2000000 /dev/zero | base64 -w 0; echo\n\n\n\n\necho typed-after\nexit\n", delay: 150 * time.Millisecond},
+			out := l.runA(t, time.Minute, &typer{s: "echo start\nhead -c 600000 /dev/zero | base64 -w 0; echo\n\n\n\n\necho typed-after\nexit\n", delay: 150 * time.Millisecond},
 				"ssh", l.sshArgs("-tt", "root@"+l.b.addr)...)
 			if !strings.Contains(out, "typed-after") {
 				t.Fatalf("remote shell did not echo the last command: %.300s", out)
@@ -415,7 +416,8 @@ func TestSSHLive(t *testing.T) {
 			}
 			ev := sess[0]
 			if got := fmt.Sprint(ev.Summary["verdict"]); got != sc.want {
-				t.Errorf("verdict %q; want %q\nsummary: %v", got, sc.want, ev.Summary)
+				b, _ := json.MarshalIndent(ev.Summary["evidence"], "", "  ")
+				t.Errorf("verdict %q; want %q\nevidence: %s\nactivities: %v", got, sc.want, b, ev.Summary["activities"])
 			}
 			wantAuth := sc.wantAuth
 			if wantAuth == "" {

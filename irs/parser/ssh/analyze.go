@@ -99,10 +99,10 @@ func (t *traffic) inferSetup(auth authResult) setup {
 		x := e[i]
 		// sftp: FXP_INIT, answered first by the server's VERSION with
 		// its extension list (OpenSSH: ~300 bytes).
-		if x.dir == parser.ClientToServer && x.size == t.sz.fxpInit && i-from < 24 {
+		if x.dir == parser.ClientToServer && x.size == t.sz.fxpInit && i-from < 12 {
 			for j := i + 1; j < len(e) && j <= i+4; j++ {
 				if e[j].dir == parser.ServerToClient {
-					if e[j].size >= t.sz.ks[1]+64 && e[j].size < 4096 {
+					if e[j].size >= t.sz.ks[1]+64 && e[j].size < bulkChunk {
 						s.sftp = true
 					}
 					break
@@ -185,6 +185,16 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 	if m := medianMS(t.echoDelays); m >= 0 {
 		ev["echo_delay_median_ms"] = m
 	}
+	// typed: a person typed at a shell, echoed key by key. Window
+	// adjusts share the keystroke size but come fast and unanswered
+	// during a transfer, so only human-paced, echoed ones count.
+	typed := t.keyHuman >= 5 && t.keyEchoed >= 5 && t.keyEchoed*2 >= t.keyHuman
+	if typed {
+		// The sftp client edits its command line locally and sends no
+		// keystrokes; "shell" is a request of FXP_INIT's size, and a
+		// prompt or motd can follow it as VERSION would.
+		st.sftp = false
+	}
 	ev["bulk_bytes_c2s"] = t.bulk[0]
 	ev["bulk_bytes_s2c"] = t.bulk[1]
 	ev["sftp_init_seen"] = st.sftp
@@ -208,10 +218,6 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 		big := max(up, down)
 		return big >= 256<<10 && float64(big) >= 0.8*float64(total)
 	}
-	// typed: a person typed at a shell, echoed key by key. Window
-	// adjusts share the keystroke size but come fast and unanswered
-	// during a transfer, so only human-paced, echoed ones count.
-	typed := t.keyHuman >= 5 && t.keyEchoed >= 5 && t.keyEchoed*2 >= t.keyHuman
 	switch {
 	case t.nested >= 5 && t.nestHuman >= 3 && t.nested > t.keys && t.nestEcho*2 >= t.nested:
 		// Echoed: a forwarded connection's CHANNEL_OPEN or request
@@ -233,7 +239,7 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 			v.Confidence += 0.2
 		}
 		ev["reason"] = "an x11-req sized channel request during set-up, then a channel opened by the server and traffic both ways"
-	case file() && !(typed && !st.sftp):
+	case file() && !typed:
 		if up > down {
 			v.Kind = KindUpload
 		} else {
