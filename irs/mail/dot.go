@@ -1,6 +1,10 @@
 package mail
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
+)
 
 // DotDecoder undoes the dot-stuffing of an SMTP DATA body or a POP3
 // multi-line response (RFC 5321 4.5.2, RFC 1939 3) as the bytes stream in,
@@ -279,7 +283,7 @@ func (d *DotDecoder) capture(b []byte) {
 		d.rawAfter = nil
 		return
 	}
-	d.rawAfter = appendBounded(d.rawAfter, b, d.keepRaw)
+	d.rawAfter, _ = mailproto.AppendBounded(d.rawAfter, b, d.keepRaw)
 }
 
 func (d *DotDecoder) content(b []byte) {
@@ -299,27 +303,5 @@ func (d *DotDecoder) content(b []byte) {
 		b = b[:room]
 		d.Truncated = true
 	}
-	d.buf = appendBounded(d.buf, b, d.max)
-}
-
-// appendBounded appends b to buf, growing the buffer geometrically but
-// never beyond limit bytes of capacity.
-func appendBounded(buf, b []byte, limit int) []byte {
-	need := len(buf) + len(b)
-	if need <= cap(buf) {
-		return append(buf, b...)
-	}
-	nc := 2*cap(buf) + len(b)
-	if nc < 512 {
-		nc = 512
-	}
-	if nc > limit {
-		nc = limit
-	}
-	if nc < need {
-		nc = need
-	}
-	nb := make([]byte, len(buf), nc)
-	copy(nb, buf)
-	return append(nb, b...)
+	d.buf, _ = mailproto.AppendBounded(d.buf, b, d.max)
 }

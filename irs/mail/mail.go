@@ -625,6 +625,25 @@ func (m *Message) PutSummary(s map[string]any) {
 	}
 }
 
+// PutEvent fills an event from a restored message: its subject, the
+// summary fields of PutSummary and its artifacts (the eml when it was
+// saved, with its sha256 in the summary, then the attachments). The
+// caller adds the message's Anomalies to its own bounded list.
+func (m *Message) PutEvent(ev *event.Event) {
+	if m == nil || ev == nil {
+		return
+	}
+	ev.Subject = m.Subject
+	m.PutSummary(ev.Summary)
+	if m.EML.SHA256 != "" {
+		ev.Artifacts = append(ev.Artifacts, m.EML)
+		if ev.Summary != nil {
+			ev.Summary["sha256"] = m.EML.SHA256
+		}
+	}
+	ev.Artifacts = append(ev.Artifacts, m.Attachments...)
+}
+
 // Excerpt is the start of a text body, whitespace collapsed and control
 // characters blanked, at most runes characters (then "…").
 func Excerpt(s string, runes int) string {

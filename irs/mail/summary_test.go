@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
 
@@ -131,5 +132,63 @@ func TestExcerpt(t *testing.T) {
 		if got := Excerpt(tc.in, tc.runes); got != tc.want {
 			t.Errorf("Excerpt(%q, %d) = %q; want %q", tc.in, tc.runes, got, tc.want)
 		}
+	}
+}
+
+func TestPutEvent(t *testing.T) {
+	env := parsertest.NewEnv()
+	raw := crlf(
+		"From: alice@example.org",
+		"Subject: report",
+		"MIME-Version: 1.0",
+		`Content-Type: multipart/mixed; boundary="b"`,
+		"",
+		"--b",
+		"Content-Type: text/plain",
+		"",
+		"body",
+		"--b",
+		`Content-Disposition: attachment; filename="a.bin"`,
+		"",
+		"xyz",
+		"--b--",
+	)
+	m, err := Restore(env, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		m          *Message
+		wantKinds  string
+		wantSHA    string
+		wantSubj   string
+		wantFromIn bool
+	}{
+		{"restored message", m, "[eml attachment]", m.EML.SHA256, "report", true},
+		{"header only", DecodeHeader(raw), "[]", "", "report", true},
+		{"nil message", nil, "[]", "", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := &event.Event{Summary: map[string]any{}}
+			tc.m.PutEvent(ev)
+			var kinds []string
+			for _, a := range ev.Artifacts {
+				kinds = append(kinds, a.Kind)
+			}
+			if got := fmt.Sprint(kinds); got != tc.wantKinds {
+				t.Errorf("artifacts %s; want %s", got, tc.wantKinds)
+			}
+			if got, _ := ev.Summary["sha256"].(string); got != tc.wantSHA {
+				t.Errorf("sha256 %q; want %q", got, tc.wantSHA)
+			}
+			if ev.Subject != tc.wantSubj {
+				t.Errorf("subject %q; want %q", ev.Subject, tc.wantSubj)
+			}
+			if _, ok := ev.Summary["from"]; ok != tc.wantFromIn {
+				t.Errorf("summary from present %v; want %v", ok, tc.wantFromIn)
+			}
+		})
 	}
 }

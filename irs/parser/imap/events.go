@@ -290,16 +290,10 @@ func (p *conn) emitUpload(h *command, u *upload, ts time.Time) {
 	}
 	var set mail.AddressSet
 	if m := u.msg; m != nil {
-		ev.Subject = m.Subject
-		m.PutSummary(s)
+		m.PutEvent(ev)
 		for _, a := range m.Anomalies {
 			anoms.Add(a)
 		}
-		if m.EML.SHA256 != "" {
-			ev.Artifacts = append(ev.Artifacts, m.EML)
-			s["sha256"] = m.EML.SHA256
-		}
-		ev.Artifacts = append(ev.Artifacts, m.Attachments...)
 		set.AddMessage(m)
 	}
 	set.Add(event.RoleUser, p.currentUser())

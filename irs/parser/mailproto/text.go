@@ -56,35 +56,6 @@ func Quote(b []byte, max int) string {
 	return s
 }
 
-// Excerpt is the start of a text body, whitespace collapsed, for a
-// result list.
-func Excerpt(s string, runes int) string {
-	var b strings.Builder
-	space := false
-	n := 0
-	for _, r := range s {
-		if n >= runes {
-			b.WriteString("…")
-			break
-		}
-		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
-			space = b.Len() > 0
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			n++
-			space = false
-		}
-		if r < 0x20 || r == 0x7f {
-			r = ' '
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
-
 // Upper is the ASCII upper case of c.
 func Upper(c byte) byte {
 	if c >= 'a' && c <= 'z' {

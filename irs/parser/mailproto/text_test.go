@@ -52,26 +52,6 @@ func TestQuote(t *testing.T) {
 	}
 }
 
-func TestExcerpt(t *testing.T) {
-	tests := []struct {
-		in    string
-		runes int
-		want  string
-	}{
-		{"  Hello,\r\n\r\n  world  ", 100, "Hello, world"},
-		{"a\tb\x01c", 100, "a b c"},
-		{"héllo wörld", 5, "héllo…"},
-		{"", 10, ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			if got := Excerpt(tc.in, tc.runes); got != tc.want {
-				t.Errorf("Excerpt(%q, %d) = %q; want %q", tc.in, tc.runes, got, tc.want)
-			}
-		})
-	}
-}
-
 func TestFold(t *testing.T) {
 	tests := []struct {
 		b, s                    string

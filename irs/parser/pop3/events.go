@@ -128,11 +128,6 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 		if err != nil {
 			anoms.Add(err.Error())
 		}
-		if m.EML.SHA256 != "" {
-			ev.Artifacts = append(ev.Artifacts, m.EML)
-			s["sha256"] = m.EML.SHA256
-		}
-		ev.Artifacts = append(ev.Artifacts, m.Attachments...)
 	} else {
 		part := "HEADER"
 		name, ctype := "part-HEADER.txt", "text/rfc822-headers"
@@ -153,8 +148,8 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 			s["sha256"] = a.SHA256
 		}
 	}
-	ev.Subject = m.Subject
-	m.PutSummary(s)
+	// A TOP part has no eml or attachments: only its header goes in.
+	m.PutEvent(ev)
 	for _, a := range m.Anomalies {
 		anoms.Add(a)
 	}

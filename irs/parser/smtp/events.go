@@ -10,9 +10,6 @@ import (
 	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
-// excerptRunes is the length of the body excerpt in an email-send event.
-const excerptRunes = 200
-
 // RcptStatus is one envelope recipient with the server's answer, as
 // reported in an email-send event's "rcpt_to".
 type RcptStatus struct {
@@ -139,58 +136,16 @@ func (p *conn) emitMessage(tx *transaction) {
 	}
 	if restored != nil {
 		set.AddMessage(restored)
-		ev.Subject = restored.Subject
-		putHeaders(s, restored)
+		restored.PutEvent(ev)
 		for _, a := range restored.Anomalies {
 			anoms.Add(a)
 		}
-		if restored.EML.SHA256 != "" {
-			ev.Artifacts = append(ev.Artifacts, restored.EML)
-			s["sha256"] = restored.EML.SHA256
-		}
-		ev.Artifacts = append(ev.Artifacts, restored.Attachments...)
 	}
 	set.Add(event.RoleUser, p.sess.authUser)
 	ev.Addresses = set.List()
 	ev.Anomalies = anoms.Out()
 	tx.restored = nil
 	p.env.Emit(ev)
-}
-
-// putHeaders copies the decoded headers into an event summary.
-func putHeaders(s map[string]any, m *mail.Message) {
-	list := func(key string, l []mail.Address) {
-		if len(l) == 0 {
-			return
-		}
-		out := make([]string, len(l))
-		for i, a := range l {
-			out[i] = a.String()
-		}
-		s[key] = out
-	}
-	list("from", m.From)
-	list("to", m.To)
-	list("cc", m.Cc)
-	list("bcc", m.Bcc)
-	list("reply_to", m.ReplyTo)
-	for k, v := range map[string]string{
-		"message_id":  m.MessageID,
-		"in_reply_to": m.InReplyTo,
-		"date":        m.Date,
-		"user_agent":  m.UserAgent,
-	} {
-		if v != "" {
-			s[k] = v
-		}
-	}
-	s["attachments"] = len(m.Attachments)
-	if m.Text != "" {
-		s["body_excerpt"] = mailproto.Excerpt(m.Text, excerptRunes)
-	}
-	if len(m.URLs) > 0 {
-		s["urls"] = append([]string(nil), m.URLs...)
-	}
 }
 
 // emitSession emits the logoff event that closes the connection.
