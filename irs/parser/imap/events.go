@@ -110,25 +110,17 @@ func (p *conn) logon(h *command, mech string, ok bool, ts time.Time) {
 	if ev.Subject == "" {
 		ev.Subject = "AUTHENTICATE " + mech
 	}
-	s := ev.Summary
+	s := mailproto.Summary(ev.Summary)
 	s["mechanism"] = mech
 	s["tag"] = h.tag
-	if h.user != "" {
-		s["user"] = h.user
-	}
-	if h.pass != "" {
-		s["password"] = h.pass
-	}
+	s.Str("user", h.user)
+	s.Str("password", h.pass)
 	if a := h.auth; a != nil && a.Canceled {
 		s["canceled"] = true
 	}
 	s["status"] = h.status
-	if h.reply != "" {
-		s["reply"] = h.reply
-	}
-	if h.code != "" {
-		s["code"] = h.code
-	}
+	s.Str("reply", h.reply)
+	s.Str("code", h.code)
 	if h.cut {
 		ev.Anomalies = append(ev.Anomalies, "the command was cut by a gap or the end of the capture: its arguments may be incomplete")
 	}
@@ -154,14 +146,12 @@ func (p *conn) emitPart(r *response, pt *part, attrs fetchAttrs) {
 		start = h.ts
 	}
 	ev := p.newEvent(typ, start, pt.last)
-	s := ev.Summary
+	s := mailproto.Summary(ev.Summary)
 	var anoms mailproto.Anomalies
 	if h != nil {
 		s["command"] = h.name
 		s["tag"] = h.tag
-		if h.peek {
-			s["peek"] = true
-		}
+		s.Flag("peek", h.peek)
 	} else {
 		anoms.Add("FETCH response without a FETCH command seen")
 	}
@@ -175,12 +165,8 @@ func (p *conn) emitPart(r *response, pt *part, attrs fetchAttrs) {
 	if pt.lit8 || pt.item.binary {
 		s["binary"] = true
 	}
-	if p.sess.selected != "" {
-		s["mailbox"] = p.sess.selected
-	}
-	if r.num > 0 {
-		s["message"] = r.num
-	}
+	s.Str("mailbox", p.sess.selected)
+	s.Count("message", r.num)
 	for k, v := range map[string]string{"uid": attrs.uid, "flags": attrs.flags, "internaldate": attrs.internalDate, "rfc822_size": attrs.size, "modseq": attrs.modseq} {
 		if v != "" {
 			s[k] = v
@@ -240,34 +226,22 @@ func (p *conn) emitUploads(h *command, ts time.Time) {
 func (p *conn) emitUpload(h *command, u *upload, ts time.Time) {
 	p.sess.uploads++
 	ev := p.newEvent(TypeUpload, h.ts, ts)
-	s := ev.Summary
+	s := mailproto.Summary(ev.Summary)
 	var anoms mailproto.Anomalies
 	s["command"] = h.name
 	s["tag"] = h.tag
-	if h.mailbox != "" {
-		s["mailbox"] = h.mailbox
-	}
-	if h.flags != "" {
-		s["flags"] = h.flags
-	}
-	if h.date != "" {
-		s["internaldate"] = h.date
-	}
+	s.Str("mailbox", h.mailbox)
+	s.Str("flags", h.flags)
+	s.Str("internaldate", h.date)
 	if h.status != "" {
 		s["status"] = h.status
 		s["accepted"] = h.status == "OK"
-		if h.reply != "" {
-			s["reply"] = h.reply
-		}
-		if h.code != "" {
-			s["code"] = h.code
-		}
+		s.Str("reply", h.reply)
+		s.Str("code", h.code)
 	} else {
 		anoms.Add("no response to the APPEND was seen")
 	}
-	if u.lit8 {
-		s["binary"] = true
-	}
+	s.Flag("binary", u.lit8)
 	s["size"] = u.size
 	if u.trunc {
 		s["truncated"] = true
@@ -309,47 +283,27 @@ func (p *conn) emitSession(reason parser.EndReason) {
 		return
 	}
 	ev := p.newEvent(TypeLogoff, p.first, p.last)
-	s := ev.Summary
-	put := func(k, v string) {
-		if v != "" {
-			s[k] = v
-		}
-	}
-	list := func(k string, l []string) {
-		if len(l) > 0 {
-			s[k] = append([]string(nil), l...)
-		}
-	}
-	put("greeting", ss.greeting)
-	if ss.preauth {
-		s["preauth"] = true
-	}
-	list("capabilities", ss.capa)
-	list("enable", ss.enableAsked)
-	list("enabled", ss.enabled)
+	s := mailproto.Summary(ev.Summary)
+	s.Str("greeting", ss.greeting)
+	s.Flag("preauth", ss.preauth)
+	s.List("capabilities", ss.capa)
+	s.List("enable", ss.enableAsked)
+	s.List("enabled", ss.enabled)
 	user := p.currentUser()
-	put("user", user)
-	put("auth_mechanism", ss.authMech)
-	put("auth_result", ss.authResult)
+	s.Str("user", user)
+	s.Str("auth_mechanism", ss.authMech)
+	s.Str("auth_result", ss.authResult)
 	if ss.authTries > 1 {
 		s["auth_attempts"] = ss.authTries
 	}
-	put("starttls", ss.starttls)
-	if ss.plainAfterTLS {
-		s["plaintext_after_starttls"] = true
-	}
-	put("compress", ss.compress)
-	list("mailboxes", ss.mailboxes)
+	s.Str("starttls", ss.starttls)
+	s.Flag("plaintext_after_starttls", ss.plainAfterTLS)
+	s.Str("compress", ss.compress)
+	s.List("mailboxes", ss.mailboxes)
 	s["downloads"] = ss.downloads
-	if ss.partials > 0 {
-		s["partial_downloads"] = ss.partials
-	}
-	if ss.uploads > 0 {
-		s["uploads"] = ss.uploads
-	}
-	if ss.idles > 0 {
-		s["idle"] = ss.idles
-	}
+	s.Count("partial_downloads", ss.partials)
+	s.Count("uploads", ss.uploads)
+	s.Count("idle", ss.idles)
 	s["command_count"] = ss.commands
 	s["responses"] = ss.responses
 	if len(ss.statusCount) > 0 {
@@ -362,26 +316,16 @@ func (p *conn) emitSession(reason parser.EndReason) {
 	if len(ss.log) > 0 {
 		s["commands"] = append([]LogEntry(nil), ss.log...)
 	}
-	if ss.logDropped > 0 {
-		s["commands_not_logged"] = ss.logDropped
-	}
-	if ss.logout {
-		s["logout"] = true
-	}
-	put("bye", ss.bye)
+	s.Count("commands_not_logged", ss.logDropped)
+	s.Flag("logout", ss.logout)
+	s.Str("bye", ss.bye)
 	if len(ss.unknown) > 0 {
 		s["unknown_commands"] = append([]string(nil), ss.unknown...)
 		s["unknown_command_count"] = ss.unknownN
 	}
-	if ss.midstream {
-		s["midstream"] = true
-	}
-	if ss.unmatched > 0 {
-		s["responses_to_unseen_commands"] = ss.unmatched
-	}
-	if ss.gaps > 0 {
-		s["gaps"] = ss.gaps
-	}
+	s.Flag("midstream", ss.midstream)
+	s.Count("responses_to_unseen_commands", ss.unmatched)
+	s.Count("gaps", ss.gaps)
 	s["duration_ms"] = p.last.Sub(p.first).Milliseconds()
 	s["end_reason"] = reason.String()
 

@@ -36,3 +36,35 @@ func ArtifactLimit(o parser.Options) int {
 	}
 	return parser.DefaultOptions().MaxArtifactBytes
 }
+
+// Summary writes an event's summary fields, leaving out those with
+// nothing to say, so that the three parsers' events read alike.
+type Summary map[string]any
+
+// Str sets k to v unless v is empty.
+func (s Summary) Str(k, v string) {
+	if v != "" {
+		s[k] = v
+	}
+}
+
+// List sets k to a copy of l unless l is empty.
+func (s Summary) List(k string, l []string) {
+	if len(l) > 0 {
+		s[k] = append([]string(nil), l...)
+	}
+}
+
+// Flag sets k to true when b holds.
+func (s Summary) Flag(k string, b bool) {
+	if b {
+		s[k] = true
+	}
+}
+
+// Count sets k to n when n is above zero.
+func (s Summary) Count(k string, n int) {
+	if n > 0 {
+		s[k] = n
+	}
+}

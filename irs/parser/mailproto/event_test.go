@@ -1,6 +1,7 @@
 package mailproto
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -57,5 +58,32 @@ func TestArtifactLimit(t *testing.T) {
 				t.Errorf("ArtifactLimit = %d; want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestSummary(t *testing.T) {
+	list := []string{"a", "b"}
+	s := Summary{}
+	s.Str("empty", "")
+	s.Str("user", "alice")
+	s.List("none", nil)
+	s.List("capabilities", list)
+	s.Flag("off", false)
+	s.Flag("quit", true)
+	s.Count("zero", 0)
+	s.Count("negative", -1)
+	s.Count("gaps", 2)
+	want := map[string]any{"user": "alice", "capabilities": []string{"a", "b"}, "quit": true, "gaps": 2}
+	if len(s) != len(want) {
+		t.Errorf("summary %v; want %v", s, want)
+	}
+	for k, w := range want {
+		if got := fmt.Sprint(s[k]); got != fmt.Sprint(w) {
+			t.Errorf("%s = %v; want %v", k, got, w)
+		}
+	}
+	list[0] = "changed"
+	if got := s["capabilities"].([]string)[0]; got != "a" {
+		t.Errorf("List kept the caller's slice (%q); want a copy", got)
 	}
 }

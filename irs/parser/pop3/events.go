@@ -41,21 +41,15 @@ func (p *conn) logon(h *command, mech string, ok bool, reply string, ts time.Tim
 	if ev.Subject == "" {
 		ev.Subject = "AUTH " + mech
 	}
-	s := ev.Summary
+	s := mailproto.Summary(ev.Summary)
 	s["mechanism"] = mech
-	if h.user != "" {
-		s["user"] = h.user
-	}
-	if h.pass != "" {
-		s["password"] = h.pass
-	}
+	s.Str("user", h.user)
+	s.Str("password", h.pass)
 	if a := h.auth; a != nil && a.Canceled {
 		s["canceled"] = true
 	}
 	s["status"] = statusWord(ok)
-	if reply != "" {
-		s["reply"] = reply
-	}
+	s.Str("reply", reply)
 	var set mail.AddressSet
 	set.Add(event.RoleUser, h.user)
 	ev.Addresses = set.List()
@@ -81,7 +75,7 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 		p.sess.retrieved++
 	}
 	ev := p.newEvent(typ, h.ts, d.last)
-	s := ev.Summary
+	s := mailproto.Summary(ev.Summary)
 	s["command"] = h.verb
 	if h.msg >= 0 {
 		s["message"] = h.msg
@@ -89,9 +83,7 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 			s["uid"] = u
 		}
 	}
-	if d.reply != "" {
-		s["reply"] = d.reply
-	}
+	s.Str("reply", d.reply)
 	if d.octets >= 0 {
 		s["announced_octets"] = d.octets
 	}
@@ -168,44 +160,25 @@ func (p *conn) emitSession(reason parser.EndReason) {
 		return
 	}
 	ev := p.newEvent(TypeLogoff, p.first, p.last)
-	s := ev.Summary
-	put := func(k, v string) {
-		if v != "" {
-			s[k] = v
-		}
-	}
-	put("greeting", ss.greeting)
-	if ss.apopStamp {
-		s["apop_offered"] = true
-	}
-	if len(ss.capa) > 0 {
-		s["capabilities"] = append([]string(nil), ss.capa...)
-	}
-	if len(ss.saslMechs) > 0 {
-		s["sasl_mechanisms"] = append([]string(nil), ss.saslMechs...)
-	}
+	s := mailproto.Summary(ev.Summary)
+	s.Str("greeting", ss.greeting)
+	s.Flag("apop_offered", ss.apopStamp)
+	s.List("capabilities", ss.capa)
+	s.List("sasl_mechanisms", ss.saslMechs)
 	user := p.currentUser()
-	put("user", user)
-	put("auth_mechanism", ss.authMech)
-	put("auth_result", ss.authResult)
+	s.Str("user", user)
+	s.Str("auth_mechanism", ss.authMech)
+	s.Str("auth_result", ss.authResult)
 	if ss.authTries > 1 {
 		s["auth_attempts"] = ss.authTries
 	}
-	put("stls", ss.stls)
-	if ss.plainAfterTLS {
-		s["plaintext_after_stls"] = true
-	}
-	if ss.utf8 {
-		s["utf8"] = true
-	}
-	put("stat", ss.stat)
-	if ss.listed > 0 {
-		s["listed"] = ss.listed
-	}
+	s.Str("stls", ss.stls)
+	s.Flag("plaintext_after_stls", ss.plainAfterTLS)
+	s.Flag("utf8", ss.utf8)
+	s.Str("stat", ss.stat)
+	s.Count("listed", ss.listed)
 	s["retrieved"] = ss.retrieved
-	if ss.tops > 0 {
-		s["top"] = ss.tops
-	}
+	s.Count("top", ss.tops)
 	if ss.deletedN > 0 {
 		s["deleted"] = append([]int(nil), ss.deleted...)
 		s["deleted_count"] = ss.deletedN
@@ -215,29 +188,19 @@ func (p *conn) emitSession(reason parser.EndReason) {
 	if len(ss.log) > 0 {
 		s["commands"] = append([]LogEntry(nil), ss.log...)
 	}
-	if ss.logDropped > 0 {
-		s["commands_not_logged"] = ss.logDropped
-	}
-	if ss.pipelined {
-		s["pipelining"] = true
-	}
+	s.Count("commands_not_logged", ss.logDropped)
+	s.Flag("pipelining", ss.pipelined)
 	if ss.quit {
 		s["quit"] = true
-		put("quit_reply", ss.quitReply)
+		s.Str("quit_reply", ss.quitReply)
 	}
 	if len(ss.unknown) > 0 {
 		s["unknown_commands"] = append([]string(nil), ss.unknown...)
 		s["unknown_command_count"] = ss.unknownN
 	}
-	if ss.midstream {
-		s["midstream"] = true
-	}
-	if ss.unmatched > 0 {
-		s["responses_to_unseen_commands"] = ss.unmatched
-	}
-	if ss.gaps > 0 {
-		s["gaps"] = ss.gaps
-	}
+	s.Flag("midstream", ss.midstream)
+	s.Count("responses_to_unseen_commands", ss.unmatched)
+	s.Count("gaps", ss.gaps)
 	s["duration_ms"] = p.last.Sub(p.first).Milliseconds()
 	s["end_reason"] = reason.String()
 

@@ -38,7 +38,7 @@ func (p *conn) emitMessage(tx *transaction) {
 		end = m.lastTS
 	}
 	ev := p.newEvent(TypeSend, start, end)
-	s := ev.Summary
+	s := mailproto.Summary(ev.Summary)
 
 	p.restore(tx)
 	restored, err := tx.restored, tx.restoreErr
@@ -67,15 +67,9 @@ func (p *conn) emitMessage(tx *transaction) {
 	if len(rcpts) > 0 {
 		s["rcpt_to"] = rcpts
 	}
-	if tx.rcptDropped > 0 {
-		s["rcpt_not_recorded"] = tx.rcptDropped
-	}
-	if p.sess.helo != "" {
-		s["helo"] = p.sess.helo
-	}
-	if p.sess.authUser != "" {
-		s["auth_user"] = p.sess.authUser
-	}
+	s.Count("rcpt_not_recorded", tx.rcptDropped)
+	s.Str("helo", p.sess.helo)
+	s.Str("auth_user", p.sess.authUser)
 	s["transfer"] = m.via
 	if m.via == viaBDAT {
 		s["bdat_chunks"] = tx.chunks
@@ -83,20 +77,12 @@ func (p *conn) emitMessage(tx *transaction) {
 	if tx.dataReply != nil && tx.dataReply.code != 354 {
 		s["data_reply"] = tx.dataReply.String()
 	}
-	if tx.pipelined {
-		s["pipelined"] = true
-	}
+	s.Flag("pipelined", tx.pipelined)
 	s["size"] = m.total()
-	if m.truncated() {
-		s["truncated"] = true
-	}
+	s.Flag("truncated", m.truncated())
 	partial := tx.partial || m.partial || m.gap || m.endLost || m.truncated()
-	if partial {
-		s["partial"] = true
-	}
-	if tx.abortedReason != "" {
-		s["aborted"] = tx.abortedReason
-	}
+	s.Flag("partial", partial)
+	s.Str("aborted", tx.abortedReason)
 	if tx.final != nil {
 		s["reply_code"] = tx.final.code
 		s["reply"] = tx.final.text()
@@ -155,62 +141,41 @@ func (p *conn) emitSession(reason parser.EndReason) {
 		return
 	}
 	ev := p.newEvent(TypeLogoff, p.first, p.last)
-	s := ev.Summary
-	put := func(k string, v string) {
-		if v != "" {
-			s[k] = v
-		}
-	}
-	put("greeting", ss.greeting)
-	put("helo", ss.helo)
-	put("helo_command", ss.heloVerb)
-	put("helo_reply", ss.heloReply)
-	if len(ss.extensions) > 0 {
-		s["extensions"] = append([]string(nil), ss.extensions...)
-	}
-	put("auth_mechanism", ss.authMech)
-	put("auth_user", ss.authUser)
-	put("auth_result", ss.authResult)
+	s := mailproto.Summary(ev.Summary)
+	s.Str("greeting", ss.greeting)
+	s.Str("helo", ss.helo)
+	s.Str("helo_command", ss.heloVerb)
+	s.Str("helo_reply", ss.heloReply)
+	s.List("extensions", ss.extensions)
+	s.Str("auth_mechanism", ss.authMech)
+	s.Str("auth_user", ss.authUser)
+	s.Str("auth_result", ss.authResult)
 	if ss.authTries > 1 {
 		s["auth_attempts"] = ss.authTries
 	}
-	put("starttls", ss.starttls)
-	if ss.plainAfterTLS {
-		s["plaintext_after_starttls"] = true
-	}
+	s.Str("starttls", ss.starttls)
+	s.Flag("plaintext_after_starttls", ss.plainAfterTLS)
 	s["messages"] = ss.messages
 	s["commands"] = ss.commands
 	s["replies"] = ss.replies
-	if ss.pipelined {
-		s["pipelining"] = true
-	}
+	s.Flag("pipelining", ss.pipelined)
 	if ss.quit {
 		s["quit"] = true
-		put("quit_reply", ss.quitReply)
+		s.Str("quit_reply", ss.quitReply)
 	}
 	if len(ss.unknown) > 0 {
 		s["unknown_commands"] = append([]string(nil), ss.unknown...)
 		s["unknown_command_count"] = ss.unknownN
 	}
-	if ss.rejected > 0 {
-		s["rejected_commands"] = ss.rejected
-	}
-	if len(ss.vrfy) > 0 {
-		s["vrfy_expn"] = append([]string(nil), ss.vrfy...)
-	}
+	s.Count("rejected_commands", ss.rejected)
+	s.List("vrfy_expn", ss.vrfy)
 	if len(ss.aborted) > 0 {
 		s["aborted_transactions"] = append([]abortedTx(nil), ss.aborted...)
 		s["aborted_count"] = ss.abortedN
 	}
-	if ss.midstream {
-		s["midstream"] = true
-	}
-	if ss.unmatched > 0 {
-		s["replies_to_unseen_commands"] = ss.unmatched
-	}
-	if ss.gaps > 0 {
-		s["gaps"] = ss.gaps
-	}
+	s.Flag("midstream", ss.midstream)
+	s.Count("replies_to_unseen_commands", ss.unmatched)
+	s.Count("gaps", ss.gaps)
 	s["end_reason"] = reason.String()
 
 	ev.Subject = ss.helo
