@@ -468,27 +468,12 @@ func (p *conn) dispatch(h *command, ts time.Time) {
 			}
 		}
 	case kUnknown:
-		p.unknownCommand(h.name)
+		p.sess.unknown.Add(h.name, !verbShaped(h.name))
 	}
 	if h.refused {
 		logArg += " (literal refused)"
 	}
 	p.push(h, logArg)
-}
-
-func (p *conn) unknownCommand(name string) {
-	p.sess.unknownN++
-	if !verbShaped(name) {
-		name = "(malformed)"
-	}
-	for _, u := range p.sess.unknown {
-		if u == name {
-			return
-		}
-	}
-	if len(p.sess.unknown) < maxUnknown {
-		p.sess.unknown = append(p.sess.unknown, name)
-	}
 }
 
 // verbShaped: letters (and a few marks) only, so that stray bytes are not

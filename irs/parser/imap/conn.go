@@ -22,7 +22,6 @@ const (
 	maxText     = 512               // bytes kept of one argument or response text
 	maxList     = 64                // capabilities, mailboxes and similar lists
 	maxLog      = 256               // commands in the session log
-	maxUnknown  = 16                // distinct unknown commands recorded
 	maxInjected = 64                // bytes quoted of a response injection
 	// longLine: IMAP has no line limit; RFC 7162 3.2.1 asks clients and
 	// servers to accept lines of 8192 octets. Longer ones are reported.

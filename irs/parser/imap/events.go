@@ -56,8 +56,7 @@ type session struct {
 	midstream      bool
 	gaps           int
 	unmatched      int
-	unknown        []string
-	unknownN       int
+	unknown        mailproto.Unknown
 	log            []LogEntry
 	logDropped     int
 	anoms          mailproto.Anomalies
@@ -319,10 +318,7 @@ func (p *conn) emitSession(reason parser.EndReason) {
 	s.Count("commands_not_logged", ss.logDropped)
 	s.Flag("logout", ss.logout)
 	s.Str("bye", ss.bye)
-	if len(ss.unknown) > 0 {
-		s["unknown_commands"] = append([]string(nil), ss.unknown...)
-		s["unknown_command_count"] = ss.unknownN
-	}
+	ss.unknown.Put(s)
 	s.Flag("midstream", ss.midstream)
 	s.Count("responses_to_unseen_commands", ss.unmatched)
 	s.Count("gaps", ss.gaps)

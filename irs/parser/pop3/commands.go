@@ -86,8 +86,7 @@ type session struct {
 	midstream     bool
 	gaps          int
 	unmatched     int
-	unknown       []string
-	unknownN      int
+	unknown       mailproto.Unknown
 	log           []LogEntry
 	logDropped    int
 	anoms         mailproto.Anomalies
@@ -195,7 +194,7 @@ func (p *conn) commandLine(raw []byte, ts time.Time) {
 		h.kind = kUTF8
 	case "NOOP", "RSET", "LAST", "RPOP", "XTND", "LANG", "XCLIENT", "XOAUTH2":
 	default:
-		p.unknownCommand(verb)
+		p.sess.unknown.Add(verb, !verbShaped(verb))
 	}
 	p.push(h, logArg)
 	if h.kind == kSTLS {
@@ -261,22 +260,6 @@ func certainCommand(line []byte) bool {
 		return len(f) == 2
 	}
 	return false
-}
-
-func (p *conn) unknownCommand(verb string) {
-	p.sess.unknownN++
-	name := verb
-	if !verbShaped(verb) {
-		name = "(malformed)"
-	}
-	for _, u := range p.sess.unknown {
-		if u == name {
-			return
-		}
-	}
-	if len(p.sess.unknown) < maxUnknown {
-		p.sess.unknown = append(p.sess.unknown, name)
-	}
 }
 
 // verbShaped: letters only, so that stray base64 or binary is not

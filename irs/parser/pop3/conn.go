@@ -19,7 +19,6 @@ const (
 	maxUIDs     = 4096              // UIDL entries remembered
 	maxLog      = 256               // commands in the session log
 	maxDeleted  = 256               // DELE message numbers listed
-	maxUnknown  = 16                // distinct unknown commands recorded
 	maxInjected = 64                // bytes quoted of a response injection
 	textLine    = 1000              // a text line over this (CRLF included) is reported
 )

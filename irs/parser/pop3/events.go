@@ -194,10 +194,7 @@ func (p *conn) emitSession(reason parser.EndReason) {
 		s["quit"] = true
 		s.Str("quit_reply", ss.quitReply)
 	}
-	if len(ss.unknown) > 0 {
-		s["unknown_commands"] = append([]string(nil), ss.unknown...)
-		s["unknown_command_count"] = ss.unknownN
-	}
+	ss.unknown.Put(s)
 	s.Flag("midstream", ss.midstream)
 	s.Count("responses_to_unseen_commands", ss.unmatched)
 	s.Count("gaps", ss.gaps)

@@ -62,8 +62,7 @@ type session struct {
 	midstream     bool
 	gaps          int
 	replySeen     bool
-	unknown       []string
-	unknownN      int
+	unknown       mailproto.Unknown
 	vrfy          []string
 	aborted       []abortedTx
 	abortedN      int
@@ -195,7 +194,7 @@ func (p *conn) command(raw []byte, ts time.Time) {
 	case "NOOP", "HELP", "ETRN", "TURN", "ATRN", "XCLIENT", "XFORWARD", "SEND", "SOML", "SAML", "VERB", "ONEX", "XEXCH50", "X-EXPS", "X-LINK2STATE":
 		p.push(&pending{kind: pOther, verb: verb})
 	default:
-		p.unknownCommand(verb, line)
+		p.sess.unknown.Add(verb, !verbShaped(verb))
 		p.push(&pending{kind: pOther, verb: "unknown command"})
 	}
 }
@@ -215,22 +214,6 @@ func splitVerb(line []byte) (string, []byte) {
 		b[j] = mailproto.Upper(c)
 	}
 	return string(b[:len(v)]), arg
-}
-
-func (p *conn) unknownCommand(verb string, line []byte) {
-	p.sess.unknownN++
-	name := verb
-	if !verbShaped(verb) {
-		name = "(malformed)"
-	}
-	for _, u := range p.sess.unknown {
-		if u == name {
-			return
-		}
-	}
-	if len(p.sess.unknown) < maxUnknown {
-		p.sess.unknown = append(p.sess.unknown, name)
-	}
 }
 
 // verbShaped: letters (and a few marks) only, so that stray base64 or

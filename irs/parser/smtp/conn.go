@@ -22,7 +22,6 @@ const (
 	maxText       = 512               // bytes kept of one argument or reply line
 	maxReplyText  = 1024              // bytes kept of one (multi-line) reply
 	maxList       = 64                // extensions and similar lists
-	maxUnknown    = 16                // distinct unknown commands recorded
 	maxAborted    = 16                // abandoned transactions recorded
 	maxParams     = 16                // MAIL/RCPT parameters recorded
 	rfcLine       = 1000              // RFC 5321 4.5.3.1.6 text line limit

@@ -163,10 +163,7 @@ func (p *conn) emitSession(reason parser.EndReason) {
 		s["quit"] = true
 		s.Str("quit_reply", ss.quitReply)
 	}
-	if len(ss.unknown) > 0 {
-		s["unknown_commands"] = append([]string(nil), ss.unknown...)
-		s["unknown_command_count"] = ss.unknownN
-	}
+	ss.unknown.Put(s)
 	s.Count("rejected_commands", ss.rejected)
 	s.List("vrfy_expn", ss.vrfy)
 	if len(ss.aborted) > 0 {
