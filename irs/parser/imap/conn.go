@@ -22,7 +22,6 @@ const (
 	maxText     = 512               // bytes kept of one argument or response text
 	maxList     = 64                // capabilities, mailboxes and similar lists
 	maxLog      = 256               // commands in the session log
-	maxInjected = 64                // bytes quoted of a response injection
 	// longLine: IMAP has no line limit; RFC 7162 3.2.1 asks clients and
 	// servers to accept lines of 8192 octets. Longer ones are reported.
 	longLine = 8192
@@ -250,12 +249,7 @@ func (p *conn) afterTLS(data []byte) {
 // reportInjection reports server bytes sent between the STARTTLS
 // response and the client's handshake.
 func (p *conn) reportInjection() {
-	if p.sess.injectedN == 0 {
-		return
-	}
-	p.sess.anoms.Addf("STARTTLS response injection: the server sent %d bytes after accepting STARTTLS, before the client's TLS handshake: %s",
-		p.sess.injectedN, mailproto.Quote(p.sess.injected, 40))
-	p.sess.injected, p.sess.injectedN = nil, 0
+	p.sess.injected.Report(&p.sess.anoms, "STARTTLS")
 }
 
 // goTLS hands the connection over to TLS: nothing more can be parsed.
@@ -302,7 +296,7 @@ func (p *conn) serverStream(data []byte, ts time.Time, inflated bool) {
 			return
 		}
 		if p.cst == csAfterTLS && p.sr.atLineStart() {
-			if mailproto.TLSRecordStart(data) && p.sess.injectedN == 0 {
+			if mailproto.TLSRecordStart(data) && !p.sess.injected.Seen() {
 				// The server's side of the handshake (the client's not
 				// seen).
 				p.goTLS()
@@ -310,8 +304,7 @@ func (p *conn) serverStream(data []byte, ts time.Time, inflated bool) {
 			}
 			// A server speaks after STARTTLS only inside TLS: plaintext
 			// here is a response injection.
-			p.sess.injected, _ = mailproto.AppendBounded(p.sess.injected, data, maxInjected)
-			p.sess.injectedN += len(data)
+			p.sess.injected.Add(data)
 			return
 		}
 		n, kind, pc, lit, end := p.sr.next(data)
@@ -431,7 +424,8 @@ func (p *conn) release() {
 	p.hold, p.holdFor = nil, nil
 	p.cmd, p.clit, p.resp, p.slit, p.syncWait = nil, nil, nil, nil, nil
 	p.pending, p.order = nil, nil
-	p.sess.injected, p.sess.log, p.sess.capa = nil, nil, nil
+	p.sess.log, p.sess.capa = nil, nil
+	p.sess.injected = mailproto.Injection{}
 }
 
 // memoryBound is the most buffered() may report for a message cap of
@@ -443,7 +437,7 @@ func (p *conn) release() {
 // the injection quote.
 func memoryBound(limit int) int {
 	return 2*(maxLine+2*maxMarker) + maxHold + 2*maxSkel + 2*limit + (maxParts+maxUploads)*(mail.MaxText+partOverhead) +
-		maxArgs*maxSmallLit + 2*inflaterSize + maxInjected
+		maxArgs*maxSmallLit + 2*inflaterSize + mailproto.MaxInjected
 }
 
 // partOverhead is what a restored part keeps besides its text: header
@@ -452,7 +446,7 @@ const partOverhead = 64 << 10
 
 // buffered reports the bytes the parser holds (for tests of its bounds).
 func (p *conn) buffered() int {
-	n := p.cr.size() + p.sr.size() + cap(p.hold) + cap(p.sess.injected) + p.cz.size() + p.sz.size()
+	n := p.cr.size() + p.sr.size() + cap(p.hold) + p.sess.injected.Buffered() + p.cz.size() + p.sz.size()
 	if p.cmd != nil {
 		n += p.cmd.size()
 	}

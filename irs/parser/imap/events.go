@@ -60,8 +60,7 @@ type session struct {
 	log            []LogEntry
 	logDropped     int
 	anoms          mailproto.Anomalies
-	injected       []byte
-	injectedN      int
+	injected       mailproto.Injection
 }
 
 func (s *session) addMailbox(m string) {

@@ -90,8 +90,7 @@ type session struct {
 	log           []LogEntry
 	logDropped    int
 	anoms         mailproto.Anomalies
-	injected      []byte
-	injectedN     int
+	injected      mailproto.Injection
 	clientSkipped int
 }
 

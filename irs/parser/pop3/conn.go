@@ -11,16 +11,15 @@ import (
 
 // Bounds on what one connection may make the parser hold.
 const (
-	maxLine     = mailproto.MaxLine // a command or response line without its end
-	maxHold     = 64 << 10          // client bytes held until the STLS response
-	maxPending  = 4096              // commands awaiting their response
-	maxText     = 512               // bytes kept of one argument or response text
-	maxList     = 64                // capabilities and similar lists
-	maxUIDs     = 4096              // UIDL entries remembered
-	maxLog      = 256               // commands in the session log
-	maxDeleted  = 256               // DELE message numbers listed
-	maxInjected = 64                // bytes quoted of a response injection
-	textLine    = 1000              // a text line over this (CRLF included) is reported
+	maxLine    = mailproto.MaxLine // a command or response line without its end
+	maxHold    = 64 << 10          // client bytes held until the STLS response
+	maxPending = 4096              // commands awaiting their response
+	maxText    = 512               // bytes kept of one argument or response text
+	maxList    = 64                // capabilities and similar lists
+	maxUIDs    = 4096              // UIDL entries remembered
+	maxLog     = 256               // commands in the session log
+	maxDeleted = 256               // DELE message numbers listed
+	textLine   = 1000              // a text line over this (CRLF included) is reported
 )
 
 // clientState says how the next client bytes are read.
@@ -217,12 +216,7 @@ func (p *conn) afterTLS(data []byte) {
 // reportInjection reports server bytes sent between the STLS response and
 // the client's handshake.
 func (p *conn) reportInjection() {
-	if p.sess.injectedN == 0 {
-		return
-	}
-	p.sess.anoms.Addf("STLS response injection: the server sent %d bytes after accepting STLS, before the client's TLS handshake: %s",
-		p.sess.injectedN, mailproto.Quote(p.sess.injected, 40))
-	p.sess.injected, p.sess.injectedN = nil, 0
+	p.sess.injected.Report(&p.sess.anoms, "STLS")
 }
 
 // goTLS hands the connection over to TLS: nothing more can be parsed.
@@ -237,7 +231,7 @@ func (p *conn) goTLS() {
 func (p *conn) server(data []byte, ts time.Time) {
 	for len(data) > 0 && !p.done {
 		if p.cst == csAfterTLS && p.sline.AtStart() {
-			if mailproto.TLSRecordStart(data) && p.sess.injectedN == 0 {
+			if mailproto.TLSRecordStart(data) && !p.sess.injected.Seen() {
 				// The server's side of the handshake (the client's not
 				// seen).
 				p.goTLS()
@@ -246,8 +240,7 @@ func (p *conn) server(data []byte, ts time.Time) {
 			// A server speaks after STLS only inside TLS: plaintext here
 			// is a response injection (a decrypted capture's next
 			// response comes only after a client command).
-			p.sess.injected, _ = mailproto.AppendBounded(p.sess.injected, data, maxInjected)
-			p.sess.injectedN += len(data)
+			p.sess.injected.Add(data)
 			return
 		}
 		if p.sst == ssMessage && p.dl != nil {
@@ -360,7 +353,8 @@ func (p *conn) release() {
 	p.dl = nil
 	p.list = nil
 	p.queue = nil
-	p.sess.capa, p.sess.uids, p.sess.injected, p.sess.log = nil, nil, nil, nil
+	p.sess.capa, p.sess.uids, p.sess.log = nil, nil, nil
+	p.sess.injected = mailproto.Injection{}
 }
 
 // memoryBound is the most buffered() may report for a message cap of
@@ -368,12 +362,12 @@ func (p *conn) release() {
 // most maxList lines of maxText), the UIDL map, the injection quote and
 // one message being received.
 func memoryBound(limit int) int {
-	return 2*(maxLine+1) + maxHold + maxList*maxText + maxUIDs*(maxText+16) + maxInjected + limit
+	return 2*(maxLine+1) + maxHold + maxList*maxText + maxUIDs*(maxText+16) + mailproto.MaxInjected + limit
 }
 
 // buffered reports the bytes the parser holds (for tests of its bounds).
 func (p *conn) buffered() int {
-	n := p.cline.Buffered() + p.sline.Buffered() + cap(p.hold) + cap(p.sess.injected)
+	n := p.cline.Buffered() + p.sline.Buffered() + cap(p.hold) + p.sess.injected.Buffered()
 	for _, c := range p.sess.capa {
 		n += len(c)
 	}
