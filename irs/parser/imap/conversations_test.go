@@ -347,6 +347,16 @@ var conversations = []conversation{
 		},
 	},
 	{
+		// NTLM: the negotiate message, the server's challenge, then the
+		// AUTHENTICATE message that names CORP\alice (UTF-16LE).
+		name: "authenticate ntlm",
+		segs: []parsertest.Segment{S(greeting), C("a1 AUTHENTICATE NTLM\r\n"), S("+ \r\n"), C("TlRMTVNTUAABAAAAB4IIAA==\r\n"), S("+ TlRMTVNTUAACAAAA\r\n"),
+			C("TlRMTVNTUAADAAAAAAAAAAAAAAAAAAAAAAAAAAgACABAAAAACgAKAEgAAAAAAAAAAAAAAAAAAAAAAAAAAQAAAEMATwBSAFAAYQBsAGkAYwBlAA==\r\n"), S("a1 OK Logged in\r\n")},
+		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event, p *conn) {
+			want(t, one(t, evs, TypeLogon), map[string]string{"summary.user": `CORP\alice`, "summary.mechanism": "NTLM"})
+		},
+	},
+	{
 		name: "authenticate canceled",
 		segs: []parsertest.Segment{S(greeting), C("a1 AUTHENTICATE PLAIN\r\n"), S("+ \r\n"), C("*\r\n"), S("a1 BAD Authentication canceled\r\n")},
 		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event, p *conn) {

@@ -230,6 +230,16 @@ var conversations = []conversation{
 		},
 	},
 	{
+		// NTLM: the negotiate message, the server's challenge, then the
+		// AUTHENTICATE message that names CORP\alice (UTF-16LE).
+		name: "auth ntlm",
+		segs: []parsertest.Segment{S(greeting), C("AUTH NTLM\r\n"), S("+ \r\n"), C("TlRMTVNTUAABAAAAB4IIAA==\r\n"), S("+ TlRMTVNTUAACAAAA\r\n"),
+			C("TlRMTVNTUAADAAAAAAAAAAAAAAAAAAAAAAAAAAgACABAAAAACgAKAEgAAAAAAAAAAAAAAAAAAAAAAAAAAQAAAEMATwBSAFAAYQBsAGkAYwBlAA==\r\n"), S("+OK Logged in.\r\n")},
+		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event, p *conn) {
+			want(t, one(t, evs, TypeLogon), map[string]string{"summary.user": `CORP\alice`, "summary.mechanism": "NTLM"})
+		},
+	},
+	{
 		name: "top header and lines",
 		segs: []parsertest.Segment{S(greeting), C("USER bob\r\n"), S("+OK\r\n"), C("PASS x\r\n"), S("+OK\r\n"),
 			C("TOP 1 0\r\n"), S("+OK\r\nFrom: a@example.org\r\nSubject: =?utf-8?Q?caf=C3=A9?=\r\n\r\n.\r\n"),
