@@ -112,7 +112,7 @@ func (t *traffic) inferSetup(auth authResult) setup {
 		// A server-initiated channel: a server chunk answered at once by
 		// a client CHANNEL_OPEN_CONFIRMATION, past the set-up.
 		if x.dir == parser.ServerToClient && i-from >= 4 && i+1 < len(e) && e[i+1].dir == parser.ClientToServer &&
-			e[i+1].size == t.sz.openConfirm && e[i+1].at-x.at < 50*time.Millisecond &&
+			e[i+1].size == t.sz.openConfirm && e[i+1].at-x.at < 500*time.Millisecond &&
 			x.size >= t.sz.x11Open[0] && x.size <= t.sz.x11Open[1] {
 			s.serverOpen = true
 		}
@@ -218,6 +218,12 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 		big := max(up, down)
 		return big >= 256<<10 && float64(big) >= 0.8*float64(total)
 	}
+	// X11: the server opened an x11-sized channel (answered at once)
+	// and either X11 was requested or bulk went both ways; or X11 was
+	// requested and bulk went both ways without anyone typing. (The
+	// x11-req can hide in a segment shared with the exec request.)
+	bothBulk := t.bulk[0] >= 16<<10 && t.bulk[1] >= 16<<10
+	x11 := st.serverOpen && (st.x11Req || bothBulk) || st.x11Req && bothBulk && !typed
 	switch {
 	case t.nested >= 5 && t.nestHuman >= 3 && t.nested > t.keys && t.nestEcho*2 >= t.nested:
 		// Echoed: a forwarded connection's CHANNEL_OPEN or request
@@ -228,17 +234,20 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 			v.Confidence += 0.2
 		}
 		ev["reason"] = "keystroke-paced client packets of a constant size larger than this session's own keystroke packet: keystrokes of an inner SSH session, padded twice"
-	case st.innerHello && !st.x11Req && t.keys < 5:
-		v.Kind, v.Confidence = KindNested, 0.5
-		ev["reason"] = "an inner version line and KEXINIT-sized packets both ways inside the session"
-	case st.x11Req && (st.serverOpen || t.bulk[1] >= 16<<10 && t.bulk[0] >= 16<<10 && !typed):
+	case x11:
 		// Many clients request X11 on every session (ForwardX11 yes):
 		// the request alone is not X11 traffic.
 		v.Kind, v.Confidence = KindX11, 0.55
 		if st.serverOpen {
-			v.Confidence += 0.2
+			v.Confidence += 0.1
+			if st.x11Req {
+				v.Confidence += 0.1
+			}
 		}
-		ev["reason"] = "an x11-req sized channel request during set-up, then a channel opened by the server and traffic both ways"
+		ev["reason"] = "an x11-req sized channel request during set-up and/or an x11-sized channel opened by the server, with X11 traffic both ways"
+	case st.innerHello && !st.x11Req && t.keys < 5:
+		v.Kind, v.Confidence = KindNested, 0.5
+		ev["reason"] = "an inner version line and KEXINIT-sized packets both ways inside the session"
 	case file() && !typed:
 		if up > down {
 			v.Kind = KindUpload
@@ -280,6 +289,15 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 		default:
 			v.Kind, v.Confidence = KindCommand, 0.4
 			ev["reason"] = "a short exchange after set-up without keystrokes or bulk data: a remote command, or a session closed soon after it opened"
+		}
+	}
+	if v.Kind == KindX11 {
+		// Windows were labelled while the X11 evidence was incomplete:
+		// traffic both ways in an X11 session is the X11 channel's.
+		for i := range v.Activities {
+			if v.Activities[i].Kind == KindForwarding {
+				v.Activities[i].Kind = KindX11
+			}
 		}
 	}
 	if t.sz.compressed {

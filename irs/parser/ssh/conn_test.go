@@ -148,6 +148,7 @@ func TestClassify(t *testing.T) {
 		{"nested", KindNested, AuthSuccess, "", concat(auth, nested)},
 		{"scripted keys are not a person", KindForwarding, AuthSuccess, "", concat(auth, fast, fwd)},
 		{"x11", KindX11, AuthSuccess, "", concat(auth[:len(auth)-4], x11, auth[len(auth)-4:], burst)},
+		{"x11 request hidden in a shared segment", KindX11, AuthSuccess, "", concat(auth, burst)},
 		{"port forwarding", KindForwarding, AuthSuccess, "", concat(auth, fwd)},
 		{"auth failure", KindNone, AuthFailure, "", failAuth},
 		{"no session", KindNone, AuthSuccess, "", auth},
