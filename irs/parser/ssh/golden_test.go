@@ -32,6 +32,9 @@ type facts struct {
 	verdict              string // sdnli's own classification, pinned
 	anomaly              string // a substring one anomaly must hold
 	reverse, newkeysSeen bool
+	// zeekAttempts is Zeek's auth_attempts; sdnli counts every
+	// USERAUTH_REQUEST, so its count is never lower.
+	zeekAttempts int
 }
 
 type goldenCase struct {
@@ -73,12 +76,12 @@ var goldenCases = []goldenCase{
 		conns: []facts{
 			{port: 51880, client: "SSH-2.0-OpenSSH_5.9", server: "SSH-2.0-OpenSSH_5.8", proto: 2, auth: AuthFailure,
 				cipher: ctr, mac: md5mac, cmp: "zlib@openssh.com", kex: ecdh256, hostKey: "ecdsa-sha2-nistp256", verdict: KindNone},
-			{port: 40184, client: "SSH-2.0-OpenSSH_6.6", server: "SSH-2.0-OpenSSH_5.9p1 Debian-5ubuntu1.1", proto: 2, auth: AuthSuccess,
+			{port: 40184, zeekAttempts: 1, client: "SSH-2.0-OpenSSH_6.6", server: "SSH-2.0-OpenSSH_5.9p1 Debian-5ubuntu1.1", proto: 2, auth: AuthSuccess,
 				cipher: ctr, mac: md5mac, cmp: "none", kex: ecdh256, hostKey: rsa},
-			{port: 57189, client: "SSH-2.0-OpenSSH_6.2", server: v1599, proto: 2, auth: AuthSuccess,
+			{port: 57189, zeekAttempts: 3, client: "SSH-2.0-OpenSSH_6.2", server: v1599, proto: 2, auth: AuthSuccess,
 				cipher: ctr, mac: "hmac-md5-etm@openssh.com", cmp: "none", kex: gex256, hostKey: rsa},
 			sshv1(57191, "SSH-1.5-OpenSSH_6.2"),
-			{port: 55179, client: "SSH-2.0-OpenSSH_6.2", server: "SSH-2.0-paramiko_1.15.2", proto: 2, auth: AuthSuccess,
+			{port: 55179, zeekAttempts: 1, client: "SSH-2.0-OpenSSH_6.2", server: "SSH-2.0-paramiko_1.15.2", proto: 2, auth: AuthSuccess,
 				cipher: ctr, mac: md5mac, cmp: "none", kex: gex1, hostKey: rsa},
 			sshv1(56594, "SSH-1.5-OpenSSH_5.3"),
 			sshv1(56821, "SSH-1.5-OpenSSH_6.2"),
@@ -88,23 +91,23 @@ var goldenCases = []goldenCase{
 			sshv1(56878, "SSH-1.5-OpenSSH_6.2"),
 			sshv1(56940, "SSH-1.5-OpenSSH_6.2"),
 			sshv1(57831, "SSH-1.5-OpenSSH_6.2"),
-			{port: 59246, client: "SSH-2.0-OpenSSH_6.2", server: v1599, proto: 2, auth: AuthSuccess,
+			{port: 59246, zeekAttempts: 2, client: "SSH-2.0-OpenSSH_6.2", server: v1599, proto: 2, auth: AuthSuccess,
 				cipher: "arcfour256", mac: "hmac-md5-etm@openssh.com", cmp: "none", kex: gex256, hostKey: rsa},
-			{port: 41164, client: "SSH-2.0-OpenSSH_6.6p1-hpn14v4", server: "SSH-1.99-OpenSSH_3.4+p1+gssapi+OpenSSH_3.7.1buf_fix+2006100301",
+			{port: 41164, zeekAttempts: 5, client: "SSH-2.0-OpenSSH_6.6p1-hpn14v4", server: "SSH-1.99-OpenSSH_3.4+p1+gssapi+OpenSSH_3.7.1buf_fix+2006100301",
 				proto: 2, auth: AuthSuccess, cipher: "aes128-cbc", mac: md5mac, cmp: "none", kex: gex1, hostKey: rsa},
-			{port: 33910, client: "SSH-2.0-OpenSSH_6.6p1-hpn14v4", server: "SSH-2.0-OpenSSH_5.3", proto: 2, auth: AuthSuccess,
+			{port: 33910, zeekAttempts: 1, client: "SSH-2.0-OpenSSH_6.6p1-hpn14v4", server: "SSH-2.0-OpenSSH_5.3", proto: 2, auth: AuthSuccess,
 				cipher: ctr, mac: md5mac, cmp: "none", kex: gex256, hostKey: rsa},
-			{port: 41268, client: "SSH-2.0-OpenSSH_6.6", server: "SSH-1.99-OpenSSH_3.4+p1+gssapi+OpenSSH_3.7.1buf_fix+2006100301",
+			{port: 41268, zeekAttempts: 6, client: "SSH-2.0-OpenSSH_6.6", server: "SSH-1.99-OpenSSH_3.4+p1+gssapi+OpenSSH_3.7.1buf_fix+2006100301",
 				proto: 2, auth: AuthFailure, cipher: "aes128-cbc", mac: md5mac, cmp: "none", kex: gex1, hostKey: rsa, verdict: KindNone},
-			{port: 52294, client: "SSH-2.0-OpenSSH_6.7", server: "SSH-2.0-OpenSSH_6.7", proto: 2, auth: AuthSuccess,
+			{port: 52294, zeekAttempts: 2, client: "SSH-2.0-OpenSSH_6.7", server: "SSH-2.0-OpenSSH_6.7", proto: 2, auth: AuthSuccess,
 				cipher: chacha, mac: sha512e, cmp: "none", kex: "curve25519-sha256@libssh.org", hostKey: "ssh-ed25519-cert-v01@openssh.com"},
-			{port: 51489, client: "SSH-2.0-OpenSSH_6.7", server: "SSH-2.0-OpenSSH_6.7", proto: 2, auth: AuthSuccess,
+			{port: 51489, zeekAttempts: 3, client: "SSH-2.0-OpenSSH_6.7", server: "SSH-2.0-OpenSSH_6.7", proto: 2, auth: AuthSuccess,
 				cipher: chacha, mac: sha512e, cmp: "none", kex: "curve25519-sha256@libssh.org", hostKey: "ssh-ed25519-cert-v01@openssh.com"},
-			{port: 58641, client: "SSH-2.0-OpenSSH_6.7", server: "SSH-2.0-OpenSSH_5.3", proto: 2, auth: AuthFailure,
+			{port: 58641, zeekAttempts: 1, client: "SSH-2.0-OpenSSH_6.7", server: "SSH-2.0-OpenSSH_5.3", proto: 2, auth: AuthFailure,
 				cipher: ctr, mac: "umac-64@openssh.com", cmp: "none", kex: gex256, hostKey: rsa, verdict: KindNone},
-			{port: 58646, client: "SSH-2.0-OpenSSH_6.7", server: "SSH-2.0-OpenSSH_5.3", proto: 2, auth: AuthSuccess,
+			{port: 58646, zeekAttempts: 1, client: "SSH-2.0-OpenSSH_6.7", server: "SSH-2.0-OpenSSH_5.3", proto: 2, auth: AuthSuccess,
 				cipher: ctr, mac: "umac-64@openssh.com", cmp: "none", kex: gex256, hostKey: rsa},
-			{port: 58649, client: "SSH-2.0-OpenSSH_6.7", server: "SSH-2.0-OpenSSH_5.3", proto: 2, auth: AuthSuccess,
+			{port: 58649, zeekAttempts: 1, client: "SSH-2.0-OpenSSH_6.7", server: "SSH-2.0-OpenSSH_5.3", proto: 2, auth: AuthSuccess,
 				cipher: ctr, mac: "umac-64@openssh.com", cmp: "none", kex: gex256, hostKey: rsa},
 		},
 	},
@@ -112,7 +115,7 @@ var goldenCases = []goldenCase{
 		file:     "zeek__ssh_kex_curve25519.pcap",
 		others:   "Zeek ssh.log: OpenSSH_7.4 → OpenSSH_7.5, auth_success T, chacha20-poly1305, hmac-sha2-512-etm, curve25519-sha256, ssh-ed25519-cert-v01",
 		sessions: 1,
-		conns: []facts{{port: 60906, client: "SSH-2.0-OpenSSH_7.4", server: "SSH-2.0-OpenSSH_7.5", proto: 2, auth: AuthSuccess,
+		conns: []facts{{port: 60906, zeekAttempts: 2, client: "SSH-2.0-OpenSSH_7.4", server: "SSH-2.0-OpenSSH_7.5", proto: 2, auth: AuthSuccess,
 			cipher: chacha, mac: sha512e, cmp: "none", kex: "curve25519-sha256", hostKey: "ssh-ed25519-cert-v01@openssh.com"}},
 	},
 	{
@@ -249,6 +252,11 @@ func (f facts) check(t *testing.T, ev *event.Event) {
 	eq("hassh", f.hassh, s["hassh"])
 	eq("hassh_server", f.hasshServer, s["hassh_server"])
 	eq("verdict", f.verdict, s["verdict"])
+	if f.zeekAttempts > 0 {
+		if got, _ := s["auth_attempts"].(int); got < f.zeekAttempts {
+			t.Errorf("port %d: auth_attempts %d; want at least Zeek's %d", f.port, got, f.zeekAttempts)
+		}
+	}
 	if f.reverse && s["reverse_ssh"] != true {
 		t.Errorf("port %d: reverse_ssh = %v; want true", f.port, s["reverse_ssh"])
 	}
