@@ -80,15 +80,15 @@ type conn struct {
 	// began mid-session, gap).
 	unsure bool
 
-	done, ended bool
-	first, last time.Time
+	done, ended    bool
+	mailproto.Span // first and last byte seen
 }
 
 func newConn(c *parser.Conn, env parser.Env) *conn {
 	if c == nil {
 		c = &parser.Conn{Transport: parser.TCP}
 	}
-	p := &conn{c: c, env: env, opts: env.Options(), first: c.Start, pending: map[string]*command{}}
+	p := &conn{c: c, env: env, opts: env.Options(), Span: mailproto.Span{First: c.Start}, pending: map[string]*command{}}
 	if c.MidStream {
 		p.cst = csResync
 		p.sResync = true
@@ -104,20 +104,11 @@ func (p *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 	if p.done || p.ended || len(data) == 0 {
 		return
 	}
-	p.touch(ts)
+	p.Touch(ts)
 	if dir == parser.ClientToServer {
 		p.client(data, ts)
 	} else {
 		p.server(data, ts)
-	}
-}
-
-func (p *conn) touch(ts time.Time) {
-	if p.first.IsZero() || ts.Before(p.first) {
-		p.first = ts
-	}
-	if ts.After(p.last) {
-		p.last = ts
 	}
 }
 
@@ -323,7 +314,7 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	if p.done || p.ended {
 		return
 	}
-	p.touch(ts)
+	p.Touch(ts)
 	p.sess.gaps++
 	what := "an unknown number of"
 	if n >= 0 {
@@ -391,17 +382,17 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		return
 	}
 	p.ended = true
-	if p.last.IsZero() {
-		p.last = ts
+	if p.Last.IsZero() {
+		p.Last = ts
 	}
 	if p.cst == csHold && len(p.hold) > 0 && p.holdFor != nil {
 		p.sess.anoms.Addf("connection ended before the response to %s", p.holdFor.name)
 	}
 	p.reportInjection()
-	p.abandonResponse(p.last)
-	p.abandonCommand(p.last)
+	p.abandonResponse(p.Last)
+	p.abandonCommand(p.Last)
 	for _, h := range append([]*command(nil), p.order...) {
-		p.lost(h, p.last)
+		p.lost(h, p.Last)
 	}
 	if p.cSkipped > 0 {
 		p.sess.anoms.Addf("%d bytes of client data skipped while resynchronising", p.cSkipped)

@@ -76,7 +76,7 @@ func (s *session) addMailbox(m string) {
 
 // newEvent starts an event of this connection.
 func (p *conn) newEvent(typ string, start, end time.Time) *event.Event {
-	return mailproto.NewEvent(Name, typ, p.c, p.first, start, end)
+	return mailproto.NewEvent(Name, typ, p.c, p.First, start, end)
 }
 
 // currentUser is the mailbox owner as far as known: the authenticated
@@ -280,7 +280,7 @@ func (p *conn) emitSession(reason parser.EndReason) {
 	if ss.commands == 0 && ss.responses == 0 && ss.anoms.Len() == 0 {
 		return
 	}
-	ev := p.newEvent(TypeLogoff, p.first, p.last)
+	ev := p.newEvent(TypeLogoff, p.First, p.Last)
 	s := mailproto.Summary(ev.Summary)
 	s.Str("greeting", ss.greeting)
 	s.Flag("preauth", ss.preauth)
@@ -321,7 +321,7 @@ func (p *conn) emitSession(reason parser.EndReason) {
 	s.Flag("midstream", ss.midstream)
 	s.Count("responses_to_unseen_commands", ss.unmatched)
 	s.Count("gaps", ss.gaps)
-	s["duration_ms"] = p.last.Sub(p.first).Milliseconds()
+	s["duration_ms"] = p.Last.Sub(p.First).Milliseconds()
 	s["end_reason"] = reason.String()
 
 	ev.Subject = user

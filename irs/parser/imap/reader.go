@@ -125,18 +125,11 @@ func (r *streamReader) cut(line []byte) piece {
 	}
 	// Strip the line end (from the line, or from the tail of an
 	// over-long one).
-	strip := func(b []byte) ([]byte, bool) {
-		b = b[:len(b)-1]
-		if len(b) > 0 && b[len(b)-1] == '\r' {
-			return b[:len(b)-1], false
-		}
-		return b, true
-	}
 	if r.over {
-		end, pc.bareLF = strip(end)
+		end, pc.bareLF = mailproto.TrimEOL(end)
 		pc.text = line
 	} else {
-		line, pc.bareLF = strip(line)
+		line, pc.bareLF = mailproto.TrimEOL(line)
 		pc.text, end = line, line
 	}
 	if len(end) < 3 || end[len(end)-1] != '}' {

@@ -29,6 +29,22 @@ func NewEvent(proto, typ string, c *parser.Conn, first, start, end time.Time) *e
 	}
 }
 
+// Span is the time a connection was seen, from its first byte (or its
+// start as the flow table knew it) to its last one.
+type Span struct {
+	First, Last time.Time
+}
+
+// Touch widens the span to ts.
+func (s *Span) Touch(ts time.Time) {
+	if s.First.IsZero() || ts.Before(s.First) {
+		s.First = ts
+	}
+	if ts.After(s.Last) {
+		s.Last = ts
+	}
+}
+
 // ArtifactLimit is the cap on one restored message's bytes.
 func ArtifactLimit(o parser.Options) int {
 	if o.MaxArtifactBytes > 0 {

@@ -87,3 +87,28 @@ func TestSummary(t *testing.T) {
 		t.Errorf("List kept the caller's slice (%q); want a copy", got)
 	}
 }
+
+func TestSpan(t *testing.T) {
+	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name                string
+		start               time.Time
+		touch               []time.Duration
+		wantFirst, wantLast time.Duration
+	}{
+		{"from zero", time.Time{}, []time.Duration{2, 1, 3}, 1, 3},
+		{"start kept", t0, []time.Duration{5, 4}, 0, 5},
+		{"earlier than the start", t0.Add(10), []time.Duration{12, 7}, 7, 12},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Span{First: tc.start}
+			for _, d := range tc.touch {
+				s.Touch(t0.Add(d))
+			}
+			if !s.First.Equal(t0.Add(tc.wantFirst)) || !s.Last.Equal(t0.Add(tc.wantLast)) {
+				t.Errorf("span %v..%v; want %v..%v", s.First, s.Last, t0.Add(tc.wantFirst), t0.Add(tc.wantLast))
+			}
+		})
+	}
+}

@@ -71,15 +71,15 @@ type conn struct {
 	// began mid-session, client gap).
 	unsure bool
 
-	done, ended bool
-	first, last time.Time
+	done, ended    bool
+	mailproto.Span // first and last byte seen
 }
 
 func newConn(c *parser.Conn, env parser.Env) *conn {
 	if c == nil {
 		c = &parser.Conn{Transport: parser.TCP}
 	}
-	p := &conn{c: c, env: env, opts: env.Options(), first: c.Start}
+	p := &conn{c: c, env: env, opts: env.Options(), Span: mailproto.Span{First: c.Start}}
 	if c.MidStream {
 		p.cst = csResync
 		p.sst = ssResync
@@ -95,20 +95,11 @@ func (p *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 	if p.done || p.ended || len(data) == 0 {
 		return
 	}
-	p.touch(ts)
+	p.Touch(ts)
 	if dir == parser.ClientToServer {
 		p.client(data, ts)
 	} else {
 		p.server(data, ts)
-	}
-}
-
-func (p *conn) touch(ts time.Time) {
-	if p.first.IsZero() || ts.Before(p.first) {
-		p.first = ts
-	}
-	if ts.After(p.last) {
-		p.last = ts
 	}
 }
 
@@ -269,7 +260,7 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	if p.done || p.ended {
 		return
 	}
-	p.touch(ts)
+	p.Touch(ts)
 	p.sess.gaps++
 	what := "an unknown number of"
 	if n >= 0 {
@@ -320,20 +311,20 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		return
 	}
 	p.ended = true
-	if p.last.IsZero() {
-		p.last = ts
+	if p.Last.IsZero() {
+		p.Last = ts
 	}
 	if p.cst == csHold && len(p.hold) > 0 {
 		p.sess.anoms.Add("connection ended before the response to STLS")
 	}
 	p.reportInjection()
 	if p.dl != nil {
-		p.finishDownload(p.last, true)
+		p.finishDownload(p.Last, true)
 	}
 	for len(p.queue) > 0 {
 		h := p.queue[0]
 		p.queue = p.queue[1:]
-		p.lost(h, p.last)
+		p.lost(h, p.Last)
 	}
 	if p.sess.clientSkipped > 0 {
 		p.sess.anoms.Addf("%d bytes of client data skipped while resynchronising", p.sess.clientSkipped)

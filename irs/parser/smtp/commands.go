@@ -114,7 +114,7 @@ func (p *conn) push(h *pending) {
 	}
 	if len(p.queue) >= maxPending {
 		p.sess.anoms.Addf("more than %d commands awaiting replies: the oldest are taken as unanswered", maxPending)
-		p.lostReply(p.pop(), p.last)
+		p.lostReply(p.pop(), p.Last)
 	}
 	p.queue = append(p.queue, h)
 }

@@ -86,15 +86,15 @@ type conn struct {
 	// began mid-session, client gap).
 	unsure bool
 
-	done, ended bool
-	first, last time.Time
+	done, ended    bool
+	mailproto.Span // first and last byte seen
 }
 
 func newConn(c *parser.Conn, env parser.Env) *conn {
 	if c == nil {
 		c = &parser.Conn{Transport: parser.TCP}
 	}
-	p := &conn{c: c, env: env, opts: env.Options(), first: c.Start}
+	p := &conn{c: c, env: env, opts: env.Options(), Span: mailproto.Span{First: c.Start}}
 	if c.MidStream {
 		p.cst = csResync
 		p.sResync = true
@@ -109,20 +109,11 @@ func (p *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 	if p.done || p.ended || len(data) == 0 {
 		return
 	}
-	p.touch(ts)
+	p.Touch(ts)
 	if dir == parser.ClientToServer {
 		p.client(data, ts)
 	} else {
 		p.server(data, ts)
-	}
-}
-
-func (p *conn) touch(ts time.Time) {
-	if p.first.IsZero() || ts.Before(p.first) {
-		p.first = ts
-	}
-	if ts.After(p.last) {
-		p.last = ts
 	}
 }
 
@@ -425,7 +416,7 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	if p.done || p.ended {
 		return
 	}
-	p.touch(ts)
+	p.Touch(ts)
 	p.sess.gaps++
 	what := "an unknown number of"
 	if n >= 0 {
@@ -498,8 +489,8 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		return
 	}
 	p.ended = true
-	if p.last.IsZero() {
-		p.last = ts
+	if p.Last.IsZero() {
+		p.Last = ts
 	}
 	if !p.done {
 		if p.cst == csHold {
@@ -507,7 +498,7 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 			if h != nil && len(p.hold) > 0 {
 				p.sess.anoms.Addf("connection ended before the reply to %s", h.verb)
 			}
-			p.resolveHold(p.last)
+			p.resolveHold(p.Last)
 		}
 		switch p.cst {
 		case csData, csResync:
@@ -515,7 +506,7 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 				m.endLost = true
 				m.ended = true
 				p.msg = nil
-				p.seal(p.last)
+				p.seal(p.Last)
 			}
 		case csBDAT:
 			if m := p.bdatMsg; m != nil && p.tx != nil && p.tx.msg == m {
@@ -527,16 +518,16 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		// BDAT chunks without LAST, or data cut by the end.
 		p.tx.msg.endLost = true
 		p.tx.msg.ended = true
-		p.seal(p.last)
+		p.seal(p.Last)
 	}
 	for len(p.queue) > 0 {
-		p.lostReply(p.pop(), p.last)
+		p.lostReply(p.pop(), p.Last)
 	}
 	if p.tentative != nil {
-		p.settleTentative(false, p.last)
+		p.settleTentative(false, p.Last)
 	}
 	for len(p.awaiting) > 0 {
-		p.finish(p.awaiting[0], nil, p.last)
+		p.finish(p.awaiting[0], nil, p.Last)
 	}
 	if p.tx != nil {
 		p.abandon(p.tx, "connection end")

@@ -22,7 +22,7 @@ type RcptStatus struct {
 
 // newEvent starts an event of this connection.
 func (p *conn) newEvent(typ string, start, end time.Time) *event.Event {
-	return mailproto.NewEvent(Name, typ, p.c, p.first, start, end)
+	return mailproto.NewEvent(Name, typ, p.c, p.First, start, end)
 }
 
 // emitMessage restores a message and emits its email-send event.
@@ -140,7 +140,7 @@ func (p *conn) emitSession(reason parser.EndReason) {
 	if ss.commands == 0 && ss.replies == 0 && ss.messages == 0 && ss.anoms.Len() == 0 {
 		return
 	}
-	ev := p.newEvent(TypeLogoff, p.first, p.last)
+	ev := p.newEvent(TypeLogoff, p.First, p.Last)
 	s := mailproto.Summary(ev.Summary)
 	s.Str("greeting", ss.greeting)
 	s.Str("helo", ss.helo)
