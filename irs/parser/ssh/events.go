@@ -24,6 +24,13 @@ func (p *conn) emit(reason parser.EndReason) {
 	ev := p.newEvent(TypeSession, p.start, p.end)
 	s := ev.Summary
 	s["end_reason"] = reason.String()
+	// SSH is always recognised by its version line; port 22 only adds
+	// that the port agrees. A version line is unambiguous: confidence 1.
+	s["detection"] = "content"
+	if p.c.Server.Port() == 22 || p.c.Client.Port() == 22 {
+		s["detection"] = "content+port"
+	}
+	s["detection_confidence"] = 1.0
 	p.checkRoles()
 	if p.reversed {
 		s["reverse_ssh"] = true
