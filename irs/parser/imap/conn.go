@@ -1,7 +1,6 @@
 package imap
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/mail"
@@ -316,10 +315,7 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	}
 	p.Touch(ts)
 	p.sess.gaps++
-	what := "an unknown number of"
-	if n >= 0 {
-		what = strconv.Itoa(n)
-	}
+	what := mailproto.GapSize(n)
 	p.unsure = true
 	if dir == parser.ClientToServer {
 		if p.cz != nil {

@@ -73,3 +73,48 @@ func Verdict(sh Shape, hint bool, dir parser.Direction) parser.Verdict {
 	}
 	return parser.No
 }
+
+// Commands is a detector's table of client commands: Strong ones only
+// this protocol sends, Vague ones that others share. The lists are line
+// prefixes ("MAIL FROM:", "USER "); the Words lists are whole lines, a
+// command without arguments ("QUIT").
+type Commands struct {
+	Strong, StrongWords, Vague, VagueWords []string
+}
+
+// Shape classifies a client's first line by the table, ignoring case:
+// ShapeClient, ShapeClientVague, ShapeNeedMore while an incomplete line
+// could still become one of them, else ShapeNone.
+func (c *Commands) Shape(line []byte, complete bool) Shape {
+	for _, k := range c.Strong {
+		if HasPrefixFold(line, k) {
+			return ShapeClient
+		}
+	}
+	for _, k := range c.Vague {
+		if HasPrefixFold(line, k) {
+			return ShapeClientVague
+		}
+	}
+	if complete {
+		for _, k := range c.StrongWords {
+			if EqualFold(line, k) {
+				return ShapeClient
+			}
+		}
+		for _, k := range c.VagueWords {
+			if EqualFold(line, k) {
+				return ShapeClientVague
+			}
+		}
+		return ShapeNone
+	}
+	for _, list := range [][]string{c.Strong, c.Vague, c.StrongWords, c.VagueWords} {
+		for _, k := range list {
+			if len(line) <= len(k) && HasPrefixFold([]byte(k), string(line)) {
+				return ShapeNeedMore
+			}
+		}
+	}
+	return ShapeNone
+}

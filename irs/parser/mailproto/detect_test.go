@@ -67,3 +67,37 @@ func TestVerdict(t *testing.T) {
 		})
 	}
 }
+
+func TestCommandsShape(t *testing.T) {
+	cmds := Commands{
+		Strong:      []string{"EHLO ", "MAIL FROM:"},
+		StrongWords: []string{"DATA"},
+		Vague:       []string{"USER "},
+		VagueWords:  []string{"QUIT"},
+	}
+	tests := []struct {
+		line     string
+		complete bool
+		want     Shape
+	}{
+		{"ehlo mx.example", true, ShapeClient},
+		{"MAIL FROM:<a@b>", false, ShapeClient},
+		{"DATA", true, ShapeClient},
+		{"USER bob", true, ShapeClientVague},
+		{"quit", true, ShapeClientVague},
+		{"DATA x", true, ShapeNone},
+		{"QUITS", true, ShapeNone},
+		{"EHL", false, ShapeNeedMore},
+		{"MAIL F", false, ShapeNeedMore},
+		{"", false, ShapeNeedMore},
+		{"EHL", true, ShapeNone},
+		{"HELLO", false, ShapeNone},
+	}
+	for _, tc := range tests {
+		t.Run(tc.line, func(t *testing.T) {
+			if got := cmds.Shape([]byte(tc.line), tc.complete); got != tc.want {
+				t.Errorf("Shape(%q, complete %v) = %d; want %d", tc.line, tc.complete, got, tc.want)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package mailproto
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -120,4 +121,13 @@ func TLSRecordStart(data []byte) bool {
 		return true
 	}
 	return data[0] >= 0x14 && data[0] <= 0x17 && (len(data) < 2 || data[1] == 0x03)
+}
+
+// GapSize renders the size of a gap in a stream for an anomaly: "n", or
+// "an unknown number of" when the reassembly could not tell (n < 0).
+func GapSize(n int) string {
+	if n < 0 {
+		return "an unknown number of"
+	}
+	return strconv.Itoa(n)
 }

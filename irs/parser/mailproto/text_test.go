@@ -133,3 +133,21 @@ func TestTLSRecordStart(t *testing.T) {
 		t.Errorf("TLSRecordStart(16 16) = true; want false")
 	}
 }
+
+func TestGapSize(t *testing.T) {
+	tests := []struct {
+		n    int
+		want string
+	}{
+		{0, "0"},
+		{1460, "1460"},
+		{-1, "an unknown number of"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := GapSize(tc.n); got != tc.want {
+				t.Errorf("GapSize(%d) = %q; want %q", tc.n, got, tc.want)
+			}
+		})
+	}
+}

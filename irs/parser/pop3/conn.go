@@ -1,7 +1,6 @@
 package pop3
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/mail"
@@ -262,10 +261,7 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	}
 	p.Touch(ts)
 	p.sess.gaps++
-	what := "an unknown number of"
-	if n >= 0 {
-		what = strconv.Itoa(n)
-	}
+	what := mailproto.GapSize(n)
 	if dir == parser.ClientToServer {
 		p.sess.anoms.Addf("gap of %s bytes in the client stream: resynchronising", what)
 		p.unsure = true

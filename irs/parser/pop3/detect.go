@@ -47,7 +47,7 @@ func classify(data []byte) mailproto.Shape {
 	if s := serverShape(line, complete); s != mailproto.ShapeNone {
 		return s
 	}
-	return clientShape(line, complete)
+	return clientCommands.Shape(line, complete)
 }
 
 // foreign recognises the protocols met on the same ports or in the same
@@ -121,43 +121,9 @@ func serverShape(line []byte, complete bool) mailproto.Shape {
 }
 
 // Client commands as the detector sees them.
-var (
-	clientStrong      = []string{"APOP ", "TOP ", "UIDL ", "AUTH XOAUTH2", "AUTH OAUTHBEARER"}
-	clientStrongWords = []string{"CAPA", "STLS", "UIDL", "UTF8"}
-	clientVague       = []string{"USER ", "PASS ", "RETR ", "DELE ", "LIST ", "AUTH "}
-	clientVagueWords  = []string{"STAT", "LIST", "QUIT", "NOOP", "RSET", "AUTH"}
-)
-
-func clientShape(line []byte, complete bool) mailproto.Shape {
-	for _, k := range clientStrong {
-		if mailproto.HasPrefixFold(line, k) {
-			return mailproto.ShapeClient
-		}
-	}
-	for _, k := range clientVague {
-		if mailproto.HasPrefixFold(line, k) {
-			return mailproto.ShapeClientVague
-		}
-	}
-	if complete {
-		for _, k := range clientStrongWords {
-			if len(line) == len(k) && mailproto.HasPrefixFold(line, k) {
-				return mailproto.ShapeClient
-			}
-		}
-		for _, k := range clientVagueWords {
-			if len(line) == len(k) && mailproto.HasPrefixFold(line, k) {
-				return mailproto.ShapeClientVague
-			}
-		}
-		return mailproto.ShapeNone
-	}
-	for _, list := range [][]string{clientStrong, clientVague, clientStrongWords, clientVagueWords} {
-		for _, k := range list {
-			if len(line) <= len(k) && mailproto.HasPrefixFold([]byte(k), string(line)) {
-				return mailproto.ShapeNeedMore
-			}
-		}
-	}
-	return mailproto.ShapeNone
+var clientCommands = mailproto.Commands{
+	Strong:      []string{"APOP ", "TOP ", "UIDL ", "AUTH XOAUTH2", "AUTH OAUTHBEARER"},
+	StrongWords: []string{"CAPA", "STLS", "UIDL", "UTF8"},
+	Vague:       []string{"USER ", "PASS ", "RETR ", "DELE ", "LIST ", "AUTH "},
+	VagueWords:  []string{"STAT", "LIST", "QUIT", "NOOP", "RSET", "AUTH"},
 }

@@ -2,7 +2,6 @@ package smtp
 
 import (
 	"bytes"
-	"strconv"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/mail"
@@ -418,10 +417,7 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	}
 	p.Touch(ts)
 	p.sess.gaps++
-	what := "an unknown number of"
-	if n >= 0 {
-		what = strconv.Itoa(n)
-	}
+	what := mailproto.GapSize(n)
 	if dir == parser.ClientToServer {
 		p.sess.anoms.Addf("gap of %s bytes in the client stream: resynchronising", what)
 		p.unsure = true

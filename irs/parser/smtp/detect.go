@@ -157,14 +157,14 @@ func enhancedCode(text []byte) bool {
 }
 
 // Commands as the detector sees them: prefixes, and whole lines.
-var (
-	clientStrong      = []string{"EHLO ", "HELO ", "MAIL FROM:", "RCPT TO:", "BDAT "}
-	clientStrongWords = []string{"DATA", "STARTTLS", "EHLO", "HELO"}
-	clientVague       = []string{"AUTH LOGIN", "AUTH PLAIN", "AUTH CRAM-MD5", "AUTH XOAUTH2", "AUTH NTLM", "VRFY ", "EXPN "}
-	clientVagueWords  = []string{"QUIT", "RSET", "NOOP", "HELP"}
-)
+var clientCommands = mailproto.Commands{
+	Strong:      []string{"EHLO ", "HELO ", "MAIL FROM:", "RCPT TO:", "BDAT "},
+	StrongWords: []string{"DATA", "STARTTLS", "EHLO", "HELO"},
+	Vague:       []string{"AUTH LOGIN", "AUTH PLAIN", "AUTH CRAM-MD5", "AUTH XOAUTH2", "AUTH NTLM", "VRFY ", "EXPN "},
+	VagueWords:  []string{"QUIT", "RSET", "NOOP", "HELP"},
+}
 
-// Commands of the protocols that share SMTP's mailproto.Shape (FTP, POP3).
+// Commands of the protocols that share SMTP's shape (FTP, POP3).
 var clientForeign = []string{"USER ", "PASS ", "AUTH TLS", "AUTH SSL", "FEAT", "SYST", "PASV", "EPSV", "PORT ", "EPRT ", "TYPE ", "CWD ", "PWD", "LIST", "RETR ", "STOR ", "CAPA", "STLS", "APOP ", "UIDL", "STAT"}
 
 func clientShape(line []byte, complete bool) mailproto.Shape {
@@ -173,37 +173,7 @@ func clientShape(line []byte, complete bool) mailproto.Shape {
 			return mailproto.ShapeForeign
 		}
 	}
-	for _, k := range clientStrong {
-		if mailproto.HasPrefixFold(line, k) {
-			return mailproto.ShapeClient
-		}
-	}
-	for _, k := range clientVague {
-		if mailproto.HasPrefixFold(line, k) {
-			return mailproto.ShapeClientVague
-		}
-	}
-	if complete {
-		for _, k := range clientStrongWords {
-			if len(line) == len(k) && mailproto.HasPrefixFold(line, k) {
-				return mailproto.ShapeClient
-			}
-		}
-		for _, k := range clientVagueWords {
-			if len(line) == len(k) && mailproto.HasPrefixFold(line, k) {
-				return mailproto.ShapeClientVague
-			}
-		}
-		return mailproto.ShapeNone
-	}
-	for _, list := range [][]string{clientStrong, clientVague, clientStrongWords, clientVagueWords} {
-		for _, k := range list {
-			if len(line) <= len(k) && mailproto.HasPrefixFold([]byte(k), string(line)) {
-				return mailproto.ShapeNeedMore
-			}
-		}
-	}
-	return mailproto.ShapeNone
+	return clientCommands.Shape(line, complete)
 }
 
 func digitsPrefix(b []byte) bool {
