@@ -104,18 +104,9 @@ func (p *conn) logon(h *command, mech string, ok bool, ts time.Time) {
 		p.sess.userTried = h.user
 	}
 	ev := p.newEvent(typ, h.ts, ts)
-	ev.Subject = h.user
-	if ev.Subject == "" {
-		ev.Subject = "AUTHENTICATE " + mech
-	}
+	mailproto.PutLogon(ev, "AUTHENTICATE", mech, h.user, h.pass, h.auth != nil && h.auth.Canceled)
 	s := mailproto.Summary(ev.Summary)
-	s["mechanism"] = mech
 	s["tag"] = h.tag
-	s.Str("user", h.user)
-	s.Str("password", h.pass)
-	if a := h.auth; a != nil && a.Canceled {
-		s["canceled"] = true
-	}
 	s["status"] = h.status
 	s.Str("reply", h.reply)
 	s.Str("code", h.code)

@@ -84,3 +84,19 @@ func (s Summary) Count(k string, n int) {
 		s[k] = n
 	}
 }
+
+// PutLogon fills what the logon and logon-failure events of the three
+// parsers share: the subject (the user, else the command and mechanism,
+// "AUTH PLAIN"), mechanism, user, password (only when the caller kept
+// it) and canceled (the client sent "*").
+func PutLogon(ev *event.Event, verb, mech, user, pass string, canceled bool) {
+	ev.Subject = user
+	if ev.Subject == "" {
+		ev.Subject = verb + " " + mech
+	}
+	s := Summary(ev.Summary)
+	s["mechanism"] = mech
+	s.Str("user", user)
+	s.Str("password", pass)
+	s.Flag("canceled", canceled)
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
 )
 
@@ -108,6 +109,35 @@ func TestSpan(t *testing.T) {
 			}
 			if !s.First.Equal(t0.Add(tc.wantFirst)) || !s.Last.Equal(t0.Add(tc.wantLast)) {
 				t.Errorf("span %v..%v; want %v..%v", s.First, s.Last, t0.Add(tc.wantFirst), t0.Add(tc.wantLast))
+			}
+		})
+	}
+}
+
+func TestPutLogon(t *testing.T) {
+	tests := []struct {
+		name                 string
+		verb, mech, user, pw string
+		canceled             bool
+		subject              string
+		want                 map[string]any
+	}{
+		{"user and password", "AUTH", "PLAIN", "alice", "pw", false, "alice",
+			map[string]any{"mechanism": "PLAIN", "user": "alice", "password": "pw"}},
+		{"no user", "AUTHENTICATE", "CRAM-MD5", "", "", false, "AUTHENTICATE CRAM-MD5",
+			map[string]any{"mechanism": "CRAM-MD5"}},
+		{"canceled", "AUTH", "LOGIN", "bob", "", true, "bob",
+			map[string]any{"mechanism": "LOGIN", "user": "bob", "canceled": true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := &event.Event{Summary: map[string]any{}}
+			PutLogon(ev, tc.verb, tc.mech, tc.user, tc.pw, tc.canceled)
+			if ev.Subject != tc.subject {
+				t.Errorf("subject %q; want %q", ev.Subject, tc.subject)
+			}
+			if fmt.Sprint(ev.Summary) != fmt.Sprint(tc.want) {
+				t.Errorf("summary %v; want %v", ev.Summary, tc.want)
 			}
 		})
 	}

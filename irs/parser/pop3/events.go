@@ -37,17 +37,8 @@ func (p *conn) logon(h *command, mech string, ok bool, reply string, ts time.Tim
 		p.sess.authMech = mech
 	}
 	ev := p.newEvent(typ, h.ts, ts)
-	ev.Subject = h.user
-	if ev.Subject == "" {
-		ev.Subject = "AUTH " + mech
-	}
+	mailproto.PutLogon(ev, "AUTH", mech, h.user, h.pass, h.auth != nil && h.auth.Canceled)
 	s := mailproto.Summary(ev.Summary)
-	s["mechanism"] = mech
-	s.Str("user", h.user)
-	s.Str("password", h.pass)
-	if a := h.auth; a != nil && a.Canceled {
-		s["canceled"] = true
-	}
 	s["status"] = statusWord(ok)
 	s.Str("reply", reply)
 	var set mail.AddressSet

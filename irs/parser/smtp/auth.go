@@ -106,20 +106,7 @@ func (p *conn) authDone(h *pending, r *reply, ts time.Time) {
 		p.sess.authUser = a.User
 	}
 	ev := p.newEvent(typ, a.start, ts)
-	ev.Subject = a.User
-	if ev.Subject == "" {
-		ev.Subject = "AUTH " + a.Mech
-	}
-	ev.Summary["mechanism"] = a.Mech
-	if a.User != "" {
-		ev.Summary["user"] = a.User
-	}
-	if a.Pass != "" {
-		ev.Summary["password"] = a.Pass
-	}
-	if a.Canceled {
-		ev.Summary["canceled"] = true
-	}
+	mailproto.PutLogon(ev, "AUTH", a.Mech, a.User, a.Pass, a.Canceled)
 	ev.Summary["reply_code"] = r.code
 	ev.Summary["reply"] = r.text()
 	if p.sess.helo != "" {
