@@ -31,6 +31,7 @@ func TestMemoryBounded(t *testing.T) {
 		{"many messages awaiting replies", false, []parsertest.Segment{C(many("MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nBDAT 70000 LAST\r\n"+many("q", 70000), 8))}},
 		{"mid-session junk", true, []parsertest.Segment{C(many("junk without end ", 1<<16))}},
 		{"mid-session long lines", true, []parsertest.Segment{C(many(many("k", 5000)+"\r\n", 300))}},
+		{"response injection", false, []parsertest.Segment{C("STARTTLS\r\n"), S("220 go\r\n" + many("250 inj\r\n", 1<<16))}},
 		{"auth responses without replies", false, []parsertest.Segment{C("AUTH LOGIN\r\n" + many("dXNlcg==\r\n", 20000))}},
 	}
 	bound := memoryBound(limit)

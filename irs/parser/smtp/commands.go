@@ -51,6 +51,7 @@ type session struct {
 	starttls   string
 	// plainAfterTLS: the session went on in plaintext after STARTTLS.
 	plainAfterTLS bool
+	injected      mailproto.Injection
 	commands      int
 	replies       int
 	unmatched     int // replies to commands not seen (mid-session capture)

@@ -488,6 +488,7 @@ func (p *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	if p.Last.IsZero() {
 		p.Last = ts
 	}
+	p.reportInjection()
 	if !p.done {
 		if p.cst == csHold {
 			h := p.holdFor
@@ -542,11 +543,13 @@ func (p *conn) release() {
 	p.bdatMsg = nil
 	p.rsProbe = nil
 	p.rep = replyAcc{}
+	p.sess.injected = mailproto.Injection{}
 }
 
 // afterTLS decides, from the first bytes after an accepted STARTTLS,
 // whether the session went over to TLS or goes on in plaintext.
 func (p *conn) afterTLS(data []byte) {
+	p.reportInjection()
 	if mailproto.TLSRecordStart(data) {
 		p.goTLS()
 		return
@@ -555,6 +558,10 @@ func (p *conn) afterTLS(data []byte) {
 	p.sess.anoms.Add("plaintext after STARTTLS was accepted: the capture holds the session decrypted, or the client did not start TLS; parsing goes on")
 	p.cst = csCommand
 }
+
+// reportInjection reports server bytes sent between the STARTTLS reply
+// and the client's handshake.
+func (p *conn) reportInjection() { p.sess.injected.Report(&p.sess.anoms, "STARTTLS") }
 
 // goTLS hands the connection over to TLS: nothing more can be parsed.
 func (p *conn) goTLS() {
@@ -573,12 +580,12 @@ func (p *conn) goTLS() {
 // with the raw bytes kept after a loose dot line.
 func memoryBound(limit int) int {
 	return 2*(maxLine+1) + maxHold + resyncProbe + 1 + maxReplyLines*maxText +
-		maxAwaiting*mail.MaxText + 4*(limit+maxSmuggleRaw) + 2*maxSmuggleRaw
+		maxAwaiting*mail.MaxText + 4*(limit+maxSmuggleRaw) + 2*maxSmuggleRaw + mailproto.MaxInjected
 }
 
 // buffered reports the bytes the parser holds (for tests of its bounds).
 func (p *conn) buffered() int {
-	n := p.cline.Buffered() + p.sline.Buffered() + cap(p.hold) + cap(p.rsProbe) + p.rep.size()
+	n := p.cline.Buffered() + p.sline.Buffered() + cap(p.hold) + cap(p.rsProbe) + p.rep.size() + p.sess.injected.Buffered()
 	seen := map[*message]bool{}
 	add := func(m *message) {
 		if m != nil && !seen[m] {

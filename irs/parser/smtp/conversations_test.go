@@ -568,6 +568,22 @@ var conversations = []conversation{
 		},
 	},
 	{
+		// Plaintext from the server after its 220 to STARTTLS and before
+		// the client's handshake: a response injection, not replies.
+		name: "starttls response injection",
+		segs: []parsertest.Segment{
+			S("220 mx ESMTP\r\n"),
+			C("EHLO a\r\n"), S("250 mx\r\n"),
+			C("STARTTLS\r\n"), S("220 go ahead\r\n250 injected\r\n"),
+			C("\x16\x03\x01\x00\x05hello"),
+		},
+		check: func(t *testing.T, env *parsertest.Env, evs []*event.Event, p *conn) {
+			lo := byType(evs, TypeLogoff)[0]
+			wantAnomaly(t, lo, "STARTTLS response injection: the server sent 14 bytes after accepting STARTTLS, before the client's TLS handshake: \"250 injected\\r\\n\"")
+			want(t, lo, map[string]string{"summary.starttls": "accepted", "summary.replies": "3"})
+		},
+	},
+	{
 		name: "bare LF",
 		segs: []parsertest.Segment{
 			S("220 mx ESMTP\n"),

@@ -64,12 +64,20 @@ func (a *replyAcc) size() int {
 
 // server reads reply lines.
 func (p *conn) server(data []byte, ts time.Time) {
-	if p.cst == csAfterTLS && p.sline.AtStart() && mailproto.TLSRecordStart(data) {
-		// The server's side of a handshake (the client's was not seen).
-		p.goTLS()
-		return
-	}
 	for len(data) > 0 && !p.done {
+		if p.cst == csAfterTLS && p.sline.AtStart() {
+			if mailproto.TLSRecordStart(data) && !p.sess.injected.Seen() {
+				// The server's side of a handshake (the client's was
+				// not seen).
+				p.goTLS()
+				return
+			}
+			// A server speaks after STARTTLS only inside TLS: plaintext
+			// here is a response injection (a decrypted capture's next
+			// reply comes only after a client command).
+			p.sess.injected.Add(data)
+			return
+		}
 		line, n, over := p.sline.Next(data)
 		data = data[n:]
 		if over {
