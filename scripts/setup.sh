@@ -13,7 +13,7 @@ packages=(
   openvswitch-switch openvswitch-common mininet
   tcpdump tshark tcpreplay ethtool iproute2 iputils-ping curl dnsutils
   libndpi-bin
-  postfix dovecot-imapd dovecot-pop3d vsftpd
+  postfix dovecot-imapd dovecot-pop3d vsftpd dnsmasq-base
   openssh-server openssh-client socat xauth python3
   openvpn wireguard-go wireguard-tools strongswan-charon strongswan-swanctl libcharon-extra-plugins xl2tpd pptpd pptp-linux
   chromium

@@ -101,6 +101,15 @@ CONF
 stop() {
   [ -f "$dir/conf/main.cf" ] && script -qc "postfix -c '$dir/conf' stop" /dev/null >/dev/null 2>&1 || true
   [ -f "$dir/dovecot/dovecot.conf" ] && doveadm -c "$dir/dovecot/dovecot.conf" stop >/dev/null 2>&1 || true
+  # `postfix stop` refuses to run outside the namespace that owns
+  # inet_interfaces (and when DIR's host is gone): the master's pid file
+  # still names it.
+  local pid
+  pid=$(tr -dc 0-9 <"$dir/queue/pid/master.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$dir/queue" ]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
   # Anything left (a master that did not answer) goes too.
   pkill -f -- "-c $dir/" 2>/dev/null || true
 }
