@@ -66,12 +66,16 @@ teardown() {
   [ -d "$work" ] || return 0
   for p in analyzer irs dns ftp web controller; do killpid "$work/$p.pid"; done
   [ -f "$work/mail/conf/main.cf" ] && bash "$root/topologies/servers/mail.sh" stop "$work/mail" >/dev/null 2>&1 || true
-  # Mininet: closing its standard input makes the driver run net.stop().
-  if [ -n "${mn_fd:-}" ]; then exec {mn_fd}>&-; mn_fd=""; fi
+  # Mininet: on SIGTERM the driver runs net.stop() (switches, links, host
+  # shells), which takes a while on the userspace datapath.
   if [ -f "$work/mininet.pid" ]; then
     local pid; pid=$(cat "$work/mininet.pid")
-    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    killpid "$work/mininet.pid"
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "prefix $prefix"; then
+      kill -TERM "$pid" 2>/dev/null
+      for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -KILL "$pid" 2>/dev/null
+    fi
+    rm -f "$work/mininet.pid"
   fi
   # Whatever a hard kill left: host shells, bridges, links of the prefix.
   for f in "$work"/host-*.pid; do [ -e "$f" ] && killpid "$f"; done
@@ -120,10 +124,11 @@ waitfor() { # waitfor SECONDS WHAT COMMAND...: polls COMMAND until it succeeds
 of_port=$(freeport 6653)
 ctl_port=$(freeport 8181)
 echo "demo: starting the Mininet network (s1-s2-s3, hosts h1 h2 h3, IRS on s3)"
+# Driver mode keeps the network while its standard input stays open: a
+# FIFO the driver itself holds open for writing never ends.
 mkfifo "$work/mininet.in"
-exec {mn_fd}<>"$work/mininet.in"
 "$py" topologies/multi_switch.py --controller "127.0.0.1:$of_port" --prefix "$prefix" --subnet "$subnet" \
-  --dpid-base 0x5de00 <"$work/mininet.in" >"$work/mininet.out" 2>"$work/mininet.err" &
+  --dpid-base 0x5de00 <>"$work/mininet.in" >"$work/mininet.out" 2>"$work/mininet.err" &
 echo $! >"$work/mininet.pid"
 waitfor 120 "the Mininet network" grep -qx ready "$work/mininet.out" || { cat "$work/mininet.err" >&2; exit 1; }
 
