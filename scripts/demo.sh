@@ -71,9 +71,9 @@ teardown() {
   if [ -f "$work/mininet.pid" ]; then
     local pid; pid=$(cat "$work/mininet.pid")
     if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "prefix $prefix"; then
-      kill -TERM "$pid" 2>/dev/null
+      kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-      kill -KILL "$pid" 2>/dev/null
+      kill -KILL "$pid" 2>/dev/null || true
     fi
     rm -f "$work/mininet.pid"
   fi
@@ -100,7 +100,7 @@ cleanup() {
 
 if [ -d "$work" ]; then
   echo "demo: removing what a previous run left behind"
-  teardown
+  (set +e; teardown)
 fi
 trap cleanup EXIT
 trap 'exit 130' INT
