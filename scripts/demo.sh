@@ -277,11 +277,11 @@ while :; do
   # Bob's newest message: one is delivered per round.
   r_pop3=$(ok in_host h2 curl -sS --max-time 20 "pop3://$h3_ip/$i" -u bob:secret -o /dev/null)
   r_imap=$(ok in_host h2 curl -sS --max-time 20 "imap://$h3_ip/INBOX;UID=$i" -u bob:secret -o /dev/null)
-  r_get=$(ok in_host h1 curl -sS --max-time 20 -o /dev/null "http://$h3_ip/report-$i.bin")
-  r_post=$(ok in_host h2 curl -sS --max-time 20 -H 'Content-Type: application/octet-stream' \
+  r_get=$(ok in_host h1 curl -sS --max-time 20 --limit-rate 4M -o /dev/null "http://$h3_ip/report-$i.bin")
+  r_post=$(ok in_host h2 curl -sS --max-time 20 --limit-rate 4M -H 'Content-Type: application/octet-stream' \
     --data-binary "@$work/upload-$i.bin" "http://$h3_ip/upload/upload-$i.bin")
-  r_retr=$(ok in_host h1 curl -sS --max-time 20 -o /dev/null "ftp://$h3_ip/pub/data-$i.bin")
-  r_stor=$(ok in_host h2 curl -sS --max-time 20 -T "$work/upload-$i.bin" "ftp://$h3_ip/upload/upload-$i.bin")
+  r_retr=$(ok in_host h1 curl -sS --max-time 20 --limit-rate 4M -o /dev/null "ftp://$h3_ip/pub/data-$i.bin")
+  r_stor=$(ok in_host h2 curl -sS --max-time 20 --limit-rate 4M -T "$work/upload-$i.bin" "ftp://$h3_ip/upload/upload-$i.bin")
   printf 'round %-4s ping %s  dns %s  smtp %s (%s)  pop3 %s  imap %s  http get %s post %s  ftp retr %s stor %s\n' \
     "$i" "${r_ping:-0 received}" "$r_dns" "$r_smtp" "$from" "$r_pop3" "$r_imap" "$r_get" "$r_post" "$r_retr" "$r_stor"
 

@@ -363,6 +363,13 @@ func login(t *testing.T, base, name, password string) *analyst {
 	return a
 }
 
+// with returns the same client reporting failures to t (a subtest).
+func (a *analyst) with(t *testing.T) *analyst {
+	c := *a
+	c.t = t
+	return &c
+}
+
 // do sends a request (JSON body and CSRF header when not a GET) and
 // returns the status and body.
 func (a *analyst) do(method, path string, body any) (int, []byte) {
