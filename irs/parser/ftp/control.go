@@ -99,6 +99,9 @@ type control struct {
 
 	user, pass string
 	loggedIn   bool
+	// pairMirror: the host pair's TCP mirror was requested (see
+	// requestPairMirror).
+	pairMirror bool
 	logons     int
 	failures   int
 	tls        bool
@@ -137,6 +140,7 @@ func (k *control) ProcessPacket(dir parser.Direction, p []byte, ts time.Time) {
 	if k.stopped || k.ended || dir > parser.ServerToClient {
 		return
 	}
+	k.requestPairMirror()
 	k.last = ts
 	if dir == parser.ClientToServer {
 		k.lines[dir].feed(p, func(line []byte, over bool) {
@@ -254,6 +258,25 @@ func (k *control) announce(mode string, ep netip.AddrPort, alias []netip.AddrPor
 		A: netip.AddrPortFrom(peer, 0), B: ep, IdleTimeout: mirrorIdle,
 		Reason: fmt.Sprintf("ftp-data %s %s", mode, ep)})
 	return e
+}
+
+// requestPairMirror asks, once per control connection, for every TCP
+// connection between its two hosts to be mirrored while the session
+// lasts. A mirror requested only when a PASV/EPSV/PORT reply is seen comes
+// too late for the data connection the client opens a moment later (its
+// SYN travels faster than the copy of the reply, the IRS and the
+// controller's flow mods); data connections almost always join the same
+// two hosts, so mirroring the pair from the start catches them. The
+// per-transfer requests stay for the other cases (a data address that
+// differs from the control connection's).
+func (k *control) requestPairMirror() {
+	if k.pairMirror {
+		return
+	}
+	k.pairMirror = true
+	k.env.RequestMirror(parser.MirrorRequest{Protocol: protocol, Transport: parser.TCP,
+		A: netip.AddrPortFrom(k.c.Client.Addr(), 0), B: netip.AddrPortFrom(k.c.Server.Addr(), 0),
+		IdleTimeout: mirrorIdle, Reason: "ftp-control host pair " + k.c.Client.Addr().String() + " " + k.c.Server.Addr().String()})
 }
 
 // serverLine handles one reply line.

@@ -316,10 +316,14 @@ func TestTransfers(t *testing.T) {
 			if len(ev.Anomalies) != 0 {
 				t.Errorf("anomalies: %v", ev.Anomalies)
 			}
-			if len(env.Mirrors) != 1 {
-				t.Fatalf("got %d mirror requests, want 1", len(env.Mirrors))
+			if len(env.Mirrors) != 2 {
+				t.Fatalf("got %d mirror requests, want 2 (host pair, data endpoint)", len(env.Mirrors))
 			}
-			m := env.Mirrors[0]
+			pair := env.Mirrors[0]
+			if pair.A != netip.AddrPortFrom(ctlConn().Client.Addr(), 0) || pair.B != netip.AddrPortFrom(ctlConn().Server.Addr(), 0) || pair.Transport != parser.TCP {
+				t.Errorf("first mirror request = %+v, want every TCP port between the control connection's hosts", pair)
+			}
+			m := env.Mirrors[1]
 			if m.B != tc.data.Server || m.Transport != parser.TCP || m.Protocol != "ftp" || m.A.Port() != 0 {
 				t.Errorf("mirror request = %+v, want the data endpoint %v", m, tc.data.Server)
 			}
