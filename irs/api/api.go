@@ -163,8 +163,15 @@ func (s *Server) raw(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not a regular file")
 		return
 	}
-	// Hash exactly the length seen now, then serve that same length.
+	// Hash exactly the length seen now, then serve that same length. A
+	// session pcap still being written is served up to its last whole
+	// packet, so that what the analyst gets always opens.
 	size := fi.Size()
+	if strings.HasPrefix(rel, "sessions/") && strings.HasSuffix(rel, ".pcap") {
+		if whole, err := store.WholePcapSize(f, size); err == nil {
+			size = whole
+		}
+	}
 	h := sha256.New()
 	if n, err := io.Copy(h, io.NewSectionReader(f, 0, size)); err != nil || n != size {
 		s.log.Warn("irs/api: hash", "path", rel, "read", n, "size", size, "err", err)

@@ -223,3 +223,34 @@ func TestStatusAndHealth(t *testing.T) {
 		}
 	}
 }
+
+// A session pcap cut inside its last packet (a write still in progress)
+// is served up to its last whole packet, with the hash of what is served.
+func TestRawSessionPcapWholePackets(t *testing.T) {
+	f := newFixture(t)
+	dir := filepath.Join(f.store.Dir(), "sessions", "2026", "11", "21")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	// pcap header (little-endian, raw IP) and one 4-byte packet, then
+	// half of a second record.
+	whole := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 101, 0, 0, 0}
+	whole = append(whole, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 0x45, 0, 0, 4)
+	cut := append(append([]byte(nil), whole...), 0, 0, 0, 0, 0, 0, 0, 0, 9)
+	if err := os.WriteFile(filepath.Join(dir, "smtp-1-a_1-b_2.pcap"), cut, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/raw?path="+url.QueryEscape("sessions/2026/11/21/smtp-1-a_1-b_2.pcap"), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	sum := sha256.Sum256(whole)
+	if resp.StatusCode != 200 || string(body) != string(whole) || resp.Header.Get(HeaderSHA256) != hex.EncodeToString(sum[:]) {
+		t.Errorf("status %d, %d bytes, hash %s; want 200, the %d bytes of whole records and their hash",
+			resp.StatusCode, len(body), resp.Header.Get(HeaderSHA256), len(whole))
+	}
+}

@@ -231,7 +231,7 @@ func (w *worker) openSession(fs *flowState, name string, env *connEnv) {
 		return
 	}
 	fs.session = s
-	env.rawRef = s.Path()
+	env.rawRef, env.session = s.Path(), s
 	if r := fs.pending; r != nil {
 		off := 0
 		for _, rec := range r.recs {
@@ -376,6 +376,7 @@ type connEnv struct {
 	proto     string
 	transport string
 	rawRef    string
+	session   *store.Session // nil without raw data
 }
 
 // Emit fills in what the parser left empty and hands the event to the
@@ -404,6 +405,11 @@ func (c *connEnv) Emit(ev *event.Event) {
 	}
 	if ev.RawRef == "" {
 		ev.RawRef = c.rawRef
+	}
+	if c.session != nil {
+		// The event names the session pcap: what it covers must be on
+		// disk before an analyst can fetch the file.
+		_ = c.session.Flush()
 	}
 	c.w.e.emit(ev)
 }

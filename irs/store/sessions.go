@@ -277,6 +277,19 @@ func (s *Session) WritePacket(ts time.Time, length int, data []byte) error {
 	return nil
 }
 
+// Flush writes the buffered packets to the file, so that a reader of the
+// file sees every packet written so far, whole. A session whose file is
+// closed (for the handle cap, or for good) has nothing buffered.
+func (s *Session) Flush() error {
+	if s.err != nil || s.f == nil {
+		return s.err
+	}
+	if err := s.bw.Flush(); err != nil {
+		s.fail(err)
+	}
+	return s.err
+}
+
 // Close flushes and closes the file for good.
 func (s *Session) Close() error {
 	if s.closed {

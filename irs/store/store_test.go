@@ -252,3 +252,72 @@ func TestSessionCloseIdle(t *testing.T) {
 		t.Errorf("after reopening: size %d, want two packets", fi.Size())
 	}
 }
+
+// After Flush every packet written so far is in the file, whole: an
+// analyst may fetch the pcap of a session that is still open.
+func TestSessionFlush(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := st.NewSessions(4)
+	s, err := ss.Create(SessionInfo{Protocol: "t", ID: 1, Start: time.Unix(1_700_000_000, 0), LinkType: layers.LinkTypeRaw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt := make([]byte, 1000)
+	for i := 0; i < 20; i++ { // 20 records of 1016 bytes: more than the write buffer
+		if err := s.WritePacket(time.Unix(1_700_000_000, int64(i)), len(pkt), pkt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(st.Dir(), s.Path()))
+	if err != nil || fi.Size() != 24+20*(16+1000) {
+		t.Errorf("after Flush: %v, size %d; want the header and 20 whole packets (%d bytes)", err, fi.Size(), 24+20*(16+1000))
+	}
+	s.Close()
+	if err := s.Flush(); err != nil {
+		t.Errorf("Flush after Close: %v", err)
+	}
+}
+
+func TestWholePcapSize(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := st.NewSessions(1).Create(SessionInfo{Protocol: "t", ID: 1, Start: time.Unix(1_700_000_000, 0), LinkType: layers.LinkTypeRaw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := s.WritePacket(time.Unix(1_700_000_000, 0), 100, make([]byte, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	data, err := os.ReadFile(filepath.Join(st.Dir(), s.Path()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := int64(24 + 3*116)
+	for _, tc := range []struct {
+		cut, want int64
+	}{
+		{whole, whole},            // complete
+		{whole - 1, 24 + 2*116},   // last record cut by one byte
+		{24 + 116 + 10, 24 + 116}, // cut inside the second record's header
+		{24, 24},                  // header only
+	} {
+		got, err := WholePcapSize(bytes.NewReader(data[:tc.cut]), tc.cut)
+		if err != nil || got != tc.want {
+			t.Errorf("WholePcapSize(%d bytes) = %d, %v; want %d", tc.cut, got, err, tc.want)
+		}
+	}
+	if _, err := WholePcapSize(bytes.NewReader([]byte("not a pcap at all, no no no")), 27); err == nil {
+		t.Error("a non-pcap file gives no error")
+	}
+}
