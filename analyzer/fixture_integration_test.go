@@ -16,10 +16,10 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gopacket/gopacket/layers"
 
 	"github.com/sdnli/sdnli/analyzer/auth"
 	"github.com/sdnli/sdnli/controller"
@@ -189,19 +189,27 @@ func (e *env) loadEvents() {
 		e.paths[key], e.sums[key] = a.Path, a.SHA256
 		return a
 	}
-	// A session pcap larger than one streaming block.
-	pcap := make([]byte, 200<<10)
-	copy(pcap, []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0})
-	for i := 24; i < len(pcap); i++ {
-		pcap[i] = byte(i * 7)
-	}
-	rawRef := "sessions/2024/05/01/smtp-1-192.0.2.10_40000-198.51.100.25_25.pcap"
-	if err := os.MkdirAll(filepath.Join(e.store.Dir(), filepath.Dir(rawRef)), 0o750); err != nil {
+	// A session pcap larger than one streaming block, written as the
+	// IRS writes them (whole packet records).
+	sess, err := e.store.NewSessions(1).Create(store.SessionInfo{Protocol: "smtp", ID: 1,
+		Client: netip.MustParseAddrPort("192.0.2.10:40000"), Server: netip.MustParseAddrPort("198.51.100.25:25"),
+		Start: time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC), LinkType: layers.LinkTypeRaw})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(e.store.Dir(), rawRef), pcap, 0o640); err != nil {
+	frame := make([]byte, 1400)
+	for i := 0; i < 150; i++ {
+		for j := range frame {
+			frame[j] = byte(i*7 + j)
+		}
+		if err := sess.WritePacket(time.Date(2024, 5, 1, 10, 0, i, 0, time.UTC), len(frame), frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sess.Close(); err != nil {
 		t.Fatal(err)
 	}
+	rawRef := sess.Path()
 	e.paths["e1/pcap"] = rawRef
 
 	eml1 := emlWithAttachment("Alice <alice@example.org>", "Bob <bob@example.net>", "Quarterly report",
