@@ -231,7 +231,7 @@ func (w *worker) openSession(fs *flowState, name string, env *connEnv) {
 		return
 	}
 	fs.session = s
-	env.rawRef, env.session = s.Path(), s
+	env.session = s
 	if r := fs.pending; r != nil {
 		off := 0
 		for _, rec := range r.recs {
@@ -375,7 +375,6 @@ type connEnv struct {
 	conn      *parser.Conn
 	proto     string
 	transport string
-	rawRef    string
 	session   *store.Session // nil without raw data
 }
 
@@ -403,13 +402,13 @@ func (c *connEnv) Emit(ev *event.Event) {
 	if !ev.Server.IsValid() {
 		ev.Server = c.conn.Server
 	}
-	if ev.RawRef == "" {
-		ev.RawRef = c.rawRef
-	}
 	if c.session != nil {
 		// The event names the session pcap: what it covers must be on
 		// disk before an analyst can fetch the file.
 		_ = c.session.Flush()
+		if ev.RawRef == "" {
+			ev.RawRef = c.session.Path()
+		}
 	}
 	c.w.e.emit(ev)
 }

@@ -393,8 +393,11 @@ func (w *worker) endConn(e *entry, reason parser.EndReason) {
 func (w *worker) dropConn(e *entry) {
 	fs := &e.V
 	if fs.session != nil {
+		// Packets are written in pieces: a session's write error may
+		// first show here.
 		if err := fs.session.Close(); err != nil {
 			w.st.rawWriteErrors++
+			w.e.cfg.Logger.Error("engine: session pcap incomplete", "protocol", fs.proto, "conn", fs.conn.ID, "err", err)
 		}
 		fs.session = nil
 	}

@@ -1,7 +1,7 @@
 package store
 
 import (
-	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -9,18 +9,24 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // snapLen is the snap length written in session pcap headers: the IRS
 // keeps whole frames.
 const snapLen = 262144
 
-const sessionBuffer = 8 << 10
+// writeOutAt is how many bytes a session buffers before writing them:
+// most sessions are written once, when they end or when an event names
+// them, in one system call.
+const writeOutAt = 64 << 10
+
+// defaultMaxBuffered bounds the bytes all sessions of one Sessions set
+// hold in memory; past it the least recently written are written out.
+const defaultMaxBuffered = 32 << 20
 
 // SessionInfo names a session file.
 type SessionInfo struct {
@@ -32,40 +38,58 @@ type SessionInfo struct {
 	LinkType layers.LinkType
 }
 
-// Sessions writes session pcaps for one goroutine, with at most maxOpen
-// files open at once. It is not safe for concurrent use; each worker has
-// its own.
+// Sessions writes session pcaps for one goroutine. Packets are kept in
+// memory per session and written in large pieces: when a session has
+// buffered writeOutAt bytes, when an event names it (Flush), when it ends
+// (Close), when it has been idle (CloseIdle), or when the set holds more
+// than its memory bound. A file exists from its first write on. At most
+// maxOpen file handles are kept between writes. It is not safe for
+// concurrent use; each worker has its own.
 type Sessions struct {
-	st         *Store
-	maxOpen    int
-	open       int
-	head, tail *Session // open sessions, least recently written first
-	madeDir    string   // the last day directory created
-	// Reopens counts files closed for the handle cap and opened again.
+	st          *Store
+	maxOpen     int
+	maxBuffered int
+	handles     int      // files open
+	buffered    int      // bytes held by all sessions
+	active      int      // sessions in the list
+	head, tail  *Session // sessions with a file open or bytes buffered, least recently written first
+	madeDir     string   // the last day directory created
+	free        [][]byte // buffers of closed sessions, for reuse
+	// Reopens counts files opened again after their handle was closed.
 	Reopens uint64
 }
 
 // NewSessions returns a session writer bounded to maxOpen open files
-// (default 64).
+// (default 64) and 32 MiB of buffered packets.
 func (s *Store) NewSessions(maxOpen int) *Sessions {
 	if maxOpen <= 0 {
 		maxOpen = 64
 	}
-	return &Sessions{st: s, maxOpen: maxOpen}
+	return &Sessions{st: s, maxOpen: maxOpen, maxBuffered: defaultMaxBuffered}
 }
 
 // Open returns the number of session files currently open.
-func (ss *Sessions) Open() int { return ss.open }
+func (ss *Sessions) Open() int { return ss.handles }
+
+// Active returns the number of sessions holding an open file or packets
+// not yet written.
+func (ss *Sessions) Active() int { return ss.active }
+
+// Buffered returns the bytes of packets held in memory, not yet written.
+func (ss *Sessions) Buffered() int { return ss.buffered }
 
 // Session is one session's pcap file.
 type Session struct {
 	set        *Sessions
-	rel, abs   string
-	lt         layers.LinkType
-	f          *os.File
-	bw         *bufio.Writer
-	pw         *pcapgo.Writer
+	dirRel     string // sessions/YYYY/MM/DD
+	base       string // file name without ".pcap"
+	rel        string // path relative to the data directory, final once created
+	created    bool
+	fd         int // -1 without an open handle
+	buf        []byte
+	listed     bool
 	prev, next *Session
+	lt         layers.LinkType
 	closed     bool
 	err        error
 	last       time.Time // timestamp of the last packet written
@@ -105,75 +129,59 @@ func endpointName(ap netip.AddrPort) string {
 	return a + "_" + strconv.Itoa(int(ap.Port()))
 }
 
-// Create makes a new session file and writes its pcap header. The file
-// name is unique: if a file of that name exists (an earlier run of the
-// IRS used the same connection ID), a numeric suffix is added.
+// Create starts a session file. Nothing touches the disk yet: the file
+// is created with its first write. Its name is unique: if a file of that
+// name exists (an earlier run of the IRS used the same connection ID), a
+// numeric suffix is added then.
 func (ss *Sessions) Create(info SessionInfo) (*Session, error) {
 	day := info.Start.UTC()
 	if info.Start.IsZero() {
 		day = time.Now().UTC()
 	}
-	dirRel := fmt.Sprintf("sessions/%04d/%02d/%02d", day.Year(), int(day.Month()), day.Day())
-	base := fmt.Sprintf("%s-%d-%s-%s", safeName(info.Protocol), info.ID, endpointName(info.Client), endpointName(info.Server))
-	dirAbs := filepath.Join(ss.st.dir, filepath.FromSlash(dirRel))
-	if dirAbs != ss.madeDir {
-		if err := os.MkdirAll(dirAbs, 0o750); err != nil {
-			ss.st.errors.Add(1)
-			return nil, fmt.Errorf("store: session %s: %w", base, err)
-		}
-		ss.madeDir = dirAbs
+	s := &Session{
+		set:    ss,
+		dirRel: fmt.Sprintf("sessions/%04d/%02d/%02d", day.Year(), int(day.Month()), day.Day()),
+		base:   safeName(info.Protocol) + "-" + strconv.FormatUint(info.ID, 10) + "-" + endpointName(info.Client) + "-" + endpointName(info.Server),
+		fd:     -1,
+		lt:     info.LinkType,
 	}
-	ss.makeRoom()
-	var (
-		f   *os.File
-		rel string
-		err error
-	)
-	for i := 1; i <= 100; i++ {
-		name := base + ".pcap"
-		if i > 1 {
-			name = fmt.Sprintf("%s-%d.pcap", base, i)
-		}
-		rel = dirRel + "/" + name
-		f, err = os.OpenFile(filepath.Join(dirAbs, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-		if err == nil || !errors.Is(err, os.ErrExist) {
-			break
-		}
-	}
-	if err != nil {
-		ss.st.errors.Add(1)
-		return nil, fmt.Errorf("store: session %s: %w", base, err)
-	}
-	s := &Session{set: ss, rel: rel, abs: f.Name(), lt: info.LinkType}
-	s.attach(f)
-	if err := s.pw.WriteFileHeader(snapLen, info.LinkType); err != nil {
-		s.fail(err)
-		return nil, s.err
-	}
+	s.rel = s.dirRel + "/" + s.base + ".pcap"
+	s.buf = ss.newBuffer()
+	s.buf = appendFileHeader(s.buf, info.LinkType)
+	ss.buffered += len(s.buf)
+	ss.touch(s)
 	ss.st.sessions.Add(1)
 	return s, nil
 }
 
-func (s *Session) attach(f *os.File) {
-	s.f = f
-	if s.bw == nil {
-		s.bw = bufio.NewWriterSize(f, sessionBuffer)
-	} else {
-		s.bw.Reset(f)
-	}
-	s.pw = pcapgo.NewWriterNanos(s.bw)
-	s.set.pushBack(s)
-	s.set.open++
+// appendFileHeader appends a pcap file header with nanosecond timestamps.
+func appendFileHeader(b []byte, lt layers.LinkType) []byte {
+	b = binary.LittleEndian.AppendUint32(b, 0xa1b23c4d) // nanosecond resolution
+	b = binary.LittleEndian.AppendUint16(b, 2)
+	b = binary.LittleEndian.AppendUint16(b, 4)
+	b = binary.LittleEndian.AppendUint32(b, 0) // thiszone
+	b = binary.LittleEndian.AppendUint32(b, 0) // sigfigs
+	b = binary.LittleEndian.AppendUint32(b, snapLen)
+	return binary.LittleEndian.AppendUint32(b, uint32(lt))
 }
 
-// makeRoom closes the least recently written session if the cap is hit.
-func (ss *Sessions) makeRoom() {
-	for ss.open >= ss.maxOpen && ss.head != nil {
-		ss.head.detach()
+func (ss *Sessions) newBuffer() []byte {
+	if n := len(ss.free); n > 0 {
+		b := ss.free[n-1]
+		ss.free = ss.free[:n-1]
+		return b[:0]
 	}
+	return make([]byte, 0, 4<<10)
 }
 
-func (ss *Sessions) pushBack(s *Session) {
+// touch makes s the most recently written session.
+func (ss *Sessions) touch(s *Session) {
+	if s.listed {
+		if ss.tail == s {
+			return
+		}
+		ss.unlink(s)
+	}
 	s.prev, s.next = ss.tail, nil
 	if ss.tail != nil {
 		ss.tail.next = s
@@ -181,6 +189,8 @@ func (ss *Sessions) pushBack(s *Session) {
 		ss.head = s
 	}
 	ss.tail = s
+	s.listed = true
+	ss.active++
 }
 
 func (ss *Sessions) unlink(s *Session) {
@@ -194,42 +204,23 @@ func (ss *Sessions) unlink(s *Session) {
 	} else {
 		ss.tail = s.prev
 	}
-	s.prev, s.next = nil, nil
-}
-
-// detach flushes and closes the file but keeps the session writable.
-func (s *Session) detach() {
-	if s.f == nil {
-		return
-	}
-	err := s.bw.Flush()
-	if cerr := s.f.Close(); err == nil {
-		err = cerr
-	}
-	s.f = nil
-	s.set.unlink(s)
-	s.set.open--
-	if err != nil {
-		s.fail(err)
-	}
-}
-
-func (s *Session) fail(err error) {
-	if s.err == nil {
-		s.err = fmt.Errorf("store: session %s: %w", s.rel, err)
-		s.set.st.errors.Add(1)
-	}
-	if s.f != nil {
-		s.f.Close()
-		s.f = nil
-		s.set.unlink(s)
-		s.set.open--
-	}
+	s.prev, s.next, s.listed = nil, nil, false
+	ss.active--
 }
 
 // Path returns the file's path relative to the data directory (the
-// events' RawRef).
-func (s *Session) Path() string { return s.rel }
+// events' RawRef). The name becomes final when the file is created, so
+// Path creates it (writing what is buffered) if that has not happened;
+// it is empty if the file could not be created.
+func (s *Session) Path() string {
+	if !s.created && s.err == nil {
+		s.writeOut(true)
+	}
+	if !s.created {
+		return ""
+	}
+	return s.rel
+}
 
 // LinkType returns the link type of the file.
 func (s *Session) LinkType() layers.LinkType { return s.lt }
@@ -246,51 +237,204 @@ func (s *Session) WritePacket(ts time.Time, length int, data []byte) error {
 	if s.closed {
 		return fmt.Errorf("store: session %s: write after close", s.rel)
 	}
-	if s.f == nil {
-		s.set.makeRoom()
-		f, err := os.OpenFile(s.abs, os.O_WRONLY|os.O_APPEND, 0)
-		if err != nil {
-			s.fail(err)
-			return s.err
-		}
-		s.set.Reopens++
-		s.attach(f)
-	} else if s.set.tail != s {
-		s.set.unlink(s)
-		s.set.pushBack(s)
-	}
 	if len(data) > snapLen {
 		data = data[:snapLen]
 	}
 	if length < len(data) {
 		length = len(data)
 	}
-	ci := gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(data), Length: length}
-	if err := s.pw.WritePacket(ci, data); err != nil {
-		s.fail(err)
-		return s.err
+	ss := s.set
+	ss.touch(s)
+	if s.buf == nil {
+		s.buf = ss.newBuffer()
 	}
+	n := len(s.buf)
+	s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(ts.Unix()))
+	s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(ts.Nanosecond()))
+	s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(len(data)))
+	s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(length))
+	s.buf = append(s.buf, data...)
+	ss.buffered += len(s.buf) - n
 	s.Packets++
 	if ts.After(s.last) {
 		s.last = ts
 	}
-	return nil
-}
-
-// Flush writes the buffered packets to the file, so that a reader of the
-// file sees every packet written so far, whole. A session whose file is
-// closed (for the handle cap, or for good) has nothing buffered.
-func (s *Session) Flush() error {
-	if s.err != nil || s.f == nil {
-		return s.err
+	if len(s.buf) >= writeOutAt {
+		s.writeOut(true)
 	}
-	if err := s.bw.Flush(); err != nil {
-		s.fail(err)
+	for ss.buffered > ss.maxBuffered && ss.head != nil && ss.head != s {
+		ss.head.detach()
 	}
 	return s.err
 }
 
-// Close flushes and closes the file for good.
+// writeOut writes the buffered packets, creating the file or opening it
+// again as needed. With keep the handle stays open for the next write,
+// and the least recently written sessions give theirs up to make room;
+// without (the session is being closed) nothing else is touched.
+func (s *Session) writeOut(keep bool) {
+	if s.err != nil || (s.created && len(s.buf) == 0) {
+		return
+	}
+	ss := s.set
+	if s.fd < 0 {
+		for keep && ss.handles >= ss.maxOpen && ss.head != nil {
+			h := ss.head
+			if h == s {
+				if h = s.next; h == nil {
+					break
+				}
+			}
+			h.detach()
+		}
+		if err := s.openFile(); err != nil {
+			s.fail(err)
+			return
+		}
+	}
+	if len(s.buf) == 0 {
+		return
+	}
+	if err := writeAll(s.fd, s.buf); err != nil {
+		s.fail(err)
+		return
+	}
+	ss.buffered -= len(s.buf)
+	s.buf = s.buf[:0]
+}
+
+// openFile creates the session's file (the first time) or opens it for
+// appending. Plain system calls: an os.File would register every file
+// with the network poller, which regular files never use, at four extra
+// calls per file.
+func (s *Session) openFile() error {
+	ss := s.set
+	if s.created {
+		fd, err := openRetry(filepath.Join(ss.st.dir, filepath.FromSlash(s.rel)), syscall.O_WRONLY|syscall.O_APPEND|syscall.O_CLOEXEC)
+		if err != nil {
+			return err
+		}
+		s.fd = fd
+		ss.handles++
+		ss.Reopens++
+		return nil
+	}
+	dirAbs := filepath.Join(ss.st.dir, filepath.FromSlash(s.dirRel))
+	if dirAbs != ss.madeDir {
+		if err := os.MkdirAll(dirAbs, 0o750); err != nil {
+			return err
+		}
+		ss.madeDir = dirAbs
+	}
+	for i := 1; i <= 100; i++ {
+		name := s.base + ".pcap"
+		if i > 1 {
+			name = s.base + "-" + strconv.Itoa(i) + ".pcap"
+		}
+		fd, err := openRetry(dirAbs+string(filepath.Separator)+name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC)
+		if errors.Is(err, syscall.EEXIST) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		s.rel = s.dirRel + "/" + name
+		s.fd, s.created = fd, true
+		ss.handles++
+		return nil
+	}
+	return fmt.Errorf("%s: 100 files of that name exist", s.base)
+}
+
+func openRetry(path string, flags int) (int, error) {
+	for {
+		fd, err := syscall.Open(path, flags, 0o640)
+		if err != syscall.EINTR {
+			if err != nil {
+				return -1, &os.PathError{Op: "open", Path: path, Err: err}
+			}
+			return fd, nil
+		}
+	}
+}
+
+func writeAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := syscall.Write(fd, b)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errors.New("short write")
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// detach writes what is buffered and closes the file but keeps the
+// session writable.
+func (s *Session) detach() {
+	s.writeOut(false)
+	s.closeFile()
+	if s.listed {
+		s.set.unlink(s)
+	}
+	s.releaseBuffer()
+}
+
+func (s *Session) closeFile() {
+	if s.fd < 0 {
+		return
+	}
+	err := syscall.Close(s.fd)
+	s.fd = -1
+	s.set.handles--
+	if err != nil {
+		s.fail(err)
+	}
+}
+
+// releaseBuffer gives an empty buffer back to the set, or drops what a
+// failed session still held.
+func (s *Session) releaseBuffer() {
+	if s.buf == nil {
+		return
+	}
+	ss := s.set
+	ss.buffered -= len(s.buf)
+	if cap(s.buf) <= 2*writeOutAt && len(ss.free) < 64 {
+		ss.free = append(ss.free, s.buf[:0])
+	}
+	s.buf = nil
+}
+
+func (s *Session) fail(err error) {
+	if s.err == nil {
+		s.err = fmt.Errorf("store: session %s: %w", s.rel, err)
+		s.set.st.errors.Add(1)
+	}
+	s.closeFile()
+	if s.listed {
+		s.set.unlink(s)
+	}
+	s.releaseBuffer()
+}
+
+// Flush writes the buffered packets to the file, so that a reader of the
+// file sees every packet written so far, whole.
+func (s *Session) Flush() error {
+	if s.err != nil || (s.closed && s.buf == nil) {
+		return s.err
+	}
+	s.writeOut(true)
+	return s.err
+}
+
+// Close writes what is left and closes the file for good.
 func (s *Session) Close() error {
 	if s.closed {
 		return s.err
@@ -300,10 +444,10 @@ func (s *Session) Close() error {
 	return s.err
 }
 
-// CloseIdle closes the files of sessions whose last packet is older than
-// before: their data reaches the disk (an analyst may fetch the pcap of a
-// session that is still open) and their handles are freed. They stay
-// writable and reopen on their next write.
+// CloseIdle writes out and closes the sessions whose last packet is
+// older than before: their data reaches the disk (an analyst may fetch
+// the pcap of a session that is still open) and their memory and handles
+// are freed. They stay writable and reopen on their next write.
 func (ss *Sessions) CloseIdle(before time.Time) int {
 	n := 0
 	for s := ss.head; s != nil; {
@@ -317,8 +461,8 @@ func (ss *Sessions) CloseIdle(before time.Time) int {
 	return n
 }
 
-// CloseAll closes every open session file (for shutdown); the sessions
-// stay writable and reopen on their next write.
+// CloseAll writes out and closes every session file (for shutdown); the
+// sessions stay writable and reopen on their next write.
 func (ss *Sessions) CloseAll() {
 	for ss.head != nil {
 		ss.head.detach()

@@ -171,6 +171,11 @@ func TestSessionHandleCap(t *testing.T) {
 			if err := s.WritePacket(base.Add(time.Duration(p)*time.Second), 100, data); err != nil {
 				t.Fatal(err)
 			}
+			// As an event naming the session would: the packets go to
+			// the file, which needs a handle.
+			if err := s.Flush(); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	for _, s := range all {
@@ -233,8 +238,8 @@ func TestSessionCloseIdle(t *testing.T) {
 	}
 	// Sessions 0 and 1 wrote before base+90s: their files close, and
 	// their packets are on disk already.
-	if n := ss.CloseIdle(base.Add(90 * time.Second)); n != 2 || ss.Open() != 1 {
-		t.Fatalf("CloseIdle closed %d, %d open; want 2 and 1", n, ss.Open())
+	if n := ss.CloseIdle(base.Add(90 * time.Second)); n != 2 || ss.Active() != 1 {
+		t.Fatalf("CloseIdle closed %d, %d active; want 2 and 1", n, ss.Active())
 	}
 	fi, err := os.Stat(filepath.Join(st.Dir(), all[0].Path()))
 	if err != nil || fi.Size() != 24+16+1 {
@@ -319,5 +324,88 @@ func TestWholePcapSize(t *testing.T) {
 	}
 	if _, err := WholePcapSize(bytes.NewReader([]byte("not a pcap at all, no no no")), 27); err == nil {
 		t.Error("a non-pcap file gives no error")
+	}
+}
+
+// TestSessionMemoryBound writes more than the set may buffer: the least
+// recently written sessions go to disk, memory stays bounded, and every
+// file holds every packet.
+func TestSessionMemoryBound(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := st.NewSessions(64)
+	ss.maxBuffered = 4000
+	const sessions, packets, size = 6, 20, 300
+	var all []*Session
+	for i := 0; i < sessions; i++ {
+		s, err := ss.Create(SessionInfo{Protocol: "t", ID: uint64(i), Start: time.Unix(0, 0), LinkType: layers.LinkTypeRaw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, s)
+	}
+	base := time.Unix(1_700_000_000, 0)
+	for p := 0; p < packets; p++ {
+		for _, s := range all {
+			if err := s.WritePacket(base, size, make([]byte, size)); err != nil {
+				t.Fatal(err)
+			}
+			// One session's latest record may stay over the bound.
+			if ss.Buffered() > ss.maxBuffered+16+size {
+				t.Fatalf("%d bytes buffered, bound %d", ss.Buffered(), ss.maxBuffered)
+			}
+		}
+	}
+	for _, s := range all {
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ss.Buffered() != 0 || ss.Active() != 0 || ss.Open() != 0 {
+		t.Errorf("after Close: %d bytes buffered, %d active, %d open; want none", ss.Buffered(), ss.Active(), ss.Open())
+	}
+	for i, s := range all {
+		fi, err := os.Stat(filepath.Join(st.Dir(), s.Path()))
+		if want := int64(24 + packets*(16+size)); err != nil || fi.Size() != want {
+			t.Errorf("session %d: %v, size %d, want %d", i, err, fi.Size(), want)
+		}
+	}
+}
+
+// A session that ends without a single packet still leaves a valid,
+// empty pcap, and nothing exists on disk before the first write.
+func TestSessionLazyFile(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := st.NewSessions(4)
+	s, err := ss.Create(SessionInfo{Protocol: "t", ID: 9, Start: time.Unix(1_700_000_000, 0), LinkType: layers.LinkTypeEthernet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs := filepath.Join(st.Dir(), "sessions", "2023", "11", "14", "t-9-none-none.pcap")
+	if _, err := os.Stat(abs); !os.IsNotExist(err) {
+		t.Fatalf("file exists before any write: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.LinkType() != layers.LinkTypeEthernet || r.Resolution().ToDuration() != time.Nanosecond {
+		t.Errorf("link type %v, resolution %v; want Ethernet, ns", r.LinkType(), r.Resolution())
+	}
+	if _, _, err := r.ReadPacketData(); err != io.EOF {
+		t.Errorf("first read: %v, want EOF", err)
 	}
 }
