@@ -4,12 +4,12 @@
 # Builds a large mixed capture from ../shared/pcaps (bench/mkmixed), then
 # runs, each pinned to one core and on the same file:
 #   sdnli inspect --workers 1   (decode, flows, TCP reassembly, every parser,
-#                                events and restored files written)
+#                                emails and files restored, events as JSON)
+#     1. without session pcaps  (--session-pcaps=false: the pipeline itself)
+#     2. with a pcap per session, data directory in memory (/dev/shm)
+#     3. with a pcap per session, data directory on this machine's disk
 #   ndpiReader -n 1             (nDPI 4.2: flow classification only)
-# and prints packets/s for each and the ratio. Wall-clock, best of RUNS.
-# sdnli runs twice: with its data directory (session pcaps, restored
-# files) in memory (/dev/shm), which measures the pipeline, and on this
-# machine's disk, which measures the disk too (a file per session).
+# and prints packets/s for each and the ratios. Wall-clock, best of RUNS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out
@@ -36,17 +36,23 @@ best() { # best wall time in ns of RUNS runs of "$@"
 
 shm=/dev/shm/sdnli-bench-$$
 trap 'rm -rf "$shm" "$out/data"' EXIT
-run_sdnli() { rm -rf "$1"; taskset -c 0 "$out/sdnli" inspect --quiet --workers 1 --data-dir "$1" "$out/mixed.pcap"; }
+run_sdnli() { # data directory, then extra flags
+  local dir=$1; shift
+  rm -rf "$dir"; taskset -c 0 "$out/sdnli" inspect --quiet --workers 1 --data-dir "$dir" "$@" "$out/mixed.pcap"
+}
+pipe_ns=$(best run_sdnli "$shm" --session-pcaps=false)
 mem_ns=$(best run_sdnli "$shm")
 disk_ns=$(best run_sdnli "$out/data")
 ndpi_ns=$(best taskset -c 0 ndpiReader -i "$out/mixed.pcap" -n 1 -q)
 events=$(run_sdnli "$shm" | wc -l)
 
-awk -v n="$total" -v a="$mem_ns" -v d="$disk_ns" -v b="$ndpi_ns" -v ev="$events" 'BEGIN {
-  pa = n / (a / 1e9); pd = n / (d / 1e9); pb = n / (b / 1e9)
-  printf "capture: %d packets (bench/out/mixed.pcap, built from the shared captures)\n", n
-  printf "sdnli inspect, 1 worker, data in memory: %8.0f packets/s  (%.0f ms, %d events)\n", pa, a / 1e6, ev
-  printf "sdnli inspect, 1 worker, data on disk  : %8.0f packets/s  (%.0f ms)\n", pd, d / 1e6
-  printf "ndpiReader 4.2, 1 thread (classifies)  : %8.0f packets/s  (%.0f ms)\n", pb, b / 1e6
-  printf "ratio sdnli (memory) / ndpiReader      : %.2f\n", pa / pb
+awk -v n="$total" -v p="$pipe_ns" -v a="$mem_ns" -v d="$disk_ns" -v b="$ndpi_ns" -v ev="$events" 'BEGIN {
+  pp = n / (p / 1e9); pa = n / (a / 1e9); pd = n / (d / 1e9); pb = n / (b / 1e9)
+  printf "capture: %d packets (bench/out/mixed.pcap, built from the shared captures), %d events\n", n, ev
+  f = "%-46s %8.0f packets/s  (%.0f ms)\n"
+  printf f, "sdnli inspect, 1 core, no session pcaps:", pp, p / 1e6
+  printf f, "sdnli inspect, 1 core, session pcaps in RAM:", pa, a / 1e6
+  printf f, "sdnli inspect, 1 core, session pcaps on disk:", pd, d / 1e6
+  printf f, "ndpiReader 4.2, 1 core (classifies only):", pb, b / 1e6
+  printf "ratio sdnli / ndpiReader: %.2f without session pcaps, %.2f with them in RAM\n", pp / pb, pa / pb
 }'

@@ -27,6 +27,7 @@ a terminal.`, stderr)
 	var f irsFlags
 	f.register(fs, 1)
 	fs.StringVar(&f.dataDir, "data-dir", envDefault("SDNLI_DATA_DIR", ""), "where session pcaps and restored files go (env SDNLI_DATA_DIR; default: a temporary directory removed at the end)")
+	sessionPcaps := fs.Bool("session-pcaps", true, "write a pcap of every intercepted session under --data-dir; false keeps only the events and the restored files")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
 	if err := fs.Parse(args); err != nil {
@@ -54,6 +55,7 @@ a terminal.`, stderr)
 		f.dataDir = tmp
 	}
 	cfg := f.nodeConfig()
+	cfg.Engine.NoSessionPcaps = !*sessionPcaps
 	cfg.Events = stdout
 	cfg.Logger = newLogger(f.logLevel)
 	n, err := nodeOpen(ctx, cfg)

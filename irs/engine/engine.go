@@ -119,6 +119,9 @@ type Config struct {
 	// Store keeps session pcaps and restored files. Nil keeps no raw
 	// data, and SaveArtifact fails with ErrNoStore.
 	Store *store.Store
+	// NoSessionPcaps keeps restored files in the Store but writes no
+	// session pcaps (events then carry no RawRef).
+	NoSessionPcaps bool
 	// Options are passed to the parsers.
 	Options parser.Options
 	// IdleTimeouts per class of flow.

@@ -175,7 +175,7 @@ func newWorker(e *Engine, id, maxFlows, maxFiles int) *worker {
 	_, _ = randRead(seed[:])
 	w.table = flow.New[flowState](flow.Config{MaxFlows: maxFlows, Timeouts: timeouts, Seed: binary.LittleEndian.Uint64(seed[:])})
 	w.newAssembler()
-	if c.Store != nil {
+	if c.Store != nil && !c.NoSessionPcaps {
 		w.sessions = c.Store.NewSessions(maxFiles)
 	}
 	w.st.connsByProto = map[string]uint64{}
