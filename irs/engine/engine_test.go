@@ -705,6 +705,28 @@ func TestSessionPcap(t *testing.T) {
 	}
 }
 
+// TestNoSessionPcaps: with NoSessionPcaps the store gets no session file
+// and events name none.
+func TestNoSessionPcaps(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, Config{Store: st, NoSessionPcaps: true})
+	c := newCap(t)
+	newConv(c, cli, srv).handshake().client("ECHO keep\n").server("keep\n").fin()
+	h.run(c)
+	h.eng.Close()
+	evs := h.events("echo-session")
+	if len(evs) != 1 || evs[0].RawRef != "" {
+		t.Fatalf("events %+v, want one without RawRef", evs)
+	}
+	files, _ := filepath.Glob(filepath.Join(st.Dir(), "sessions", "*", "*", "*", "*.pcap"))
+	if s := h.eng.Stats(); len(files) != 0 || s.RawPackets != 0 {
+		t.Errorf("%d session files, %d raw packets; want none", len(files), s.RawPackets)
+	}
+}
+
 // TestRawBufferCap: packets beyond the pre-claim buffer are counted and
 // left out of the session pcap.
 func TestRawBufferCap(t *testing.T) {
