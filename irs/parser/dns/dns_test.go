@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"strings"
 	"testing"
@@ -566,5 +567,79 @@ func TestTunnelTableBounded(t *testing.T) {
 	}
 	if names != tt.names || names > tunNameBudget {
 		t.Errorf("names remembered: %d counted, %d held, budget %d", tt.names, names, tunNameBudget)
+	}
+}
+
+// TestNameFastPathsMatchReference: the allocation-free renderings give
+// what the straightforward forms (fmt, strings.ToLower, hash/fnv) give,
+// for every byte value and for letters of either case.
+func TestNameFastPathsMatchReference(t *testing.T) {
+	refLabel := func(l []byte) string {
+		var sb strings.Builder
+		for _, c := range l {
+			switch {
+			case c == '.' || c == '\\':
+				sb.WriteByte('\\')
+				sb.WriteByte(c)
+			case c > 0x20 && c < 0x7f:
+				sb.WriteByte(c)
+			default:
+				fmt.Fprintf(&sb, "\\%03d", c)
+			}
+		}
+		return sb.String()
+	}
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	cases := [][][]byte{
+		{all[:64]}, {all[64:128]}, {all[128:192], all[192:]},
+		{[]byte("WWW"), []byte("Example"), []byte("CO"), []byte("uk")},
+		{[]byte("m\u0130l"), []byte("x")}, {[]byte("a.b"), []byte(`c\d`)}, {},
+	}
+	for i, labels := range cases {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			var parts []string
+			for _, l := range labels {
+				if got, want := string(appendLabel(nil, l)), refLabel(l); got != want {
+					t.Errorf("appendLabel(%q) = %q, want %q", l, got, want)
+				}
+				parts = append(parts, refLabel(l))
+				sld := strings.ToLower(string(l))
+				wantSLD := false
+				switch sld {
+				case "co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go", "gob", "mil":
+					wantSLD = true
+				}
+				if got := genericSLD(l); got != wantSLD {
+					t.Errorf("genericSLD(%q) = %v, want %v", l, got, wantSLD)
+				}
+			}
+			joined := strings.Join(parts, ".")
+			if got := joinLabels(labels); got != joined {
+				t.Errorf("joinLabels = %q, want %q", got, joined)
+			}
+			if got, want := lowerJoin(labels), strings.ToLower(joined); got != want {
+				t.Errorf("lowerJoin = %q, want %q", got, want)
+			}
+			low := make([]byte, 0)
+			for j, l := range labels {
+				if j > 0 {
+					low = append(low, '.')
+				}
+				for _, c := range l {
+					if c >= 'A' && c <= 'Z' {
+						c += 'a' - 'A'
+					}
+					low = append(low, c)
+				}
+			}
+			ref := fnv.New64a()
+			ref.Write(low)
+			if got, want := nameHash(labels), ref.Sum64(); got != want {
+				t.Errorf("nameHash = %x, want %x", got, want)
+			}
+		})
 	}
 }

@@ -112,7 +112,7 @@ func decode(b []byte) *message {
 		binary.BigEndian.Uint16(b[6:]), binary.BigEndian.Uint16(b[8:]), binary.BigEndian.Uint16(b[10:])}
 	off := headerLen
 	for i := 0; i < int(m.h.qd); i++ {
-		name, labels, next, err := readName(b, off)
+		name, labels, next, err := readName(b, off, true)
 		if err == nil && next+4 > len(b) {
 			err = errTruncRR
 		}
@@ -156,9 +156,16 @@ func decode(b []byte) *message {
 // before the start of the run of labels that holds it (a valid encoder
 // only points back to names written earlier), so the runs start ever
 // earlier and a loop is impossible; the wire length is capped at 255.
-func readName(b []byte, off int) (string, [][]byte, int, error) {
-	var sb strings.Builder
-	var labels [][]byte
+// The labels are returned only when keepLabels is set (questions keep
+// them for the tunnel statistics; records do not need them).
+func readName(b []byte, off int, keepLabels bool) (string, [][]byte, int, error) {
+	// the name and its labels are built in stack buffers that fit almost
+	// every name, so that a name costs one allocation (its string)
+	var scratch [256]byte
+	var lscratch [16][]byte
+	buf := scratch[:0]
+	labels := lscratch[:0]
+	nlabels := 0
 	next := -1
 	wire := 0
 	ptrs := 0
@@ -175,25 +182,33 @@ func readName(b []byte, off int) (string, [][]byte, int, error) {
 				if next < 0 {
 					next = pos + 1
 				}
-				name := sb.String()
-				if name == "" {
-					name = "."
+				name := "."
+				if len(buf) > 0 {
+					name = string(buf)
 				}
-				return name, labels, next, nil
+				var out [][]byte
+				if keepLabels && len(labels) > 0 {
+					out = make([][]byte, len(labels))
+					copy(out, labels)
+				}
+				return name, out, next, nil
 			}
 			if pos+1+l > len(b) {
 				return "", nil, 0, errTruncName
 			}
 			wire += l + 1
-			if wire+1 > maxNameWire || len(labels) >= maxLabels {
+			if wire+1 > maxNameWire || nlabels >= maxLabels {
 				return "", nil, 0, errNameTooLong
 			}
 			label := b[pos+1 : pos+1+l]
-			labels = append(labels, label)
-			if sb.Len() > 0 {
-				sb.WriteByte('.')
+			nlabels++
+			if keepLabels {
+				labels = append(labels, label)
 			}
-			writeLabel(&sb, label)
+			if len(buf) > 0 {
+				buf = append(buf, '.')
+			}
+			buf = appendLabel(buf, label)
 			pos += 1 + l
 		case 0xc0:
 			if pos+2 > len(b) {
@@ -218,25 +233,26 @@ func readName(b []byte, off int) (string, [][]byte, int, error) {
 	}
 }
 
-// writeLabel renders a label as dig does: letters, digits, '-' and '_'
-// as they are, '.' and '\' escaped, other bytes as \DDD.
-func writeLabel(sb *strings.Builder, label []byte) {
+// appendLabel renders a label as dig does: letters, digits, '-' and '_'
+// as they are, '.' and '\' escaped, other bytes as \DDD. The result is
+// always ASCII.
+func appendLabel(dst []byte, label []byte) []byte {
 	for _, c := range label {
 		switch {
 		case c == '.' || c == '\\':
-			sb.WriteByte('\\')
-			sb.WriteByte(c)
+			dst = append(dst, '\\', c)
 		case c > 0x20 && c < 0x7f:
-			sb.WriteByte(c)
+			dst = append(dst, c)
 		default:
-			fmt.Fprintf(sb, "\\%03d", c)
+			dst = append(dst, '\\', '0'+c/100, '0'+c/10%10, '0'+c%10)
 		}
 	}
+	return dst
 }
 
 // readRR reads one resource record and renders its data.
 func readRR(b []byte, off int, m *message) (rr, int, error) {
-	name, _, p, err := readName(b, off)
+	name, _, p, err := readName(b, off, false)
 	if err != nil {
 		return rr{}, 0, err
 	}
@@ -266,7 +282,7 @@ func rdataText(b []byte, start, end int, r rr, m *message) (string, error) {
 	// a name inside the data must end inside the data (its compressed
 	// tail may point anywhere earlier)
 	name := func(off int) (string, int, error) {
-		s, _, next, err := readName(b, off)
+		s, _, next, err := readName(b, off, false)
 		if err == nil && next > end {
 			err = errRData
 		}
@@ -357,7 +373,7 @@ func svcbText(b []byte, start, end int) (string, error) {
 		return "", errRData
 	}
 	prio := binary.BigEndian.Uint16(b[start:])
-	target, _, next, err := readName(b, start+2)
+	target, _, next, err := readName(b, start+2, false)
 	if err != nil {
 		return "", err
 	}

@@ -1,7 +1,6 @@
 package dns
 
 import (
-	"hash/fnv"
 	"math"
 	"net/netip"
 	"strings"
@@ -85,29 +84,84 @@ func baseDomain(labels [][]byte) (string, [][]byte) {
 	n := 2
 	if len(labels) >= 3 {
 		tld := labels[len(labels)-1]
-		sld := strings.ToLower(string(labels[len(labels)-2]))
-		if len(tld) == 2 {
-			switch sld {
-			case "co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go", "gob", "mil":
-				n = 3
-			}
+		if len(tld) == 2 && genericSLD(labels[len(labels)-2]) {
+			n = 3
 		}
 	}
 	if len(labels) <= n {
-		return strings.ToLower(joinLabels(labels)), nil
+		return lowerJoin(labels), nil
 	}
-	return strings.ToLower(joinLabels(labels[len(labels)-n:])), labels[:len(labels)-n]
+	return lowerJoin(labels[len(labels)-n:]), labels[:len(labels)-n]
+}
+
+// genericSLD reports a generic second-level label such as "co" (of
+// co.uk), compared as strings.ToLower would.
+func genericSLD(l []byte) bool {
+	var sld string
+	if isASCII(l) {
+		// ASCII-only folding is what strings.ToLower does on ASCII,
+		// without copying the label
+		if len(l) > 3 {
+			return false
+		}
+		var low [3]byte
+		for i, c := range l {
+			low[i] = asciiLowerByte(c)
+		}
+		sld = string(low[:len(l)])
+	} else {
+		sld = strings.ToLower(string(l))
+	}
+	switch sld {
+	case "co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go", "gob", "mil":
+		return true
+	}
+	return false
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func asciiLowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	return c
+}
+
+// lowerJoin is strings.ToLower(joinLabels(labels)) in one allocation:
+// the rendered name is ASCII (appendLabel escapes every other byte), on
+// which strings.ToLower only folds A-Z.
+func lowerJoin(labels [][]byte) string {
+	var scratch [256]byte
+	buf := scratch[:0]
+	for i, l := range labels {
+		if i > 0 {
+			buf = append(buf, '.')
+		}
+		buf = appendLabel(buf, l)
+	}
+	for i, c := range buf {
+		buf[i] = asciiLowerByte(c)
+	}
+	return string(buf)
 }
 
 func joinLabels(labels [][]byte) string {
-	var sb strings.Builder
+	var buf []byte
 	for i, l := range labels {
 		if i > 0 {
-			sb.WriteByte('.')
+			buf = append(buf, '.')
 		}
-		writeLabel(&sb, l)
+		buf = appendLabel(buf, l)
 	}
-	return sb.String()
+	return string(buf)
 }
 
 // entropy is the Shannon entropy of b in bits per byte.
@@ -168,14 +222,7 @@ func (t *tunnelTable) observe(client netip.Addr, qs []question, ts time.Time) *e
 		e.txtNull++
 	}
 	if len(sub) > 0 {
-		h := fnv.New64a()
-		for i, l := range sub {
-			if i > 0 {
-				h.Write([]byte{'.'})
-			}
-			h.Write(asciiLower(l))
-		}
-		name := h.Sum64()
+		name := nameHash(sub)
 		if _, seen := e.names[name]; !seen && e.unique < 1<<30 {
 			// a name remembered is not counted twice; past the caps
 			// every name counts as new, which only errs towards
@@ -274,14 +321,24 @@ func (t *tunnelTable) drop(e *tunEntry) {
 	}
 }
 
-// asciiLower lower-cases ASCII letters only: labels are bytes, not text.
-func asciiLower(b []byte) []byte {
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
+// nameHash is the 64-bit FNV-1a hash of the subdomain's labels joined by
+// dots, with ASCII letters lower-cased (labels are bytes, not text),
+// computed in place rather than through hash/fnv on a lowered copy.
+func nameHash(labels [][]byte) uint64 {
+	const (
+		offset64 = 14695981039346656037
+		prime64  = 1099511628211
+	)
+	h := uint64(offset64)
+	for i, l := range labels {
+		if i > 0 {
+			h ^= '.'
+			h *= prime64
 		}
-		out[i] = c
+		for _, c := range l {
+			h ^= uint64(asciiLowerByte(c))
+			h *= prime64
+		}
 	}
-	return out
+	return h
 }
