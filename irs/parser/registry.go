@@ -14,7 +14,12 @@ type Registry struct {
 	mu      sync.RWMutex
 	entries map[string]*entry
 	order   []*entry // registration order, for stable detection order
+	// cands holds the enabled detectors per transport, rebuilt when a
+	// detector is added or switched: every new flow asks for them.
+	cands atomic.Pointer[candidates]
 }
+
+type candidates [8][]Detector // indexed by Transport
 
 type entry struct {
 	det     Detector
@@ -44,18 +49,45 @@ func (r *Registry) Add(d Detector) {
 	e.enabled.Store(true)
 	r.entries[d.Name()] = e
 	r.order = append(r.order, e)
+	r.rebuild()
+}
+
+// rebuild recomputes the candidates; r.mu must be held for writing.
+func (r *Registry) rebuild() {
+	var c candidates
+	for _, e := range r.order {
+		if !e.enabled.Load() {
+			continue
+		}
+		for _, t := range e.det.Transports() {
+			if int(t) < len(c) && !containsDetector(c[t], e.det) {
+				c[t] = append(c[t], e.det)
+			}
+		}
+	}
+	r.cands.Store(&c)
+}
+
+func containsDetector(ds []Detector, d Detector) bool {
+	for _, x := range ds {
+		if x == d {
+			return true
+		}
+	}
+	return false
 }
 
 // SetEnabled switches a protocol's parser on or off. Connections already
 // being parsed go on; new ones are not handed to a disabled parser.
 func (r *Registry) SetEnabled(name string, on bool) error {
-	r.mu.RLock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	e, ok := r.entries[name]
-	r.mu.RUnlock()
 	if !ok {
 		return fmt.Errorf("parser: unknown protocol %q", name)
 	}
 	e.enabled.Store(on)
+	r.rebuild()
 	return nil
 }
 
@@ -80,23 +112,13 @@ func (r *Registry) Names() []string {
 }
 
 // Candidates returns the enabled detectors that read transport t, in
-// registration order. The slice is fresh; callers may keep it.
+// registration order. The slice is shared: callers must not modify it.
 func (r *Registry) Candidates(t Transport) []Detector {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	var out []Detector
-	for _, e := range r.order {
-		if !e.enabled.Load() {
-			continue
-		}
-		for _, tt := range e.det.Transports() {
-			if tt == t {
-				out = append(out, e.det)
-				break
-			}
-		}
+	c := r.cands.Load()
+	if c == nil || int(t) >= len(c) {
+		return nil
 	}
-	return out
+	return c[t]
 }
 
 // Lookup returns a detector by name.
