@@ -1,0 +1,499 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// JSONEncoder writes events and summary values as JSON without
+// reflection: `sdnli inspect` prints one line per event and the sink
+// encodes every summary, so encoding/json's reflection and map sorting
+// were a large share of the CPU. The bytes are exactly those encoding/json
+// writes for the same value (sorted map keys, its escaping, its number
+// formats, omitempty), which the tests check against encoding/json
+// itself. Values of types the parsers do not put in summaries are handed
+// to encoding/json, and so are values it refuses (NaN, a time outside
+// year 0..9999, a cycle): the error is then encoding/json's own.
+//
+// The zero value escapes <, > and & as json.Marshal does. A JSONEncoder
+// keeps scratch space between calls and must not be used concurrently.
+type JSONEncoder struct {
+	// NoHTMLEscape leaves <, > and & as they are, like
+	// json.Encoder.SetEscapeHTML(false).
+	NoHTMLEscape bool
+
+	keys []string // map keys being sorted, a stack shared by nested maps
+}
+
+// AppendJSON appends ev as json.Marshal(ev) would, without a newline.
+func (ev *Event) AppendJSON(dst []byte) ([]byte, error) {
+	var e JSONEncoder
+	return e.Append(dst, ev)
+}
+
+// errSlow says the fast path cannot produce encoding/json's result (an
+// error to report, or nesting deep enough for its cycle check); the whole
+// value is then encoded by encoding/json.
+var errSlow = errors.New("event: value left to encoding/json")
+
+// maxDepth bounds the nesting the fast path follows: deeper values (and
+// cyclic maps) go to encoding/json, which detects cycles.
+const maxDepth = 100
+
+// Append appends v's JSON encoding to dst, without a newline. On error dst
+// is returned unchanged with encoding/json's error.
+func (e *JSONEncoder) Append(dst []byte, v any) ([]byte, error) {
+	n := len(dst)
+	out, err := e.value(dst, v, 0)
+	e.keys = e.keys[:0]
+	if err == nil {
+		return out, nil
+	}
+	b, err := e.marshal(v)
+	if err != nil {
+		return dst[:n], err
+	}
+	return append(dst[:n], b...), nil
+}
+
+// marshal encodes v with encoding/json and the encoder's escaping.
+func (e *JSONEncoder) marshal(v any) ([]byte, error) {
+	if !e.NoHTMLEscape {
+		return json.Marshal(v)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+}
+
+func (e *JSONEncoder) event(b []byte, ev *Event) ([]byte, error) {
+	if ev == nil {
+		return append(b, "null"...), nil
+	}
+	var err error
+	b = append(b, `{"uid":`...)
+	b = e.str(b, ev.UID)
+	b = append(b, `,"node":`...)
+	b = e.str(b, ev.Node)
+	b = append(b, `,"protocol":`...)
+	b = e.str(b, ev.Protocol)
+	b = append(b, `,"type":`...)
+	b = e.str(b, ev.Type)
+	b = append(b, `,"start":`...)
+	if b, err = appendTime(b, ev.Start); err != nil {
+		return b, err
+	}
+	b = append(b, `,"end":`...)
+	if b, err = appendTime(b, ev.End); err != nil {
+		return b, err
+	}
+	b = append(b, `,"transport":`...)
+	b = e.str(b, ev.Transport)
+	b = append(b, `,"client":`...)
+	b = e.addrPort(b, ev.Client)
+	b = append(b, `,"server":`...)
+	b = e.addrPort(b, ev.Server)
+	if ev.Subject != "" {
+		b = append(b, `,"subject":`...)
+		b = e.str(b, ev.Subject)
+	}
+	if len(ev.Summary) > 0 {
+		b = append(b, `,"summary":`...)
+		if b, err = e.object(b, ev.Summary, 1); err != nil {
+			return b, err
+		}
+	}
+	if len(ev.Anomalies) > 0 {
+		b = append(b, `,"anomalies":`...)
+		b = e.strings(b, ev.Anomalies)
+	}
+	if len(ev.Addresses) > 0 {
+		b = append(b, `,"addresses":`...)
+		b = e.addresses(b, ev.Addresses)
+	}
+	if len(ev.Artifacts) > 0 {
+		b = append(b, `,"artifacts":`...)
+		b = e.artifacts(b, ev.Artifacts)
+	}
+	if ev.RawRef != "" {
+		b = append(b, `,"raw_ref":`...)
+		b = e.str(b, ev.RawRef)
+	}
+	return append(b, '}'), nil
+}
+
+func (e *JSONEncoder) addresses(b []byte, l []Address) []byte {
+	b = append(b, '[')
+	for i := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"address":`...)
+		b = e.str(b, l[i].Address)
+		b = append(b, `,"role":`...)
+		b = e.str(b, l[i].Role)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+func (e *JSONEncoder) artifacts(b []byte, l []Artifact) []byte {
+	b = append(b, '[')
+	for i := range l {
+		a := &l[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"kind":`...)
+		b = e.str(b, a.Kind)
+		if a.Name != "" {
+			b = append(b, `,"name":`...)
+			b = e.str(b, a.Name)
+		}
+		if a.ContentType != "" {
+			b = append(b, `,"content_type":`...)
+			b = e.str(b, a.ContentType)
+		}
+		b = append(b, `,"size":`...)
+		b = strconv.AppendInt(b, a.Size, 10)
+		b = append(b, `,"sha256":`...)
+		b = e.str(b, a.SHA256)
+		if a.MD5 != "" {
+			b = append(b, `,"md5":`...)
+			b = e.str(b, a.MD5)
+		}
+		if a.Path != "" {
+			b = append(b, `,"path":`...)
+			b = e.str(b, a.Path)
+		}
+		if a.Parent != "" {
+			b = append(b, `,"parent":`...)
+			b = e.str(b, a.Parent)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// value encodes the types parsers put in summaries; any other type is
+// encoded alone by encoding/json, which gives the same bytes it would
+// give inside the whole value.
+func (e *JSONEncoder) value(b []byte, v any, depth int) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return e.str(b, x), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int8:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int16:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int32:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case uint:
+		return strconv.AppendUint(b, uint64(x), 10), nil
+	case uint8:
+		return strconv.AppendUint(b, uint64(x), 10), nil
+	case uint16:
+		return strconv.AppendUint(b, uint64(x), 10), nil
+	case uint32:
+		return strconv.AppendUint(b, uint64(x), 10), nil
+	case uint64:
+		return strconv.AppendUint(b, x, 10), nil
+	case float64:
+		return appendFloat(b, x, 64)
+	case float32:
+		return appendFloat(b, float64(x), 32)
+	case time.Time:
+		return appendTime(b, x)
+	case []string:
+		return e.strings(b, x), nil
+	case []int:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, n := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, int64(n), 10)
+		}
+		return append(b, ']'), nil
+	case []uint32:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, n := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendUint(b, uint64(n), 10)
+		}
+		return append(b, ']'), nil
+	case [2]int:
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(x[0]), 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(x[1]), 10)
+		return append(b, ']'), nil
+	case map[string]any:
+		return e.object(b, x, depth+1)
+	case []map[string]any:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		var err error
+		for i, m := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = e.object(b, m, depth+1); err != nil {
+				return b, err
+			}
+		}
+		return append(b, ']'), nil
+	case []any:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		if depth >= maxDepth {
+			return b, errSlow
+		}
+		b = append(b, '[')
+		var err error
+		for i, el := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = e.value(b, el, depth+1); err != nil {
+				return b, err
+			}
+		}
+		return append(b, ']'), nil
+	case map[string]string:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		start := len(e.keys)
+		for k := range x {
+			e.keys = append(e.keys, k)
+		}
+		keys := e.keys[start:]
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = e.str(b, k)
+			b = append(b, ':')
+			b = e.str(b, x[k])
+		}
+		e.keys = e.keys[:start]
+		return append(b, '}'), nil
+	case map[string]int:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		start := len(e.keys)
+		for k := range x {
+			e.keys = append(e.keys, k)
+		}
+		keys := e.keys[start:]
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = e.str(b, k)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(x[k]), 10)
+		}
+		e.keys = e.keys[:start]
+		return append(b, '}'), nil
+	case *Event:
+		return e.event(b, x)
+	}
+	enc, err := e.marshal(v)
+	if err != nil {
+		return b, errSlow
+	}
+	return append(b, enc...), nil
+}
+
+// object encodes a map with its keys sorted, as encoding/json does.
+func (e *JSONEncoder) object(b []byte, m map[string]any, depth int) ([]byte, error) {
+	if m == nil {
+		return append(b, "null"...), nil
+	}
+	if depth >= maxDepth {
+		return b, errSlow
+	}
+	start := len(e.keys)
+	for k := range m {
+		e.keys = append(e.keys, k)
+	}
+	// keys stays valid when a nested map grows e.keys: the nested keys
+	// go after it, in this array or a new one.
+	keys := e.keys[start:]
+	slices.Sort(keys)
+	b = append(b, '{')
+	var err error
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = e.str(b, k)
+		b = append(b, ':')
+		if b, err = e.value(b, m[k], depth); err != nil {
+			return b, err
+		}
+	}
+	e.keys = e.keys[:start]
+	return append(b, '}'), nil
+}
+
+func (e *JSONEncoder) strings(b []byte, l []string) []byte {
+	if l == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = e.str(b, s)
+	}
+	return append(b, ']')
+}
+
+// addrPort encodes p as its text, as encoding/json does for a
+// TextMarshaler: "" when p is the zero value.
+func (e *JSONEncoder) addrPort(b []byte, p netip.AddrPort) []byte {
+	if !p.IsValid() {
+		return append(b, `""`...)
+	}
+	if p.Addr().Zone() == "" {
+		// Digits, hex letters, dots, colons and brackets: nothing to escape.
+		b = append(b, '"')
+		b = p.AppendTo(b)
+		return append(b, '"')
+	}
+	var buf [64]byte
+	return e.str(b, string(p.AppendTo(buf[:0])))
+}
+
+// appendTime encodes t as time.Time.MarshalJSON does (RFC 3339 with
+// nanoseconds); a time it refuses goes to encoding/json for the error.
+func appendTime(b []byte, t time.Time) ([]byte, error) {
+	out, err := t.AppendText(append(b, '"'))
+	if err != nil {
+		return b, errSlow // out is nil
+	}
+	return append(out, '"'), nil
+}
+
+// appendFloat formats f as encoding/json does: like ES6, 'e' notation only
+// below 1e-6 and from 1e21, exponents without leading zeros. NaN and the
+// infinities are left to encoding/json for its error.
+func appendFloat(b []byte, f float64, bits int) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return b, errSlow
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	b = strconv.AppendFloat(b, f, format, -1, bits)
+	if format == 'e' {
+		// e-09 → e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// str encodes s as a JSON string with encoding/json's escapes: the short
+// forms \" \\ \b \f \n \r \t, \u00XX for other control characters (and
+// <, >, & unless NoHTMLEscape), \u2028 and \u2029 always, and \ufffd for
+// each byte that is not valid UTF-8.
+func (e *JSONEncoder) str(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && (e.NoHTMLEscape || (c != '<' && c != '>' && c != '&')) {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
