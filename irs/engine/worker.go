@@ -198,9 +198,13 @@ func (w *worker) newAssembler() {
 	w.orphans = 0
 }
 
-// sessionIdle is how long a session pcap stays open without a packet:
-// after it, what was buffered reaches the disk.
-const sessionIdle = 30 * time.Second
+// sessionIdle is how long a session pcap stays open without a packet;
+// sessionStale is how long a captured packet may wait in memory before it
+// reaches the session's file.
+const (
+	sessionIdle  = 30 * time.Second
+	sessionStale = 5 * time.Second
+)
 
 // pageBytes is the size of the reassembly package's pages.
 const pageBytes = 1900
@@ -618,7 +622,7 @@ func (w *worker) tick(now int64) {
 		w.reclaim()
 	}
 	if w.sessions != nil {
-		w.sessions.CloseIdle(time.Unix(0, w.clock-int64(sessionIdle)))
+		w.sessions.CloseIdle(time.Unix(0, w.clock-int64(sessionIdle)), time.Unix(0, w.clock-int64(sessionStale)))
 	}
 	w.publish()
 }

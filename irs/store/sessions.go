@@ -93,6 +93,7 @@ type Session struct {
 	closed     bool
 	err        error
 	last       time.Time // timestamp of the last packet written
+	since      time.Time // timestamp of the oldest packet buffered
 	// Packets counts the packets written.
 	Packets uint64
 }
@@ -255,6 +256,9 @@ func (s *Session) WritePacket(ts time.Time, length int, data []byte) error {
 	s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(length))
 	s.buf = append(s.buf, data...)
 	ss.buffered += len(s.buf) - n
+	if s.since.IsZero() {
+		s.since = ts
+	}
 	s.Packets++
 	if ts.After(s.last) {
 		s.last = ts
@@ -301,6 +305,7 @@ func (s *Session) writeOut(keep bool) {
 	}
 	ss.buffered -= len(s.buf)
 	s.buf = s.buf[:0]
+	s.since = time.Time{}
 }
 
 // openFile creates the session's file (the first time) or opens it for
@@ -445,14 +450,15 @@ func (s *Session) Close() error {
 }
 
 // CloseIdle writes out and closes the sessions whose last packet is
-// older than before: their data reaches the disk (an analyst may fetch
-// the pcap of a session that is still open) and their memory and handles
-// are freed. They stay writable and reopen on their next write.
-func (ss *Sessions) CloseIdle(before time.Time) int {
+// older than idle, and those holding packets captured before stale: their
+// data reaches the disk (an analyst may fetch the pcap of a session that
+// is still open) and their memory and handles are freed. They stay
+// writable and reopen on their next write.
+func (ss *Sessions) CloseIdle(idle, stale time.Time) int {
 	n := 0
 	for s := ss.head; s != nil; {
 		next := s.next
-		if s.last.Before(before) {
+		if s.last.Before(idle) || (!s.since.IsZero() && s.since.Before(stale)) {
 			s.detach()
 			n++
 		}

@@ -238,7 +238,7 @@ func TestSessionCloseIdle(t *testing.T) {
 	}
 	// Sessions 0 and 1 wrote before base+90s: their files close, and
 	// their packets are on disk already.
-	if n := ss.CloseIdle(base.Add(90 * time.Second)); n != 2 || ss.Active() != 1 {
+	if n := ss.CloseIdle(base.Add(90*time.Second), base.Add(-time.Hour)); n != 2 || ss.Active() != 1 {
 		t.Fatalf("CloseIdle closed %d, %d active; want 2 and 1", n, ss.Active())
 	}
 	fi, err := os.Stat(filepath.Join(st.Dir(), all[0].Path()))
@@ -407,5 +407,43 @@ func TestSessionLazyFile(t *testing.T) {
 	}
 	if _, _, err := r.ReadPacketData(); err != io.EOF {
 		t.Errorf("first read: %v, want EOF", err)
+	}
+}
+
+// A session that keeps receiving never idles, but what it buffered longer
+// than the stale bound goes to disk.
+func TestSessionStaleWriteOut(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := st.NewSessions(4)
+	base := time.Unix(1_700_000_000, 0)
+	s, err := ss.Create(SessionInfo{Protocol: "t", ID: 1, Start: base, LinkType: layers.LinkTypeRaw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(filepath.Join(st.Dir(), "sessions", "2023", "11", "14", "t-1-none-none.pcap"))
+		if err != nil {
+			return -1
+		}
+		return fi.Size()
+	}
+	for i := 0; i < 10; i++ { // one packet a second
+		now := base.Add(time.Duration(i) * time.Second)
+		if err := s.WritePacket(now, 1, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		ss.CloseIdle(now.Add(-30*time.Second), now.Add(-5*time.Second))
+	}
+	// At second 6 packet 0 has waited more than 5 s: packets 0..6 go to
+	// the file; 7..9 have not waited that long and stay in memory.
+	if got := size(); got != 24+7*17 {
+		t.Fatalf("file size %d after 10 s of packets, want %d (header and 7 packets)", got, 24+7*17)
+	}
+	s.Close()
+	if got := size(); got != 24+10*17 {
+		t.Errorf("after Close: size %d, want %d", got, 24+10*17)
 	}
 }
