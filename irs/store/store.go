@@ -13,9 +13,13 @@
 // refuses any relative path that would leave the directory.
 //
 // Session files are written by one goroutine each (the worker owning the
-// connection) through a Sessions set that bounds the number of open file
-// handles: the least recently written session is closed and reopened in
-// append mode when written again.
+// connection) through a Sessions set. A session's packets are gathered in
+// memory and written in large pieces — when 64 KiB are waiting, when an
+// event names the session, when it ends, when a packet has waited 5 s —
+// so that most sessions cost one file creation and one write. The set
+// bounds both the memory held and the file handles kept open between
+// writes: the least recently written sessions are written out and closed,
+// and reopened in append mode when written again.
 package store
 
 import (
