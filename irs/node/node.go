@@ -6,10 +6,8 @@
 package node
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -121,8 +119,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		if w == nil {
 			w = io.Discard
 		}
-		bw := bufio.NewWriterSize(w, 64<<10)
-		n.jsonOut = &jsonSink{w: bw, enc: json.NewEncoder(bw)}
+		n.jsonOut = newJSONSink(w)
 		evSink = n.jsonOut
 	}
 
@@ -358,32 +355,6 @@ func (n *Node) closeSink(ctx context.Context) error {
 		return n.jsonOut.flush()
 	}
 	return nil
-}
-
-// jsonSink writes each event as one JSON line, buffered: one write per
-// 64 KiB of events rather than one per event.
-type jsonSink struct {
-	mu  sync.Mutex
-	w   *bufio.Writer
-	enc *json.Encoder
-	err error
-}
-
-func (j *jsonSink) flush() error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if err := j.w.Flush(); err != nil && j.err == nil {
-		j.err = fmt.Errorf("irs: writing events: %w", err)
-	}
-	return j.err
-}
-
-func (j *jsonSink) Put(ev *event.Event) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if err := j.enc.Encode(ev); err != nil && j.err == nil {
-		j.err = fmt.Errorf("irs: writing events: %w", err)
-	}
 }
 
 type countingReader struct {
