@@ -125,7 +125,7 @@ func (d *Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte)
 		if hint {
 			cls &= 0x7fff // mDNS unicast-response bit
 		}
-		if q.qtype == 0 || className(cls)[:2] == "CL" {
+		if q.qtype == 0 || !knownClass(cls) {
 			return parser.No
 		}
 	}

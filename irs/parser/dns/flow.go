@@ -37,13 +37,17 @@ type tcpStream struct {
 
 // flow parses one UDP flow or TCP connection.
 type flow struct {
-	c         *parser.Conn
-	env       parser.Env
-	det       *Detector
-	tcp       bool
-	streams   [2]tcpStream
+	c       *parser.Conn
+	env     parser.Env
+	det     *Detector
+	tcp     bool
+	streams [2]tcpStream
+	// order holds the queries in arrival order, answered ones removed
+	// lazily; a flow's few waiting queries are found by scanning it.
+	// pending indexes the waiting queries by key once order grows past
+	// indexAt (nil until then), so a flood of queries stays cheap.
+	order     []*query
 	pending   map[pkey][]*query
-	order     []*query // queries in arrival order, answered ones removed lazily
 	npending  int
 	malformed int
 	anoms     []string
@@ -52,7 +56,7 @@ type flow struct {
 }
 
 func newFlow(c *parser.Conn, env parser.Env, det *Detector) *flow {
-	return &flow{c: c, env: env, det: det, tcp: c.Transport == parser.TCP, pending: map[pkey][]*query{}}
+	return &flow{c: c, env: env, det: det, tcp: c.Transport == parser.TCP}
 }
 
 func (f *flow) IsContinue() bool { return !f.ended }
@@ -139,28 +143,15 @@ func (f *flow) message(dir parser.Direction, b []byte, ts time.Time) {
 			f.emit(ev)
 		}
 		q := &query{key: k, m: m, ts: ts, dir: dir}
-		f.pending[k] = append(f.pending[k], q)
-		f.order = append(f.order, q)
-		if len(f.order) > 2*maxPending {
-			live := f.order[:0]
-			for _, x := range f.order {
-				if !x.done {
-					live = append(live, x)
-				}
-			}
-			clear(f.order[len(live):])
-			f.order = live
-		}
-		f.npending++
+		f.addPending(q)
 		if f.npending > maxPending {
 			f.unansweredOldest("more than " + fmt.Sprint(maxPending) + " queries waiting")
 		}
 		return
 	}
-	var q *query
-	if l := f.pending[k]; len(l) > 0 {
-		q = l[0]
-		f.dropPending(k, 0)
+	q := f.oldestPending(k)
+	if q != nil {
+		f.dropPending(q)
 	} else {
 		q = f.takeByID(m.h.id)
 	}
@@ -170,17 +161,72 @@ func (f *flow) message(dir parser.Direction, b []byte, ts time.Time) {
 	f.emitPair(q, m, ts)
 }
 
-// dropPending removes the i-th waiting query of a key.
-func (f *flow) dropPending(k pkey, i int) {
-	l := f.pending[k]
-	l[i].done = true
-	l = append(l[:i], l[i+1:]...)
-	if len(l) == 0 {
-		delete(f.pending, k)
-	} else {
-		f.pending[k] = l
+// indexAt is the length of order past which waiting queries are indexed
+// by key rather than found by scanning.
+const indexAt = 16
+
+// addPending queues a query waiting for its response.
+func (f *flow) addPending(q *query) {
+	f.order = append(f.order, q)
+	if len(f.order) > 2*maxPending {
+		live := f.order[:0]
+		for _, x := range f.order {
+			if !x.done {
+				live = append(live, x)
+			}
+		}
+		clear(f.order[len(live):])
+		f.order = live
 	}
+	f.npending++
+	switch {
+	case f.pending != nil:
+		f.pending[q.key] = append(f.pending[q.key], q)
+	case len(f.order) > indexAt:
+		f.pending = map[pkey][]*query{}
+		for _, x := range f.order {
+			if !x.done {
+				f.pending[x.key] = append(f.pending[x.key], x)
+			}
+		}
+	}
+}
+
+// oldestPending returns the oldest waiting query with key k, or nil.
+func (f *flow) oldestPending(k pkey) *query {
+	if f.pending != nil {
+		if l := f.pending[k]; len(l) > 0 {
+			return l[0]
+		}
+		return nil
+	}
+	for _, q := range f.order {
+		if !q.done && q.key == k {
+			return q
+		}
+	}
+	return nil
+}
+
+// dropPending marks a waiting query answered (or given up).
+func (f *flow) dropPending(q *query) {
+	q.done = true
 	f.npending--
+	if f.pending == nil {
+		return
+	}
+	l := f.pending[q.key]
+	for i, x := range l {
+		if x == q {
+			l = append(l[:i], l[i+1:]...)
+			break
+		}
+	}
+	if len(l) == 0 {
+		delete(f.pending, q.key)
+	} else {
+		f.pending[q.key] = l
+	}
 }
 
 // takeByID finds the oldest waiting query with an ID, whatever its
@@ -188,13 +234,8 @@ func (f *flow) dropPending(k pkey, i int) {
 func (f *flow) takeByID(id uint16) *query {
 	for _, q := range f.order {
 		if !q.done && q.key.id == id {
-			l := f.pending[q.key]
-			for i, x := range l {
-				if x == q {
-					f.dropPending(q.key, i)
-					return q
-				}
-			}
+			f.dropPending(q)
+			return q
 		}
 	}
 	return nil
@@ -223,13 +264,7 @@ func (f *flow) unansweredOldest(why string) {
 		if q.done {
 			continue
 		}
-		l := f.pending[q.key]
-		for i, x := range l {
-			if x == q {
-				f.dropPending(q.key, i)
-				break
-			}
-		}
+		f.dropPending(q)
 		if why != "" {
 			f.anomaly(q.ts, why)
 		}
@@ -318,8 +353,8 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 		qq := base.questions[0]
 		ev.Subject = qq.name
 		s["query"] = qq.name
-		s["qtype"] = typeName(qq.qtype)
-		s["qclass"] = className(qq.qclass)
+		s["qtype"] = typeValue(qq.qtype)
+		s["qclass"] = classValue(qq.qclass)
 		if len(base.questions) > 1 {
 			var all []string
 			for _, x := range base.questions {
@@ -332,7 +367,7 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 		s["opcode"] = opcodeName(op)
 	}
 	if q.m != nil {
-		s["query_flags"] = q.m.h.flagString()
+		s["query_flags"] = q.m.h.flagValue()
 		if e := q.m.edns; e != nil {
 			s["edns_udp_size"] = e.udpSize
 			if e.do {
@@ -351,8 +386,8 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 	if r == nil {
 		s["unanswered"] = true
 	} else {
-		s["rcode"] = rcodeName(int(r.h.rcode()))
-		s["flags"] = r.h.flagString()
+		s["rcode"] = rcodeValue(int(r.h.rcode()))
+		s["flags"] = r.h.flagValue()
 		if r.h.flags&0x0200 != 0 {
 			s["truncated"] = true
 		}
@@ -365,6 +400,9 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 		}
 		var answers []string
 		var ttls []uint32
+		if n := min(len(r.answers), maxAnswersShown); n > 0 {
+			answers, ttls = make([]string, 0, n), make([]uint32, 0, n)
+		}
 		for _, a := range r.answers {
 			if len(answers) >= maxAnswersShown {
 				break

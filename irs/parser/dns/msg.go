@@ -45,19 +45,43 @@ func (h header) response() bool { return h.flags&0x8000 != 0 }
 func (h header) opcode() uint8  { return uint8(h.flags>>11) & 0xf }
 func (h header) rcode() uint8   { return uint8(h.flags & 0xf) }
 
-// flagString lists the set flags the way dig does.
-func (h header) flagString() string {
-	var f []string
-	for _, x := range []struct {
-		bit  uint16
-		name string
-	}{{0x8000, "qr"}, {0x0400, "aa"}, {0x0200, "tc"}, {0x0100, "rd"}, {0x0080, "ra"}, {0x0020, "ad"}, {0x0010, "cd"}} {
+// flagBits are the flags dig shows, in its order.
+var flagBits = [...]struct {
+	bit  uint16
+	name string
+}{{0x8000, "qr"}, {0x0400, "aa"}, {0x0200, "tc"}, {0x0100, "rd"}, {0x0080, "ra"}, {0x0020, "ad"}, {0x0010, "cd"}}
+
+// flagTexts holds flagString's answer for each combination of the seven
+// flags, built once: every dns-query event carries one or two.
+var flagTexts, flagValues = func() (t [1 << len(flagBits)]string, v [1 << len(flagBits)]any) {
+	for i := range t {
+		var f []string
+		for j, x := range flagBits {
+			if i&(1<<j) != 0 {
+				f = append(f, x.name)
+			}
+		}
+		t[i] = strings.Join(f, " ")
+		v[i] = t[i]
+	}
+	return
+}()
+
+func (h header) flagIndex() int {
+	i := 0
+	for j, x := range flagBits {
 		if h.flags&x.bit != 0 {
-			f = append(f, x.name)
+			i |= 1 << j
 		}
 	}
-	return strings.Join(f, " ")
+	return i
 }
+
+// flagString lists the set flags the way dig does.
+func (h header) flagString() string { return flagTexts[h.flagIndex()] }
+
+// flagValue is flagString as a summary value, boxed once.
+func (h header) flagValue() any { return flagValues[h.flagIndex()] }
 
 // question is one entry of the question section.
 type question struct {
@@ -97,8 +121,9 @@ type message struct {
 	counts     [3]int // records decoded per section (answers, authority, additional)
 	edns       *edns
 	size       int
-	err        error  // why decoding stopped early, if it did
-	errWhere   string // which section
+	err        error       // why decoding stopped early, if it did
+	errWhere   string      // which section
+	q1         [1]question // backing for questions: almost every message has one
 }
 
 // decode parses a DNS message. It never panics and never reads outside b.
@@ -111,6 +136,7 @@ func decode(b []byte) *message {
 	m.h = header{binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:]), binary.BigEndian.Uint16(b[4:]),
 		binary.BigEndian.Uint16(b[6:]), binary.BigEndian.Uint16(b[8:]), binary.BigEndian.Uint16(b[10:])}
 	off := headerLen
+	m.questions = m.q1[:0]
 	for i := 0; i < int(m.h.qd); i++ {
 		name, labels, next, err := readName(b, off, true)
 		if err == nil && next+4 > len(b) {
@@ -483,6 +509,67 @@ func typeName(t uint16) string {
 		return n
 	}
 	return "TYPE" + strconv.Itoa(int(t))
+}
+
+// typeValues, rcodeValues: the names as summary values, boxed once
+// (boxing a string allocates, and every event carries a few).
+var (
+	typeValues = func() map[uint16]any {
+		m := make(map[uint16]any, len(typeNames))
+		for k, v := range typeNames {
+			m[k] = v
+		}
+		return m
+	}()
+	rcodeValues = func() (v [len(rcodeNames)]any) {
+		for i, n := range rcodeNames {
+			v[i] = n
+		}
+		return
+	}()
+)
+
+// typeValue is typeName as a summary value.
+func typeValue(t uint16) any {
+	if v, ok := typeValues[t]; ok {
+		return v
+	}
+	return typeName(t)
+}
+
+// rcodeValue is rcodeName as a summary value.
+func rcodeValue(r int) any {
+	if r >= 0 && r < len(rcodeValues) {
+		return rcodeValues[r]
+	}
+	return rcodeName(r)
+}
+
+// classValue is className as a summary value: the constants box without
+// allocating.
+func classValue(c uint16) any {
+	switch c & 0x7fff {
+	case 1:
+		return "IN"
+	case 3:
+		return "CH"
+	case 4:
+		return "HS"
+	case 254:
+		return "NONE"
+	case 255:
+		return "ANY"
+	}
+	return className(c)
+}
+
+// knownClass reports a class className names (not "CLASSn").
+func knownClass(c uint16) bool {
+	switch c & 0x7fff {
+	case 1, 3, 4, 254, 255:
+		return true
+	}
+	return false
 }
 
 func className(c uint16) string {
