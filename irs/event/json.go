@@ -442,17 +442,31 @@ func appendFloat(b []byte, f float64, bits int) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
+// plainSafe and htmlSafe tell which ASCII bytes a JSON string holds as
+// they are (a table: this loop runs for every byte of every event).
+var plainSafe, htmlSafe = func() (plain, html [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\'
+		html[c] = plain[c] && c != '<' && c != '>' && c != '&'
+	}
+	return plain, html
+}()
+
 // str encodes s as a JSON string with encoding/json's escapes: the short
 // forms \" \\ \b \f \n \r \t, \u00XX for other control characters (and
 // <, >, & unless NoHTMLEscape), \u2028 and \u2029 always, and \ufffd for
 // each byte that is not valid UTF-8.
 func (e *JSONEncoder) str(b []byte, s string) []byte {
+	safe := &htmlSafe
+	if e.NoHTMLEscape {
+		safe = &plainSafe
+	}
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && (e.NoHTMLEscape || (c != '<' && c != '>' && c != '&')) {
+			if safe[c] {
 				i++
 				continue
 			}
