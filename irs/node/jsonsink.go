@@ -2,7 +2,6 @@ package node
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
@@ -11,17 +10,19 @@ import (
 )
 
 // jsonSink writes each event as one JSON line, buffered: one write per
-// 64 KiB of events rather than one per event.
+// 64 KiB of events rather than one per event. The lines are those
+// encoding/json's Encoder writes; event.JSONEncoder makes them without
+// reflection, into a reused buffer.
 type jsonSink struct {
-	mu  sync.Mutex
-	w   *bufio.Writer
-	enc *json.Encoder
-	err error
+	mu   sync.Mutex
+	w    *bufio.Writer
+	enc  event.JSONEncoder
+	line []byte
+	err  error
 }
 
 func newJSONSink(w io.Writer) *jsonSink {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	return &jsonSink{w: bw, enc: json.NewEncoder(bw)}
+	return &jsonSink{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
 func (j *jsonSink) flush() error {
@@ -33,10 +34,20 @@ func (j *jsonSink) flush() error {
 	return j.err
 }
 
+// Put writes ev. An event JSON cannot encode (a NaN in its summary) is
+// left out, as the Encoder did; the first error is kept for flush.
 func (j *jsonSink) Put(ev *event.Event) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if err := j.enc.Encode(ev); err != nil && j.err == nil {
+	line, err := j.enc.Append(j.line[:0], ev)
+	if err == nil {
+		line = append(line, '\n')
+		_, err = j.w.Write(line)
+	}
+	if cap(line) <= 1<<20 { // one huge event does not pin its buffer
+		j.line = line
+	}
+	if err != nil && j.err == nil {
 		j.err = fmt.Errorf("irs: writing events: %w", err)
 	}
 }

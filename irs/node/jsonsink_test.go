@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -179,21 +180,38 @@ func TestJSONSinkErrors(t *testing.T) {
 // BenchmarkJSONSink writes 1,000 events from the shared captures as
 // `sdnli inspect` does (JSON lines into a 64 KiB buffer), picked evenly
 // over all of them so that every protocol is represented.
+// "encoding/json" is the same with json.Encoder, for comparison.
 func BenchmarkJSONSink(b *testing.B) {
 	all := captureEvents(b)
 	evs := make([]*event.Event, 1000)
 	for i := range evs {
 		evs[i] = all[i*len(all)/len(evs)]
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		j := newJSONSink(io.Discard)
-		for _, ev := range evs {
-			j.Put(ev)
+	b.Run("jsonSink", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			j := newJSONSink(io.Discard)
+			for _, ev := range evs {
+				j.Put(ev)
+			}
+			if err := j.flush(); err != nil {
+				b.Fatal(err)
+			}
 		}
-		if err := j.flush(); err != nil {
-			b.Fatal(err)
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			w := bufio.NewWriterSize(io.Discard, 64<<10)
+			enc := json.NewEncoder(w)
+			for _, ev := range evs {
+				if err := enc.Encode(ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := w.Flush(); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
 }
