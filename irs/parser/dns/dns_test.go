@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"net/netip"
 	"strings"
 	"testing"
@@ -641,5 +642,35 @@ func TestNameFastPathsMatchReference(t *testing.T) {
 				t.Errorf("nameHash = %x, want %x", got, want)
 			}
 		})
+	}
+}
+
+// TestEntropyTable: the table gives the same bits as the computation it
+// replaces, for every label length and byte count.
+func TestEntropyTable(t *testing.T) {
+	ref := func(b []byte) float64 {
+		var freq [256]int
+		for _, c := range b {
+			freq[c]++
+		}
+		h := 0.0
+		for _, k := range freq {
+			if k > 0 {
+				p := float64(k) / float64(len(b))
+				h -= float64(p * math.Log2(p))
+			}
+		}
+		return h
+	}
+	for n := 1; n <= 80; n++ {
+		for _, distinct := range []int{1, 2, 3, 7, 16, 31, 63} {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte((i*i + i) % distinct)
+			}
+			if got, want := entropy(b), ref(b); got != want {
+				t.Errorf("entropy(len %d, %d symbols) = %v, want %v", n, distinct, got, want)
+			}
+		}
 	}
 }
