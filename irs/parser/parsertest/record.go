@@ -103,9 +103,10 @@ func (r *Recorder) Replay(det parser.Detector, env parser.Env) {
 func (r *Recorder) ReplayProbes(det parser.Detector) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	var c parser.Conn // one copy reused, as the IRS passes its own
 	for i := range r.probes {
 		pr := &r.probes[i]
-		c := pr.conn
+		c = pr.conn
 		det.IsRelative(&c, pr.dir, pr.data)
 	}
 }
