@@ -100,8 +100,9 @@ func (d *Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte)
 		}
 		return parser.No
 	}
-	m := decode(msg)
-	h := m.h
+	// the header alone rules out most datagrams that are not DNS, so it
+	// is checked before the message is decoded
+	h := readHeader(msg)
 	maxQD := 4
 	if hint {
 		maxQD = maxQuestions
@@ -114,6 +115,7 @@ func (d *Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte)
 	case !h.response() && !hint && (h.rcode() != 0 || h.an > 0 || h.ns > 0 || h.ar > 2):
 		return parser.No
 	}
+	m := decode(msg)
 	if m.err != nil && (m.errWhere == "header" || m.errWhere == "question") {
 		if partial && (m.err == errTruncName || m.err == errTruncRR) {
 			return parser.NeedMore

@@ -133,8 +133,7 @@ func decode(b []byte) *message {
 		m.err, m.errWhere = errShort, "header"
 		return m
 	}
-	m.h = header{binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:]), binary.BigEndian.Uint16(b[4:]),
-		binary.BigEndian.Uint16(b[6:]), binary.BigEndian.Uint16(b[8:]), binary.BigEndian.Uint16(b[10:])}
+	m.h = readHeader(b)
 	off := headerLen
 	m.questions = m.q1[:0]
 	for i := 0; i < int(m.h.qd); i++ {
@@ -176,6 +175,12 @@ func decode(b []byte) *message {
 		m.err = fmt.Errorf("%d bytes after the last record", len(b)-off)
 	}
 	return m
+}
+
+// readHeader reads the fixed header; b holds at least headerLen bytes.
+func readHeader(b []byte) header {
+	return header{binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:]), binary.BigEndian.Uint16(b[4:]),
+		binary.BigEndian.Uint16(b[6:]), binary.BigEndian.Uint16(b[8:]), binary.BigEndian.Uint16(b[10:])}
 }
 
 // readName reads a possibly compressed name at off. A pointer must point
