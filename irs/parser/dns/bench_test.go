@@ -2,11 +2,9 @@ package dns
 
 import (
 	"net/netip"
-	"path/filepath"
 	"testing"
 
 	"github.com/sdnli/sdnli/internal/golden"
-	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -30,35 +28,11 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
-// recordCaptures runs every shared capture (all protocols: DNS rides
-// along in most of them) through the pipeline once with this detector
-// only, recording what the parser was given.
-func recordCaptures(b *testing.B) *parsertest.Recorder {
-	b.Helper()
-	root := golden.SharedPcaps(b, "")
-	var files []string
-	for _, pat := range []string{"*/*.pcap", "*/*.pcapng"} {
-		m, err := filepath.Glob(filepath.Join(root, pat))
-		if err != nil {
-			b.Fatal(err)
-		}
-		files = append(files, m...)
-	}
-	rec := parsertest.Record(NewDetector())
-	reg := parser.NewRegistry()
-	reg.Add(rec)
-	golden.Run(b, reg, parser.Options{}, files...)
-	if rec.Conns() == 0 {
-		b.Fatal("no DNS flow in the shared captures")
-	}
-	return rec
-}
-
 // BenchmarkCaptures replays every DNS flow of the shared captures (the
 // mix bench/mkmixed repeats) through a fresh detector: decoding,
 // pairing, tunnel statistics and the events' summaries.
 func BenchmarkCaptures(b *testing.B) {
-	rec := recordCaptures(b)
+	rec := golden.Record(b, NewDetector())
 	env := parsertest.NewDiscard()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -70,7 +44,7 @@ func BenchmarkCaptures(b *testing.B) {
 // BenchmarkCapturesIsRelative asks IsRelative every question the
 // pipeline asked over the shared captures.
 func BenchmarkCapturesIsRelative(b *testing.B) {
-	rec := recordCaptures(b)
+	rec := golden.Record(b, NewDetector())
 	d := NewDetector()
 	b.ReportAllocs()
 	b.ResetTimer()
