@@ -192,7 +192,7 @@ func (m *Message) decode(raw []byte) (envl *enmime.Envelope) {
 		// the file that was attached — and enmime's statistical charset
 		// detector, the most expensive step of a restore, never runs.
 		// The body shown to analysts is converted by bodyText.
-		enmime.SetCustomParseMediaType(keepTextBytes),
+		enmime.SetCustomParseMediaType(mediaTypeParser(keepTextBytes)),
 		enmime.DisableTextConversion(true),
 	)
 	e, err := p.ReadEnvelope(bytes.NewReader(raw))
@@ -201,6 +201,20 @@ func (m *Message) decode(raw []byte) (envl *enmime.Envelope) {
 		return m.headerOnly(raw)
 	}
 	return e
+}
+
+// referenceDecoding turns off the shortcuts this package takes around
+// enmime's own way (remembered media-type parses, the common Date layout
+// tried first), so that tests can check that they change no result.
+var referenceDecoding = false
+
+// mediaTypeParser is parse, remembering its results for one message
+// (see mediaTypes).
+func mediaTypeParser(parse func(string) (string, map[string]string, []string, error)) func(string) (string, map[string]string, []string, error) {
+	if referenceDecoding {
+		return parse
+	}
+	return newMediaTypes(parse).Parse
 }
 
 // headerOnly decodes only the header block of raw.
@@ -220,7 +234,7 @@ func (m *Message) headerOnly(raw []byte) (envl *enmime.Envelope) {
 	// No body is decoded: charset detection would only cost time (it is
 	// most of a header decode otherwise).
 	p := enmime.NewParser(enmime.DisableTextConversion(true), enmime.MultipartWOBoundaryAsSinglePart(true),
-		enmime.SetCustomParseMediaType(parseMediaType), enmime.DisableCharacterDetection(true))
+		enmime.SetCustomParseMediaType(mediaTypeParser(parseMediaType)), enmime.DisableCharacterDetection(true))
 	// A text/plain content type keeps enmime from looking for parts.
 	e, err := p.ReadEnvelope(bytes.NewReader(h))
 	if err != nil {
