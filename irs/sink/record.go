@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -143,15 +143,32 @@ func normTime(t time.Time) (time.Time, bool) {
 	return t, true
 }
 
-// marshalJSON encodes v without HTML escaping (stored text stays readable).
+// jsonScratch is an encoder with its buffer, reused across events.
+type jsonScratch struct {
+	enc event.JSONEncoder
+	buf []byte
+}
+
+var jsonScratchPool = sync.Pool{New: func() any {
+	return &jsonScratch{enc: event.JSONEncoder{NoHTMLEscape: true}}
+}}
+
+// marshalJSON encodes v without HTML escaping (stored text stays
+// readable): encoding/json's bytes and errors, made by event.JSONEncoder
+// without reflection for events and summaries. The result is a copy of
+// the exact size, as encoding/json returns.
 func marshalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
+	s := jsonScratchPool.Get().(*jsonScratch)
+	b, err := s.enc.Append(s.buf[:0], v)
+	var out []byte
+	if err == nil {
+		out = bytes.Clone(b)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+	if cap(b) <= 64<<10 { // a rare huge value does not stay pinned
+		s.buf = b
+		jsonScratchPool.Put(s)
+	}
+	return out, err
 }
 
 // sanitize returns a copy of ev that JSON can encode and the database
