@@ -293,7 +293,7 @@ func (m *Message) headers(e *enmime.Envelope) {
 	m.Subject = clip(e.GetHeader("Subject"))
 	m.Date = clip(strings.TrimSpace(e.GetHeader("Date")))
 	if m.Date != "" {
-		if t, err := netmail.ParseDate(m.Date); err == nil {
+		if t, err := parseDate(m.Date); err == nil {
 			m.Time = t.UTC()
 		} else {
 			m.anomaly("unparsable Date header")
@@ -311,6 +311,25 @@ func (m *Message) headers(e *enmime.Envelope) {
 	m.Cc = m.addressList(e, "Cc")
 	m.Bcc = m.addressList(e, "Bcc")
 	m.ReplyTo = m.addressList(e, "Reply-To")
+}
+
+// commonDate is the Date layout nearly every mailer writes (RFC 5322
+// 3.3 with the day of the week and seconds, a numeric zone).
+const commonDate = "Mon, 2 Jan 2006 15:04:05 -0700"
+
+// parseDate is netmail.ParseDate with commonDate tried first: ParseDate
+// tries its layouts in turn, and the twelve without a day of the week,
+// which fail before commonDate matches, cost an error each. Whatever
+// commonDate accepts, ParseDate hands on unchanged (no comment, CR or
+// leading space; its only sign is the zone's) to those same layouts,
+// which reject it up to commonDate itself: the result is the same.
+func parseDate(s string) (time.Time, error) {
+	if !referenceDecoding {
+		if t, err := time.Parse(commonDate, s); err == nil {
+			return t, nil
+		}
+	}
+	return netmail.ParseDate(s)
 }
 
 // addressList decodes an address header; when the header does not parse,
