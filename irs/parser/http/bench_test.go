@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sdnli/sdnli/internal/golden"
 	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
@@ -42,5 +43,28 @@ func BenchmarkPipelined(b *testing.B) {
 			p.ProcessPacket(parser.ServerToClient, s[off:min(off+1460, len(s))], conn.Start)
 		}
 		p.EndProcess(parser.EndClosed, conn.Start)
+	}
+}
+
+// BenchmarkCaptures replays every http connection of the shared captures
+// (the mix bench/mkmixed repeats) through a fresh detector.
+func BenchmarkCaptures(b *testing.B) {
+	rec := golden.Record(b, Detector{})
+	env := parsertest.NewDiscard()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec.Replay(Detector{}, env)
+	}
+}
+
+// BenchmarkCapturesIsRelative asks IsRelative every question the
+// pipeline asked over the shared captures.
+func BenchmarkCapturesIsRelative(b *testing.B) {
+	rec := golden.Record(b, Detector{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec.ReplayProbes(Detector{})
 	}
 }

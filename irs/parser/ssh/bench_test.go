@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdnli/sdnli/internal/golden"
 	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
@@ -45,5 +46,28 @@ func BenchmarkEncrypted(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		ts = ts.Add(time.Millisecond)
 		p.ProcessPacket(parser.Direction(i&1), seg, ts)
+	}
+}
+
+// BenchmarkCaptures replays every ssh connection of the shared captures
+// (the mix bench/mkmixed repeats) through a fresh detector.
+func BenchmarkCaptures(b *testing.B) {
+	rec := golden.Record(b, Detector{})
+	env := parsertest.NewDiscard()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec.Replay(Detector{}, env)
+	}
+}
+
+// BenchmarkCapturesIsRelative asks IsRelative every question the
+// pipeline asked over the shared captures.
+func BenchmarkCapturesIsRelative(b *testing.B) {
+	rec := golden.Record(b, Detector{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec.ReplayProbes(Detector{})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	gotls "crypto/tls"
 	"testing"
 
+	"github.com/sdnli/sdnli/internal/golden"
 	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
@@ -21,5 +22,28 @@ func BenchmarkHandshake(b *testing.B) {
 			p.ProcessPacket(s.Dir, s.Data, c.Start)
 		}
 		p.EndProcess(parser.EndClosed, c.Start)
+	}
+}
+
+// BenchmarkCaptures replays every tls connection of the shared captures
+// (the mix bench/mkmixed repeats) through a fresh detector.
+func BenchmarkCaptures(b *testing.B) {
+	rec := golden.Record(b, Detector{})
+	env := parsertest.NewDiscard()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec.Replay(Detector{}, env)
+	}
+}
+
+// BenchmarkCapturesIsRelative asks IsRelative every question the
+// pipeline asked over the shared captures.
+func BenchmarkCapturesIsRelative(b *testing.B) {
+	rec := golden.Record(b, Detector{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec.ReplayProbes(Detector{})
 	}
 }
