@@ -27,6 +27,9 @@ type kexInit struct {
 	CmpC2S, CmpS2C   []string
 	LangC2S, LangS2C []string
 	FirstKexFollows  bool
+	// raw holds the ten name-lists as sent, in message order: the summary
+	// and HASSH use them as they are rather than joining the lists again.
+	raw [10]string
 }
 
 var errShort = errors.New("truncated")
@@ -57,6 +60,7 @@ func parseKexInit(p []byte) (*kexInit, error) {
 		if !printableASCII(s) {
 			return nil, fmt.Errorf("ssh: kexinit: %s: not a name-list", names[i])
 		}
+		k.raw[i] = s
 		if s != "" {
 			lists[i] = strings.Split(s, ",")
 		}
@@ -82,19 +86,18 @@ func printableASCII(s string) bool {
 
 // summary renders every name-list as the comma-joined string sent.
 func (k *kexInit) summary() map[string]any {
-	j := func(l []string) string { return strings.Join(l, ",") }
 	return map[string]any{
 		"cookie":                     k.Cookie,
-		"kex_algorithms":             j(k.Kex),
-		"server_host_key_algorithms": j(k.HostKey),
-		"encryption_c2s":             j(k.EncC2S),
-		"encryption_s2c":             j(k.EncS2C),
-		"mac_c2s":                    j(k.MacC2S),
-		"mac_s2c":                    j(k.MacS2C),
-		"compression_c2s":            j(k.CmpC2S),
-		"compression_s2c":            j(k.CmpS2C),
-		"languages_c2s":              j(k.LangC2S),
-		"languages_s2c":              j(k.LangS2C),
+		"kex_algorithms":             k.raw[0],
+		"server_host_key_algorithms": k.raw[1],
+		"encryption_c2s":             k.raw[2],
+		"encryption_s2c":             k.raw[3],
+		"mac_c2s":                    k.raw[4],
+		"mac_s2c":                    k.raw[5],
+		"compression_c2s":            k.raw[6],
+		"compression_s2c":            k.raw[7],
+		"languages_c2s":              k.raw[8],
+		"languages_s2c":              k.raw[9],
 		"first_kex_packet_follows":   k.FirstKexFollows,
 	}
 }
@@ -103,11 +106,11 @@ func (k *kexInit) summary() map[string]any {
 // the direction this side sends in — client to server for the client's
 // KEXINIT (HASSH), server to client for the server's (HASSH-server).
 func (k *kexInit) hassh(server bool) (str, sum string) {
-	enc, mac, cmp := k.EncC2S, k.MacC2S, k.CmpC2S
+	enc, mac, cmp := k.raw[2], k.raw[4], k.raw[6]
 	if server {
-		enc, mac, cmp = k.EncS2C, k.MacS2C, k.CmpS2C
+		enc, mac, cmp = k.raw[3], k.raw[5], k.raw[7]
 	}
-	str = strings.Join([]string{strings.Join(k.Kex, ","), strings.Join(enc, ","), strings.Join(mac, ","), strings.Join(cmp, ",")}, ";")
+	str = k.raw[0] + ";" + enc + ";" + mac + ";" + cmp
 	h := md5.Sum([]byte(str))
 	return str, hex.EncodeToString(h[:])
 }
