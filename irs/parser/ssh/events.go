@@ -9,19 +9,54 @@ import (
 	"github.com/sdnli/sdnli/irs/parser"
 )
 
-func (p *conn) newEvent(typ string, start, end time.Time) *event.Event {
+// newEvent returns an event with the summary given.
+func (p *conn) newEvent(typ string, start, end time.Time, summary map[string]any) *event.Event {
 	if end.Before(start) {
 		end = start
 	}
 	return &event.Event{Protocol: Name, Type: typ, Start: start, End: end, Transport: "tcp",
-		Client: p.c.Client, Server: p.c.Server, Summary: map[string]any{}}
+		Client: p.c.Client, Server: p.c.Server, Summary: summary}
 }
 
-var dirKey = [2]string{"c2s", "s2c"}
+// sessionKeys: an ssh-session summary of a whole connection has some 55
+// keys; sized for them, the map never grows.
+const sessionKeys = 64
+
+// sideKeys and dirKeys are the summary keys of each side ("client_...")
+// and direction ("..._c2s"), built once rather than per event.
+type sideKeys struct {
+	version, proto, software, comments, preBanner, kexErr, kexinit string
+}
+
+type dirKeys struct {
+	bytes, packets, encBytes, encPackets, newkeys, sshPackets, gaps string
+	cipher, mac, compression, blockSize, macLen, aead, etm, length  string
+	smallest                                                        string
+}
+
+var (
+	sideKey = func() (k [2]sideKeys) {
+		for d := range k {
+			side := parser.Direction(d).String()
+			k[d] = sideKeys{side + "_version", side + "_proto", side + "_software", side + "_comments",
+				side + "_pre_banner_lines", side + "_kexinit_error", side + "_kexinit"}
+		}
+		return
+	}()
+	dirKey = func() (k [2]dirKeys) {
+		for d, x := range [2]string{"c2s", "s2c"} {
+			k[d] = dirKeys{"bytes_" + x, "packets_" + x, "encrypted_bytes_" + x, "encrypted_packets_" + x,
+				"newkeys_" + x, "ssh_packets_" + x, "gaps_" + x,
+				"cipher_" + x, "mac_" + x, "compression_" + x, "block_size_" + x, "mac_len_" + x, "aead_" + x,
+				"etm_" + x, "length_" + x, "smallest_packet_" + x}
+		}
+		return
+	}()
+)
 
 // emit builds the ssh-session event and one ssh-activity per activity.
 func (p *conn) emit(reason parser.EndReason) {
-	ev := p.newEvent(TypeSession, p.start, p.end)
+	ev := p.newEvent(TypeSession, p.start, p.end, make(map[string]any, sessionKeys))
 	s := ev.Summary
 	s["end_reason"] = reason.String()
 	// SSH is always recognised by its version line; port 22 only adds
@@ -39,44 +74,45 @@ func (p *conn) emit(reason parser.EndReason) {
 	subject := []string{}
 	for d := range p.h {
 		h := &p.h[d]
-		side := parser.Direction(d).String()
+		sk, dk := &sideKey[d], &dirKey[d]
 		if h.ver != nil {
-			s[side+"_version"] = h.ver.Raw
-			s[side+"_proto"] = h.ver.Proto
-			s[side+"_software"] = h.ver.Software
+			s[sk.version] = h.ver.Raw
+			s[sk.proto] = h.ver.Proto
+			s[sk.software] = h.ver.Software
 			if h.ver.Comments != "" {
-				s[side+"_comments"] = h.ver.Comments
+				s[sk.comments] = h.ver.Comments
 			}
 			subject = append(subject, h.ver.Software)
 		}
 		if len(h.pre) > 0 {
-			s[side+"_pre_banner_lines"] = h.pre
+			s[sk.preBanner] = h.pre
 		}
 		if h.kexErr != "" {
-			s[side+"_kexinit_error"] = h.kexErr
+			s[sk.kexErr] = h.kexErr
 		}
 		if h.kex != nil {
-			s[side+"_kexinit"] = h.kex.summary()
+			s[sk.kexinit] = h.kex.summary()
 			str, sum := h.kex.hassh(d == int(parser.ServerToClient))
-			name := "hassh"
 			if d == int(parser.ServerToClient) {
-				name = "hassh_server"
+				s["hassh_server"] = sum
+				s["hassh_server_string"] = str
+			} else {
+				s["hassh"] = sum
+				s["hassh_string"] = str
 			}
-			s[name] = sum
-			s[name+"_string"] = str
 		}
-		s["bytes_"+dirKey[d]] = h.bytes
-		s["packets_"+dirKey[d]] = h.calls
-		s["encrypted_bytes_"+dirKey[d]] = h.encBytes
-		s["encrypted_packets_"+dirKey[d]] = h.encCalls
+		s[dk.bytes] = h.bytes
+		s[dk.packets] = h.calls
+		s[dk.encBytes] = h.encBytes
+		s[dk.encPackets] = h.encCalls
 		if !h.newkeys.IsZero() {
-			s["newkeys_"+dirKey[d]] = true
+			s[dk.newkeys] = true
 		}
 		if f := h.frame; f.on && !f.lost {
-			s["ssh_packets_"+dirKey[d]] = f.packets
+			s[dk.sshPackets] = f.packets
 		}
 		if p.gaps[d] > 0 {
-			s["gaps_"+dirKey[d]] = p.gaps[d]
+			s[dk.gaps] = p.gaps[d]
 		}
 	}
 	if v := p.h[0].ver; v != nil {
@@ -86,20 +122,20 @@ func (p *conn) emit(reason parser.EndReason) {
 		s["kex_alg"] = a.Kex
 		s["host_key_alg"] = a.HostKey
 		for d := 0; d < 2; d++ {
-			k := dirKey[d]
+			k := &dirKey[d]
 			ci := a.Cipher[d]
-			s["cipher_"+k] = a.Enc[d]
+			s[k.cipher] = a.Enc[d]
 			// The MAC negotiated, as Zeek reports it; under an AEAD
 			// cipher it goes unused (aead_* says so).
-			s["mac_"+k] = a.Mac[d]
-			s["compression_"+k] = a.Cmp[d]
+			s[k.mac] = a.Mac[d]
+			s[k.compression] = a.Cmp[d]
 			if ci.Known {
-				s["block_size_"+k] = ci.Block
-				s["mac_len_"+k] = ci.MacLen
-				s["aead_"+k] = ci.AEAD
-				s["etm_"+k] = ci.ETM
-				s["length_"+k] = ci.LengthMode
-				s["smallest_packet_"+k] = ci.packetSize(1)
+				s[k.blockSize] = ci.Block
+				s[k.macLen] = ci.MacLen
+				s[k.aead] = ci.AEAD
+				s[k.etm] = ci.ETM
+				s[k.length] = ci.LengthMode
+				s[k.smallest] = ci.packetSize(1)
 			}
 		}
 	}
@@ -141,10 +177,7 @@ func (p *conn) emit(reason parser.EndReason) {
 	}
 	p.env.Emit(ev)
 	for _, a := range acts {
-		ae := p.newEvent(TypeActivity, p.start.Add(a.Start), p.start.Add(a.End))
-		for k, v := range activitySummary(p.start, a) {
-			ae.Summary[k] = v
-		}
+		ae := p.newEvent(TypeActivity, p.start.Add(a.Start), p.start.Add(a.End), activitySummary(p.start, a))
 		ae.Subject = a.Kind
 		p.env.Emit(ae)
 	}
