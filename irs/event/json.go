@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -29,7 +30,13 @@ type JSONEncoder struct {
 	// json.Encoder.SetEscapeHTML(false).
 	NoHTMLEscape bool
 
-	keys []string // map keys being sorted, a stack shared by nested maps
+	keys   []string // map keys being sorted, a stack shared by nested maps
+	fields []field  // the same for map[string]any, with the values
+}
+
+type field struct {
+	key string
+	val any
 }
 
 // AppendJSON appends ev as json.Marshal(ev) would, without a newline.
@@ -53,6 +60,8 @@ func (e *JSONEncoder) Append(dst []byte, v any) ([]byte, error) {
 	n := len(dst)
 	out, err := e.value(dst, v, 0)
 	e.keys = e.keys[:0]
+	clear(e.fields)
+	e.fields = e.fields[:0]
 	if err == nil {
 		return out, nil
 	}
@@ -350,27 +359,29 @@ func (e *JSONEncoder) object(b []byte, m map[string]any, depth int) ([]byte, err
 	if depth >= maxDepth {
 		return b, errSlow
 	}
-	start := len(e.keys)
-	for k := range m {
-		e.keys = append(e.keys, k)
+	// One pass over the map keeps each value with its key: no lookup
+	// after the sort. fields stays valid when a nested map grows
+	// e.fields: the nested entries go after it, in this array or a new one.
+	start := len(e.fields)
+	for k, v := range m {
+		e.fields = append(e.fields, field{k, v})
 	}
-	// keys stays valid when a nested map grows e.keys: the nested keys
-	// go after it, in this array or a new one.
-	keys := e.keys[start:]
-	slices.Sort(keys)
+	fields := e.fields[start:]
+	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.key, b.key) })
 	b = append(b, '{')
 	var err error
-	for i, k := range keys {
+	for i := range fields {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = e.str(b, k)
+		b = e.str(b, fields[i].key)
 		b = append(b, ':')
-		if b, err = e.value(b, m[k], depth); err != nil {
+		if b, err = e.value(b, fields[i].val, depth); err != nil {
 			return b, err
 		}
 	}
-	e.keys = e.keys[:start]
+	clear(e.fields[start:]) // drop the references to the values
+	e.fields = e.fields[:start]
 	return append(b, '}'), nil
 }
 
