@@ -192,6 +192,19 @@ func (p *conn) bannerBytes(dir parser.Direction, data []byte) []byte {
 func (p *conn) clearBytes(dir parser.Direction, data []byte, ts time.Time) []byte {
 	h := &p.h[dir]
 	for len(data) > 0 {
+		if len(h.buf) == 0 && len(data) >= 4 {
+			// The whole packet is in this call (the usual case): read
+			// it in place; clearPacket keeps nothing of it.
+			if n := binary.BigEndian.Uint32(data); n >= 5 && n <= maxClearPkt-4 && 4+int(n) <= len(data) {
+				pkt := data[:4+n]
+				data = data[4+n:]
+				p.clearPacket(dir, pkt, ts)
+				if h.phase == phEncrypted {
+					return data
+				}
+				continue
+			}
+		}
 		// Complete the 4-byte length, then the packet.
 		need := 4
 		if len(h.buf) >= 4 {
@@ -213,6 +226,9 @@ func (p *conn) clearBytes(dir parser.Direction, data []byte, ts time.Time) []byt
 				return nil
 			}
 			need = 4 + int(n)
+			if cap(h.buf) < need {
+				h.buf = append(make([]byte, 0, need), h.buf...)
+			}
 		}
 		take := min(need-len(h.buf), len(data))
 		h.buf = append(h.buf, data[:take]...)
