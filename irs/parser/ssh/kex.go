@@ -1,6 +1,7 @@
 package ssh
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/binary"
 	"encoding/hex"
@@ -41,41 +42,69 @@ func parseKexInit(p []byte) (*kexInit, error) {
 	}
 	k := &kexInit{Cookie: hex.EncodeToString(p[1:17])}
 	p = p[17:]
-	lists := make([][]string, 10)
-	names := []string{"kex_algorithms", "server_host_key_algorithms", "encryption_algorithms_client_to_server",
+	names := [...]string{"kex_algorithms", "server_host_key_algorithms", "encryption_algorithms_client_to_server",
 		"encryption_algorithms_server_to_client", "mac_algorithms_client_to_server", "mac_algorithms_server_to_client",
 		"compression_algorithms_client_to_server", "compression_algorithms_server_to_client",
 		"languages_client_to_server", "languages_server_to_client"}
-	for i := range lists {
-		if len(p) < 4 {
+	// The lists are checked in order, then converted to text with one
+	// string for the ten of them and split into one shared slice: a
+	// KEXINIT costs a few allocations rather than two per list.
+	var bounds [10][2]int // each list's offsets in p
+	off, total := 0, 0
+	for i := range bounds {
+		if len(p)-off < 4 {
 			return nil, fmt.Errorf("ssh: kexinit: %s: %w", names[i], errShort)
 		}
-		n := binary.BigEndian.Uint32(p)
-		p = p[4:]
-		if n > maxNameList || int(n) > len(p) {
+		n := binary.BigEndian.Uint32(p[off:])
+		off += 4
+		if n > maxNameList || int(n) > len(p)-off {
 			return nil, fmt.Errorf("ssh: kexinit: %s: length %d beyond the message", names[i], n)
 		}
-		s := string(p[:n])
-		p = p[n:]
-		if !printableASCII(s) {
+		l := p[off : off+int(n)]
+		if !printableASCII(l) {
 			return nil, fmt.Errorf("ssh: kexinit: %s: not a name-list", names[i])
 		}
-		k.raw[i] = s
-		if s != "" {
-			lists[i] = strings.Split(s, ",")
+		if len(l) > 0 {
+			total += 1 + bytes.Count(l, comma)
 		}
+		bounds[i] = [2]int{off, off + int(n)}
+		off += int(n)
 	}
-	if len(p) < 1 {
+	if len(p)-off < 1 {
 		return nil, fmt.Errorf("ssh: kexinit: first_kex_packet_follows: %w", errShort)
 	}
-	k.FirstKexFollows = p[0] != 0
+	k.FirstKexFollows = p[off] != 0
+	text := string(p[:off])
+	all := make([]string, 0, total)
+	var lists [10][]string
+	for i, b := range bounds {
+		s := text[b[0]:b[1]]
+		k.raw[i] = s
+		if s == "" {
+			continue
+		}
+		// strings.Split(s, ","), into the shared slice
+		from := len(all)
+		for {
+			j := strings.IndexByte(s, ',')
+			if j < 0 {
+				all = append(all, s)
+				break
+			}
+			all = append(all, s[:j])
+			s = s[j+1:]
+		}
+		lists[i] = all[from:len(all):len(all)]
+	}
 	k.Kex, k.HostKey = lists[0], lists[1]
 	k.EncC2S, k.EncS2C, k.MacC2S, k.MacS2C = lists[2], lists[3], lists[4], lists[5]
 	k.CmpC2S, k.CmpS2C, k.LangC2S, k.LangS2C = lists[6], lists[7], lists[8], lists[9]
 	return k, nil
 }
 
-func printableASCII(s string) bool {
+var comma = []byte{','}
+
+func printableASCII(s []byte) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7e {
 			return false
@@ -110,9 +139,14 @@ func (k *kexInit) hassh(server bool) (str, sum string) {
 	if server {
 		enc, mac, cmp = k.raw[3], k.raw[5], k.raw[7]
 	}
-	str = k.raw[0] + ";" + enc + ";" + mac + ";" + cmp
-	h := md5.Sum([]byte(str))
-	return str, hex.EncodeToString(h[:])
+	// built in a stack buffer that is hashed, then kept as the string
+	var scratch [512]byte
+	b := append(scratch[:0], k.raw[0]...)
+	b = append(append(b, ';'), enc...)
+	b = append(append(b, ';'), mac...)
+	b = append(append(b, ';'), cmp...)
+	h := md5.Sum(b)
+	return string(b), hex.EncodeToString(h[:])
 }
 
 // negotiate picks the first algorithm of the client's list that the
