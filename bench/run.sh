@@ -9,7 +9,9 @@
 #     2. with a pcap per session, data directory in memory (/dev/shm)
 #     3. with a pcap per session, data directory on this machine's disk
 #   ndpiReader -n 1             (nDPI 4.2: flow classification only)
-# and prints packets/s for each and the ratios. Wall-clock, best of RUNS.
+# and prints packets/s (wall clock) and packets per CPU-second (user +
+# system time: steadier on a busy machine) for each, best of RUNS, and
+# the ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out
@@ -25,34 +27,40 @@ go build -o "$out/mkmixed" ./bench/mkmixed
 total=$(capinfos -c -M "$out/mixed.pcap" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
 [ -n "$total" ] || total=$packets
 
-best() { # best wall time in ns of RUNS runs of "$@"
-  local best=0 t0 t1 d
+best() { # "wall_ms cpu_ms": the least of each over RUNS runs of "$@"
+  local bw=0 bc=0 r w c
   for _ in $(seq 1 "$runs"); do
-    t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N)
-    d=$((t1 - t0)); { [ "$best" = 0 ] || [ "$d" -lt "$best" ]; } && best=$d
+    [ -z "${clean:-}" ] || rm -rf "$clean"
+    r=$( { TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
+    read -r w c < <(awk '{printf "%d %d\n", $1 * 1000, ($2 + $3) * 1000}' <<<"$r")
+    { [ "$bw" = 0 ] || [ "$w" -lt "$bw" ]; } && bw=$w
+    { [ "$bc" = 0 ] || [ "$c" -lt "$bc" ]; } && bc=$c
   done
-  echo "$best"
+  echo "$bw $bc"
 }
 
 shm=/dev/shm/sdnli-bench-$$
 trap 'rm -rf "$shm" "$out/data"' EXIT
-run_sdnli() { # data directory, then extra flags
+sdnli_inspect() { # data directory, then extra flags
   local dir=$1; shift
-  rm -rf "$dir"; taskset -c 0 "$out/sdnli" inspect --quiet --workers 1 --data-dir "$dir" "$@" "$out/mixed.pcap"
+  taskset -c 0 "$out/sdnli" inspect --quiet --workers 1 --data-dir "$dir" "$@" "$out/mixed.pcap"
 }
-pipe_ns=$(best run_sdnli "$shm" --session-pcaps=false)
-mem_ns=$(best run_sdnli "$shm")
-disk_ns=$(best run_sdnli "$out/data")
-ndpi_ns=$(best taskset -c 0 ndpiReader -i "$out/mixed.pcap" -n 1 -q)
-events=$(run_sdnli "$shm" | wc -l)
+read -r pipe_w pipe_c < <(clean=$shm best sdnli_inspect "$shm" --session-pcaps=false)
+read -r mem_w mem_c < <(clean=$shm best sdnli_inspect "$shm")
+read -r disk_w disk_c < <(clean=$out/data best sdnli_inspect "$out/data")
+read -r ndpi_w ndpi_c < <(best taskset -c 0 ndpiReader -i "$out/mixed.pcap" -n 1 -q)
+rm -rf "$shm"
+events=$(sdnli_inspect "$shm" | wc -l)
 
-awk -v n="$total" -v p="$pipe_ns" -v a="$mem_ns" -v d="$disk_ns" -v b="$ndpi_ns" -v ev="$events" 'BEGIN {
-  pp = n / (p / 1e9); pa = n / (a / 1e9); pd = n / (d / 1e9); pb = n / (b / 1e9)
+awk -v n="$total" -v ev="$events" \
+  -v pw="$pipe_w" -v pc="$pipe_c" -v aw="$mem_w" -v ac="$mem_c" \
+  -v dw="$disk_w" -v dc="$disk_c" -v bw="$ndpi_w" -v bc="$ndpi_c" 'BEGIN {
   printf "capture: %d packets (bench/out/mixed.pcap, built from the shared captures), %d events\n", n, ev
-  f = "%-46s %8.0f packets/s  (%.0f ms)\n"
-  printf f, "sdnli inspect, 1 core, no session pcaps:", pp, p / 1e6
-  printf f, "sdnli inspect, 1 core, session pcaps in RAM:", pa, a / 1e6
-  printf f, "sdnli inspect, 1 core, session pcaps on disk:", pd, d / 1e6
-  printf f, "ndpiReader 4.2, 1 core (classifies only):", pb, b / 1e6
-  printf "ratio sdnli / ndpiReader: %.2f without session pcaps, %.2f with them in RAM\n", pp / pb, pa / pb
+  printf "%-46s %12s %14s\n", "", "packets/s", "packets/CPU-s"
+  f = "%-46s %12.0f %14.0f\n"
+  printf f, "sdnli inspect, 1 core, no session pcaps", n / pw * 1000, n / pc * 1000
+  printf f, "sdnli inspect, 1 core, session pcaps in RAM", n / aw * 1000, n / ac * 1000
+  printf f, "sdnli inspect, 1 core, session pcaps on disk", n / dw * 1000, n / dc * 1000
+  printf f, "ndpiReader 4.2, 1 core (classifies only)", n / bw * 1000, n / bc * 1000
+  printf "ratio sdnli / ndpiReader (wall): %.2f without session pcaps, %.2f with them in RAM\n", bw / pw, bw / aw
 }'
