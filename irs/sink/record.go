@@ -175,6 +175,15 @@ func marshalJSON(v any) ([]byte, error) {
 // accepts: times in range, a summary that encodes and is not huge. What
 // had to change is noted in Anomalies. ev itself is not modified.
 func sanitize(ev *event.Event, now time.Time) *event.Event {
+	c, _ := sanitizeJSON(ev, now)
+	return c
+}
+
+// sanitizeJSON is sanitize, also returning the summary's JSON when it
+// encoded the summary and kept it (nil otherwise): toRecord stores it
+// without encoding it again.
+func sanitizeJSON(ev *event.Event, now time.Time) (*event.Event, []byte) {
+	var summary []byte
 	c := *ev
 	var notes []string
 	start, okS := normTime(c.Start)
@@ -204,6 +213,8 @@ func sanitize(ev *event.Event, now time.Time) *event.Event {
 		case len(b) > maxSummary:
 			c.Summary = map[string]any{"sink_oversize_bytes": len(b)}
 			notes = append(notes, fmt.Sprintf("sink: summary of %d bytes exceeds %d, dropped", len(b), maxSummary))
+		default:
+			summary = b
 		}
 	}
 	if len(c.Addresses) > maxChildren {
@@ -217,7 +228,7 @@ func sanitize(ev *event.Event, now time.Time) *event.Event {
 	if len(notes) > 0 {
 		c.Anomalies = append(append([]string(nil), c.Anomalies...), notes...)
 	}
-	return &c
+	return &c, summary
 }
 
 // encodeEvent returns ev as one spool line (JSON without newline).
@@ -244,7 +255,7 @@ func encodeEvent(ev *event.Event, now time.Time) ([]byte, error) {
 
 // toRecord turns an event into table rows.
 func toRecord(ev *event.Event, now time.Time) *record {
-	s := sanitize(ev, now)
+	s, summary := sanitizeJSON(ev, now)
 	r := &record{
 		uid:       normUID(s.UID),
 		node:      fit(s.Node, lenNode),
@@ -264,9 +275,12 @@ func toRecord(ev *event.Event, now time.Time) *record {
 	}
 	r.size = 200 + len(r.subject) + len(r.rawRef)
 	if len(s.Summary) > 0 {
-		if b, err := marshalJSON(s.Summary); err == nil {
-			r.summary = string(b)
-			r.size += len(b)
+		if summary == nil { // replaced by sanitize: encode the note
+			summary, _ = marshalJSON(s.Summary)
+		}
+		if summary != nil {
+			r.summary = string(summary)
+			r.size += len(summary)
 		}
 	}
 	if len(s.Anomalies) > 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,5 +68,30 @@ func TestSanitizeNoteUnchanged(t *testing.T) {
 	want := "sink: summary not JSON-encodable, dropped: json: unsupported value: NaN"
 	if len(got.Anomalies) != 1 || got.Anomalies[0] != want {
 		t.Errorf("anomalies: want [%q], got %q", want, got.Anomalies)
+	}
+}
+
+// TestToRecordSummary: the summary column holds encoding/json's bytes of
+// the summary, or of the note that replaced it, or NULL.
+func TestToRecordSummary(t *testing.T) {
+	big := map[string]any{"x": strings.Repeat("a", maxSummary)}
+	cases := []struct {
+		name    string
+		summary map[string]any
+		want    any
+	}{
+		{"none", nil, nil},
+		{"empty", map[string]any{}, nil},
+		{"fine", map[string]any{"b<": []string{"&"}, "a": 1.5}, `{"a":1.5,"b<":["&"]}`},
+		{"NaN", map[string]any{"x": math.NaN()}, `{"sink_unencodable":true}`},
+		{"oversize", big, `{"sink_oversize_bytes":1048584}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := toRecord(&event.Event{Start: time.Unix(1, 0), Summary: tc.summary}, time.Now())
+			if r.summary != tc.want {
+				t.Errorf("summary: want %v, got %v", tc.want, r.summary)
+			}
+		})
 	}
 }
