@@ -482,7 +482,7 @@ func parseCertificates(b []byte) (*certInfo, error) {
 		ci.subject = cert.Subject.String()
 		ci.issuer = cert.Issuer.String()
 		ci.notAfter = cert.NotAfter.UTC()
-		ci.selfSigned = cert.Subject.String() == cert.Issuer.String()
+		ci.selfSigned = ci.subject == ci.issuer
 		if cn := cert.Subject.CommonName; cn != "" {
 			ci.names = append(ci.names, cn)
 		}
