@@ -24,7 +24,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -514,29 +514,62 @@ func printable(b []byte) string {
 // grease reports the RFC 8701 reserved values (0x0a0a, 0x1a1a...).
 func grease(v uint16) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
 
-func joinInts[T uint8 | uint16](l []T, skipGrease bool) string {
-	var sb strings.Builder
+// appendInts appends l in decimal, joined by '-' (JA3's lists).
+func appendInts[T uint8 | uint16](b []byte, l []T, skipGrease bool) []byte {
 	first := true
 	for _, v := range l {
 		if skipGrease && grease(uint16(v)) {
 			continue
 		}
 		if !first {
-			sb.WriteByte('-')
+			b = append(b, '-')
 		}
 		first = false
-		sb.WriteString(strconv.Itoa(int(v)))
+		b = strconv.AppendUint(b, uint64(v), 10)
 	}
-	return sb.String()
+	return b
 }
 
 // ja3 returns the JA3 string: version,ciphers,extensions,groups,points.
 func (ch *clientHello) ja3() string {
-	return fmt.Sprintf("%d,%s,%s,%s,%s", ch.version, joinInts(ch.ciphers, true), joinInts(ch.exts, true),
-		joinInts(ch.groups, true), joinInts(ch.points, false))
+	var scratch [512]byte
+	b := strconv.AppendUint(scratch[:0], uint64(ch.version), 10)
+	b = appendInts(append(b, ','), ch.ciphers, true)
+	b = appendInts(append(b, ','), ch.exts, true)
+	b = appendInts(append(b, ','), ch.groups, true)
+	b = appendInts(append(b, ','), ch.points, false)
+	return string(b)
 }
 
-// ja4 returns the JA4 fingerprint (FoxIO's JA4 specification).
+// appendHex4 appends v as four lower-case hex digits (fmt's %04x).
+func appendHex4(b []byte, v uint16) []byte {
+	const digits = "0123456789abcdef"
+	return append(b, digits[v>>12], digits[v>>8&0xf], digits[v>>4&0xf], digits[v&0xf])
+}
+
+// appendHexList appends l as %04x values joined by commas.
+func appendHexList(b []byte, l []uint16) []byte {
+	for i, v := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendHex4(b, v)
+	}
+	return b
+}
+
+// appendJA4Hash appends JA4's truncated SHA-256 of s (zeros for none).
+func appendJA4Hash(b, s []byte) []byte {
+	if len(s) == 0 {
+		return append(b, "000000000000"...)
+	}
+	h := sha256.Sum256(s)
+	return hex.AppendEncode(b, h[:6])
+}
+
+// ja4 returns the JA4 fingerprint (FoxIO's JA4 specification). The
+// lists are sorted as numbers, which is the order of their fixed-width
+// hex forms, and written into stack buffers.
 func (ch *clientHello) ja4() string {
 	ver := ch.version
 	for _, v := range ch.versions {
@@ -544,18 +577,28 @@ func (ch *clientHello) ja4() string {
 			ver = v
 		}
 	}
-	vs := map[uint16]string{0x0304: "13", 0x0303: "12", 0x0302: "11", 0x0301: "10", 0x0300: "s3"}[ver]
-	if vs == "" {
-		vs = "00"
+	vs := "00"
+	switch ver {
+	case 0x0304:
+		vs = "13"
+	case 0x0303:
+		vs = "12"
+	case 0x0302:
+		vs = "11"
+	case 0x0301:
+		vs = "10"
+	case 0x0300:
+		vs = "s3"
 	}
 	sni := "i"
 	if ch.sni != "" {
 		sni = "d"
 	}
-	var ciphers, exts []string
+	var cbuf, ebuf [128]uint16
+	ciphers, exts := cbuf[:0], ebuf[:0]
 	for _, c := range ch.ciphers {
 		if !grease(c) {
-			ciphers = append(ciphers, fmt.Sprintf("%04x", c))
+			ciphers = append(ciphers, c)
 		}
 	}
 	nExt := 0
@@ -565,7 +608,7 @@ func (ch *clientHello) ja4() string {
 		}
 		nExt++
 		if e != 0 && e != 16 {
-			exts = append(exts, fmt.Sprintf("%04x", e))
+			exts = append(exts, e)
 		}
 	}
 	alpn := "00"
@@ -573,33 +616,77 @@ func (ch *clientHello) ja4() string {
 		a := ch.alpn[0]
 		alpn = string(a[0]) + string(a[len(a)-1])
 	}
-	sort.Strings(ciphers)
-	sort.Strings(exts)
-	hash := func(s string) string {
-		if s == "" {
-			return "000000000000"
+	slices.Sort(ciphers)
+	slices.Sort(exts)
+	var scratch, list [1024]byte
+	b := append(scratch[:0], 't')
+	b = append(b, vs...)
+	b = append(b, sni...)
+	nc, ne := min(len(ciphers), 99), min(nExt, 99)
+	b = append(b, byte('0'+nc/10), byte('0'+nc%10), byte('0'+ne/10), byte('0'+ne%10))
+	b = append(b, alpn...)
+	b = append(b, '_')
+	b = appendJA4Hash(b, appendHexList(list[:0], ciphers))
+	b = append(b, '_')
+	var ext []byte
+	if len(exts) > 0 {
+		ext = appendHexList(list[:0], exts)
+		first := true
+		for _, s := range ch.sigalgs {
+			if grease(s) {
+				continue
+			}
+			if first {
+				ext = append(ext, '_')
+			} else {
+				ext = append(ext, ',')
+			}
+			first = false
+			ext = appendHex4(ext, s)
 		}
-		h := sha256.Sum256([]byte(s))
-		return hex.EncodeToString(h[:6])
 	}
-	extStr := strings.Join(exts, ",")
-	var sig []string
-	for _, s := range ch.sigalgs {
-		if !grease(s) {
-			sig = append(sig, fmt.Sprintf("%04x", s))
-		}
-	}
-	if len(sig) > 0 {
-		extStr += "_" + strings.Join(sig, ",")
-	}
-	if len(exts) == 0 {
-		extStr = ""
-	}
-	return fmt.Sprintf("t%s%s%02d%02d%s_%s_%s", vs, sni, min(len(ciphers), 99), min(nExt, 99), alpn,
-		hash(strings.Join(ciphers, ",")), hash(extStr))
+	b = appendJA4Hash(b, ext)
+	return string(b)
 }
 
 var versionNames = map[uint16]string{0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
+
+// versionValues and cipherValues are the names as summary values,
+// boxed once; cipherValues also spares crypto/tls.CipherSuiteName, which
+// builds its lists of suites on every call.
+var (
+	versionValues = func() map[uint16]any {
+		m := make(map[uint16]any, len(versionNames))
+		for k, v := range versionNames {
+			m[k] = v
+		}
+		return m
+	}()
+	cipherValues = func() map[uint16]any {
+		m := map[uint16]any{}
+		// CipherSuiteName looks in the secure list first
+		for _, l := range [][]*gotls.CipherSuite{gotls.InsecureCipherSuites(), gotls.CipherSuites()} {
+			for _, c := range l {
+				m[c.ID] = c.Name
+			}
+		}
+		return m
+	}()
+)
+
+func versionValue(v uint16) any {
+	if n, ok := versionValues[v]; ok {
+		return n
+	}
+	return versionName(v)
+}
+
+func cipherValue(id uint16) any {
+	if n, ok := cipherValues[id]; ok {
+		return n
+	}
+	return gotls.CipherSuiteName(id)
+}
 
 func versionName(v uint16) string {
 	if n, ok := versionNames[v]; ok {
@@ -633,9 +720,9 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		sum["confidence"] = 0.8
 		sum["evidence"] = []string{"mid-stream: a chain of well-formed TLS record headers (no handshake seen)"}
 	}
-	subject := fmt.Sprintf("TLS to %s", s.c.Server)
+	subject := ""
 	if ch := s.ch; ch != nil {
-		sum["client_version"] = versionName(ch.version)
+		sum["client_version"] = versionValue(ch.version)
 		sum["cipher_suites"] = len(ch.ciphers)
 		sum["extensions"] = len(ch.exts)
 		ja3 := ch.ja3()
@@ -665,8 +752,8 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		if sh.selected != 0 {
 			v = sh.selected
 		}
-		sum["version"] = versionName(v)
-		sum["cipher"] = gotls.CipherSuiteName(sh.cipher)
+		sum["version"] = versionValue(v)
+		sum["cipher"] = cipherValue(sh.cipher)
 		if sh.alpn != "" {
 			sum["alpn_selected"] = sh.alpn
 		}
@@ -680,6 +767,9 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		if !ci.notAfter.IsZero() {
 			sum["cert_not_after"] = ci.notAfter.Format(time.RFC3339)
 		}
+	}
+	if subject == "" {
+		subject = "TLS to " + s.c.Server.String()
 	}
 	s.env.Emit(&event.Event{
 		Type: TypeSession, Start: s.start, End: s.end, Subject: subject, Summary: sum, Anomalies: s.anoms,

@@ -4,13 +4,18 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	gotls "crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"fmt"
 	"math/big"
+	mrand "math/rand"
 	"net"
 	"net/netip"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -229,5 +234,138 @@ func TestSSTPSuspicion(t *testing.T) {
 	_, evs := parsertest.Run(Detector{}, tcpConn(443), web, parsertest.Whole, 0)
 	if len(evs) != 1 {
 		t.Errorf("short session: %d events, want only tls-session", len(evs))
+	}
+}
+
+// refJA3 and refJA4 are the fingerprints written the straightforward way
+// (fmt and string sorting); ja3 and ja4 must give the same.
+func refJA3(ch *clientHello) string {
+	join := func(l []uint16, skip bool) string {
+		var parts []string
+		for _, v := range l {
+			if !skip || !grease(v) {
+				parts = append(parts, strconv.Itoa(int(v)))
+			}
+		}
+		return strings.Join(parts, "-")
+	}
+	pts := make([]uint16, len(ch.points))
+	for i, p := range ch.points {
+		pts[i] = uint16(p)
+	}
+	return fmt.Sprintf("%d,%s,%s,%s,%s", ch.version, join(ch.ciphers, true), join(ch.exts, true), join(ch.groups, true), join(pts, false))
+}
+
+func refJA4(ch *clientHello) string {
+	ver := ch.version
+	for _, v := range ch.versions {
+		if !grease(v) && v > ver {
+			ver = v
+		}
+	}
+	vs := map[uint16]string{0x0304: "13", 0x0303: "12", 0x0302: "11", 0x0301: "10", 0x0300: "s3"}[ver]
+	if vs == "" {
+		vs = "00"
+	}
+	sni := "i"
+	if ch.sni != "" {
+		sni = "d"
+	}
+	var ciphers, exts, sig []string
+	for _, c := range ch.ciphers {
+		if !grease(c) {
+			ciphers = append(ciphers, fmt.Sprintf("%04x", c))
+		}
+	}
+	nExt := 0
+	for _, e := range ch.exts {
+		if grease(e) {
+			continue
+		}
+		nExt++
+		if e != 0 && e != 16 {
+			exts = append(exts, fmt.Sprintf("%04x", e))
+		}
+	}
+	alpn := "00"
+	if len(ch.alpn) > 0 && ch.alpn[0] != "" {
+		a := ch.alpn[0]
+		alpn = string(a[0]) + string(a[len(a)-1])
+	}
+	sort.Strings(ciphers)
+	sort.Strings(exts)
+	hash := func(s string) string {
+		if s == "" {
+			return "000000000000"
+		}
+		h := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(h[:6])
+	}
+	extStr := strings.Join(exts, ",")
+	for _, s := range ch.sigalgs {
+		if !grease(s) {
+			sig = append(sig, fmt.Sprintf("%04x", s))
+		}
+	}
+	if len(sig) > 0 {
+		extStr += "_" + strings.Join(sig, ",")
+	}
+	if len(exts) == 0 {
+		extStr = ""
+	}
+	return fmt.Sprintf("t%s%s%02d%02d%s_%s_%s", vs, sni, min(len(ciphers), 99), min(nExt, 99), alpn,
+		hash(strings.Join(ciphers, ",")), hash(extStr))
+}
+
+// TestFingerprintsMatchReference: JA3 and JA4 over random ClientHellos
+// (GREASE values, empty and very long lists, odd ALPN) equal the
+// straightforward forms.
+func TestFingerprintsMatchReference(t *testing.T) {
+	rng := mrand.New(mrand.NewSource(7))
+	list := func() []uint16 {
+		n := []int{0, 1, 3, 17, 150, 400}[rng.Intn(6)]
+		l := make([]uint16, n)
+		for i := range l {
+			switch rng.Intn(4) {
+			case 0:
+				l[i] = 0x0a0a + uint16(rng.Intn(16))*0x1010 // GREASE
+			case 1:
+				l[i] = uint16(rng.Intn(20)) // 0 and 16 among them
+			default:
+				l[i] = uint16(rng.Intn(1 << 16))
+			}
+		}
+		return l
+	}
+	for i := 0; i < 300; i++ {
+		ch := &clientHello{version: []uint16{0x0301, 0x0303, 0x0300, 0x0200, 0x7f1c}[rng.Intn(5)],
+			ciphers: list(), exts: list(), groups: list(), sigalgs: list(), versions: list()}
+		for j := rng.Intn(5); j > 0; j-- {
+			ch.points = append(ch.points, uint8(rng.Intn(256)))
+		}
+		if rng.Intn(2) == 0 {
+			ch.sni = "example.org"
+		}
+		switch rng.Intn(4) {
+		case 1:
+			ch.alpn = []string{"h2", "http/1.1"}
+		case 2:
+			ch.alpn = []string{"\xff\x01x\x80"}
+		case 3:
+			ch.alpn = []string{""}
+		}
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			if got, want := ch.ja3(), refJA3(ch); got != want {
+				t.Errorf("ja3 = %q, want %q", got, want)
+			}
+			if got, want := ch.ja4(), refJA4(ch); got != want {
+				t.Errorf("ja4 = %q, want %q", got, want)
+			}
+		})
+	}
+	for _, id := range []uint16{0x1301, 0xc02f, 0x0005, 0x0000, 0xfefe} {
+		if got, want := cipherValue(id), gotls.CipherSuiteName(id); got != want {
+			t.Errorf("cipherValue(%#04x) = %v, want %q", id, got, want)
+		}
 	}
 }
