@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/event"
@@ -475,27 +476,81 @@ func parseCertificates(b []byte) (*certInfo, error) {
 		if ci.chain > 1 {
 			continue
 		}
-		cert, err := x509.ParseCertificate(der)
-		if err != nil {
-			return ci, fmt.Errorf("tls: server certificate does not parse: %w", err)
+		li := leaf(der)
+		if li.err != nil {
+			return ci, li.err
 		}
-		ci.subject = cert.Subject.String()
-		ci.issuer = cert.Issuer.String()
-		ci.notAfter = cert.NotAfter.UTC()
-		ci.selfSigned = ci.subject == ci.issuer
-		if cn := cert.Subject.CommonName; cn != "" {
-			ci.names = append(ci.names, cn)
-		}
-		for _, d := range cert.DNSNames {
-			if len(ci.names) < maxNames {
-				ci.names = append(ci.names, d)
-			}
-		}
+		ci.subject, ci.issuer, ci.notAfter, ci.selfSigned = li.subject, li.issuer, li.notAfter, li.selfSigned
+		ci.names = slices.Clone(li.names)
 	}
 	if list.bad || r.bad {
 		return ci, fmt.Errorf("tls: certificate list truncated")
 	}
 	return ci, nil
+}
+
+// leafInfo is what the events use of a server's leaf certificate.
+type leafInfo struct {
+	subject, issuer string
+	notAfter        time.Time
+	selfSigned      bool
+	names           []string // the subject's CN, then DNS names up to maxNames
+	err             error
+}
+
+func parseLeaf(der []byte) *leafInfo {
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return &leafInfo{err: fmt.Errorf("tls: server certificate does not parse: %w", err)}
+	}
+	li := &leafInfo{subject: cert.Subject.String(), issuer: cert.Issuer.String(), notAfter: cert.NotAfter.UTC()}
+	li.selfSigned = li.subject == li.issuer
+	if cn := cert.Subject.CommonName; cn != "" {
+		li.names = append(li.names, cn)
+	}
+	for _, d := range cert.DNSNames {
+		if len(li.names) < maxNames {
+			li.names = append(li.names, d)
+		}
+	}
+	return li
+}
+
+// Bounds of the leaf certificate cache.
+const (
+	leafCacheEntries = 256
+	leafCacheMaxDER  = 8 << 10 // larger certificates are parsed every time
+)
+
+// leafCache remembers the leaf certificates seen lately: every
+// connection to a server brings the same certificate, and x509 parsing
+// was most of what a TLS connection cost. It is shared by the workers
+// (the mutex guards it) and bounded: when full it starts over.
+var leafCache = struct {
+	sync.Mutex
+	m map[string]*leafInfo // by DER
+}{m: map[string]*leafInfo{}}
+
+// leaf returns what der says, from the cache when it was seen lately.
+// A leafInfo is shared: read it, never change it.
+func leaf(der []byte) *leafInfo {
+	if len(der) > leafCacheMaxDER {
+		return parseLeaf(der)
+	}
+	leafCache.Lock()
+	li := leafCache.m[string(der)]
+	leafCache.Unlock()
+	if li != nil {
+		return li
+	}
+	li = parseLeaf(der)
+	leafCache.Lock()
+	if len(leafCache.m) >= leafCacheEntries {
+		clear(leafCache.m)
+	}
+	leafCache.m[string(der)] = li
+	leafCache.Unlock()
+	return li
 }
 
 // printable keeps a name readable in events.

@@ -369,3 +369,45 @@ func TestFingerprintsMatchReference(t *testing.T) {
 		}
 	}
 }
+
+// TestLeafCache: a certificate seen again is answered from the cache
+// with what parsing it gives; the cache stays bounded; a certificate
+// that does not parse gives its error again.
+func TestLeafCache(t *testing.T) {
+	der := selfSigned(t, "cache.example", "www.cache.example").Certificate[0]
+	want := parseLeaf(der)
+	first, again := leaf(der), leaf(append([]byte(nil), der...))
+	if first != again {
+		t.Errorf("second lookup parsed again, want the cached result")
+	}
+	if again.subject != want.subject || again.issuer != want.issuer || !again.notAfter.Equal(want.notAfter) ||
+		again.selfSigned != want.selfSigned || strings.Join(again.names, ",") != strings.Join(want.names, ",") {
+		t.Errorf("cached %+v, want %+v", again, want)
+	}
+	if got := strings.Join(want.names, ","); got != "cache.example,cache.example,www.cache.example" {
+		t.Errorf("names = %s, want the CN then the DNS names", got)
+	}
+	bad := []byte{0x30, 0x03, 0x02, 0x01, 0x01}
+	for i := 0; i < 2; i++ {
+		if li := leaf(bad); li.err == nil || !strings.Contains(li.err.Error(), "does not parse") {
+			t.Errorf("lookup %d of a bad certificate: err = %v, want a parse error", i, li.err)
+		}
+	}
+	for i := 0; i < 2*leafCacheEntries; i++ {
+		leaf([]byte{0x30, 0x01, byte(i), byte(i >> 8)})
+	}
+	leafCache.Lock()
+	n := len(leafCache.m)
+	leafCache.Unlock()
+	if n > leafCacheEntries {
+		t.Errorf("cache holds %d certificates, want at most %d", n, leafCacheEntries)
+	}
+	big := make([]byte, leafCacheMaxDER+1)
+	leaf(big)
+	leafCache.Lock()
+	_, cached := leafCache.m[string(big)]
+	leafCache.Unlock()
+	if cached {
+		t.Errorf("a certificate over %d bytes was cached", leafCacheMaxDER)
+	}
+}
