@@ -61,6 +61,7 @@ const (
 	maxRecord    = 1<<14 + 2048 // TLSCiphertext may exceed 2^14 by 2048
 	maxHandshake = 1 << 16      // handshake bytes kept per direction
 	maxNames     = 32
+	maxAppSizes  = 64 // application-data record sizes kept per direction
 )
 
 func init() { parser.Register(Detector{}) }
@@ -224,7 +225,7 @@ func (s *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 			sd.skip -= n
 			data = data[n:]
 			if sd.skip == 0 {
-				s.recordDone(dir, sd)
+				s.recordDone(dir, sd, sd.body)
 			}
 			continue
 		}
@@ -248,18 +249,29 @@ func (s *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 		sd.body = sd.body[:0]
 		if h[0] == recAppData {
 			sd.appBytes += length
-			if len(sd.appSizes) < 64 {
+			if sd.appSizes == nil {
+				sd.appSizes = make([]int, 0, maxAppSizes)
+			}
+			if len(sd.appSizes) < maxAppSizes {
 				sd.appSizes = append(sd.appSizes, length)
 			}
 		}
-		if length == 0 {
-			s.recordDone(dir, sd)
+		switch {
+		case length == 0:
+			s.recordDone(dir, sd, nil)
+		case h[0] == recHandshake && !sd.encrypted && len(data) >= length:
+			// The whole record is in this call (the usual case): it
+			// is parsed in place rather than collected.
+			sd.skip = 0
+			s.recordDone(dir, sd, data[:length])
+			data = data[length:]
 		}
 	}
 }
 
-// recordDone handles a complete record.
-func (s *conn) recordDone(dir parser.Direction, sd *side) {
+// recordDone handles a complete record whose body is body (valid only
+// during the call).
+func (s *conn) recordDone(dir parser.Direction, sd *side, body []byte) {
 	switch sd.typ {
 	case recCCS:
 		sd.encrypted = true
@@ -267,13 +279,24 @@ func (s *conn) recordDone(dir parser.Direction, sd *side) {
 		if sd.encrypted {
 			return
 		}
-		if len(sd.hs)+len(sd.body) > maxHandshake {
+		if len(sd.hs)+len(body) > maxHandshake {
 			sd.encrypted = true // stop collecting: hostile or huge chain
 			s.anomaly(fmt.Sprintf("more than %d handshake bytes from the %s: the rest is not parsed", maxHandshake, dir))
 			return
 		}
-		sd.hs = append(sd.hs, sd.body...)
+		if len(sd.hs) > 0 {
+			sd.hs = append(sd.hs, body...)
+			s.handshakes(dir, sd)
+			return
+		}
+		// Nothing buffered: the messages are parsed from the body itself
+		// (the parsers copy what they keep) and only an incomplete
+		// message's bytes are kept.
+		sd.hs = body
 		s.handshakes(dir, sd)
+		if len(sd.hs) > 0 {
+			sd.hs = append([]byte(nil), sd.hs...)
+		}
 	}
 }
 
@@ -759,15 +782,20 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	if s.start.IsZero() {
 		s.start, s.end = ts, ts
 	}
-	sum := map[string]any{
-		"detection":         "content",
-		"confidence":        1.0,
-		"bytes_to_server":   s.bytes[parser.ClientToServer],
-		"bytes_to_client":   s.bytes[parser.ServerToClient],
-		"app_records":       [2]int{s.s[0].records[recAppData], s.s[1].records[recAppData]},
-		"end_reason":        reason.String(),
-		"client_hello_seen": s.ch != nil,
+	// sized for the summary of a whole handshake (some 24 keys), so it
+	// does not grow key by key
+	keys := 8
+	if s.ch != nil {
+		keys = 24
 	}
+	sum := make(map[string]any, keys)
+	sum["detection"] = "content"
+	sum["confidence"] = 1.0
+	sum["bytes_to_server"] = s.bytes[parser.ClientToServer]
+	sum["bytes_to_client"] = s.bytes[parser.ServerToClient]
+	sum["app_records"] = [2]int{s.s[0].records[recAppData], s.s[1].records[recAppData]}
+	sum["end_reason"] = reason.String()
+	sum["client_hello_seen"] = s.ch != nil
 	if s.c.Server.Port() == 443 {
 		sum["detection"] = "content+port"
 	}
