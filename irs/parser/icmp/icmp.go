@@ -15,7 +15,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"net/netip"
 	"sort"
@@ -121,7 +120,7 @@ type session struct {
 	matched     int
 	dups        int
 	unsolicited int
-	out         map[uint16]*sent
+	out         map[uint16]sent // by sequence number, held by value: one allocation less per request
 	outOrder    []uint16
 	rttMin      time.Duration
 	rttMax      time.Duration
@@ -245,7 +244,7 @@ func (f *flow) echo(dir parser.Direction, req bool, code uint8, id, seq uint16, 
 			delete(f.sessions, old.id)
 			f.emitSession(old)
 		}
-		s = &session{id: id, reqDir: dir, start: ts, out: map[uint16]*sent{}, sizes: map[int]struct{}{}, sizeMin: math.MaxInt}
+		s = &session{id: id, reqDir: dir, start: ts, out: map[uint16]sent{}, sizes: map[int]struct{}{}, sizeMin: math.MaxInt}
 		if !req {
 			s.reqDir = dir.Reverse()
 		}
@@ -262,9 +261,7 @@ func (f *flow) echo(dir parser.Direction, req bool, code uint8, id, seq uint16, 
 	if code != 0 {
 		f.anomaly("echo message with code %d (always 0)", code)
 	}
-	h := fnv.New64a()
-	h.Write(data)
-	sum := h.Sum64()
+	sum := fnv64a(data)
 	if req {
 		s.requests++
 		std, pat := classify(data)
@@ -283,22 +280,22 @@ func (f *flow) echo(dir parser.Direction, req bool, code uint8, id, seq uint16, 
 		if looksLikeIP(data) {
 			s.encap++
 		}
-		if p := s.out[seq]; p != nil && !p.replied {
+		if p, ok := s.out[seq]; ok && !p.replied {
 			s.seqReuse++
 		}
 		if _, ok := s.out[seq]; !ok {
 			s.outOrder = append(s.outOrder, seq)
 		}
-		s.out[seq] = &sent{ts: ts, hash: sum}
+		s.out[seq] = sent{ts: ts, hash: sum}
 		for len(s.out) > maxOutstanding && len(s.outOrder) > 0 {
 			delete(s.out, s.outOrder[0])
 			s.outOrder = s.outOrder[1:]
 		}
 	} else {
 		s.replies++
-		p := s.out[seq]
+		p, ok := s.out[seq]
 		switch {
-		case p == nil:
+		case !ok:
 			s.unsolicited++
 			if looksLikeIP(data) {
 				s.encap++
@@ -307,6 +304,7 @@ func (f *flow) echo(dir parser.Direction, req bool, code uint8, id, seq uint16, 
 			s.dups++
 		default:
 			p.replied = true
+			s.out[seq] = p
 			s.matched++
 			rtt := ts.Sub(p.ts)
 			if s.matched == 1 || rtt < s.rttMin {
@@ -396,6 +394,21 @@ func looksLikeIP(p []byte) bool {
 		return n <= len(p) && n+8 >= len(p)
 	}
 	return false
+}
+
+// fnv64a is hash/fnv's 64-bit FNV-1a of b, without the allocation of a
+// hash.Hash per packet.
+func fnv64a(b []byte) uint64 {
+	const (
+		offset64 = 14695981039346656037
+		prime64  = 1099511628211
+	)
+	h := uint64(offset64)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= prime64
+	}
+	return h
 }
 
 // entropy is the Shannon entropy of b in bits per byte.
