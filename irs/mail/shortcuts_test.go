@@ -50,13 +50,13 @@ func TestDecodingShortcuts(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			want, wantFiles, wantErr := restore(m.raw, true)
 			got, gotFiles, gotErr := restore(m.raw, false)
-			if !reflect.DeepEqual(got, want) {
+			if !mail.SameMessage(got, want) {
 				t.Errorf("Restore:\ngot  %+v\nwant %+v (reference decoding)", got, want)
 			}
 			if !reflect.DeepEqual(gotFiles, wantFiles) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 				t.Errorf("Restore saved %d files (error %v); reference decoding saved %d (error %v)", len(gotFiles), gotErr, len(wantFiles), wantErr)
 			}
-			if got, want := header(m.raw, false), header(m.raw, true); !reflect.DeepEqual(got, want) {
+			if got, want := header(m.raw, false), header(m.raw, true); !mail.SameMessage(got, want) {
 				t.Errorf("DecodeHeader:\ngot  %+v\nwant %+v (reference decoding)", got, want)
 			}
 		})
