@@ -206,8 +206,9 @@ func (m *Message) decode(raw []byte) (envl *enmime.Envelope) {
 }
 
 // referenceDecoding turns off the shortcuts this package takes around
-// enmime's own way (remembered media-type parses, the common Date layout
-// tried first), so that tests can check that they change no result.
+// enmime's own way (remembered media-type parses, a reused input reader,
+// the common Date layout tried first), so that tests can check that they
+// change no result.
 var referenceDecoding = false
 
 // mediaTypeParser is parse, remembering its results for one message
@@ -243,9 +244,9 @@ func readEnvelope(p *enmime.Parser, b []byte) (*enmime.Envelope, error) {
 	in := envelopeInputs.Get().(*envelopeInput)
 	in.raw.Reset(b)
 	in.buf.Reset(&in.raw)
+	// After a panic (recovered by the caller) the reader is not put
+	// back: it is simply dropped.
 	e, err := p.ReadEnvelope(in.buf)
-	// Not returned to the pool after a panic (recovered by the caller):
-	// a reader left mid-message is simply dropped.
 	in.raw.Reset(nil)
 	in.buf.Reset(&in.raw)
 	envelopeInputs.Put(in)
