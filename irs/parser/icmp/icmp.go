@@ -273,7 +273,7 @@ func (f *flow) echo(dir parser.Direction, req bool, code uint8, id, seq uint16, 
 			if s.sample == "" {
 				s.sample = hex.EncodeToString(data[:min(len(data), 32)])
 			}
-			if len(data) >= tunMinEntLen && entropy(data) >= tunEntropyRatio*math.Log2(float64(min(len(data), 256))) {
+			if len(data) >= tunMinEntLen && highEntropy(data, tunEntropyRatio*math.Log2(float64(min(len(data), 256)))) {
 				s.highEnt++
 			}
 		}
@@ -417,7 +417,12 @@ func entropy(b []byte) float64 {
 	for _, c := range b {
 		freq[c]++
 	}
-	h, n := 0.0, float64(len(b))
+	return entropyOf(&freq, float64(len(b)))
+}
+
+// entropyOf is the entropy of n bytes counted in freq.
+func entropyOf(freq *[256]int, n float64) float64 {
+	h := 0.0
 	for _, k := range freq {
 		if k > 0 {
 			p := float64(k) / n
@@ -425,6 +430,42 @@ func entropy(b []byte) float64 {
 		}
 	}
 	return h
+}
+
+// entropyMargin exceeds the rounding error of entropyOf's sum (at most
+// 256 terms below 1 bit, each off by a few parts in 10^16) many times.
+const entropyMargin = 1e-9
+
+// highEntropy reports entropy(b) >= limit, summing the entropy (a
+// logarithm per byte value present, most of an echo request's cost)
+// only when two bounds leave the answer open: the entropy is at most
+// log2 of the number of distinct byte values and at least the collision
+// entropy, -log2 of the sum of the squared frequencies (Rényi entropies
+// do not grow with their order). With the margin the answer is always
+// the one entropy(b) >= limit gives.
+func highEntropy(b []byte, limit float64) bool {
+	var freq [256]int
+	for _, c := range b {
+		freq[c]++
+	}
+	distinct, sumSq := 0, 0
+	for _, k := range freq {
+		if k > 0 {
+			distinct++
+			sumSq += k * k
+		}
+	}
+	if distinct == 0 {
+		return 0 >= limit
+	}
+	n := float64(len(b))
+	switch {
+	case math.Log2(float64(distinct))+entropyMargin < limit:
+		return false
+	case math.Log2(n*n/float64(sumSq))-entropyMargin >= limit:
+		return true
+	}
+	return entropyOf(&freq, n) >= limit
 }
 
 func (f *flow) emit(ev *event.Event) {

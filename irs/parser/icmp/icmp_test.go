@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"math"
+	"math/rand"
 	"net/netip"
 	"strings"
 	"testing"
@@ -401,6 +403,37 @@ func TestFNV64a(t *testing.T) {
 		h.Write([]byte(in))
 		if got, want := fnv64a([]byte(in)), h.Sum64(); got != want {
 			t.Errorf("fnv64a(%d bytes) = %x, want %x", len(in), got, want)
+		}
+	}
+}
+
+// TestHighEntropy: the bounds never change the answer entropy(b) >= limit
+// gives, with the limit the tunnel test uses and limits at, just above
+// and just below the payload's own entropy.
+func TestHighEntropy(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	var payloads [][]byte
+	for _, n := range []int{1, 32, 33, 64, 100, 256, 512, 1400, 4096} {
+		for _, alphabet := range []int{1, 2, 16, 64, 200, 256} {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte(rng.Intn(alphabet))
+			}
+			payloads = append(payloads, b)
+			u := make([]byte, n)
+			for i := range u {
+				u[i] = byte(i % alphabet)
+			}
+			payloads = append(payloads, u)
+		}
+	}
+	for i, b := range payloads {
+		h := entropy(b)
+		limits := []float64{tunEntropyRatio * math.Log2(float64(min(len(b), 256))), h, math.Nextafter(h, 9), math.Nextafter(h, -1), h + 1e-10, h - 1e-10, 0, 8}
+		for _, limit := range limits {
+			if got, want := highEntropy(b, limit), h >= limit; got != want {
+				t.Errorf("payload %d (%d bytes, entropy %v): highEntropy(limit %v) = %v, want %v", i, len(b), h, limit, got, want)
+			}
 		}
 	}
 }
