@@ -15,6 +15,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"net/netip"
 	"sort"
@@ -261,7 +262,9 @@ func (f *flow) echo(dir parser.Direction, req bool, code uint8, id, seq uint16, 
 	if code != 0 {
 		f.anomaly("echo message with code %d (always 0)", code)
 	}
-	sum := fnv64a(data)
+	// a reply is matched to its request's data by a 64-bit hash;
+	// maphash reads 16 bytes at a time where FNV-1a reads one
+	sum := maphash.Bytes(payloadSeed, data)
 	if req {
 		s.requests++
 		std, pat := classify(data)
@@ -396,20 +399,9 @@ func looksLikeIP(p []byte) bool {
 	return false
 }
 
-// fnv64a is hash/fnv's 64-bit FNV-1a of b, without the allocation of a
-// hash.Hash per packet.
-func fnv64a(b []byte) uint64 {
-	const (
-		offset64 = 14695981039346656037
-		prime64  = 1099511628211
-	)
-	h := uint64(offset64)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= prime64
-	}
-	return h
-}
+// payloadSeed seeds the payload hashes, which are compared within the
+// process only.
+var payloadSeed = maphash.MakeSeed()
 
 // entropy is the Shannon entropy of b in bits per byte.
 func entropy(b []byte) float64 {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"math/rand"
 	"net/netip"
@@ -393,17 +392,6 @@ func TestSessionsBounded(t *testing.T) {
 	p.EndProcess(parser.EndIdle, t0)
 	if len(env.Events) != maxSessions+10 {
 		t.Errorf("%d sessions in all, want %d", len(env.Events), maxSessions+10)
-	}
-}
-
-// TestFNV64a: the in-place hash is hash/fnv's.
-func TestFNV64a(t *testing.T) {
-	for _, in := range []string{"", "a", "ping payload 0123456789", string(make([]byte, 1500))} {
-		h := fnv.New64a()
-		h.Write([]byte(in))
-		if got, want := fnv64a([]byte(in)), h.Sum64(); got != want {
-			t.Errorf("fnv64a(%d bytes) = %x, want %x", len(in), got, want)
-		}
 	}
 }
 
