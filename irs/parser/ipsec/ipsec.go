@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -193,7 +194,8 @@ func (d *Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte)
 
 // New returns the parser for an IKE/NAT-T flow or an ESP flow.
 func (d *Detector) New(c *parser.Conn, env parser.Env) parser.Parser {
-	return &flow{d: d, c: c, env: env, exch: map[string]int{}, esp: map[uint32]*spiStats{}, vids: map[string]bool{}, notify: map[string]int{}}
+	// the maps are made when first written: most flows need one or two
+	return &flow{d: d, c: c, env: env}
 }
 
 type spiStats struct {
@@ -275,6 +277,9 @@ func (f *flow) espPacket(dir parser.Direction, data []byte) {
 			return
 		}
 		s = &spiStats{dir: dir, seqMin: seq, seqMax: seq}
+		if f.esp == nil {
+			f.esp = map[uint32]*spiStats{}
+		}
 		f.esp[spi] = s
 		f.espOrder = append(f.espOrder, spi)
 	}
@@ -296,8 +301,15 @@ func (f *flow) ike(dir parser.Direction, b []byte, ts time.Time) {
 		f.versions = map[int]bool{}
 	}
 	f.versions[ver] = true
+	if f.exch == nil {
+		f.exch = map[string]int{}
+	}
 	f.exch[exchangeName(int(b[18]))]++
-	spi := hex.EncodeToString(b[0:8]) + "/" + hex.EncodeToString(b[8:16])
+	var spiText [33]byte // initiator/responder SPIs in hex, one allocation
+	hex.Encode(spiText[:16], b[0:8])
+	spiText[16] = '/'
+	hex.Encode(spiText[17:], b[8:16])
+	spi := string(spiText[:])
 	if binary.BigEndian.Uint64(b[8:]) != 0 && !contains(f.spiPairs, spi) && len(f.spiPairs) < maxSPIs {
 		// keep only complete pairs, plus the first half-open one
 		f.spiPairs = append(f.spiPairs, spi)
@@ -344,14 +356,17 @@ func (f *flow) payloads(dir parser.Direction, ver, next int, b []byte, flags byt
 		case 33: // IKEv2 SA
 			f.proposalsV2(dir, body, flags&0x20 != 0)
 		case 13, 43: // vendor ID
+			if f.vids == nil {
+				f.vids = map[string]bool{}
+			}
 			f.vids[vendorName(body)] = true
 		case 11: // IKEv1 notification: DOI(4) proto(1) spisize(1) type(2)
 			if len(body) >= 8 {
-				f.notify[notifyName(int(binary.BigEndian.Uint16(body[6:])))]++
+				f.note(notifyName(int(binary.BigEndian.Uint16(body[6:]))))
 			}
 		case 41: // IKEv2 notify: proto(1) spisize(1) type(2)
 			if len(body) >= 4 {
-				f.notify[notifyName(int(binary.BigEndian.Uint16(body[2:])))]++
+				f.note(notifyName(int(binary.BigEndian.Uint16(body[2:]))))
 			}
 		case 46, 53: // IKEv2 SK / SKF: the rest is encrypted
 			f.encrypted++
@@ -360,6 +375,14 @@ func (f *flow) payloads(dir parser.Direction, ver, next int, b []byte, flags byt
 		next = int(b[0])
 		b = b[n:]
 	}
+}
+
+// note counts a notification.
+func (f *flow) note(name string) {
+	if f.notify == nil {
+		f.notify = map[string]int{}
+	}
+	f.notify[name]++
 }
 
 // proposalsV1 reads IKEv1 proposal and transform payloads.
@@ -430,14 +453,17 @@ func (f *flow) transformV1(a []byte) string {
 			parts = append(parts, name)
 			f.flagWeak(name)
 		case 14:
-			parts = append(parts, fmt.Sprintf("KEYLEN_%d", val))
+			parts = append(parts, "KEYLEN_"+strconv.Itoa(val))
 		}
 	}
 	return strings.Join(parts, " ")
 }
 
-// proposalsV2 reads IKEv2 proposal substructures.
+// proposalsV2 reads IKEv2 proposal substructures. A proposal's text is
+// written into a stack buffer and becomes a string only when it is new
+// (peers retransmit the same SA payload).
 func (f *flow) proposalsV2(dir parser.Direction, b []byte, response bool) {
+	var scratch [256]byte
 	for len(b) >= 8 {
 		n := int(binary.BigEndian.Uint16(b[2:]))
 		if n < 8 || n > len(b) {
@@ -450,7 +476,9 @@ func (f *flow) proposalsV2(dir parser.Direction, b []byte, response bool) {
 			return
 		}
 		t = t[spiSize:]
-		var parts []string
+		desc := append(scratch[:0], protoNameV2(proto)...)
+		desc = append(desc, ": "...)
+		first := true
 		for i := 0; i < count && len(t) >= 8; i++ {
 			tn := int(binary.BigEndian.Uint16(t[2:]))
 			if tn < 8 || tn > len(t) {
@@ -468,29 +496,78 @@ func (f *flow) proposalsV2(dir parser.Direction, b []byte, response bool) {
 			case 4:
 				name = lookup(dhGroups, id, "DH")
 			case 5:
-				name = map[int]string{0: "NO_ESN", 1: "ESN"}[id]
+				name = esnName(id)
 			}
 			if name != "" {
 				if at := t[8:tn]; len(at) >= 4 && binary.BigEndian.Uint16(at) == 0x800e {
-					name += fmt.Sprintf("-%d", binary.BigEndian.Uint16(at[2:]))
+					name += "-" + strconv.Itoa(int(binary.BigEndian.Uint16(at[2:])))
 				}
-				parts = append(parts, name)
+				if !first {
+					desc = append(desc, ' ')
+				}
+				first = false
+				desc = append(desc, name...)
 				f.flagWeak(name)
 			}
 			t = t[tn:]
 		}
-		desc := fmt.Sprintf("%s: %s", map[byte]string{1: "IKE", 2: "AH", 3: "ESP"}[proto], strings.Join(parts, " "))
 		if response {
-			if len(f.chosen) < maxList && !contains(f.chosen, desc) {
-				f.chosen = append(f.chosen, desc)
+			if len(f.chosen) < maxList && !containsBytes(f.chosen, desc) {
+				f.chosen = append(f.chosen, string(desc))
 			}
 		} else {
-			f.addProposal(dir, desc)
+			f.addProposalBytes(dir, desc)
 		}
 		if b[0] == 0 {
 			return
 		}
 		b = b[n:]
+	}
+}
+
+// protoNameV2 names a proposal's protocol ("" when unknown, as before).
+func protoNameV2(p byte) string {
+	switch p {
+	case 1:
+		return "IKE"
+	case 2:
+		return "AH"
+	case 3:
+		return "ESP"
+	}
+	return ""
+}
+
+// esnName names an extended sequence numbers transform ("" when unknown).
+func esnName(id int) string {
+	switch id {
+	case 0:
+		return "NO_ESN"
+	case 1:
+		return "ESN"
+	}
+	return ""
+}
+
+// containsBytes is contains for a text still in a buffer; the comparison
+// does not copy it.
+func containsBytes(l []string, b []byte) bool {
+	for _, x := range l {
+		if x == string(b) {
+			return true
+		}
+	}
+	return false
+}
+
+// addProposalBytes is addProposal for a text still in a buffer.
+func (f *flow) addProposalBytes(dir parser.Direction, desc []byte) {
+	l := &f.proposals
+	if dir == parser.ServerToClient {
+		l = &f.chosen
+	}
+	if len(*l) < maxList && !containsBytes(*l, desc) {
+		*l = append(*l, string(desc))
 	}
 }
 

@@ -3,6 +3,7 @@ package ipsec
 import (
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -25,7 +26,7 @@ func lookup(m map[int]string, v int, prefix string) string {
 	if n, ok := m[v]; ok {
 		return n
 	}
-	return fmt.Sprintf("%s_%d", prefix, v)
+	return prefix + "_" + strconv.Itoa(v)
 }
 
 var v1Encr = map[int]string{1: "DES-CBC", 2: "IDEA-CBC", 3: "Blowfish-CBC", 4: "RC5-CBC", 5: "3DES-CBC", 6: "CAST-CBC", 7: "AES-CBC", 8: "Camellia-CBC"}
