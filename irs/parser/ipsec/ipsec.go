@@ -377,6 +377,15 @@ func (f *flow) payloads(dir parser.Direction, ver, next int, b []byte, flags byt
 	}
 }
 
+// spiHex is fmt's "0x%08x" of an SPI.
+func spiHex(spi uint32) string {
+	var v [4]byte
+	binary.BigEndian.PutUint32(v[:], spi)
+	b := [10]byte{'0', 'x'}
+	hex.Encode(b[2:], v[:])
+	return string(b[:])
+}
+
 // note counts a notification.
 func (f *flow) note(name string) {
 	if f.notify == nil {
@@ -608,13 +617,13 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 	if f.start.IsZero() {
 		f.start, f.end = ts, ts
 	}
-	sum := map[string]any{
-		"packets_to_server": f.packets[parser.ClientToServer],
-		"packets_to_client": f.packets[parser.ServerToClient],
-		"bytes_to_server":   f.bytes[parser.ClientToServer],
-		"bytes_to_client":   f.bytes[parser.ServerToClient],
-		"end_reason":        reason.String(),
-	}
+	// sized for an IKE flow's summary (up to some 20 keys), so it does not grow
+	sum := make(map[string]any, 20)
+	sum["packets_to_server"] = f.packets[parser.ClientToServer]
+	sum["packets_to_client"] = f.packets[parser.ServerToClient]
+	sum["bytes_to_server"] = f.bytes[parser.ClientToServer]
+	sum["bytes_to_client"] = f.bytes[parser.ServerToClient]
+	sum["end_reason"] = reason.String()
 	var evidence []string
 	method, conf := "content", 0.9
 	subject := ""
@@ -622,7 +631,7 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		sum["channel"] = "esp"
 		method, conf = "content", 0.95
 		evidence = append(evidence, "IP protocol 50 (ESP)")
-		subject = fmt.Sprintf("ESP %s ↔ %s", f.c.Client.Addr(), f.c.Server.Addr())
+		subject = "ESP " + f.c.Client.Addr().String() + " ↔ " + f.c.Server.Addr().String()
 		if vs, spis, ok := f.d.lookupIKE(f.c.Client.Addr(), f.c.Server.Addr()); ok {
 			sum["ike_versions"] = vs
 			sum["ike_spis"] = spis
@@ -631,7 +640,7 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		}
 	} else {
 		sum["channel"] = "ike"
-		subject = fmt.Sprintf("IKE %s ↔ %s", f.c.Client, f.c.Server)
+		subject = "IKE " + f.c.Client.String() + " ↔ " + f.c.Server.String()
 		if f.ikeMsgs > 0 {
 			var vs []int
 			for v := range f.versions {
@@ -684,7 +693,7 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		var l []map[string]any
 		for _, spi := range f.espOrder {
 			s := f.esp[spi]
-			l = append(l, map[string]any{"spi": fmt.Sprintf("0x%08x", spi), "from": s.dir.String(), "packets": s.packets,
+			l = append(l, map[string]any{"spi": spiHex(spi), "from": s.dir.String(), "packets": s.packets,
 				"bytes": s.bytes, "seq_first": s.seqMin, "seq_last": s.seqMax})
 		}
 		sum["esp"] = l

@@ -120,3 +120,12 @@ func TestIKEv2Session(t *testing.T) {
 		t.Errorf("esp event %v", evs[0].Summary)
 	}
 }
+
+// TestSPIHex: spiHex writes what fmt's %08x writes.
+func TestSPIHex(t *testing.T) {
+	for _, spi := range []uint32{0, 1, 0x100, 0xdeadbeef, 0xffffffff, 0x0a0b0c0d} {
+		if got, want := spiHex(spi), fmt.Sprintf("0x%08x", spi); got != want {
+			t.Errorf("spiHex(%d) = %s, want %s", spi, got, want)
+		}
+	}
+}
