@@ -15,6 +15,7 @@
 package ipsec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -472,7 +473,7 @@ func (f *flow) transformV1(a []byte) string {
 // written into a stack buffer and becomes a string only when it is new
 // (peers retransmit the same SA payload).
 func (f *flow) proposalsV2(dir parser.Direction, b []byte, response bool) {
-	var scratch [256]byte
+	var scratch [1024]byte
 	for len(b) >= 8 {
 		n := int(binary.BigEndian.Uint16(b[2:]))
 		if n < 8 || n > len(b) {
@@ -508,15 +509,17 @@ func (f *flow) proposalsV2(dir parser.Direction, b []byte, response bool) {
 				name = esnName(id)
 			}
 			if name != "" {
-				if at := t[8:tn]; len(at) >= 4 && binary.BigEndian.Uint16(at) == 0x800e {
-					name += "-" + strconv.Itoa(int(binary.BigEndian.Uint16(at[2:])))
-				}
 				if !first {
 					desc = append(desc, ' ')
 				}
 				first = false
+				from := len(desc)
 				desc = append(desc, name...)
-				f.flagWeak(name)
+				if at := t[8:tn]; len(at) >= 4 && binary.BigEndian.Uint16(at) == 0x800e {
+					desc = append(desc, '-')
+					desc = strconv.AppendUint(desc, uint64(binary.BigEndian.Uint16(at[2:])), 10)
+				}
+				f.flagWeakBytes(desc[from:])
 			}
 			t = t[tn:]
 		}
@@ -589,6 +592,18 @@ func (f *flow) addProposal(dir parser.Direction, desc string) {
 	}
 	if len(f.proposals) < maxList && !contains(f.proposals, desc) {
 		f.proposals = append(f.proposals, desc)
+	}
+}
+
+// flagWeakBytes is flagWeak for a name still in a buffer: it becomes a
+// string only when it is added.
+func (f *flow) flagWeakBytes(name []byte) {
+	base := name
+	if i := bytes.IndexByte(name, '-'); i > 0 && bytes.HasPrefix(name, []byte("ENCR_AES")) {
+		base = name[:i]
+	}
+	if weakNames[string(base)] && len(f.weak) < maxList && !containsBytes(f.weak, name) {
+		f.weak = append(f.weak, string(name))
 	}
 }
 

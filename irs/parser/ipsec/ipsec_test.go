@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,5 +128,22 @@ func TestSPIHex(t *testing.T) {
 		if got, want := spiHex(spi), fmt.Sprintf("0x%08x", spi); got != want {
 			t.Errorf("spiHex(%d) = %s, want %s", spi, got, want)
 		}
+	}
+}
+
+// TestFlagWeakBytes: the buffer form flags what the string form flags.
+func TestFlagWeakBytes(t *testing.T) {
+	names := []string{"ENCR_DES", "ENCR_AES_CBC-128", "ENCR_AES_CBC", "ENCR_3DES-192", "MODP_768", "MODP_1024",
+		"PRF_HMAC_MD5", "AUTH_HMAC_MD5_96", "ENCR_AES_GCM_16-256", "DES-CBC", "ENCR_DES", "ENCR_7", "-x"}
+	var a, b flow
+	for _, n := range names {
+		a.flagWeak(n)
+		b.flagWeakBytes([]byte(n))
+	}
+	if got, want := strings.Join(b.weak, ","), strings.Join(a.weak, ","); got != want {
+		t.Errorf("flagWeakBytes flagged %s, want %s", got, want)
+	}
+	if len(a.weak) == 0 {
+		t.Error("no weak name flagged: the test names no weak algorithm")
 	}
 }
