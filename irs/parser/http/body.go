@@ -12,6 +12,7 @@ import (
 	"mime/multipart"
 	"net/url"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -144,29 +145,17 @@ var errOverCap = errors.New("decoded body over the size cap")
 // The output is capped at limit bytes.
 func decodeContent(codings []string, data []byte, limit int) ([]byte, error) {
 	for i := len(codings) - 1; i >= 0; i-- {
-		var r io.Reader
-		var err error
-		switch c := codings[i]; c {
-		case "identity":
+		c := codings[i]
+		if c == "identity" {
 			continue
-		case "gzip", "x-gzip":
-			r, err = gzip.NewReader(bytes.NewReader(data))
-		case "deflate":
-			// RFC 9110 deflate is zlib-wrapped; some servers send raw deflate
-			if len(data) >= 2 && data[0]&0x0f == 8 && (uint16(data[0])<<8|uint16(data[1]))%31 == 0 {
-				r, err = zlib.NewReader(bytes.NewReader(data))
-			} else {
-				r = flate.NewReader(bytes.NewReader(data))
-			}
-		case "br":
-			r = brotli.NewReader(bytes.NewReader(data))
-		default:
+		}
+		if !knownCoding(c) {
 			return data, fmt.Errorf("unknown content coding %q; body kept encoded", c)
 		}
-		if err != nil {
+		out, err := decode1(c, data, limit)
+		if out == nil && err != nil {
 			return data, err
 		}
-		out, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 		if len(out) > limit {
 			return out[:limit], errOverCap
 		}
@@ -176,6 +165,82 @@ func decodeContent(codings []string, data []byte, limit int) ([]byte, error) {
 		data = out
 	}
 	return data, nil
+}
+
+func knownCoding(c string) bool {
+	switch c {
+	case "gzip", "x-gzip", "deflate", "br":
+		return true
+	}
+	return false
+}
+
+// The decompressors are reused: each holds a 32 KiB window that would
+// otherwise be allocated for every compressed body.
+var (
+	gzipReaders  sync.Pool // *gzip.Reader
+	zlibReaders  sync.Pool // io.ReadCloser, a zlib.Resetter
+	flateReaders sync.Pool // io.ReadCloser, a flate.Resetter
+)
+
+// decode1 undoes one known coding, reading at most limit+1 bytes. A nil
+// output with an error means the stream did not even start.
+func decode1(c string, data []byte, limit int) ([]byte, error) {
+	src := bytes.NewReader(data)
+	var r io.Reader
+	switch c {
+	case "gzip", "x-gzip":
+		zr, _ := gzipReaders.Get().(*gzip.Reader)
+		var err error
+		if zr == nil {
+			zr, err = gzip.NewReader(src)
+		} else {
+			err = zr.Reset(src)
+		}
+		if err != nil {
+			if zr != nil {
+				gzipReaders.Put(zr)
+			}
+			return nil, err
+		}
+		defer gzipReaders.Put(zr)
+		r = zr
+	case "deflate":
+		// RFC 9110 deflate is zlib-wrapped; some servers send raw deflate
+		if len(data) >= 2 && data[0]&0x0f == 8 && (uint16(data[0])<<8|uint16(data[1]))%31 == 0 {
+			zr, _ := zlibReaders.Get().(io.ReadCloser)
+			var err error
+			if zr == nil {
+				zr, err = zlib.NewReader(src)
+			} else {
+				err = zr.(zlib.Resetter).Reset(src, nil)
+			}
+			if err != nil {
+				if zr != nil {
+					zlibReaders.Put(zr)
+				}
+				return nil, err
+			}
+			defer zlibReaders.Put(zr)
+			r = zr
+		} else {
+			fr, _ := flateReaders.Get().(io.ReadCloser)
+			if fr == nil {
+				fr = flate.NewReader(src)
+			} else {
+				fr.(flate.Resetter).Reset(src, nil)
+			}
+			defer flateReaders.Put(fr)
+			r = fr
+		}
+	case "br":
+		r = brotli.NewReader(src)
+	}
+	out, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if out == nil {
+		out = []byte{}
+	}
+	return out, err
 }
 
 // bodyName names a restored body: the Content-Disposition file name, else

@@ -727,3 +727,59 @@ func TestHTTP2ServerFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeContentReuse: decompressors taken back from the pool decode
+// each body as new ones do, after good bodies and after broken ones.
+func TestDecodeContentReuse(t *testing.T) {
+	gz := func(s string) []byte {
+		var b bytes.Buffer
+		w := gzip.NewWriter(&b)
+		w.Write([]byte(s))
+		w.Close()
+		return b.Bytes()
+	}
+	zl := func(s string) []byte {
+		var b bytes.Buffer
+		w := zlib.NewWriter(&b)
+		w.Write([]byte(s))
+		w.Close()
+		return b.Bytes()
+	}
+	raw := func(s string) []byte {
+		var b bytes.Buffer
+		w, _ := flate.NewWriter(&b, flate.BestSpeed)
+		w.Write([]byte(s))
+		w.Close()
+		return b.Bytes()
+	}
+	cases := []struct {
+		name, coding string
+		data         []byte
+		want         string
+		wantErr      bool
+	}{
+		{"gzip", "gzip", gz("first body"), "first body", false},
+		{"bad gzip", "gzip", []byte("not gzip at all"), "not gzip at all", true},
+		{"gzip again", "gzip", gz(strings.Repeat("second ", 100)), strings.Repeat("second ", 100), false},
+		{"truncated gzip", "x-gzip", gz("cut short body")[:15], "", true},
+		{"gzip after truncated", "gzip", gz("third"), "third", false},
+		{"zlib", "deflate", zl("zlib body"), "zlib body", false},
+		{"raw deflate", "deflate", raw("raw body"), "raw body", false},
+		{"zlib again", "deflate", zl("zlib two"), "zlib two", false},
+		{"raw again", "deflate", raw("raw two"), "raw two", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := decodeContent([]string{tc.coding}, tc.data, 1<<20)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			if !tc.wantErr && string(got) != tc.want {
+				t.Errorf("decoded %q, want %q", got, tc.want)
+			}
+			if tc.name == "bad gzip" && string(got) != tc.want {
+				t.Errorf("undecodable body gave %q, want it kept as sent", got)
+			}
+		})
+	}
+}
