@@ -31,6 +31,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/sdnli/sdnli/irs/event"
@@ -39,6 +40,12 @@ import (
 // Store is a data directory. Its methods are safe for concurrent use.
 type Store struct {
 	dir string
+	// md5s remembers the MD5 of content stored by this process, by
+	// SHA-256: content saved again (the same attachment sent to many,
+	// the same page fetched again) skips the second hash. Bounded:
+	// cleared when full.
+	md5Mu sync.Mutex
+	md5s  map[[sha256.Size]byte][md5.Size]byte
 	// Counters.
 	artifacts     atomic.Uint64
 	artifactBytes atomic.Uint64
@@ -124,7 +131,7 @@ func (s *Store) Resolve(rel string) (string, error) {
 // stores it once.
 func (s *Store) SaveArtifact(kind, name, contentType string, data []byte) (event.Artifact, error) {
 	sum := sha256.Sum256(data)
-	m := md5.Sum(data)
+	m := s.md5Of(sum, data)
 	h := hex.EncodeToString(sum[:])
 	rel := "files/" + h[:2] + "/" + h
 	a := event.Artifact{
@@ -163,4 +170,26 @@ func (s *Store) SaveArtifact(kind, name, contentType string, data []byte) (event
 	s.artifacts.Add(1)
 	s.artifactBytes.Add(uint64(len(data)))
 	return a, nil
+}
+
+// maxMD5s bounds the SHA-256 → MD5 table (about 100 bytes an entry).
+const maxMD5s = 1 << 16
+
+// md5Of returns the MD5 of data, whose SHA-256 is sum, from the table when
+// this content was seen before.
+func (s *Store) md5Of(sum [sha256.Size]byte, data []byte) [md5.Size]byte {
+	s.md5Mu.Lock()
+	m, ok := s.md5s[sum]
+	s.md5Mu.Unlock()
+	if ok {
+		return m
+	}
+	m = md5.Sum(data)
+	s.md5Mu.Lock()
+	if s.md5s == nil || len(s.md5s) >= maxMD5s {
+		s.md5s = make(map[[sha256.Size]byte][md5.Size]byte)
+	}
+	s.md5s[sum] = m
+	s.md5Mu.Unlock()
+	return m
 }

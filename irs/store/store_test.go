@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"bytes"
 	"crypto/md5"
 	"crypto/sha256"
@@ -43,9 +44,13 @@ func TestSaveArtifact(t *testing.T) {
 	if err != nil || !bytes.Equal(got, data) {
 		t.Errorf("stored file: %q, %v; want the data", got, err)
 	}
-	// The same content again is stored once.
-	if _, err := st.SaveArtifact(event.KindAttachment, "x.txt", "text/plain", data); err != nil {
+	// The same content again is stored once, with the same hashes.
+	again, err := st.SaveArtifact(event.KindAttachment, "x.txt", "text/plain", data)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if again.SHA256 != wantSHA || again.MD5 != wantMD5 {
+		t.Errorf("saved again: sha256 %s md5 %s, want %s %s", again.SHA256, again.MD5, wantSHA, wantMD5)
 	}
 	s := st.Stats()
 	if s.Artifacts != 1 || s.DuplicateFiles != 1 {
@@ -54,6 +59,28 @@ func TestSaveArtifact(t *testing.T) {
 	tmp, _ := os.ReadDir(filepath.Join(st.Dir(), "files", "tmp"))
 	if len(tmp) != 0 {
 		t.Errorf("%d temporary files left", len(tmp))
+	}
+}
+
+// The SHA-256 → MD5 table answers for content seen before, stays
+// bounded, and never answers for content it does not hold.
+func TestMD5Table(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < maxMD5s+10; i++ {
+		data := []byte(fmt.Sprintf("content %d", i))
+		if got, want := st.md5Of(sha256.Sum256(data), data), md5.Sum(data); got != want {
+			t.Fatalf("content %d: md5 %x, want %x", i, got, want)
+		}
+	}
+	if n := len(st.md5s); n == 0 || n > maxMD5s {
+		t.Errorf("table holds %d entries, bound %d", n, maxMD5s)
+	}
+	data := []byte(fmt.Sprintf("content %d", maxMD5s+9)) // still in the table
+	if got, want := st.md5Of(sha256.Sum256(data), data), md5.Sum(data); got != want {
+		t.Errorf("remembered content: md5 %x, want %x", got, want)
 	}
 }
 
