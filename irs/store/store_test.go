@@ -1,12 +1,12 @@
 package store
 
 import (
-	"fmt"
 	"bytes"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
