@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"math/rand"
 	"net/netip"
 	"strings"
 	"testing"
@@ -672,5 +673,67 @@ func TestEntropyTable(t *testing.T) {
 				t.Errorf("entropy(len %d, %d symbols) = %v, want %v", n, distinct, got, want)
 			}
 		}
+	}
+}
+
+// TestCheckOnlyMatchesRender: a record read without rendering (as the
+// records no event shows are) ends at the same offset, fails with the
+// same error and reads the same EDNS as one rendered, over every record
+// type and thousands of damaged copies.
+func TestCheckOnlyMatchesRender(t *testing.T) {
+	n := "www.example.org."
+	answers := []dnsmessage.Resource{
+		{Header: rh(n, dnsmessage.TypeCNAME), Body: &dnsmessage.CNAMEResource{CNAME: name("edge.example.net.")}},
+		{Header: rh("edge.example.net.", dnsmessage.TypeA), Body: &dnsmessage.AResource{A: [4]byte{192, 0, 2, 7}}},
+		{Header: rh("edge.example.net.", dnsmessage.TypeAAAA), Body: &dnsmessage.AAAAResource{AAAA: netip.MustParseAddr("2001:db8::7").As16()}},
+		{Header: rh(n, dnsmessage.TypeNS), Body: &dnsmessage.NSResource{NS: name("ns1.example.org.")}},
+		{Header: rh(n, dnsmessage.TypeMX), Body: &dnsmessage.MXResource{Pref: 10, MX: name("mx.example.org.")}},
+		{Header: rh(n, dnsmessage.TypeTXT), Body: &dnsmessage.TXTResource{TXT: []string{"v=spf1 -all", "two"}}},
+		{Header: rh(n, dnsmessage.TypePTR), Body: &dnsmessage.PTRResource{PTR: name("host.example.org.")}},
+		{Header: rh(n, dnsmessage.TypeSOA), Body: &dnsmessage.SOAResource{NS: name("ns1.example.org."), MBox: name("hostmaster.example.org."), Serial: 2024010101}},
+		{Header: rh(n, dnsmessage.TypeSRV), Body: &dnsmessage.SRVResource{Priority: 1, Weight: 5, Port: 5060, Target: name("sip.example.org.")}},
+		{Header: rh(n, 65), Body: &dnsmessage.UnknownResource{Type: 65, Data: httpsRData()}},
+		{Header: rh(n, 10), Body: &dnsmessage.UnknownResource{Type: 10, Data: []byte{0xde, 0xad, 0xbe, 0xef}}},
+		{Header: rh(n, 257), Body: &dnsmessage.UnknownResource{Type: 257, Data: append([]byte{0, 5}, "issueletsencrypt.org"...)}},
+		{Header: rh(n, 41), Body: &dnsmessage.UnknownResource{Type: 41, Data: []byte{0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2, 0, 10, 0, 0}}},
+		{Header: rh(n, 99), Body: &dnsmessage.UnknownResource{Type: 99, Data: []byte{3, 'a', 'b', 'c'}}},
+		{Header: rh(n, 4242), Body: &dnsmessage.UnknownResource{Type: 4242, Data: []byte{1, 2, 3}}},
+	}
+	base := respMsg(t, 7, n, dnsmessage.TypeA, answers...)
+	first := 0 // offset of the first record: after the header and the question
+	if _, _, next, err := readName(base, headerLen, false); err != nil {
+		t.Fatal(err)
+	} else {
+		first = next + 4
+	}
+	rng := rand.New(rand.NewSource(5))
+	records, failures := 0, 0
+	for i := 0; i < 4000; i++ {
+		b := append([]byte(nil), base...)
+		for j := rng.Intn(4); j > 0 && i > 0; j-- {
+			b[first+rng.Intn(len(b)-first)] = byte(rng.Intn(256))
+		}
+		if i%7 == 3 {
+			b = b[:first+rng.Intn(len(b)-first)]
+		}
+		off := first
+		for off < len(b) {
+			m1, m2 := &message{}, &message{}
+			r1, n1, err1 := readRR(b, off, m1, true)
+			_, n2, err2 := readRR(b, off, m2, false)
+			records++
+			if n1 != n2 || fmt.Sprint(err1) != fmt.Sprint(err2) || fmt.Sprint(m1.edns) != fmt.Sprint(m2.edns) {
+				t.Fatalf("variant %d at %d: rendered (%q, next %d, %v, edns %v), checked (next %d, %v, edns %v)",
+					i, off, r1.text, n1, err1, m1.edns, n2, err2, m2.edns)
+			}
+			if err1 != nil {
+				failures++
+				break
+			}
+			off = n1
+		}
+	}
+	if failures == 0 || records < 4000 {
+		t.Errorf("%d records read, %d failing: the damaged copies do not exercise the checks", records, failures)
 	}
 }

@@ -423,7 +423,7 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 			s["authority_count"] = r.counts[1]
 			var auth []string
 			for _, a := range r.authority {
-				if len(auth) >= 4 {
+				if len(auth) >= maxAuthorityShown {
 					break
 				}
 				auth = append(auth, a.name+" "+typeName(a.typ)+" "+a.text)

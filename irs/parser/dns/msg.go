@@ -15,7 +15,6 @@ const (
 	maxNameWire   = 255 // RFC 1035 name length on the wire
 	maxLabels     = 127
 	maxPointers   = 64
-	maxRRsKept    = 64  // records decoded to text per section
 	maxTextLen    = 512 // text kept from one record's data
 	maxQuestions  = 64
 	headerLen     = 12
@@ -113,17 +112,16 @@ type edns struct {
 // message is a decoded DNS message; decoding stops at the first error,
 // keeping what came before it.
 type message struct {
-	h          header
-	questions  []question
-	answers    []rr
-	authority  []rr
-	additional []rr
-	counts     [3]int // records decoded per section (answers, authority, additional)
-	edns       *edns
-	size       int
-	err        error       // why decoding stopped early, if it did
-	errWhere   string      // which section
-	q1         [1]question // backing for questions: almost every message has one
+	h         header
+	questions []question
+	answers   []rr   // the first maxAnswersShown (OPT left out)
+	authority []rr   // the first maxAuthorityShown
+	counts    [3]int // records decoded per section (answers, authority, additional)
+	edns      *edns
+	size      int
+	err       error       // why decoding stopped early, if it did
+	errWhere  string      // which section
+	q1        [1]question // backing for questions: almost every message has one
 }
 
 // decode parses a DNS message. It never panics and never reads outside b.
@@ -151,21 +149,26 @@ func decode(b []byte) *message {
 			m.questions = append(m.questions, q)
 		}
 	}
+	// Every record is checked, but only those the events show are
+	// rendered to text and kept.
 	sections := []struct {
 		n     uint16
 		where string
 		dst   *[]rr
-	}{{m.h.an, "answer", &m.answers}, {m.h.ns, "authority", &m.authority}, {m.h.ar, "additional", &m.additional}}
+		shown int
+	}{{m.h.an, "answer", &m.answers, maxAnswersShown}, {m.h.ns, "authority", &m.authority, maxAuthorityShown},
+		{m.h.ar, "additional", nil, 0}}
 	for si, sec := range sections {
 		for i := 0; i < int(sec.n); i++ {
-			r, next, err := readRR(b, off, m)
+			render := sec.dst != nil && len(*sec.dst) < sec.shown
+			r, next, err := readRR(b, off, m, render)
 			if err != nil {
 				m.err, m.errWhere = err, sec.where
 				return m
 			}
 			off = next
 			m.counts[si]++
-			if len(*sec.dst) < maxRRsKept && r.typ != 41 {
+			if render && r.typ != 41 {
 				*sec.dst = append(*sec.dst, r)
 			}
 		}
@@ -190,6 +193,17 @@ func readHeader(b []byte) header {
 // The labels are returned only when keepLabels is set (questions keep
 // them for the tunnel statistics; records do not need them).
 func readName(b []byte, off int, keepLabels bool) (string, [][]byte, int, error) {
+	return readNameAs(b, off, keepLabels, true)
+}
+
+// skipName checks a name as readName does, without rendering it: for
+// records the events do not show.
+func skipName(b []byte, off int) (int, error) {
+	_, _, next, err := readNameAs(b, off, false, false)
+	return next, err
+}
+
+func readNameAs(b []byte, off int, keepLabels, render bool) (string, [][]byte, int, error) {
 	// the name and its labels are built in stack buffers that fit almost
 	// every name, so that a name costs one allocation (its string)
 	var scratch [256]byte
@@ -216,6 +230,8 @@ func readName(b []byte, off int, keepLabels bool) (string, [][]byte, int, error)
 				name := "."
 				if len(buf) > 0 {
 					name = string(buf)
+				} else if !render {
+					name = ""
 				}
 				var out [][]byte
 				if keepLabels && len(labels) > 0 {
@@ -236,10 +252,12 @@ func readName(b []byte, off int, keepLabels bool) (string, [][]byte, int, error)
 			if keepLabels {
 				labels = append(labels, label)
 			}
-			if len(buf) > 0 {
-				buf = append(buf, '.')
+			if render {
+				if len(buf) > 0 {
+					buf = append(buf, '.')
+				}
+				buf = appendLabel(buf, label)
 			}
-			buf = appendLabel(buf, label)
 			pos += 1 + l
 		case 0xc0:
 			if pos+2 > len(b) {
@@ -281,9 +299,17 @@ func appendLabel(dst []byte, label []byte) []byte {
 	return dst
 }
 
-// readRR reads one resource record and renders its data.
-func readRR(b []byte, off int, m *message) (rr, int, error) {
-	name, _, p, err := readName(b, off, false)
+// readRR reads one resource record and, when render is set, renders its
+// owner and data; otherwise it only checks them (and reads EDNS).
+func readRR(b []byte, off int, m *message, render bool) (rr, int, error) {
+	var name string
+	var p int
+	var err error
+	if render {
+		name, _, p, err = readName(b, off, false)
+	} else {
+		p, err = skipName(b, off)
+	}
 	if err != nil {
 		return rr{}, 0, err
 	}
@@ -299,21 +325,26 @@ func readRR(b []byte, off int, m *message) (rr, int, error) {
 		return rr{}, 0, errTruncRR
 	}
 	r.size = rdlen
-	text, err := rdataText(b, start, end, r, m)
+	text, err := rdataText(b, start, end, r, m, render)
 	if err != nil {
+		if !render {
+			name, _, _, _ = readName(b, off, false) // read fine above
+		}
 		return rr{}, 0, fmt.Errorf("%s record of %s: %w", typeName(r.typ), name, err)
 	}
 	r.text = text
 	return r, end, nil
 }
 
-// rdataText renders record data in presentation form.
-func rdataText(b []byte, start, end int, r rr, m *message) (string, error) {
+// rdataText renders record data in presentation form. Without render it
+// makes the same checks, returns no text and allocates nothing (but
+// still reads EDNS from an OPT record).
+func rdataText(b []byte, start, end int, r rr, m *message, render bool) (string, error) {
 	d := b[start:end]
 	// a name inside the data must end inside the data (its compressed
 	// tail may point anywhere earlier)
 	name := func(off int) (string, int, error) {
-		s, _, next, err := readName(b, off, false)
+		s, _, next, err := readNameAs(b, off, false, render)
 		if err == nil && next > end {
 			err = errRData
 		}
@@ -324,10 +355,16 @@ func rdataText(b []byte, start, end int, r rr, m *message) (string, error) {
 		if len(d) != 4 {
 			return "", errRData
 		}
+		if !render {
+			return "", nil
+		}
 		return netip.AddrFrom4([4]byte(d)).String(), nil
 	case 28: // AAAA
 		if len(d) != 16 {
 			return "", errRData
+		}
+		if !render {
+			return "", nil
 		}
 		return netip.AddrFrom16([16]byte(d)).String(), nil
 	case 2, 5, 12, 39: // NS, CNAME, PTR, DNAME
@@ -338,6 +375,9 @@ func rdataText(b []byte, start, end int, r rr, m *message) (string, error) {
 			return "", errRData
 		}
 		s, _, err := name(start + 2)
+		if !render {
+			return "", err
+		}
 		return strconv.Itoa(int(binary.BigEndian.Uint16(d))) + " " + s, err
 	case 6: // SOA
 		mname, p, err := name(start)
@@ -351,41 +391,57 @@ func rdataText(b []byte, start, end int, r rr, m *message) (string, error) {
 		if p+20 != end {
 			return "", errRData
 		}
+		if !render {
+			return "", nil
+		}
 		return fmt.Sprintf("%s %s %d", mname, rname, binary.BigEndian.Uint32(b[p:])), nil
 	case 16, 99: // TXT, SPF
-		return characterStrings(d)
+		return characterStrings(d, render)
 	case 33: // SRV
 		if len(d) < 7 {
 			return "", errRData
 		}
 		s, _, err := name(start + 6)
+		if !render {
+			return "", err
+		}
 		return fmt.Sprintf("%d %d %d %s", binary.BigEndian.Uint16(d), binary.BigEndian.Uint16(d[2:]), binary.BigEndian.Uint16(d[4:]), s), err
 	case 64, 65: // SVCB, HTTPS
-		return svcbText(b, start, end)
+		return svcbText(b, start, end, render)
 	case 257: // CAA
 		if len(d) < 2 || 2+int(d[1]) > len(d) {
 			return "", errRData
 		}
+		if !render {
+			return "", nil
+		}
 		tag := string(d[2 : 2+int(d[1])])
 		return clip(fmt.Sprintf("%d %s %q", d[0], tag, string(d[2+int(d[1]):])), maxTextLen), nil
 	case 10: // NULL
+		if !render {
+			return "", nil
+		}
 		return fmt.Sprintf("%d bytes %s", len(d), hex.EncodeToString(d[:min(len(d), 16)])), nil
 	case 41: // OPT
 		m.edns = parseOPT(r, d)
 		return "", nil
 	}
+	if !render {
+		return "", nil
+	}
 	return fmt.Sprintf("\\# %d %s", len(d), hex.EncodeToString(d[:min(len(d), 32)])), nil
 }
 
-// characterStrings renders TXT data: quoted strings, bounded.
-func characterStrings(d []byte) (string, error) {
+// characterStrings renders TXT data: quoted strings, bounded. Without
+// render it only checks them.
+func characterStrings(d []byte, render bool) (string, error) {
 	var sb strings.Builder
 	for len(d) > 0 {
 		n := int(d[0])
 		if 1+n > len(d) {
 			return "", errRData
 		}
-		if sb.Len() < maxTextLen {
+		if render && sb.Len() < maxTextLen {
 			if sb.Len() > 0 {
 				sb.WriteByte(' ')
 			}
@@ -399,19 +455,23 @@ func characterStrings(d []byte) (string, error) {
 var svcKeys = map[uint16]string{0: "mandatory", 1: "alpn", 2: "no-default-alpn", 3: "port", 4: "ipv4hint", 5: "ech", 6: "ipv6hint"}
 
 // svcbText renders SVCB/HTTPS data (RFC 9460): priority, target, params.
-func svcbText(b []byte, start, end int) (string, error) {
+// Without render it only checks them.
+func svcbText(b []byte, start, end int, render bool) (string, error) {
 	if end-start < 3 {
 		return "", errRData
 	}
 	prio := binary.BigEndian.Uint16(b[start:])
-	target, _, next, err := readName(b, start+2, false)
+	target, _, next, err := readNameAs(b, start+2, false, render)
 	if err != nil {
 		return "", err
 	}
 	if next > end {
 		return "", errRData
 	}
-	parts := []string{strconv.Itoa(int(prio)), target}
+	var parts []string
+	if render {
+		parts = []string{strconv.Itoa(int(prio)), target}
+	}
 	p := b[next:end]
 	for len(p) > 0 {
 		if len(p) < 4 {
@@ -423,6 +483,9 @@ func svcbText(b []byte, start, end int) (string, error) {
 		}
 		v := p[4 : 4+n]
 		p = p[4+n:]
+		if !render {
+			continue
+		}
 		name := svcKeys[key]
 		if name == "" {
 			name = "key" + strconv.Itoa(int(key))
