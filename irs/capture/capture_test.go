@@ -168,6 +168,13 @@ func TestDamagedFiles(t *testing.T) {
 	}{
 		{name: "truncated in a packet's data", data: whole[:third+16+30], wantGood: 2,
 			readErr: []string{"packet 3", fmt.Sprintf("offset %d", third)}, wantIsErr: ErrTruncated},
+		{name: "truncated right after a packet header", data: whole[:third+16], wantGood: 2,
+			readErr: []string{"packet 3", fmt.Sprintf("offset %d", third)}, wantIsErr: ErrTruncated},
+		{name: "record longer than its wire length", data: func() []byte {
+			b := bytes.Clone(whole)
+			b[third+12] = 1 // orig_len 1 < incl_len 62
+			return b
+		}(), wantGood: 2, readErr: []string{"packet 3", "exceeds original packet length"}},
 		{name: "truncated in a packet header", data: whole[:third+7], wantGood: 2,
 			readErr: []string{"packet 3", fmt.Sprintf("offset %d", third)}, wantIsErr: ErrTruncated},
 		{name: "truncated gzip", data: gz(t, whole)[:60], wantGood: -1, readErr: []string{"uncompressed offset"}},

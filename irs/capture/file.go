@@ -3,11 +3,13 @@ package capture
 import (
 	"bufio"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -31,7 +33,9 @@ var (
 	magicPcapng      = [4]byte{0x0a, 0x0d, 0x0d, 0x0a} // section header block type
 )
 
-const readBufferSize = 256 << 10
+// readBufferSize holds the largest record pcap readers accept (a 16-byte
+// header and 262,144 bytes) whole, so records are read in place.
+const readBufferSize = 512 << 10
 
 type fileSource struct {
 	name    string
@@ -39,6 +43,10 @@ type fileSource struct {
 	gz      *gzip.Reader
 	off     int64 // pcap: offset of the next packet record
 	pcap    *pcapgo.Reader
+	br      *bufio.Reader    // pcap: records are read from here in place
+	order   binary.ByteOrder // pcap: of the record headers
+	nanos   uint32           // pcap: nanoseconds per timestamp fraction unit
+	maxLen  int              // pcap: longest record taken
 	ng      *pcapgo.NgReader
 	lt      layers.LinkType
 	gzipped bool
@@ -104,7 +112,17 @@ func newFileSource(name string, r io.Reader) (*fileSource, error) {
 		if err != nil {
 			return nil, fmt.Errorf("capture: %s: pcap header: %w", name, err)
 		}
-		s.pcap, s.lt, s.off = pr, pr.LinkType(), 24
+		s.pcap, s.lt, s.off, s.br = pr, pr.LinkType(), 24, br
+		s.order, s.nanos = binary.ByteOrder(binary.LittleEndian), 1000
+		if m == magicPcapMicroBE || m == magicPcapNanoBE {
+			s.order = binary.BigEndian
+		}
+		if m == magicPcapNano || m == magicPcapNanoBE {
+			s.nanos = 1
+		}
+		// As pcapgo, tcpdump and Wireshark: records longer than the snap
+		// length some writers declare are taken up to 262,144 bytes.
+		s.maxLen = max(int(pr.Snaplen()), maxRecord)
 		if !Supported(s.lt) {
 			return nil, linkTypeError(name, s.lt)
 		}
@@ -151,7 +169,7 @@ func (s *fileSource) Next(p *Packet) error {
 		lt   = s.lt
 	)
 	if s.pcap != nil {
-		data, ci, err = s.pcap.ZeroCopyReadPacketData()
+		data, ci, err = s.readRecord()
 	} else {
 		data, ci, err = s.ng.ZeroCopyReadPacketData()
 		if err == nil && len(ci.AncillaryData) > 0 {
@@ -174,6 +192,51 @@ func (s *fileSource) Next(p *Packet) error {
 	s.bytes.Add(uint64(len(data)))
 	p.Data, p.Timestamp, p.Length, p.LinkType = data, ci.Timestamp, ci.Length, lt
 	return nil
+}
+
+// maxRecord is the longest record taken whatever the snap length says.
+const maxRecord = 262144
+
+// readRecord reads the next pcap record in place from the read buffer:
+// pcapgo's reader copies every packet out of it, through two reads, which
+// costs more than the rest of reading. The data is valid until the next
+// call.
+func (s *fileSource) readRecord() ([]byte, gopacket.CaptureInfo, error) {
+	var ci gopacket.CaptureInfo
+	hdr, err := s.br.Peek(16)
+	if len(hdr) < 16 {
+		if len(hdr) > 0 && err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, ci, err
+	}
+	o := s.order
+	ci.Timestamp = time.Unix(int64(o.Uint32(hdr[0:4])), int64(o.Uint32(hdr[4:8])*s.nanos)).UTC()
+	ci.CaptureLength = int(o.Uint32(hdr[8:12]))
+	ci.Length = int(o.Uint32(hdr[12:16]))
+	if ci.CaptureLength > s.maxLen {
+		return nil, ci, fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, s.pcap.Snaplen())
+	}
+	if ci.CaptureLength > ci.Length {
+		return nil, ci, fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
+	}
+	n := 16 + ci.CaptureLength
+	if n > s.br.Size() {
+		// A record longer than the buffer (a huge snap length): pcapgo
+		// reads it from the same place, without trusting its length
+		// for an allocation up front.
+		return s.pcap.ZeroCopyReadPacketData()
+	}
+	rec, err := s.br.Peek(n)
+	if len(rec) < n {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, ci, err
+	}
+	// The bytes stay in the buffer until the next read.
+	s.br.Discard(n)
+	return rec[16:], ci, nil
 }
 
 func (s *fileSource) wrap(err error, off int64) error {
