@@ -159,6 +159,11 @@ func decode(b []byte) *message {
 	}{{m.h.an, "answer", &m.answers, maxAnswersShown}, {m.h.ns, "authority", &m.authority, maxAuthorityShown},
 		{m.h.ar, "additional", nil, 0}}
 	for si, sec := range sections {
+		if sec.dst != nil && sec.n > 0 {
+			// sized for the records shown, as far as the bytes left can
+			// hold them (a record takes at least 11)
+			*sec.dst = make([]rr, 0, min(int(sec.n), sec.shown, (len(b)-off)/11+1))
+		}
 		for i := 0; i < int(sec.n); i++ {
 			render := sec.dst != nil && len(*sec.dst) < sec.shown
 			r, next, err := readRR(b, off, m, render)
