@@ -143,14 +143,6 @@ func matchPrefix(data []byte, p string) match {
 	return yes
 }
 
-func isTokenChar(b byte) bool {
-	switch {
-	case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9':
-		return true
-	}
-	return bytes.IndexByte([]byte("!#$%&'*+-.^_`|~"), b) >= 0
-}
-
 // matchRequestLine tests for "METHOD SP target SP HTTP/d.d" at the start
 // of data. The method must be upper case (every registered method is),
 // which keeps binary protocols out.

@@ -432,9 +432,7 @@ func parseClientHello(b []byte) (*clientHello, error) {
 		case 10: // supported_groups
 			ch.groups = u16s(e.bytes(e.u16()))
 		case 11: // ec_point_formats
-			for _, p := range e.bytes(e.u8()) {
-				ch.points = append(ch.points, p)
-			}
+			ch.points = append(ch.points, e.bytes(e.u8())...) // a copy: the body is not kept
 		case 13: // signature_algorithms
 			ch.sigalgs = u16s(e.bytes(e.u16()))
 		case 16: // ALPN
