@@ -19,8 +19,9 @@ func (p *conn) newEvent(typ string, start, end time.Time, summary map[string]any
 }
 
 // sessionKeys: an ssh-session summary of a whole connection has some 55
-// keys; sized for them, the map never grows.
-const sessionKeys = 64
+// keys. 56 is the most that fit the map's 64 slots (it fills them to 7/8);
+// a larger hint would double them for every session.
+const sessionKeys = 56
 
 // sideKeys and dirKeys are the summary keys of each side ("client_...")
 // and direction ("..._c2s"), built once rather than per event.
