@@ -139,9 +139,14 @@ func (k *kexInit) hassh(server bool) (str, sum string) {
 	if server {
 		enc, mac, cmp = k.raw[3], k.raw[5], k.raw[7]
 	}
-	// built in a stack buffer that is hashed, then kept as the string
-	var scratch [512]byte
-	b := append(scratch[:0], k.raw[0]...)
+	// built in a stack buffer (or, for long lists, one of the exact
+	// size) that is hashed, then kept as the string
+	var scratch [2048]byte
+	b := scratch[:0]
+	if n := len(k.raw[0]) + len(enc) + len(mac) + len(cmp) + 3; n > len(scratch) {
+		b = make([]byte, 0, n)
+	}
+	b = append(b, k.raw[0]...)
 	b = append(append(b, ';'), enc...)
 	b = append(append(b, ';'), mac...)
 	b = append(append(b, ';'), cmp...)
