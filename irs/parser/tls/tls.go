@@ -265,6 +265,9 @@ func (s *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 			sd.skip = 0
 			s.recordDone(dir, sd, data[:length])
 			data = data[length:]
+		case h[0] == recHandshake && !sd.encrypted && cap(sd.body) < length:
+			// collected over several segments: sized once
+			sd.body = make([]byte, 0, length)
 		}
 	}
 }
@@ -608,13 +611,20 @@ func appendInts[T uint8 | uint16](b []byte, l []T, skipGrease bool) []byte {
 
 // ja3 returns the JA3 string: version,ciphers,extensions,groups,points.
 func (ch *clientHello) ja3() string {
-	var scratch [512]byte
+	s, _ := ch.ja3Sum()
+	return s
+}
+
+// ja3Sum returns the JA3 string and its MD5, hashed before the string is
+// made.
+func (ch *clientHello) ja3Sum() (string, [md5.Size]byte) {
+	var scratch [1024]byte
 	b := strconv.AppendUint(scratch[:0], uint64(ch.version), 10)
 	b = appendInts(append(b, ','), ch.ciphers, true)
 	b = appendInts(append(b, ','), ch.exts, true)
 	b = appendInts(append(b, ','), ch.groups, true)
 	b = appendInts(append(b, ','), ch.points, false)
-	return string(b)
+	return string(b), md5.Sum(b)
 }
 
 // appendHex4 appends v as four lower-case hex digits (fmt's %04x).
@@ -761,7 +771,9 @@ func cipherValue(id uint16) any {
 	if n, ok := cipherValues[id]; ok {
 		return n
 	}
-	return gotls.CipherSuiteName(id)
+	// what CipherSuiteName gives for a suite crypto/tls does not know,
+	// without its walk over both lists
+	return fmt.Sprintf("0x%04X", id)
 }
 
 func versionName(v uint16) string {
@@ -806,8 +818,7 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		sum["client_version"] = versionValue(ch.version)
 		sum["cipher_suites"] = len(ch.ciphers)
 		sum["extensions"] = len(ch.exts)
-		ja3 := ch.ja3()
-		m := md5.Sum([]byte(ja3))
+		ja3, m := ch.ja3Sum()
 		sum["ja3"] = ja3
 		sum["ja3_md5"] = hex.EncodeToString(m[:])
 		sum["ja4"] = ch.ja4()

@@ -3,6 +3,7 @@ package tls
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
 	gotls "crypto/tls"
@@ -355,15 +356,16 @@ func TestFingerprintsMatchReference(t *testing.T) {
 			ch.alpn = []string{""}
 		}
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			if got, want := ch.ja3(), refJA3(ch); got != want {
-				t.Errorf("ja3 = %q, want %q", got, want)
+			got, sum := ch.ja3Sum()
+			if want := refJA3(ch); got != want || sum != md5.Sum([]byte(want)) {
+				t.Errorf("ja3 = %q (md5 %x), want %q", got, sum, want)
 			}
 			if got, want := ch.ja4(), refJA4(ch); got != want {
 				t.Errorf("ja4 = %q, want %q", got, want)
 			}
 		})
 	}
-	for _, id := range []uint16{0x1301, 0xc02f, 0x0005, 0x0000, 0xfefe} {
+	for _, id := range []uint16{0x1301, 0xc02f, 0x0005, 0x0000, 0xfefe, 0x00ff, 0x5600, 0xcca9} {
 		if got, want := cipherValue(id), gotls.CipherSuiteName(id); got != want {
 			t.Errorf("cipherValue(%#04x) = %v, want %q", id, got, want)
 		}
