@@ -24,9 +24,19 @@ const snapLen = 262144
 // them, in one system call.
 const writeOutAt = 64 << 10
 
-// defaultMaxBuffered bounds the bytes all sessions of one Sessions set
-// hold in memory; past it the least recently written are written out.
+// defaultMaxBuffered bounds the memory the buffers of one Sessions set
+// take; past it the least recently written sessions are written out and
+// give their buffers back.
 const defaultMaxBuffered = 32 << 20
+
+// Session buffers come in two sizes, recycled: a session starts with a
+// small one and moves to a large one when it outgrows it, so the packets
+// are copied once on the way, not at every doubling of a growing slice.
+const (
+	smallBuffer = 16 << 10
+	largeBuffer = writeOutAt + 64<<10
+	maxFree     = 64 // buffers kept for reuse, of each size
+)
 
 // SessionInfo names a session file.
 type SessionInfo struct {
@@ -50,11 +60,11 @@ type Sessions struct {
 	maxOpen     int
 	maxBuffered int
 	handles     int      // files open
-	buffered    int      // bytes held by all sessions
+	buffered    int      // memory held by the sessions' buffers (capacity)
 	active      int      // sessions in the list
 	head, tail  *Session // sessions with a file open or bytes buffered, least recently written first
 	madeDir     string   // the last day directory created
-	free        [][]byte // buffers of closed sessions, for reuse
+	free        [2][][]byte // small and large buffers given back, for reuse
 	// Reopens counts files opened again after their handle was closed.
 	Reopens uint64
 }
@@ -75,7 +85,7 @@ func (ss *Sessions) Open() int { return ss.handles }
 // not yet written.
 func (ss *Sessions) Active() int { return ss.active }
 
-// Buffered returns the bytes of packets held in memory, not yet written.
+// Buffered returns the memory the sessions' buffers hold.
 func (ss *Sessions) Buffered() int { return ss.buffered }
 
 // Session is one session's pcap file.
@@ -147,9 +157,8 @@ func (ss *Sessions) Create(info SessionInfo) (*Session, error) {
 		lt:     info.LinkType,
 	}
 	s.rel = s.dirRel + "/" + s.base + ".pcap"
-	s.buf = ss.newBuffer()
+	s.buf = ss.take(smallBuffer)
 	s.buf = appendFileHeader(s.buf, info.LinkType)
-	ss.buffered += len(s.buf)
 	ss.touch(s)
 	ss.st.sessions.Add(1)
 	return s, nil
@@ -166,13 +175,31 @@ func appendFileHeader(b []byte, lt layers.LinkType) []byte {
 	return binary.LittleEndian.AppendUint32(b, uint32(lt))
 }
 
-func (ss *Sessions) newBuffer() []byte {
-	if n := len(ss.free); n > 0 {
-		b := ss.free[n-1]
-		ss.free = ss.free[:n-1]
-		return b[:0]
+// take returns an empty buffer of the given size class, counted as held.
+func (ss *Sessions) take(size int) []byte {
+	c := 0
+	if size == largeBuffer {
+		c = 1
 	}
-	return make([]byte, 0, 4<<10)
+	var b []byte
+	if n := len(ss.free[c]); n > 0 {
+		b = ss.free[c][n-1]
+		ss.free[c] = ss.free[c][:n-1]
+	} else {
+		b = make([]byte, 0, size)
+	}
+	ss.buffered += cap(b)
+	return b
+}
+
+// give takes a buffer back, for reuse when it is of a size class.
+func (ss *Sessions) give(b []byte) {
+	ss.buffered -= cap(b)
+	for c, size := range [2]int{smallBuffer, largeBuffer} {
+		if cap(b) == size && len(ss.free[c]) < maxFree {
+			ss.free[c] = append(ss.free[c], b[:0])
+		}
+	}
 }
 
 // touch makes s the most recently written session.
@@ -247,15 +274,24 @@ func (s *Session) WritePacket(ts time.Time, length int, data []byte) error {
 	ss := s.set
 	ss.touch(s)
 	if s.buf == nil {
-		s.buf = ss.newBuffer()
+		s.buf = ss.take(smallBuffer)
 	}
-	n := len(s.buf)
+	if need := len(s.buf) + 16 + len(data); need > cap(s.buf) {
+		if cap(s.buf) < largeBuffer && need <= largeBuffer {
+			nb := append(ss.take(largeBuffer), s.buf...)
+			ss.give(s.buf)
+			s.buf = nb
+		} else {
+			s.writeOut(true) // a frame larger than what is left
+		}
+	}
+	was := cap(s.buf)
 	s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(ts.Unix()))
 	s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(ts.Nanosecond()))
 	s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(len(data)))
 	s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(length))
 	s.buf = append(s.buf, data...)
-	ss.buffered += len(s.buf) - n
+	ss.buffered += cap(s.buf) - was // grown only for a frame beyond a large buffer
 	if s.since.IsZero() {
 		s.since = ts
 	}
@@ -303,7 +339,6 @@ func (s *Session) writeOut(keep bool) {
 		s.fail(err)
 		return
 	}
-	ss.buffered -= len(s.buf)
 	s.buf = s.buf[:0]
 	s.since = time.Time{}
 }
@@ -403,17 +438,13 @@ func (s *Session) closeFile() {
 	}
 }
 
-// releaseBuffer gives an empty buffer back to the set, or drops what a
-// failed session still held.
+// releaseBuffer gives the session's buffer back to the set (what a
+// failed session still held is dropped with it).
 func (s *Session) releaseBuffer() {
 	if s.buf == nil {
 		return
 	}
-	ss := s.set
-	ss.buffered -= len(s.buf)
-	if cap(s.buf) <= 2*writeOutAt && len(ss.free) < 64 {
-		ss.free = append(ss.free, s.buf[:0])
-	}
+	s.set.give(s.buf)
 	s.buf = nil
 }
 
