@@ -59,11 +59,11 @@ type Sessions struct {
 	st          *Store
 	maxOpen     int
 	maxBuffered int
-	handles     int      // files open
-	buffered    int      // memory held by the sessions' buffers (capacity)
-	active      int      // sessions in the list
-	head, tail  *Session // sessions with a file open or bytes buffered, least recently written first
-	madeDir     string   // the last day directory created
+	handles     int         // files open
+	buffered    int         // memory held by the sessions' buffers (capacity)
+	active      int         // sessions in the list
+	head, tail  *Session    // sessions with a file open or bytes buffered, least recently written first
+	madeDir     string      // the last day directory created
 	free        [2][][]byte // small and large buffers given back, for reuse
 	// Reopens counts files opened again after their handle was closed.
 	Reopens uint64
