@@ -737,3 +737,20 @@ func TestCheckOnlyMatchesRender(t *testing.T) {
 		t.Errorf("%d records read, %d failing: the damaged copies do not exercise the checks", records, failures)
 	}
 }
+
+// TestTypeTables: the indexed names are typeNames' for every type.
+func TestTypeTables(t *testing.T) {
+	for i := 0; i < 1<<16; i++ {
+		typ := uint16(i)
+		want, ok := typeNames[typ]
+		if !ok {
+			want = "TYPE" + fmt.Sprint(i)
+		}
+		if got := typeName(typ); got != want {
+			t.Fatalf("typeName(%d) = %q, want %q", i, got, want)
+		}
+		if got := typeValue(typ); got != any(want) {
+			t.Fatalf("typeValue(%d) = %v, want %q", i, got, want)
+		}
+	}
+}

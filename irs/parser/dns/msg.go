@@ -577,23 +577,32 @@ var typeNames = map[uint16]string{1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 10: "NU
 	51: "NSEC3PARAM", 52: "TLSA", 59: "CDS", 60: "CDNSKEY", 61: "OPENPGPKEY", 64: "SVCB", 65: "HTTPS",
 	99: "SPF", 249: "TKEY", 250: "TSIG", 251: "IXFR", 252: "AXFR", 255: "ANY", 256: "URI", 257: "CAA"}
 
+// typeTexts and typeValues index typeNames by type, as strings and as
+// summary values boxed once: every record is named. Types past the
+// arrays are looked up in typeNames.
+var typeTexts, typeValues = func() (t [258]string, v [258]any) {
+	for k, n := range typeNames {
+		if int(k) < len(t) {
+			t[k], v[k] = n, n
+		}
+	}
+	return
+}()
+
 func typeName(t uint16) string {
-	if n, ok := typeNames[t]; ok {
+	if int(t) < len(typeTexts) {
+		if n := typeTexts[t]; n != "" {
+			return n
+		}
+	} else if n, ok := typeNames[t]; ok {
 		return n
 	}
 	return "TYPE" + strconv.Itoa(int(t))
 }
 
-// typeValues, rcodeValues: the names as summary values, boxed once
-// (boxing a string allocates, and every event carries a few).
+// rcodeValues: the names as summary values, boxed once (boxing a string
+// allocates, and every event carries a few).
 var (
-	typeValues = func() map[uint16]any {
-		m := make(map[uint16]any, len(typeNames))
-		for k, v := range typeNames {
-			m[k] = v
-		}
-		return m
-	}()
 	rcodeValues = func() (v [len(rcodeNames)]any) {
 		for i, n := range rcodeNames {
 			v[i] = n
@@ -604,10 +613,10 @@ var (
 
 // typeValue is typeName as a summary value.
 func typeValue(t uint16) any {
-	if v, ok := typeValues[t]; ok {
-		return v
+	if int(t) < len(typeValues) && typeValues[t] != nil {
+		return typeValues[t]
 	}
-	return typeName(t)
+	return typeName(t) // boxed here: unknown or past the array
 }
 
 // rcodeValue is rcodeName as a summary value.

@@ -2,6 +2,7 @@ package dns
 
 import (
 	"math"
+	"math/bits"
 	"net/netip"
 	"strings"
 	"sync"
@@ -171,19 +172,29 @@ func entropy(b []byte) float64 {
 	if len(b) == 0 {
 		return 0
 	}
-	var freq [256]int
-	for _, c := range b {
-		freq[c]++
-	}
 	h := 0.0
 	if len(b) < len(entropyTerms) {
+		// a label: byte counts fit a byte, and only the values present
+		// are visited, in increasing order as below
+		var freq [256]uint8
+		var seen [4]uint64
+		for _, c := range b {
+			freq[c]++
+			seen[c>>6] |= 1 << (c & 63)
+		}
 		t := &entropyTerms[len(b)]
-		for _, k := range freq {
-			if k > 0 {
-				h -= t[k]
+		for w, m := range seen {
+			for m != 0 {
+				c := w<<6 | bits.TrailingZeros64(m)
+				m &= m - 1
+				h -= t[freq[c]]
 			}
 		}
 		return h
+	}
+	var freq [256]int
+	for _, c := range b {
+		freq[c]++
 	}
 	n := float64(len(b))
 	for _, k := range freq {
