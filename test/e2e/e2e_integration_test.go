@@ -20,7 +20,7 @@ import (
 
 	"github.com/sdnli/sdnli/controller/client"
 	"github.com/sdnli/sdnli/controller/ovslab"
-	"github.com/sdnli/sdnli/internal/golden"
+	"github.com/sdnli/sdnli/internal/mnlab"
 	"github.com/sdnli/sdnli/internal/testdb"
 )
 
@@ -39,12 +39,12 @@ const ftpDataPort = "30000"
 // lab is the running system: the network, its servers, the sdnli
 // daemons and a logged-in administrator of the analyzer.
 type lab struct {
-	n              *network
+	n              *mnlab.Network
 	h1, h2, h3     *ovslab.Host
 	ctl            *client.Client
 	api            *analyst
 	work, www, ftp string
-	procs          []*proc
+	procs          []*mnlab.Proc
 }
 
 // startLab brings the whole system up on multi_switch.py: h1 and h2 on
@@ -56,14 +56,14 @@ func startLab(t *testing.T) *lab {
 			t.Fatalf("%s is missing: run scripts/setup.sh", tool)
 		}
 	}
-	bin := sdnliBinary(t)
+	bin := mnlab.Binary(t)
 	_, dsn := testdb.Shared(t)
-	root := golden.RepoRoot(t)
-	ofAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	n := startNetwork(t, "multi_switch.py", ofAddr)
+	root := mnlab.RepoRoot(t)
+	ofAddr := mnlab.FreeAddr(t)
+	n := mnlab.StartNetwork(t, "multi_switch.py", ofAddr, e2eNet)
 	rootIP, irsIP := mgmtLink(t, n)
-	l := &lab{n: n, h1: n.host(t, "h1"), h2: n.host(t, "h2"), h3: n.host(t, "h3")}
-	l.work = tempDir(t, "sdnli-e2e-")
+	l := &lab{n: n, h1: n.Host(t, "h1"), h2: n.Host(t, "h2"), h3: n.Host(t, "h3")}
+	l.work = mnlab.TempDir(t, "sdnli-e2e-")
 
 	// Controller: the mail protocols, HTTP, FTP control and ICMP; FTP
 	// data connections only by the IRS's dynamic requests.
@@ -76,8 +76,8 @@ func startLab(t *testing.T) *lab {
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctlAPI := fmt.Sprintf("%s:%d", rootIP, freePort(t))
-	ctl := start(t, "controller", exec.Command(bin, "controller", "--listen", ofAddr, "--api", ctlAPI,
+	ctlAPI := fmt.Sprintf("%s:%d", rootIP, mnlab.FreePort(t))
+	ctl := mnlab.StartProc(t, "controller", exec.Command(bin, "controller", "--listen", ofAddr, "--api", ctlAPI,
 		"--config", cfgFile, "--db", dsn, "--echo-interval", "1s", "--log-level", "warn"))
 	l.ctl = client.New("http://" + ctlAPI)
 	l.waitProgrammed(t, ctl)
@@ -86,20 +86,20 @@ func startLab(t *testing.T) *lab {
 	mailSh := filepath.Join(root, "topologies", "servers", "mail.sh")
 	mailDir := filepath.Join(l.work, "mail")
 	t.Cleanup(func() { _, _ = l.h3.Run("bash", mailSh, "stop", mailDir) })
-	l.h3.Must("bash", mailSh, "start", mailDir, l.h3.Addr, n.subnet+".0/24")
+	l.h3.Must("bash", mailSh, "start", mailDir, l.h3.Addr, n.Subnet+".0/24")
 	l.www = filepath.Join(l.work, "www")
 	if err := os.MkdirAll(l.www, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	web := start(t, "web", l.h3.Command(mininetPython, filepath.Join(root, "topologies", "servers", "web.py"), l.www, l.h3.Addr, "80"))
+	web := mnlab.StartProc(t, "web", l.h3.Command(mnlab.Python, filepath.Join(root, "topologies", "servers", "web.py"), l.www, l.h3.Addr, "80"))
 	l.ftp = filepath.Join(l.work, "ftp")
-	ftp := start(t, "ftp", l.h3.Command("bash", filepath.Join(root, "topologies", "servers", "ftp.sh"), l.ftp, l.h3.Addr, ftpDataPort, ftpDataPort))
+	ftp := mnlab.StartProc(t, "ftp", l.h3.Command("bash", filepath.Join(root, "topologies", "servers", "ftp.sh"), l.ftp, l.h3.Addr, ftpDataPort, ftpDataPort))
 
 	// The IRS in the IRS host: capture on its switch port, API and
 	// controller requests over the management link.
 	token := ovslab.ID(16)
-	irsHost := n.host(t, "irs")
-	irs := start(t, "irs", irsHost.Command(bin, "irs", "--iface", n.IRS.Intf, "--db", dsn,
+	irsHost := n.Host(t, "irs")
+	irs := mnlab.StartProc(t, "irs", irsHost.Command(bin, "irs", "--iface", n.IRS.Intf, "--db", dsn,
 		"--data-dir", filepath.Join(l.work, "irs"), "--name", "e2e-irs",
 		"--api", irsIP+":8099", "--api-url", "http://"+irsIP+":8099", "--api-token", token,
 		"--controller", "http://"+ctlAPI, "--heartbeat", "1s", "--log-level", "info"))
@@ -111,20 +111,20 @@ func startLab(t *testing.T) *lab {
 	if out, err := add.CombinedOutput(); err != nil {
 		t.Fatalf("sdnli user add: %v\n%s", err, out)
 	}
-	anaAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	ana := start(t, "analyzer", exec.Command(bin, "analyzer", "--listen", anaAddr, "--db", dsn,
+	anaAddr := mnlab.FreeAddr(t)
+	ana := mnlab.StartProc(t, "analyzer", exec.Command(bin, "analyzer", "--listen", anaAddr, "--db", dsn,
 		"--controller", "http://"+ctlAPI, "--irs-token", token, "--log-level", "warn"))
 	base := "http://" + anaAddr
-	l.procs = []*proc{ctl, web, ftp, irs, ana}
-	waitFor(t, 30*time.Second, "the analyzer to answer", func() bool { return ping(base) }, l.procs...)
+	l.procs = []*mnlab.Proc{ctl, web, ftp, irs, ana}
+	mnlab.WaitFor(t, 30*time.Second, "the analyzer to answer", func() bool { return ping(base) }, l.procs...)
 	l.api = login(t, base, "e2e-admin", password)
 
 	// Servers listening, the IRS node known to the analyzer.
-	waitFor(t, 20*time.Second, "the web and FTP servers to listen", func() bool {
+	mnlab.WaitFor(t, 20*time.Second, "the web and FTP servers to listen", func() bool {
 		out, _ := l.h3.Run("ss", "-ltn")
 		return strings.Contains(out, l.h3.Addr+":80 ") && strings.Contains(out, l.h3.Addr+":21 ")
 	}, l.procs...)
-	waitFor(t, 30*time.Second, "the IRS node to report to the analyzer", func() bool {
+	mnlab.WaitFor(t, 30*time.Second, "the IRS node to report to the analyzer", func() bool {
 		code, body := l.api.do("GET", "/api/v1/nodes", nil)
 		return code == http.StatusOK && strings.Contains(string(body), "e2e-irs") && strings.Contains(string(body), irsIP)
 	}, l.procs...)
@@ -133,10 +133,10 @@ func startLab(t *testing.T) *lab {
 
 // waitProgrammed waits until every switch has its flows and the
 // controller found both links and the IRS port.
-func (l *lab) waitProgrammed(t *testing.T, ctl *proc) {
+func (l *lab) waitProgrammed(t *testing.T, ctl *mnlab.Proc) {
 	t.Helper()
 	ctx := context.Background()
-	waitFor(t, 60*time.Second, "every switch programmed and every link found", func() bool {
+	mnlab.WaitFor(t, 60*time.Second, "every switch programmed and every link found", func() bool {
 		topo, err := l.ctl.Topology(ctx)
 		if err != nil || len(topo.Switches) != len(l.n.Switches) || len(topo.Links) != len(l.n.Switches)-1 ||
 			len(topo.IRS) != 1 || !topo.IRS[0].Resolved {
@@ -219,7 +219,7 @@ func (l *lab) sendMail(t *testing.T, h *ovslab.Host, file, sender string) {
 func (l *lab) waitEvents(t *testing.T, what, query string, pick func([]eventItem) []eventItem) []eventItem {
 	t.Helper()
 	var got []eventItem
-	waitFor(t, 60*time.Second, what, func() bool {
+	mnlab.WaitFor(t, 60*time.Second, what, func() bool {
 		got = pick(l.api.with(t).search(query))
 		return len(got) > 0
 	}, l.procs...)
@@ -267,7 +267,7 @@ func (l *lab) fileEvent(t *testing.T, protocol, want string) (event, []byte) {
 	var found event
 	var art artifact
 	api := l.api.with(t)
-	waitFor(t, 60*time.Second, protocol+" event with a file of SHA-256 "+want, func() bool {
+	mnlab.WaitFor(t, 60*time.Second, protocol+" event with a file of SHA-256 "+want, func() bool {
 		for _, it := range api.search("protocol=" + protocol) {
 			e := api.event(it.ID)
 			for _, a := range e.Artifacts {
@@ -297,7 +297,7 @@ func TestEndToEnd(t *testing.T) {
 		want := mail(t, file, sender, "quarterly figures")
 		l.sendMail(t, l.h1, file, sender)
 		// Delivered before it is fetched.
-		waitFor(t, 20*time.Second, "delivery to bob's Maildir", func() bool {
+		mnlab.WaitFor(t, 20*time.Second, "delivery to bob's Maildir", func() bool {
 			m, _ := filepath.Glob(filepath.Join(dir, "mail", "mail", "bob", "Maildir", "new", "*"))
 			return len(m) > 0
 		})
@@ -352,7 +352,7 @@ func TestEndToEnd(t *testing.T) {
 		pcap := filepath.Join(dir, "smtp.pcap")
 		var out []byte
 		var err error
-		waitFor(t, 40*time.Second, "a complete session pcap of the SMTP event", func() bool {
+		mnlab.WaitFor(t, 40*time.Second, "a complete session pcap of the SMTP event", func() bool {
 			if werr := os.WriteFile(pcap, api.download(fmt.Sprintf("/api/v1/events/%d/pcap", smtpEvent.ID)), 0o644); werr != nil {
 				t.Fatal(werr)
 			}
@@ -441,7 +441,7 @@ func TestEndToEnd(t *testing.T) {
 		// dynamic mirrors; whether their own data was caught is a race.
 		run(t, l.h1, "curl", "-sS", "--max-time", "20", "--limit-rate", bulkRate, "-o", "/dev/null", "ftp://"+l.h3.Addr+"/pub/first.bin")
 		run(t, l.h2, "curl", "-sS", "--max-time", "20", "--limit-rate", bulkRate, "-T", filepath.Join(l.ftp, "root", "pub", "first.bin"), "ftp://"+l.h3.Addr+"/upload/first.bin")
-		waitFor(t, 20*time.Second, "dynamic FTP mirrors for h1 and h2", func() bool {
+		mnlab.WaitFor(t, 20*time.Second, "dynamic FTP mirrors for h1 and h2", func() bool {
 			dyn, err := l.ctl.DynamicFlows(context.Background())
 			if err != nil {
 				return false
