@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sdnli/sdnli/controller/ovslab"
+	"github.com/sdnli/sdnli/internal/mnlab"
 	"github.com/sdnli/sdnli/internal/testdb"
 )
 
@@ -34,7 +35,7 @@ func TestMultiSwitch(t *testing.T) {
 	run(t, scenario{script: "multi_switch.py", client: "h1", server: "h3"})
 }
 
-func writeConfig(t *testing.T, n *network, protocols string) string {
+func writeConfig(t *testing.T, n *mnlab.Network, protocols string) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`{"lldp_interval": "1s", "check_interval": "2s",
   "irs": [{"name": "irs1", "dpid": %q, "port": %q}],
@@ -61,7 +62,7 @@ func flows(t *testing.T, bridge string) []string {
 }
 
 // allFlows returns every switch's flows, keyed by bridge.
-func allFlows(t *testing.T, n *network) map[string][]string {
+func allFlows(t *testing.T, n *mnlab.Network) map[string][]string {
 	m := map[string][]string{}
 	for _, s := range n.Switches {
 		m[s.Name] = flows(t, s.Name)
@@ -100,10 +101,10 @@ func sameFlows(a, b map[string][]string) bool {
 
 // ready waits until every switch is programmed, every link found and
 // the copy paths installed.
-func ready(t *testing.T, p *controllerProc, n *network) {
+func ready(t *testing.T, p *controllerProc, n *mnlab.Network) {
 	t.Helper()
 	ctx := context.Background()
-	waitFor(t, 60*time.Second, "every switch programmed and every link found", func() bool {
+	mnlab.WaitFor(t, 60*time.Second, "every switch programmed and every link found", func() bool {
 		sws, err := p.API.Switches(ctx)
 		if err != nil || len(sws) != len(n.Switches) {
 			return false
@@ -148,27 +149,20 @@ func (tr traffic) count(filter string) (atClient, atIRS int) {
 const mailText = "From: alice@example.test\r\nTo: bob@example.test\r\nSubject: sdnli topology test\r\n\r\nHello from the topology test.\r\n"
 
 func run(t *testing.T, sc scenario) {
-	ofAddr := freeAddr(t) // the controller listens here; the switches are told now
-	n := startNetwork(t, sc.script, ofAddr)
+	ofAddr := mnlab.FreeAddr(t) // the controller listens here; the switches are told now
+	n := mnlab.StartNetwork(t, sc.script, ofAddr, topoNet)
 	_, dsn := testdb.Shared(t)
 	cfg := writeConfig(t, n, `"smtp": {"enabled": true}, "icmp": {"enabled": true}, "http": {"enabled": false}`)
 	p := startController(t, ofAddr, cfg, dsn)
 	ready(t, p, n)
 	ctx := context.Background()
 
-	client, server, irs := n.host(sc.client), n.host(sc.server), n.host("irs")
+	client, server, irs := n.Host(t, sc.client), n.Host(t, sc.server), n.Host(t, "irs")
 	dir := t.TempDir()
 	// Not under t.TempDir, whose parent is private to root: Postfix's
 	// daemons run as their own users and must reach the queue.
-	mailDir, err := os.MkdirTemp("", "sdnli-topo-mail-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(mailDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(mailDir) })
-	mailSh := filepath.Join(repoRoot(t), "topologies", "servers", "mail.sh")
+	mailDir := mnlab.TempDir(t, "sdnli-topo-mail-")
+	mailSh := filepath.Join(mnlab.RepoRoot(t), "topologies", "servers", "mail.sh")
 	t.Cleanup(func() { _, _ = server.Run("bash", mailSh, "stop", mailDir) })
 	clientNet := server.Addr[:strings.LastIndex(server.Addr, ".")] + ".0/24"
 	server.Must("bash", mailSh, "start", mailDir, server.Addr, clientNet)
@@ -179,7 +173,7 @@ func run(t *testing.T, sc scenario) {
 	if err := os.WriteFile(filepath.Join(webDir, "index.html"), []byte(strings.Repeat("sdnli web page\n", 200)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	background(t, server, mininetPython, "-m", "http.server", "80", "--bind", server.Addr, "--directory", webDir)
+	mnlab.StartProc(t, "web", server.Command(mnlab.Python, "-m", "http.server", "80", "--bind", server.Addr, "--directory", webDir))
 	mailFile := filepath.Join(dir, "mail.eml")
 	if err := os.WriteFile(mailFile, []byte(mailText), 0o644); err != nil {
 		t.Fatal(err)
@@ -276,11 +270,11 @@ func run(t *testing.T, sc scenario) {
 	})
 
 	t.Run("periodic check repairs", func(t *testing.T) {
-		edge := n.bridge("s1")
+		edge := n.Bridge(t, "s1")
 		before := allFlows(t, n)
 		ovslab.Must(t, "ovs-ofctl", "-O", "OpenFlow13", "del-flows", "--strict", edge, "table=1,priority=210,tcp,tp_dst=25")
 		ovslab.Must(t, "ovs-ofctl", "-O", "OpenFlow13", "add-flow", edge, "cookie=0x5d02000300000000,table=1,priority=123,udp,tp_dst=9999,actions=drop")
-		waitFor(t, 15*time.Second, "the check to restore the flow table", func() bool {
+		mnlab.WaitFor(t, 15*time.Second, "the check to restore the flow table", func() bool {
 			return sameFlows(allFlows(t, n), before)
 		})
 	})
