@@ -342,7 +342,13 @@ func errText(m *message) string {
 // emitPair reports a query with its response (r nil: unanswered; q.m nil:
 // the query was not seen).
 func (f *flow) emitPair(q *query, r *message, rts time.Time) {
-	ev := &event.Event{Type: TypeQuery, Start: q.ts, End: rts, Summary: map[string]any{}}
+	// an answered query's summary has a dozen keys: sized for them it
+	// does not outgrow its first group; an unanswered one fits that group
+	keys := 8
+	if r != nil {
+		keys = 14
+	}
+	ev := &event.Event{Type: TypeQuery, Start: q.ts, End: rts, Summary: make(map[string]any, keys)}
 	s := ev.Summary
 	base := q.m
 	if base == nil {
