@@ -701,7 +701,7 @@ func TestCheckOnlyMatchesRender(t *testing.T) {
 	}
 	base := respMsg(t, 7, n, dnsmessage.TypeA, answers...)
 	first := 0 // offset of the first record: after the header and the question
-	if _, _, next, err := readName(base, headerLen, false); err != nil {
+	if _, next, err := readName(base, headerLen); err != nil {
 		t.Fatal(err)
 	} else {
 		first = next + 4

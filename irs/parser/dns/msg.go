@@ -122,6 +122,7 @@ type message struct {
 	err       error       // why decoding stopped early, if it did
 	errWhere  string      // which section
 	q1        [1]question // backing for questions: almost every message has one
+	l1        [4][]byte   // backing for the first question's labels
 }
 
 // decode parses a DNS message. It never panics and never reads outside b.
@@ -135,7 +136,15 @@ func decode(b []byte) *message {
 	off := headerLen
 	m.questions = m.q1[:0]
 	for i := 0; i < int(m.h.qd); i++ {
-		name, labels, next, err := readName(b, off, true)
+		var name string
+		var labels [][]byte
+		var next int
+		var err error
+		if i == 0 {
+			name, labels, next, err = readQuestionName(b, off, m.l1[:0])
+		} else {
+			name, next, err = readName(b, off) // only the first question's labels are used
+		}
 		if err == nil && next+4 > len(b) {
 			err = errTruncRR
 		}
@@ -195,26 +204,31 @@ func readHeader(b []byte) header {
 // before the start of the run of labels that holds it (a valid encoder
 // only points back to names written earlier), so the runs start ever
 // earlier and a loop is impossible; the wire length is capped at 255.
-// The labels are returned only when keepLabels is set (questions keep
-// them for the tunnel statistics; records do not need them).
-func readName(b []byte, off int, keepLabels bool) (string, [][]byte, int, error) {
-	return readNameAs(b, off, keepLabels, true)
+func readName(b []byte, off int) (string, int, error) {
+	s, _, next, err := readNameAs(b, off, nil, false, true)
+	return s, next, err
+}
+
+// readQuestionName is readName that also returns the labels, appended to
+// dst: the first question keeps them for the tunnel statistics, in
+// storage of its message.
+func readQuestionName(b []byte, off int, dst [][]byte) (string, [][]byte, int, error) {
+	return readNameAs(b, off, dst, true, true)
 }
 
 // skipName checks a name as readName does, without rendering it: for
 // records the events do not show.
 func skipName(b []byte, off int) (int, error) {
-	_, _, next, err := readNameAs(b, off, false, false)
+	_, _, next, err := readNameAs(b, off, nil, false, false)
 	return next, err
 }
 
-func readNameAs(b []byte, off int, keepLabels, render bool) (string, [][]byte, int, error) {
-	// the name and its labels are built in stack buffers that fit almost
-	// every name, so that a name costs one allocation (its string)
+func readNameAs(b []byte, off int, dst [][]byte, keepLabels, render bool) (string, [][]byte, int, error) {
+	// the name is built in a stack buffer that fits almost every name,
+	// so that a name costs one allocation (its string)
 	var scratch [256]byte
-	var lscratch [16][]byte
 	buf := scratch[:0]
-	labels := lscratch[:0]
+	labels := dst
 	nlabels := 0
 	next := -1
 	wire := 0
@@ -238,12 +252,10 @@ func readNameAs(b []byte, off int, keepLabels, render bool) (string, [][]byte, i
 				} else if !render {
 					name = ""
 				}
-				var out [][]byte
-				if keepLabels && len(labels) > 0 {
-					out = make([][]byte, len(labels))
-					copy(out, labels)
+				if !keepLabels || len(labels) == 0 {
+					labels = nil
 				}
-				return name, out, next, nil
+				return name, labels, next, nil
 			}
 			if pos+1+l > len(b) {
 				return "", nil, 0, errTruncName
@@ -311,7 +323,7 @@ func readRR(b []byte, off int, m *message, render bool) (rr, int, error) {
 	var p int
 	var err error
 	if render {
-		name, _, p, err = readName(b, off, false)
+		name, p, err = readName(b, off)
 	} else {
 		p, err = skipName(b, off)
 	}
@@ -333,7 +345,7 @@ func readRR(b []byte, off int, m *message, render bool) (rr, int, error) {
 	text, err := rdataText(b, start, end, r, m, render)
 	if err != nil {
 		if !render {
-			name, _, _, _ = readName(b, off, false) // read fine above
+			name, _, _ = readName(b, off) // read fine above
 		}
 		return rr{}, 0, fmt.Errorf("%s record of %s: %w", typeName(r.typ), name, err)
 	}
@@ -349,7 +361,7 @@ func rdataText(b []byte, start, end int, r rr, m *message, render bool) (string,
 	// a name inside the data must end inside the data (its compressed
 	// tail may point anywhere earlier)
 	name := func(off int) (string, int, error) {
-		s, _, next, err := readNameAs(b, off, false, render)
+		s, _, next, err := readNameAs(b, off, nil, false, render)
 		if err == nil && next > end {
 			err = errRData
 		}
@@ -466,7 +478,7 @@ func svcbText(b []byte, start, end int, render bool) (string, error) {
 		return "", errRData
 	}
 	prio := binary.BigEndian.Uint16(b[start:])
-	target, _, next, err := readNameAs(b, start+2, false, render)
+	target, _, next, err := readNameAs(b, start+2, nil, false, render)
 	if err != nil {
 		return "", err
 	}
