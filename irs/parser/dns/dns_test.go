@@ -754,3 +754,47 @@ func TestTypeTables(t *testing.T) {
 		}
 	}
 }
+
+// TestManyPending: responses in reverse order, a repeated query and a
+// response without its question pair with the right queries both while
+// the waiting queries are found by scanning (few) and once they are
+// indexed (more than indexAt).
+func TestManyPending(t *testing.T) {
+	for _, n := range []int{8, 3 * indexAt} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			// an older query with ID 7 but another name: the response for
+			// q7 must find its own query by name, not this one by ID
+			segs := []parsertest.Segment{cq(queryMsg(t, 7, "a7.example.", dnsmessage.TypeA))}
+			for i := 1; i <= n; i++ {
+				segs = append(segs, cq(queryMsg(t, uint16(i), fmt.Sprintf("q%d.example.", i), dnsmessage.TypeA)))
+			}
+			segs = append(segs, cq(queryMsg(t, 3, "q3.example.", dnsmessage.TypeA))) // repeated
+			for i := n; i >= 1; i-- {
+				if i == 5 {
+					// no question: paired by ID alone
+					segs = append(segs, sr(build(t, dnsmessage.Header{ID: 5, Response: true}, nil)))
+					continue
+				}
+				segs = append(segs, sr(respMsg(t, uint16(i), fmt.Sprintf("Q%d.example.", i), dnsmessage.TypeA)))
+			}
+			segs = append(segs, sr(respMsg(t, 3, "q3.example.", dnsmessage.TypeA)),
+				sr(respMsg(t, 7, "a7.example.", dnsmessage.TypeA)))
+			pairs := byType(udp(NewDetector(), segs...), TypeQuery)
+			if len(pairs) != n+2 {
+				t.Fatalf("got %d dns-query events, want %d", len(pairs), n+2)
+			}
+			for _, ev := range pairs {
+				id := ev.Summary["id"].(uint16)
+				if ev.Summary["unanswered"] != nil || ev.Summary["query_not_seen"] != nil {
+					t.Errorf("id %d not paired: %v", id, ev.Summary)
+				}
+				if len(ev.Anomalies) > 0 {
+					t.Errorf("id %d (%s): anomalies %v", id, ev.Subject, ev.Anomalies)
+				}
+				if want := fmt.Sprintf("q%d.example", id); ev.Subject != want && ev.Subject != "a7.example" {
+					t.Errorf("id %d paired with the query for %s, want %s", id, ev.Subject, want)
+				}
+			}
+		})
+	}
+}
