@@ -175,7 +175,8 @@ func classifyLine(line []byte, port21 bool) lineKind {
 	if len(line) >= 4 && isDigit(line[0]) && isDigit(line[1]) && isDigit(line[2]) && (line[3] == ' ' || line[3] == '-') {
 		code := string(line[:3])
 		if code == "220" {
-			low := bytes.ToLower(line)
+			var buf [256]byte
+			low := lowerLine(buf[:0], line)
 			switch {
 			case bytes.Contains(low, []byte("smtp")):
 				return lineNo // "ESMTP" even on a host called ftp.example.org
@@ -206,7 +207,15 @@ func classifyLine(line []byte, port21 bool) lineKind {
 			return lineNo
 		}
 	}
-	v := string(bytes.ToUpper(verb))
+	// the verb is 3 or 4 ASCII letters: upper-cased on the stack
+	var up [4]byte
+	for i, b := range verb {
+		if b >= 'a' && b <= 'z' {
+			b -= 'a' - 'A'
+		}
+		up[i] = b
+	}
+	v := string(up[:len(verb)])
 	switch {
 	case v == "AUTH":
 		a := string(bytes.ToUpper(bytes.TrimSpace(arg)))
@@ -227,6 +236,25 @@ func classifyLine(line []byte, port21 bool) lineKind {
 		return lineClient
 	}
 	return lineNo
+}
+
+// lowerLine is bytes.ToLower of a greeting, written into dst's room for
+// the usual short ASCII line (where bytes.ToLower folds only A-Z too).
+func lowerLine(dst, line []byte) []byte {
+	if len(line) > cap(dst) {
+		return bytes.ToLower(line)
+	}
+	dst = dst[:len(line)]
+	for i, b := range line {
+		if b >= 0x80 {
+			return bytes.ToLower(line)
+		}
+		if b >= 'A' && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		dst[i] = b
+	}
+	return dst
 }
 
 func isDigit(b byte) bool  { return b >= '0' && b <= '9' }

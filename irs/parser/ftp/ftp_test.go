@@ -1,6 +1,7 @@
 package ftp
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -569,5 +570,15 @@ func TestManyAnnouncementsBounded(t *testing.T) {
 	dl := byType(env.Events, TypeDownload)
 	if len(dl) != 1 || dl[0].Summary["path"] != "f0" {
 		t.Fatalf("events: %s", parsertest.Normalize(env.Events))
+	}
+}
+
+// TestLowerLine: the stack form lowers as bytes.ToLower does, ASCII or not.
+func TestLowerLine(t *testing.T) {
+	for _, in := range []string{"220 ProFTPD Server (Debian) [::ffff:10.0.0.1]", "220 MAİL ready", "220 ÉXIM", "", strings.Repeat("A", 300)} {
+		var buf [256]byte
+		if got, want := string(lowerLine(buf[:0], []byte(in))), string(bytes.ToLower([]byte(in))); got != want {
+			t.Errorf("lowerLine(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
