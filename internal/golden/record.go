@@ -41,3 +41,28 @@ func Record(t testing.TB, det parser.Detector) *parsertest.Recorder {
 	}
 	return rec
 }
+
+// BenchCaptures benchmarks the parsers newDet makes on their share of every
+// shared capture (the mix bench/mkmixed repeats): recorded once through
+// the pipeline, then replayed b.N times through a fresh detector, events
+// dropped.
+func BenchCaptures(b *testing.B, newDet func() parser.Detector) {
+	rec := Record(b, newDet())
+	env := parsertest.NewDiscard()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec.Replay(newDet(), env)
+	}
+}
+
+// BenchProbes benchmarks the detector newDet makes on every IsRelative
+// question the pipeline asked it over the shared captures.
+func BenchProbes(b *testing.B, newDet func() parser.Detector) {
+	rec := Record(b, newDet())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec.ReplayProbes(newDet())
+	}
+}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/sdnli/sdnli/internal/golden"
-	"github.com/sdnli/sdnli/irs/parser/parsertest"
+	"github.com/sdnli/sdnli/irs/parser"
 
 	"golang.org/x/net/dns/dnsmessage"
 )
@@ -28,27 +28,14 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
-// BenchmarkCaptures replays every DNS flow of the shared captures (the
-// mix bench/mkmixed repeats) through a fresh detector: decoding,
-// pairing, tunnel statistics and the events' summaries.
+// BenchmarkCaptures replays every dns connection of the shared captures
+// (the mix bench/mkmixed repeats) through a fresh detector.
 func BenchmarkCaptures(b *testing.B) {
-	rec := golden.Record(b, NewDetector())
-	env := parsertest.NewDiscard()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		rec.Replay(NewDetector(), env)
-	}
+	golden.BenchCaptures(b, func() parser.Detector { return NewDetector() })
 }
 
 // BenchmarkCapturesIsRelative asks IsRelative every question the
 // pipeline asked over the shared captures.
 func BenchmarkCapturesIsRelative(b *testing.B) {
-	rec := golden.Record(b, NewDetector())
-	d := NewDetector()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		rec.ReplayProbes(d)
-	}
+	golden.BenchProbes(b, func() parser.Detector { return NewDetector() })
 }

@@ -23,22 +23,11 @@ func BenchmarkESPInUDP(b *testing.B) {
 // BenchmarkCaptures replays every ipsec connection of the shared captures
 // (the mix bench/mkmixed repeats) through a fresh detector.
 func BenchmarkCaptures(b *testing.B) {
-	rec := golden.Record(b, NewDetector())
-	env := parsertest.NewDiscard()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		rec.Replay(NewDetector(), env)
-	}
+	golden.BenchCaptures(b, func() parser.Detector { return NewDetector() })
 }
 
 // BenchmarkCapturesIsRelative asks IsRelative every question the
 // pipeline asked over the shared captures.
 func BenchmarkCapturesIsRelative(b *testing.B) {
-	rec := golden.Record(b, NewDetector())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		rec.ReplayProbes(NewDetector())
-	}
+	golden.BenchProbes(b, func() parser.Detector { return NewDetector() })
 }
