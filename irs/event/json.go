@@ -235,29 +235,9 @@ func (e *JSONEncoder) value(b []byte, v any, depth int) ([]byte, error) {
 	case []string:
 		return e.strings(b, x), nil
 	case []int:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, n := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, int64(n), 10)
-		}
-		return append(b, ']'), nil
+		return appendList(b, x, func(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }), nil
 	case []uint32:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, n := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendUint(b, uint64(n), 10)
-		}
-		return append(b, ']'), nil
+		return appendList(b, x, func(b []byte, n uint32) []byte { return strconv.AppendUint(b, uint64(n), 10) }), nil
 	case [2]int:
 		b = append(b, '[')
 		b = strconv.AppendInt(b, int64(x[0]), 10)
@@ -300,47 +280,9 @@ func (e *JSONEncoder) value(b []byte, v any, depth int) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	case map[string]string:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		start := len(e.keys)
-		for k := range x {
-			e.keys = append(e.keys, k)
-		}
-		keys := e.keys[start:]
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = e.str(b, k)
-			b = append(b, ':')
-			b = e.str(b, x[k])
-		}
-		e.keys = e.keys[:start]
-		return append(b, '}'), nil
+		return appendMap(e, b, x, e.str), nil
 	case map[string]int:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		start := len(e.keys)
-		for k := range x {
-			e.keys = append(e.keys, k)
-		}
-		keys := e.keys[start:]
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = e.str(b, k)
-			b = append(b, ':')
-			b = strconv.AppendInt(b, int64(x[k]), 10)
-		}
-		e.keys = e.keys[:start]
-		return append(b, '}'), nil
+		return appendMap(e, b, x, func(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }), nil
 	case *Event:
 		return e.event(b, x)
 	}
@@ -386,17 +328,7 @@ func (e *JSONEncoder) object(b []byte, m map[string]any, depth int) ([]byte, err
 }
 
 func (e *JSONEncoder) strings(b []byte, l []string) []byte {
-	if l == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, s := range l {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = e.str(b, s)
-	}
-	return append(b, ']')
+	return appendList(b, l, e.str)
 }
 
 // addrPort encodes p as its text, as encoding/json does for a
@@ -521,4 +453,44 @@ func (e *JSONEncoder) str(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendList appends l as a JSON array, null when nil, each element by el.
+func appendList[T any](b []byte, l []T, el func([]byte, T) []byte) []byte {
+	if l == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, x := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = el(b, x)
+	}
+	return append(b, ']')
+}
+
+// appendMap appends m as a JSON object with its keys sorted, null when
+// nil, each value by val. The keys are sorted on e's shared stack.
+func appendMap[V any](e *JSONEncoder, b []byte, m map[string]V, val func([]byte, V) []byte) []byte {
+	if m == nil {
+		return append(b, "null"...)
+	}
+	start := len(e.keys)
+	for k := range m {
+		e.keys = append(e.keys, k)
+	}
+	keys := e.keys[start:]
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = e.str(b, k)
+		b = append(b, ':')
+		b = val(b, m[k])
+	}
+	e.keys = e.keys[:start]
+	return append(b, '}')
 }
