@@ -155,6 +155,7 @@ func Restore(env parser.Env, raw []byte) (*Message, error) {
 			m.body(envl)
 			if envl.Root != nil {
 				errs = append(errs, m.attachments(env, envl.Root)...)
+				m.midLineDelimiters(raw, envl.Root)
 			}
 			m.mimeErrors(envl.Errors)
 		}
@@ -547,6 +548,39 @@ func afterAttr(s string) bool {
 		}
 	}
 	return false
+}
+
+// midLineDelimiters reports a multipart delimiter ("--" and a boundary)
+// that appears inside a line. RFC 2046 only counts one at the start of a
+// line, but decoders differ: enmime ends a part at one found in its first
+// 4 KiB, and a sender can use that to keep text or an attachment out of
+// the decoded view. The .eml keeps every byte; the analyst is told.
+func (m *Message) midLineDelimiters(raw []byte, root *enmime.Part) {
+	root.DepthMatchAll(func(p *enmime.Part) bool {
+		if p.Boundary == "" {
+			return false
+		}
+		delim := "--" + p.Boundary
+		n := 0
+		for rest, off := raw, 0; ; {
+			i := bytes.Index(rest, []byte(delim))
+			if i < 0 {
+				break
+			}
+			if at := off + i; at > 0 && raw[at-1] != '\n' {
+				n++
+			}
+			rest, off = rest[i+len(delim):], off+i+len(delim)
+		}
+		if n > 0 {
+			times := "times"
+			if n == 1 {
+				times = "time"
+			}
+			m.anomaly(clip(fmt.Sprintf("mime: the delimiter %q appears inside a line (%d %s): decoders disagree on where its parts end, so the decoded text and attachments may be incomplete (the .eml is whole)", delim, n, times)))
+		}
+		return false
+	})
 }
 
 // mimeErrors turns enmime's findings into anomalies, leaving out the

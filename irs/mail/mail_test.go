@@ -419,3 +419,51 @@ func TestLinks(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoreMidLineDelimiter: a delimiter inside a line, which decoders
+// read differently (enmime ends the part there and drops the rest of the
+// line and the next), is reported; one at a line start is not.
+func TestRestoreMidLineDelimiter(t *testing.T) {
+	tests := []struct {
+		name    string
+		text    string
+		flagged bool
+	}{
+		{"inside a line", "hello world --XYZ this is still part one", true},
+		{"only at line starts", "hello world, nothing odd", false},
+		{"similar but other boundary", "see --XY and -XYZ here", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := crlf(
+				"From: a@example.org",
+				"Subject: x",
+				"MIME-Version: 1.0",
+				`Content-Type: multipart/mixed; boundary="XYZ"`,
+				"",
+				"--XYZ",
+				"Content-Type: text/plain",
+				"",
+				tt.text,
+				"line two",
+				"--XYZ",
+				`Content-Disposition: attachment; filename="a.bin"`,
+				"",
+				"AAAA",
+				"--XYZ--")
+			m, err := Restore(parsertest.NewEnv(), raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, a := range m.Anomalies {
+				if strings.Contains(a, `"--XYZ" appears inside a line (1 time)`) {
+					found = true
+				}
+			}
+			if found != tt.flagged {
+				t.Errorf("mid-line delimiter reported = %v, want %v (anomalies %q)", found, tt.flagged, m.Anomalies)
+			}
+		})
+	}
+}
