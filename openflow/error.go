@@ -79,12 +79,13 @@ func (c ErrorCode) String() string {
 // Error implements error; it is the code's name, e.g. OFPBRC_BAD_TYPE.
 func (c ErrorCode) Error() string { return c.String() }
 
-// Error codes of every OpenFlow 1.3 error type.
+// Error codes of every OpenFlow 1.3 error type (code 0 is the shifted type
+// alone).
 const (
-	HelloFailedIncompatible ErrorCode = ErrorCode(ErrTypeHelloFailed)<<16 | 0
+	HelloFailedIncompatible ErrorCode = ErrorCode(ErrTypeHelloFailed) << 16
 	HelloFailedEPerm        ErrorCode = ErrorCode(ErrTypeHelloFailed)<<16 | 1
 
-	BadRequestBadVersion              ErrorCode = ErrorCode(ErrTypeBadRequest)<<16 | 0
+	BadRequestBadVersion              ErrorCode = ErrorCode(ErrTypeBadRequest) << 16
 	BadRequestBadType                 ErrorCode = ErrorCode(ErrTypeBadRequest)<<16 | 1
 	BadRequestBadMultipart            ErrorCode = ErrorCode(ErrTypeBadRequest)<<16 | 2
 	BadRequestBadExperimenter         ErrorCode = ErrorCode(ErrTypeBadRequest)<<16 | 3
@@ -99,7 +100,7 @@ const (
 	BadRequestBadPacket               ErrorCode = ErrorCode(ErrTypeBadRequest)<<16 | 12
 	BadRequestMultipartBufferOverflow ErrorCode = ErrorCode(ErrTypeBadRequest)<<16 | 13
 
-	BadActionBadType           ErrorCode = ErrorCode(ErrTypeBadAction)<<16 | 0
+	BadActionBadType           ErrorCode = ErrorCode(ErrTypeBadAction) << 16
 	BadActionBadLen            ErrorCode = ErrorCode(ErrTypeBadAction)<<16 | 1
 	BadActionBadExperimenter   ErrorCode = ErrorCode(ErrTypeBadAction)<<16 | 2
 	BadActionBadExpType        ErrorCode = ErrorCode(ErrTypeBadAction)<<16 | 3
@@ -116,7 +117,7 @@ const (
 	BadActionBadSetLen         ErrorCode = ErrorCode(ErrTypeBadAction)<<16 | 14
 	BadActionBadSetArgument    ErrorCode = ErrorCode(ErrTypeBadAction)<<16 | 15
 
-	BadInstructionUnknownInst       ErrorCode = ErrorCode(ErrTypeBadInstruction)<<16 | 0
+	BadInstructionUnknownInst       ErrorCode = ErrorCode(ErrTypeBadInstruction) << 16
 	BadInstructionUnsupInst         ErrorCode = ErrorCode(ErrTypeBadInstruction)<<16 | 1
 	BadInstructionBadTableID        ErrorCode = ErrorCode(ErrTypeBadInstruction)<<16 | 2
 	BadInstructionUnsupMetadata     ErrorCode = ErrorCode(ErrTypeBadInstruction)<<16 | 3
@@ -126,7 +127,7 @@ const (
 	BadInstructionBadLen            ErrorCode = ErrorCode(ErrTypeBadInstruction)<<16 | 7
 	BadInstructionEPerm             ErrorCode = ErrorCode(ErrTypeBadInstruction)<<16 | 8
 
-	BadMatchBadType       ErrorCode = ErrorCode(ErrTypeBadMatch)<<16 | 0
+	BadMatchBadType       ErrorCode = ErrorCode(ErrTypeBadMatch) << 16
 	BadMatchBadLen        ErrorCode = ErrorCode(ErrTypeBadMatch)<<16 | 1
 	BadMatchBadTag        ErrorCode = ErrorCode(ErrTypeBadMatch)<<16 | 2
 	BadMatchBadDLAddrMask ErrorCode = ErrorCode(ErrTypeBadMatch)<<16 | 3
@@ -139,7 +140,7 @@ const (
 	BadMatchDupField      ErrorCode = ErrorCode(ErrTypeBadMatch)<<16 | 10
 	BadMatchEPerm         ErrorCode = ErrorCode(ErrTypeBadMatch)<<16 | 11
 
-	FlowModFailedUnknown    ErrorCode = ErrorCode(ErrTypeFlowModFailed)<<16 | 0
+	FlowModFailedUnknown    ErrorCode = ErrorCode(ErrTypeFlowModFailed) << 16
 	FlowModFailedTableFull  ErrorCode = ErrorCode(ErrTypeFlowModFailed)<<16 | 1
 	FlowModFailedBadTableID ErrorCode = ErrorCode(ErrTypeFlowModFailed)<<16 | 2
 	FlowModFailedOverlap    ErrorCode = ErrorCode(ErrTypeFlowModFailed)<<16 | 3
@@ -148,7 +149,7 @@ const (
 	FlowModFailedBadCommand ErrorCode = ErrorCode(ErrTypeFlowModFailed)<<16 | 6
 	FlowModFailedBadFlags   ErrorCode = ErrorCode(ErrTypeFlowModFailed)<<16 | 7
 
-	GroupModFailedGroupExists         ErrorCode = ErrorCode(ErrTypeGroupModFailed)<<16 | 0
+	GroupModFailedGroupExists         ErrorCode = ErrorCode(ErrTypeGroupModFailed) << 16
 	GroupModFailedInvalidGroup        ErrorCode = ErrorCode(ErrTypeGroupModFailed)<<16 | 1
 	GroupModFailedWeightUnsupported   ErrorCode = ErrorCode(ErrTypeGroupModFailed)<<16 | 2
 	GroupModFailedOutOfGroups         ErrorCode = ErrorCode(ErrTypeGroupModFailed)<<16 | 3
@@ -164,29 +165,29 @@ const (
 	GroupModFailedBadWatch            ErrorCode = ErrorCode(ErrTypeGroupModFailed)<<16 | 13
 	GroupModFailedEPerm               ErrorCode = ErrorCode(ErrTypeGroupModFailed)<<16 | 14
 
-	PortModFailedBadPort      ErrorCode = ErrorCode(ErrTypePortModFailed)<<16 | 0
+	PortModFailedBadPort      ErrorCode = ErrorCode(ErrTypePortModFailed) << 16
 	PortModFailedBadHWAddr    ErrorCode = ErrorCode(ErrTypePortModFailed)<<16 | 1
 	PortModFailedBadConfig    ErrorCode = ErrorCode(ErrTypePortModFailed)<<16 | 2
 	PortModFailedBadAdvertise ErrorCode = ErrorCode(ErrTypePortModFailed)<<16 | 3
 	PortModFailedEPerm        ErrorCode = ErrorCode(ErrTypePortModFailed)<<16 | 4
 
-	TableModFailedBadTable  ErrorCode = ErrorCode(ErrTypeTableModFailed)<<16 | 0
+	TableModFailedBadTable  ErrorCode = ErrorCode(ErrTypeTableModFailed) << 16
 	TableModFailedBadConfig ErrorCode = ErrorCode(ErrTypeTableModFailed)<<16 | 1
 	TableModFailedEPerm     ErrorCode = ErrorCode(ErrTypeTableModFailed)<<16 | 2
 
-	QueueOpFailedBadPort  ErrorCode = ErrorCode(ErrTypeQueueOpFailed)<<16 | 0
+	QueueOpFailedBadPort  ErrorCode = ErrorCode(ErrTypeQueueOpFailed) << 16
 	QueueOpFailedBadQueue ErrorCode = ErrorCode(ErrTypeQueueOpFailed)<<16 | 1
 	QueueOpFailedEPerm    ErrorCode = ErrorCode(ErrTypeQueueOpFailed)<<16 | 2
 
-	SwitchConfigFailedBadFlags ErrorCode = ErrorCode(ErrTypeSwitchConfigFailed)<<16 | 0
+	SwitchConfigFailedBadFlags ErrorCode = ErrorCode(ErrTypeSwitchConfigFailed) << 16
 	SwitchConfigFailedBadLen   ErrorCode = ErrorCode(ErrTypeSwitchConfigFailed)<<16 | 1
 	SwitchConfigFailedEPerm    ErrorCode = ErrorCode(ErrTypeSwitchConfigFailed)<<16 | 2
 
-	RoleRequestFailedStale   ErrorCode = ErrorCode(ErrTypeRoleRequestFailed)<<16 | 0
+	RoleRequestFailedStale   ErrorCode = ErrorCode(ErrTypeRoleRequestFailed) << 16
 	RoleRequestFailedUnsup   ErrorCode = ErrorCode(ErrTypeRoleRequestFailed)<<16 | 1
 	RoleRequestFailedBadRole ErrorCode = ErrorCode(ErrTypeRoleRequestFailed)<<16 | 2
 
-	MeterModFailedUnknown      ErrorCode = ErrorCode(ErrTypeMeterModFailed)<<16 | 0
+	MeterModFailedUnknown      ErrorCode = ErrorCode(ErrTypeMeterModFailed) << 16
 	MeterModFailedMeterExists  ErrorCode = ErrorCode(ErrTypeMeterModFailed)<<16 | 1
 	MeterModFailedInvalidMeter ErrorCode = ErrorCode(ErrTypeMeterModFailed)<<16 | 2
 	MeterModFailedUnknownMeter ErrorCode = ErrorCode(ErrTypeMeterModFailed)<<16 | 3
@@ -199,7 +200,7 @@ const (
 	MeterModFailedOutOfMeters  ErrorCode = ErrorCode(ErrTypeMeterModFailed)<<16 | 10
 	MeterModFailedOutOfBands   ErrorCode = ErrorCode(ErrTypeMeterModFailed)<<16 | 11
 
-	TableFeaturesFailedBadTable    ErrorCode = ErrorCode(ErrTypeTableFeaturesFailed)<<16 | 0
+	TableFeaturesFailedBadTable    ErrorCode = ErrorCode(ErrTypeTableFeaturesFailed) << 16
 	TableFeaturesFailedBadMetadata ErrorCode = ErrorCode(ErrTypeTableFeaturesFailed)<<16 | 1
 	TableFeaturesFailedBadType     ErrorCode = ErrorCode(ErrTypeTableFeaturesFailed)<<16 | 2
 	TableFeaturesFailedBadLen      ErrorCode = ErrorCode(ErrTypeTableFeaturesFailed)<<16 | 3

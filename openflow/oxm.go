@@ -285,9 +285,6 @@ func (o OXM) appendTLV(b []byte) ([]byte, error) {
 	return append(b, o.Mask...), nil
 }
 
-// oxmLen is the encoded size of one TLV.
-func (o OXM) wireLen() int { return 4 + len(o.Value) + len(o.Mask) }
-
 // parseOXM reads one TLV from b. Value and Mask alias b; callers copy.
 func parseOXM(b []byte) (OXM, int, error) {
 	if len(b) < 4 {
@@ -486,15 +483,6 @@ func (m Match) missingPrereq(f OXMField) string {
 		}
 	}
 	return ""
-}
-
-// wireLen is the size of the ofp_match including its padding.
-func (m Match) wireLen() int {
-	n := 4
-	for _, o := range m.Fields {
-		n += o.wireLen()
-	}
-	return pad8(n)
 }
 
 // AppendBinary appends the ofp_match with its padding. It checks each
