@@ -111,7 +111,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		{"IPv4-mapped address", &Event{Client: netip.MustParseAddrPort("[::ffff:10.0.0.1]:1")}},
 		{"escapes", &Event{Subject: "\"\\/\b\f\n\r\t\x00\x01\x1f\x7f<>&\u2028\u2029\ufffd é 日本"}},
 		{"invalid UTF-8", &Event{Subject: "a\xffb\xc3\x28c\xe2\x80d\xed\xa0\x80\xf4\x90\x80\x80", Summary: map[string]any{"\xff<k>": "\xfe"}}},
-		{"floats", map[string]any{"a": 0.0, "b": -0.0, "c": 1e-6, "d": 9.99e-7, "e": 1e20, "f": 1e21, "g": 123456789.125, "h": -1e-300,
+		{"floats", map[string]any{"a": 0.0, "b": math.Copysign(0, -1), "c": 1e-6, "d": 9.99e-7, "e": 1e20, "f": 1e21, "g": 123456789.125, "h": -1e-300,
 			"i": math.MaxFloat64, "j": math.SmallestNonzeroFloat64, "k": float32(1e21), "l": float32(9.9e-7), "m": float32(3.4e38), "n": 1e-10}},
 		{"ints", map[string]any{"a": math.MinInt64, "b": int8(-128), "c": int16(-32768), "d": int32(math.MinInt32), "e": uint(math.MaxUint), "f": uint16(65535)}},
 		{"nil containers", map[string]any{"a": []string(nil), "b": []int(nil), "c": []uint32(nil), "d": map[string]any(nil),
