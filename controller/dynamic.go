@@ -183,9 +183,3 @@ func (t *dynamicTable) live(connected []topology.DPID) []dynEntry {
 	slices.SortFunc(out, func(a, b dynEntry) int { return int(a.ID) - int(b.ID) })
 	return out
 }
-
-func (t *dynamicTable) len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.entries)
-}

@@ -191,11 +191,7 @@ func TestLiveOneSwitch(t *testing.T) {
 	k.installed(t, 1)
 
 	t.Run("flows as ovs-ofctl prints them", func(t *testing.T) {
-		var got []string
-		for _, l := range b.br.Flows() {
-			got = append(got, l)
-		}
-		sameSet(t, "dump-flows and desired flows", got, k.desiredLines(t, b.dpid()))
+		sameSet(t, "dump-flows and desired flows", b.br.Flows(), k.desiredLines(t, b.dpid()))
 	})
 
 	t.Run("traffic", func(t *testing.T) {

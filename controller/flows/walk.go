@@ -63,9 +63,8 @@ func Walk(d Desired, g *topology.Graph, irs []IRSPort, in, dst topology.End, pkt
 		depth int
 	}
 	queue := []hop{{in, pkt, 0}}
-	// arrive handles a packet leaving sw by port p.
-	var leave func(sw topology.DPID, p uint32, pk Packet, depth int)
-	leave = func(sw topology.DPID, p uint32, pk Packet, depth int) {
+	// leave handles a packet leaving sw by port p.
+	leave := func(sw topology.DPID, p uint32, pk Packet, depth int) {
 		e := topology.End{DPID: sw, Port: p}
 		if far, ok := g.Peer(e); ok {
 			queue = append(queue, hop{far, pk, depth + 1})
