@@ -70,31 +70,30 @@ func (fs *flowState) dir(srcIsA bool) parser.Direction {
 // wstats are a worker's counters, updated without atomics and published
 // under a lock every few thousand packets.
 type wstats struct {
-	flowPackets      uint64
-	flowsCreated     uint64
-	flowsEvicted     uint64
-	flowsExpired     uint64
-	flowsClosed      uint64
-	tcpGaps          uint64
-	tcpGapBytes      uint64
-	tcpBadHeader     uint64
-	tcpStrayRST      uint64
-	detectGaveUp     uint64
-	detectOverflow   uint64
-	detectBudget     uint64
-	noParser         uint64
-	rawWritten       uint64
-	rawDropped       uint64
-	rawDroppedBytes  uint64
-	rawLinkMismatch  uint64
-	rawWriteErrors   uint64
-	parserPanics     uint64
-	reclaims         uint64
-	connsByProto     map[string]uint64
-	sessionReopens   uint64
-	flowsActive      int
-	buffered         int
-	reassemblyQueued uint64
+	flowPackets     uint64
+	flowsCreated    uint64
+	flowsEvicted    uint64
+	flowsExpired    uint64
+	flowsClosed     uint64
+	tcpGaps         uint64
+	tcpGapBytes     uint64
+	tcpBadHeader    uint64
+	tcpStrayRST     uint64
+	detectGaveUp    uint64
+	detectOverflow  uint64
+	detectBudget    uint64
+	noParser        uint64
+	rawWritten      uint64
+	rawDropped      uint64
+	rawDroppedBytes uint64
+	rawLinkMismatch uint64
+	rawWriteErrors  uint64
+	parserPanics    uint64
+	reclaims        uint64
+	connsByProto    map[string]uint64
+	sessionReopens  uint64
+	flowsActive     int
+	buffered        int
 }
 
 // cmd is a control message to a worker goroutine.
