@@ -67,7 +67,6 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 // The event assertions shared by every parser's tests.
 var (
 	byType      = parsertest.ByType
-	field       = parsertest.Field
 	want        = parsertest.Want
 	hasAnomaly  = parsertest.HasAnomaly
 	wantAnomaly = parsertest.WantAnomaly
@@ -79,5 +78,4 @@ var (
 	byRole      = parsertest.ByRole
 	stored      = parsertest.Stored
 	fileKeys    = parsertest.FileKeys
-	sha         = parsertest.SHA256Hex
 )

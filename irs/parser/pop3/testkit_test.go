@@ -67,17 +67,13 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 // The event assertions shared by every parser's tests.
 var (
 	byType      = parsertest.ByType
-	field       = parsertest.Field
 	want        = parsertest.Want
-	hasAnomaly  = parsertest.HasAnomaly
 	wantAnomaly = parsertest.WantAnomaly
 	eml         = parsertest.EML
 	hasAddress  = parsertest.HasAddress
 	attachment  = parsertest.Attachment
 	one         = parsertest.One
 	types       = parsertest.Types
-	byRole      = parsertest.ByRole
 	stored      = parsertest.Stored
 	fileKeys    = parsertest.FileKeys
-	sha         = parsertest.SHA256Hex
 )
