@@ -27,13 +27,6 @@ type knownDiff struct {
 	why           string
 }
 
-// sshPending is the why of differences that only exist until the SSH
-// parser claims those flows: {capture, flow, "ssh", "none", sshPending}.
-// The SSH parser is linked in and agrees on every SSH flow, so none is
-// listed; should one appear, the test names it, and an entry removed
-// later is caught as stale.
-const sshPending = "ssh parser pending"
-
 // Why texts shared by several entries.
 const (
 	portGuess = "nDPI 'Match by port': no payload to inspect (SYN/ACK/FIN only); sdnli decides by content only"
