@@ -17,9 +17,6 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/h2c"
-
 	"github.com/sdnli/sdnli/internal/golden"
 	"github.com/sdnli/sdnli/internal/netlab"
 	"github.com/sdnli/sdnli/irs/event"
@@ -103,14 +100,18 @@ func TestLiveHTTP(t *testing.T) {
 	mux.HandleFunc("/private/", func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "secret" {
 			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
-			nethttp.Error(w, "no", 401)
+			nethttp.Error(w, "no", nethttp.StatusUnauthorized)
 			return
 		}
 		fmt.Fprintln(w, "welcome")
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	h2 := httptest.NewServer(h2c.NewHandler(mux, &http2.Server{}))
+	// HTTP/2 without TLS (h2c), which curl speaks with prior knowledge.
+	h2 := httptest.NewUnstartedServer(mux)
+	h2.Config.Protocols = new(nethttp.Protocols)
+	h2.Config.Protocols.SetUnencryptedHTTP2(true)
+	h2.Start()
 	defer h2.Close()
 	upPath := filepath.Join(t.TempDir(), "photo.jpg")
 	if err := os.WriteFile(upPath, upload, 0o644); err != nil {
