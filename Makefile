@@ -13,7 +13,7 @@ build: ## build bin/sdnli
 demo: ## the main job: install what is missing, run the live demo (Ctrl-C stops and cleans up)
 	bash scripts/demo.sh
 
-test: ## every test: installs and starts what it needs, gofmt, vet, unit + integration (race), short fuzz
+test: ## every test: installs and starts what it needs, gofmt, vet, staticcheck, unit + integration (race), short fuzz
 	bash scripts/test.sh
 
 unit: ## unit tests only (no root, no services)
@@ -25,9 +25,11 @@ fuzz: ## fuzz every target for FUZZTIME (default 60s each)
 bench: ## benchmarks: pipeline packets/s and sdnli inspect vs ndpiReader on a mixed capture
 	bash bench/run.sh
 
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet -tags integration ./...
+	go tool staticcheck ./...
+	go tool staticcheck -tags integration ./...
 
 clean: ## remove build and benchmark outputs
 	rm -rf bin bench/out
