@@ -283,6 +283,9 @@ func (s *Session) WritePacket(ts time.Time, length int, data []byte) error {
 			s.buf = nb
 		} else {
 			s.writeOut(true) // a frame larger than what is left
+			if s.err != nil {
+				return s.err
+			}
 		}
 	}
 	was := cap(s.buf)

@@ -518,3 +518,43 @@ func TestSessionHugeFrames(t *testing.T) {
 		t.Errorf("after the last packet: %v, want EOF", err)
 	}
 }
+
+// A session whose file cannot be written reports the error, holds no
+// memory and keeps the set's accounting right.
+func TestSessionWriteError(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := st.NewSessions(4)
+	s, err := ss.Create(SessionInfo{Protocol: "t", ID: 1, Start: time.Unix(1_700_000_000, 0), LinkType: layers.LinkTypeRaw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The day directory cannot be made: a file stands in its way.
+	if err := os.WriteFile(filepath.Join(st.Dir(), "sessions", "2023"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var werr error
+	for i := 0; i < 5 && werr == nil; i++ {
+		werr = s.WritePacket(time.Unix(1_700_000_000, 0), 200<<10, make([]byte, 200<<10))
+	}
+	if werr == nil || !strings.Contains(werr.Error(), "t-1-none-none") {
+		t.Fatalf("write error = %v, want one naming the session", werr)
+	}
+	if err := s.WritePacket(time.Unix(1_700_000_001, 0), 10, make([]byte, 10)); err == nil {
+		t.Error("a failed session took another packet")
+	}
+	if err := s.Close(); err == nil {
+		t.Error("Close of a failed session: no error")
+	}
+	if ss.Buffered() != 0 || ss.Active() != 0 || ss.Open() != 0 {
+		t.Errorf("after a failed session: %d bytes held, %d active, %d open; want none", ss.Buffered(), ss.Active(), ss.Open())
+	}
+	if s.Path() != "" {
+		t.Errorf("Path of a session never created = %q, want empty", s.Path())
+	}
+	if st.Stats().WriteErrors == 0 {
+		t.Error("no write error counted")
+	}
+}
