@@ -542,6 +542,9 @@ func TestSessionWriteError(t *testing.T) {
 	if werr == nil || !strings.Contains(werr.Error(), "t-1-none-none") {
 		t.Fatalf("write error = %v, want one naming the session", werr)
 	}
+	if ss.Buffered() != 0 {
+		t.Errorf("the failed session still holds %d bytes", ss.Buffered())
+	}
 	if err := s.WritePacket(time.Unix(1_700_000_001, 0), 10, make([]byte, 10)); err == nil {
 		t.Error("a failed session took another packet")
 	}
