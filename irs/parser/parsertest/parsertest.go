@@ -97,11 +97,19 @@ const (
 // event times do not depend on the split.
 func Run(det parser.Detector, c *parser.Conn, segs []Segment, split Split, seed int64) (*Env, []*event.Event) {
 	env := NewEnv()
-	p := det.New(c, env)
-	ts := c.Start
+	Feed(det.New(c, env), c.Start, segs, split, seed)
+	return env, env.Events
+}
+
+// Feed gives p the conversation segs as Run does — segment i at start+i
+// ms, split as asked (Random split seeded by seed), gaps reported — and
+// ends it: EndDone if p stopped wanting data, EndClosed otherwise. It is
+// for tests that build the parser themselves (other options, or a look
+// at its state afterwards).
+func Feed(p parser.Parser, start time.Time, segs []Segment, split Split, seed int64) {
 	rng := rand.New(rand.NewSource(seed))
 	for i, s := range segs {
-		segTS := ts.Add(time.Duration(i) * time.Millisecond)
+		segTS := start.Add(time.Duration(i) * time.Millisecond)
 		if !p.IsContinue() {
 			break
 		}
@@ -122,14 +130,17 @@ func Run(det parser.Detector, c *parser.Conn, segs []Segment, split Split, seed 
 			data = data[n:]
 		}
 	}
-	end := ts.Add(time.Duration(len(segs)) * time.Millisecond)
+	end := start.Add(time.Duration(len(segs)) * time.Millisecond)
 	reason := parser.EndClosed
 	if !p.IsContinue() {
 		reason = parser.EndDone
 	}
 	p.EndProcess(reason, end)
-	return env, env.Events
 }
+
+// Gap is a segment reporting n bytes missing in direction dir (n < 0:
+// an unknown number).
+func Gap(dir parser.Direction, n int) Segment { return Segment{Dir: dir, Gap: n} }
 
 // Normalize renders events as indented JSON with the random UID cleared,
 // for comparisons and golden files.
