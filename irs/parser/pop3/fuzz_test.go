@@ -1,7 +1,6 @@
 package pop3
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/sdnli/sdnli/irs/parser"
@@ -23,66 +22,40 @@ const fuzzLimit = 4096
 // (testdata/fuzz/FuzzPOP3 holds more).
 func FuzzPOP3(f *testing.F) {
 	for i, c := range conversations {
-		var cli, srv []byte
-		for _, s := range c.segs {
-			if s.Dir == parser.ClientToServer {
-				cli = append(cli, s.Data...)
-			} else {
-				srv = append(srv, s.Data...)
-			}
-		}
+		cli, srv := parsertest.Sides(c.segs)
 		if len(cli)+len(srv) > maxSeed {
 			continue // long-line conversations: slow to mutate and minimise
 		}
 		f.Add(cli, srv, uint64(i)*0x9e3779b97f4a7c15)
 	}
-	f.Fuzz(func(t *testing.T, client, server []byte, cuts uint64) {
-		c := parsertest.Conn(110)
-		c.MidStream = cuts&1 != 0
-		d := Detector{}
-		d.IsRelative(c, parser.ClientToServer, client)
-		d.IsRelative(c, parser.ServerToClient, server)
+	f.Fuzz(fuzzOne)
+}
 
-		env := parsertest.NewEnv()
-		env.Opts.MaxArtifactBytes = fuzzLimit
-		env.Opts.RecordPasswords = cuts&2 != 0
-		p := d.New(c, env).(*conn)
-		bound := memoryBound(fuzzLimit)
-		ts := c.Start
-		rng := cuts | 1
-		for (len(client) > 0 || len(server) > 0) && p.IsContinue() {
-			rng = rng*6364136223846793005 + 1442695040888963407
-			n := int(rng>>33)%700 + 1
-			dir := parser.ClientToServer
-			src := &client
-			if (rng>>17)&1 == 1 && len(server) > 0 || len(client) == 0 {
-				dir, src = parser.ServerToClient, &server
-			}
-			n = min(n, len(*src))
-			if (rng>>45)%97 == 0 {
-				p.Gap(dir, n, ts)
-			} else {
-				p.ProcessPacket(dir, (*src)[:n], ts)
-			}
-			*src = (*src)[n:]
-			if b := p.buffered(); b > bound {
-				t.Fatalf("parser holds %d bytes; bound %d", b, bound)
-			}
-		}
-		p.EndProcess(parser.EndClosed, ts)
-		p.EndProcess(parser.EndClosed, ts) // a second call must be harmless
-		for _, ev := range env.Events {
-			if ev.Protocol != Name {
-				t.Fatalf("event protocol %q", ev.Protocol)
-			}
-			if len(ev.Anomalies) > mailproto.MaxAnomalies+mailAnomalyRoom {
-				t.Fatalf("%d anomalies in one event", len(ev.Anomalies))
-			}
-			if _, err := json.Marshal(ev); err != nil {
-				t.Fatalf("event does not encode: %v", err)
-			}
+// fuzzOne is one run of FuzzPOP3.
+func fuzzOne(t *testing.T, client, server []byte, cuts uint64) {
+	c := parsertest.Conn(110)
+	c.MidStream = cuts&1 != 0
+	d := Detector{}
+	d.IsRelative(c, parser.ClientToServer, client)
+	d.IsRelative(c, parser.ServerToClient, server)
+
+	env := parsertest.NewEnv()
+	env.Opts.MaxArtifactBytes = fuzzLimit
+	env.Opts.RecordPasswords = cuts&2 != 0
+	p := d.New(c, env).(*conn)
+	bound := memoryBound(fuzzLimit)
+	ts := c.Start
+	parsertest.Interleave(p, client, server, cuts, ts, func() {
+		if b := p.buffered(); b > bound {
+			t.Fatalf("parser holds %d bytes; bound %d", b, bound)
 		}
 	})
+	p.EndProcess(parser.EndClosed, ts)
+	p.EndProcess(parser.EndClosed, ts) // a second call must be harmless
+	if b := p.buffered(); b != 0 {
+		t.Fatalf("parser holds %d bytes after EndProcess", b)
+	}
+	parsertest.CheckEvents(t, env.Events, Name, mailproto.MaxAnomalies+mailAnomalyRoom)
 }
 
 // mailAnomalyRoom: a download event adds the restore's own findings

@@ -1,0 +1,67 @@
+package parsertest
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/parser"
+)
+
+// Sides joins a conversation's bytes per direction: the client and
+// server inputs of a fuzz seed.
+func Sides(segs []Segment) (client, server []byte) {
+	for _, s := range segs {
+		if s.Dir == parser.ClientToServer {
+			client = append(client, s.Data...)
+		} else {
+			server = append(server, s.Data...)
+		}
+	}
+	return client, server
+}
+
+// Interleave feeds client and server bytes to p while it wants data, in
+// pieces of 1 to 700 bytes whose direction and size, and the occasional
+// gap (one piece in 97 is reported missing instead of given), are drawn
+// from cuts: the same cuts always give the same feeding. after runs
+// after every piece (a fuzz target checks the parser's bounds there).
+func Interleave(p parser.Parser, client, server []byte, cuts uint64, ts time.Time, after func()) {
+	rng := cuts | 1
+	for (len(client) > 0 || len(server) > 0) && p.IsContinue() {
+		rng = rng*6364136223846793005 + 1442695040888963407
+		n := int(rng>>33)%700 + 1
+		dir, src := parser.ClientToServer, &client
+		if (rng>>17)&1 == 1 && len(server) > 0 || len(client) == 0 {
+			dir, src = parser.ServerToClient, &server
+		}
+		n = min(n, len(*src))
+		if (rng>>45)%97 == 0 {
+			p.Gap(dir, n, ts)
+		} else {
+			p.ProcessPacket(dir, (*src)[:n], ts)
+		}
+		*src = (*src)[n:]
+		if after != nil {
+			after()
+		}
+	}
+}
+
+// CheckEvents fails t unless every event names protocol, lists at most
+// maxAnomalies anomalies and encodes as JSON.
+func CheckEvents(t testing.TB, evs []*event.Event, protocol string, maxAnomalies int) {
+	t.Helper()
+	for _, ev := range evs {
+		if ev.Protocol != protocol {
+			t.Fatalf("event protocol %q, want %q", ev.Protocol, protocol)
+		}
+		if len(ev.Anomalies) > maxAnomalies {
+			t.Fatalf("%d anomalies in one event, at most %d", len(ev.Anomalies), maxAnomalies)
+		}
+		if _, err := json.Marshal(ev); err != nil {
+			t.Fatalf("event does not encode: %v", err)
+		}
+	}
+}
