@@ -13,9 +13,13 @@ package golden
 
 import (
 	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sdnli/sdnli/irs/capture"
@@ -122,5 +126,55 @@ func Check(t testing.TB, name string, evs []*event.Event) {
 	}
 	if string(want) != got {
 		t.Errorf("golden: events differ from %s (rerun with -update and review the diff):\n%s", path, diff(string(want), got))
+	}
+}
+
+// CheckCovered fails t for every capture (.pcap, .pcapng) in dir whose
+// name known lacks: a capture added to the shared set must get a golden
+// case.
+func CheckCovered(t testing.TB, dir string, known map[string]bool) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("golden: %v", err)
+	}
+	for _, e := range ents {
+		if n := e.Name(); (strings.HasSuffix(n, ".pcap") || strings.HasSuffix(n, ".pcapng")) && !known[n] {
+			t.Errorf("capture %s has no golden case: add one", n)
+		}
+	}
+}
+
+// File reads a restored artifact back from the run's data directory.
+func (r Result) File(t testing.TB, a *event.Artifact) []byte {
+	t.Helper()
+	if a == nil {
+		t.Fatal("golden: no artifact")
+	}
+	p, err := r.Store.Resolve(a.Path)
+	if err != nil {
+		t.Fatalf("golden: artifact %s: %v", a.Path, err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("golden: artifact %s: %v", a.Path, err)
+	}
+	return b
+}
+
+// CheckArtifacts requires every artifact the run's events name to be in
+// its data directory with the size, SHA-256 and MD5 the event gives.
+func (r Result) CheckArtifacts(t testing.TB) {
+	t.Helper()
+	for _, ev := range r.Events {
+		for i := range ev.Artifacts {
+			a := &ev.Artifacts[i]
+			b := r.File(t, a)
+			sum, m := sha256.Sum256(b), md5.Sum(b)
+			if int64(len(b)) != a.Size || hex.EncodeToString(sum[:]) != a.SHA256 || hex.EncodeToString(m[:]) != a.MD5 {
+				t.Errorf("%s artifact %s %q: stored file has %d bytes, sha256 %x, md5 %x; event says %d, %s, %s",
+					ev.Type, a.Kind, a.Name, len(b), sum, m, a.Size, a.SHA256, a.MD5)
+			}
+		}
 	}
 }

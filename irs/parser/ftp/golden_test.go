@@ -1,7 +1,6 @@
 package ftp
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -293,14 +292,5 @@ func TestGolden(t *testing.T) {
 			tc.check(t, res.Events)
 		})
 	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		n := e.Name()
-		if (strings.HasSuffix(n, ".pcap") || strings.HasSuffix(n, ".pcapng")) && !known[n] {
-			t.Errorf("capture %s has no golden case: add one", n)
-		}
-	}
+	golden.CheckCovered(t, dir, known)
 }

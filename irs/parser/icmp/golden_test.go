@@ -2,7 +2,6 @@ package icmp
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -127,14 +126,5 @@ func TestGolden(t *testing.T) {
 			tc.check(t, res.Events)
 		})
 	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		n := e.Name()
-		if (strings.HasSuffix(n, ".pcap") || strings.HasSuffix(n, ".pcapng")) && !known[n] {
-			t.Errorf("capture %s has no golden case: add one", n)
-		}
-	}
+	golden.CheckCovered(t, dir, known)
 }

@@ -1,10 +1,6 @@
 package imap
 
 import (
-	"crypto/md5"
-	"crypto/sha256"
-	"encoding/hex"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -36,16 +32,6 @@ type goldenCase struct {
 type goldenRun struct {
 	res golden.Result
 	evs []*event.Event
-}
-
-func md5hex(b []byte) string {
-	s := md5.Sum(b)
-	return hex.EncodeToString(s[:])
-}
-
-func sha256hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }
 
 // distinct returns the sorted distinct values of f over the events.
@@ -205,24 +191,12 @@ func checkStartTLS(t *testing.T, g *goldenRun) {
 	}
 }
 
-// checkArtifacts requires every artifact an event names to be in the
-// pipeline's data directory with the size and hashes the event gives.
+// checkArtifacts requires every artifact an event names to be stored as
+// the event says, and a message event's sha256 to be its .eml's.
 func checkArtifacts(t *testing.T, g *goldenRun) {
 	t.Helper()
+	g.res.CheckArtifacts(t)
 	for _, ev := range g.evs {
-		for _, a := range ev.Artifacts {
-			p, err := g.res.Store.Resolve(a.Path)
-			if err != nil {
-				t.Fatalf("artifact %s: %v", a.Path, err)
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatalf("artifact %s: %v", a.Path, err)
-			}
-			if int64(len(b)) != a.Size || sha256hex(b) != a.SHA256 || md5hex(b) != a.MD5 {
-				t.Errorf("%s artifact %s %q: stored file has %d bytes, sha256 %s; event says %d, %s", ev.Type, a.Kind, a.Name, len(b), sha256hex(b), a.Size, a.SHA256)
-			}
-		}
 		if len(ev.Artifacts) > 0 && ev.Summary["sha256"] != ev.Artifacts[0].SHA256 {
 			t.Errorf("%s summary sha256 %v; want the first artifact's %s", ev.Type, ev.Summary["sha256"], ev.Artifacts[0].SHA256)
 		}
@@ -252,14 +226,5 @@ func TestGolden(t *testing.T) {
 			tc.check(t, g)
 		})
 	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		n := e.Name()
-		if (strings.HasSuffix(n, ".pcap") || strings.HasSuffix(n, ".pcapng")) && !known[n] {
-			t.Errorf("capture %s has no golden case: add one", n)
-		}
-	}
+	golden.CheckCovered(t, dir, known)
 }

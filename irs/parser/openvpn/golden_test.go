@@ -1,7 +1,6 @@
 package openvpn
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,13 +66,5 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		if n := e.Name(); (strings.HasSuffix(n, ".pcap") || strings.HasSuffix(n, ".pcapng")) && !known[n] {
-			t.Errorf("capture %s has no golden case: add one", n)
-		}
-	}
+	golden.CheckCovered(t, dir, known)
 }

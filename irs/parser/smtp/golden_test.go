@@ -11,7 +11,6 @@ import (
 	"mime"
 	"mime/multipart"
 	netmail "net/mail"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -63,18 +62,7 @@ func (g *goldenRun) conn(t *testing.T, clientPort uint16) []*event.Event {
 // file reads a restored artifact back from the pipeline's data directory.
 func (g *goldenRun) file(t *testing.T, a *event.Artifact) []byte {
 	t.Helper()
-	if a == nil {
-		t.Fatal("no artifact")
-	}
-	p, err := g.res.Store.Resolve(a.Path)
-	if err != nil {
-		t.Fatalf("artifact %s: %v", a.Path, err)
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("artifact %s: %v", a.Path, err)
-	}
-	return b
+	return g.res.File(t, a)
 }
 
 func md5hex(b []byte) string {
@@ -609,14 +597,5 @@ func TestGolden(t *testing.T) {
 			tc.check(t, g)
 		})
 	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		n := e.Name()
-		if (strings.HasSuffix(n, ".pcap") || strings.HasSuffix(n, ".pcapng")) && !known[n] {
-			t.Errorf("capture %s has no golden case: add one", n)
-		}
-	}
+	golden.CheckCovered(t, dir, known)
 }
