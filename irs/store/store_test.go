@@ -131,11 +131,7 @@ func TestResolve(t *testing.T) {
 }
 
 func TestSessionNames(t *testing.T) {
-	st, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss := st.NewSessions(4)
+	st, ss := newSet(t, 4)
 	start := time.Date(2026, 11, 21, 23, 59, 0, 0, time.FixedZone("x", 3600))
 	tests := []struct {
 		name string
@@ -246,11 +242,7 @@ func TestSessionHandleCap(t *testing.T) {
 }
 
 func TestSessionCloseIdle(t *testing.T) {
-	st, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss := st.NewSessions(10)
+	st, ss := newSet(t, 10)
 	base := time.Unix(1_700_000_000, 0)
 	var all []*Session
 	for i := 0; i < 3; i++ {
@@ -288,11 +280,7 @@ func TestSessionCloseIdle(t *testing.T) {
 // After Flush every packet written so far is in the file, whole: an
 // analyst may fetch the pcap of a session that is still open.
 func TestSessionFlush(t *testing.T) {
-	st, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss := st.NewSessions(4)
+	st, ss := newSet(t, 4)
 	s, err := ss.Create(SessionInfo{Protocol: "t", ID: 1, Start: time.Unix(1_700_000_000, 0), LinkType: layers.LinkTypeRaw})
 	if err != nil {
 		t.Fatal(err)
@@ -358,11 +346,7 @@ func TestWholePcapSize(t *testing.T) {
 // recently written sessions go to disk, memory stays bounded, and every
 // file holds every packet.
 func TestSessionMemoryBound(t *testing.T) {
-	st, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss := st.NewSessions(64)
+	st, ss := newSet(t, 64)
 	ss.maxBuffered = 2 * largeBuffer
 	const sessions, packets, size = 6, 40, 3000
 	var all []*Session
@@ -404,11 +388,7 @@ func TestSessionMemoryBound(t *testing.T) {
 // A session that ends without a single packet still leaves a valid,
 // empty pcap, and nothing exists on disk before the first write.
 func TestSessionLazyFile(t *testing.T) {
-	st, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss := st.NewSessions(4)
+	st, ss := newSet(t, 4)
 	s, err := ss.Create(SessionInfo{Protocol: "t", ID: 9, Start: time.Unix(1_700_000_000, 0), LinkType: layers.LinkTypeEthernet})
 	if err != nil {
 		t.Fatal(err)
@@ -440,11 +420,7 @@ func TestSessionLazyFile(t *testing.T) {
 // A session that keeps receiving never idles, but what it buffered longer
 // than the stale bound goes to disk.
 func TestSessionStaleWriteOut(t *testing.T) {
-	st, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss := st.NewSessions(4)
+	st, ss := newSet(t, 4)
 	base := time.Unix(1_700_000_000, 0)
 	s, err := ss.Create(SessionInfo{Protocol: "t", ID: 1, Start: base, LinkType: layers.LinkTypeRaw})
 	if err != nil {
@@ -478,11 +454,7 @@ func TestSessionStaleWriteOut(t *testing.T) {
 // Frames larger than any buffer, between small ones, come out whole and in
 // order.
 func TestSessionHugeFrames(t *testing.T) {
-	st, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss := st.NewSessions(4)
+	st, ss := newSet(t, 4)
 	s, err := ss.Create(SessionInfo{Protocol: "t", ID: 1, Start: time.Unix(1_700_000_000, 0), LinkType: layers.LinkTypeRaw})
 	if err != nil {
 		t.Fatal(err)
@@ -522,11 +494,7 @@ func TestSessionHugeFrames(t *testing.T) {
 // A session whose file cannot be written reports the error, holds no
 // memory and keeps the set's accounting right.
 func TestSessionWriteError(t *testing.T) {
-	st, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss := st.NewSessions(4)
+	st, ss := newSet(t, 4)
 	s, err := ss.Create(SessionInfo{Protocol: "t", ID: 1, Start: time.Unix(1_700_000_000, 0), LinkType: layers.LinkTypeRaw})
 	if err != nil {
 		t.Fatal(err)
@@ -560,4 +528,14 @@ func TestSessionWriteError(t *testing.T) {
 	if st.Stats().WriteErrors == 0 {
 		t.Error("no write error counted")
 	}
+}
+
+// newSet opens a store in a temporary directory and a session set on it.
+func newSet(t *testing.T, maxOpen int) (*Store, *Sessions) {
+	t.Helper()
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, st.NewSessions(maxOpen)
 }
