@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -395,24 +396,65 @@ var plainSafe, htmlSafe = func() (plain, html [utf8.RuneSelf]bool) {
 	return plain, html
 }()
 
+// load64 reads s[i:i+8] as a little-endian word (the compiler makes it
+// one load).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainRun returns the index of the first byte from s[i] on that str
+// must look at one by one (len(s) if none): a control character, '"',
+// '\\', '<', '>' or '&' if html, or any byte of multi-byte UTF-8. It
+// tests eight bytes at a time, most strings being long runs of plain
+// ASCII; the tail goes by the table.
+func plainRun(s string, i int, html bool) int {
+	for ; i+8 <= len(s); i += 8 {
+		x := load64(s, i)
+		// A byte's high bit is set in m when the byte is >= 0x80, below
+		// 0x20 ((x-n*ones)&^x), or equal to c (hasZero(x^c*ones)). A
+		// borrow only carries upward, so the lowest mark is exact.
+		m := x | (x-0x20*ones)&^x | hasZero(x^'"'*ones) | hasZero(x^'\\'*ones)
+		if html {
+			m |= hasZero(x^'<'*ones) | hasZero(x^'>'*ones) | hasZero(x^'&'*ones)
+		}
+		if m &= highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	safe := &htmlSafe
+	if !html {
+		safe = &plainSafe
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || !safe[c] {
+			return i
+		}
+	}
+	return i
+}
+
+func hasZero(x uint64) uint64 { return (x - ones) &^ x }
+
 // str encodes s as a JSON string with encoding/json's escapes: the short
 // forms \" \\ \b \f \n \r \t, \u00XX for other control characters (and
 // <, >, & unless NoHTMLEscape), \u2028 and \u2029 always, and \ufffd for
 // each byte that is not valid UTF-8.
 func (e *JSONEncoder) str(b []byte, s string) []byte {
-	safe := &htmlSafe
-	if e.NoHTMLEscape {
-		safe = &plainSafe
-	}
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i = plainRun(s, i, !e.NoHTMLEscape); i == len(s) {
+			break
+		}
 		c := s[i]
-		if c < utf8.RuneSelf {
-			if safe[c] {
-				i++
-				continue
-			}
+		if c < utf8.RuneSelf { // one to escape
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
