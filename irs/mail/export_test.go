@@ -6,3 +6,9 @@ func SetReferenceDecoding(on bool) { referenceDecoding = on }
 
 // SameMessage compares two decodings of one message (see sameMessage).
 func SameMessage(a, b *Message) bool { return sameMessage(a, b) }
+
+// PlainDecodes reports whether the plain decoder (not enmime) decodes raw.
+func PlainDecodes(raw []byte) bool {
+	_, ok := plainDecode(raw)
+	return ok
+}

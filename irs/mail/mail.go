@@ -149,39 +149,45 @@ func Restore(env parser.Env, raw []byte) (*Message, error) {
 				m.anomaly(fmt.Sprintf("mime: decoding failed: %v", r))
 			}
 		}()
-		envl := m.decode(raw)
-		if envl != nil {
-			m.headers(envl)
-			m.body(envl)
-			if envl.Root != nil {
-				errs = append(errs, m.attachments(env, envl.Root)...)
-				m.midLineDelimiters(raw, envl.Root)
+		d := m.decode(raw)
+		if d != nil {
+			m.headers(d.header)
+			m.body(d.root)
+			if d.root != nil {
+				errs = append(errs, m.attachments(env, d.root)...)
+				m.midLineDelimiters(raw, d.root)
 			}
-			m.mimeErrors(envl.Errors)
+			m.mimeErrors(d.errs)
 		}
 	}()
 	return m, errors.Join(errs...)
 }
 
-// decode runs enmime over the message, or over its header alone when the
-// MIME structure is too large to decode safely. It never panics.
-func (m *Message) decode(raw []byte) (envl *enmime.Envelope) {
+// decode decodes the message (with the plain decoder when it can, with
+// enmime otherwise), or its header alone when the MIME structure is too
+// large to decode safely. It never panics.
+func (m *Message) decode(raw []byte) (d *decoded) {
 	defer func() {
 		if r := recover(); r != nil {
 			m.anomaly(fmt.Sprintf("mime: decoder failed: %v", r))
-			envl = m.headerOnly(raw)
+			d = m.headerOnly(raw, false)
 		}
 	}()
 	if parts, nest := mimeComplexity(raw); parts > maxParts || nest > maxNesting {
 		m.anomaly(fmt.Sprintf("mime: %d part delimiters and %d multipart boundaries exceed the decoding limits (%d, %d): body not decoded",
 			parts, nest, maxParts, maxNesting))
-		return m.headerOnly(raw)
+		return m.headerOnly(raw, false)
 	}
 	if !startsWithHeader(raw) {
 		// A body without a header (or a capture that began inside the
 		// body): decode it as a body under an empty header.
 		m.anomaly("message without a header")
 		raw = append([]byte("\r\n"), raw...)
+	}
+	if !referenceDecoding {
+		if d, ok := plainDecode(raw); ok {
+			return d
+		}
 	}
 	p := enmime.NewParser(
 		enmime.SkipMalformedParts(true),
@@ -201,9 +207,9 @@ func (m *Message) decode(raw []byte) (envl *enmime.Envelope) {
 	e, err := readEnvelope(p, raw)
 	if err != nil {
 		m.anomaly(fmt.Sprintf("mime: %v", err))
-		return m.headerOnly(raw)
+		return m.headerOnly(raw, false)
 	}
-	return e
+	return fromEnvelope(e)
 }
 
 // referenceDecoding turns off the shortcuts this package takes around
@@ -254,12 +260,14 @@ func readEnvelope(p *enmime.Parser, b []byte) (*enmime.Envelope, error) {
 	return e, err
 }
 
-// headerOnly decodes only the header block of raw.
-func (m *Message) headerOnly(raw []byte) (envl *enmime.Envelope) {
+// headerOnly decodes only the header block of raw. With plain, the plain
+// decoder may read it: only where enmime's findings are not wanted (it
+// reports on the empty body too).
+func (m *Message) headerOnly(raw []byte, plain bool) (d *decoded) {
 	defer func() {
 		if r := recover(); r != nil {
 			m.anomaly(fmt.Sprintf("mime: header decoder failed: %v", r))
-			envl = nil
+			d = nil
 		}
 	}()
 	h := raw
@@ -267,6 +275,11 @@ func (m *Message) headerOnly(raw []byte) (envl *enmime.Envelope) {
 		h = h[:i+4]
 	} else if i := bytes.Index(h, []byte("\n\n")); i >= 0 {
 		h = h[:i+2]
+	}
+	if plain && !referenceDecoding {
+		if d, ok := plainHeaderOnly(h); ok {
+			return d
+		}
 	}
 	// No body is decoded: charset detection would only cost time (it is
 	// most of a header decode otherwise).
@@ -278,9 +291,7 @@ func (m *Message) headerOnly(raw []byte) (envl *enmime.Envelope) {
 		m.anomaly(fmt.Sprintf("mime: header: %v", err))
 		return nil
 	}
-	e.Text, e.HTML = "", ""
-	e.Root = nil
-	return e
+	return &decoded{header: e, errs: e.Errors}
 }
 
 // startsWithHeader reports whether raw begins with a header field
@@ -326,7 +337,7 @@ func mimeComplexity(raw []byte) (parts, nest int) {
 	return parts, nest
 }
 
-func (m *Message) headers(e *enmime.Envelope) {
+func (m *Message) headers(e headerSource) {
 	m.Subject = clip(e.GetHeader("Subject"))
 	m.Date = clip(strings.TrimSpace(e.GetHeader("Date")))
 	if m.Date != "" {
@@ -371,7 +382,7 @@ func parseDate(s string) (time.Time, error) {
 
 // addressList decodes an address header; when the header does not parse,
 // it falls back to picking the address-shaped words out of it.
-func (m *Message) addressList(e *enmime.Envelope, key string) []Address {
+func (m *Message) addressList(e headerSource, key string) []Address {
 	values := e.GetHeaderValues(key)
 	if len(values) == 0 {
 		return nil
@@ -402,7 +413,7 @@ func (m *Message) addressList(e *enmime.Envelope, key string) []Address {
 	return out
 }
 
-func (m *Message) body(e *enmime.Envelope) {
+func (m *Message) body(root *enmime.Part) {
 	seen := map[string]bool{}
 	add := func(u string) {
 		u = strings.TrimRight(u, ".,;:!?")
@@ -412,7 +423,7 @@ func (m *Message) body(e *enmime.Envelope) {
 		seen[u] = true
 		m.URLs = append(m.URLs, clip(u))
 	}
-	text, html := bodyText(e.Root)
+	text, html := bodyText(root)
 	t := text
 	if t == "" && html != "" {
 		if conv, err := html2text.FromString(html); err == nil {
@@ -675,8 +686,8 @@ func DecodeHeader(raw []byte) *Message {
 			m.anomaly("data does not begin with a header")
 			return
 		}
-		if e := m.headerOnly(raw); e != nil {
-			m.headers(e)
+		if d := m.headerOnly(raw, true); d != nil {
+			m.headers(d.header)
 		}
 	}()
 	return m

@@ -11,12 +11,16 @@ import (
 )
 
 // differentialInputs are the messages the differential test decodes both
-// ways: every captured message, the benchmarks' messages, and cut and
+// ways: every captured message, the benchmarks' messages, the plain
+// decoder's cases (plainCases), and cut and
 // damaged variants of each (a body cut by a partial fetch, a header
 // without its blank line, a message starting inside its header).
 func differentialInputs(t *testing.T) []corpusMessage {
 	in := []corpusMessage{{"plain", plainMessage()}, {"multipart", multipartMessage()}}
 	in = append(in, corpus(t)...)
+	for _, c := range plainCases() {
+		in = append(in, corpusMessage{"plain decoder/" + c.name, []byte(c.raw)})
+	}
 	var out []corpusMessage
 	for _, m := range in {
 		out = append(out, m,
