@@ -33,6 +33,8 @@ type JSONEncoder struct {
 
 	keys   []string // map keys being sorted, a stack shared by nested maps
 	fields []field  // the same for map[string]any, with the values
+	order  []uint64 // sortFields' scratch space
+	tmp    []field  // sortFields' scratch space
 }
 
 type field struct {
@@ -310,7 +312,7 @@ func (e *JSONEncoder) object(b []byte, m map[string]any, depth int) ([]byte, err
 		e.fields = append(e.fields, field{k, v})
 	}
 	fields := e.fields[start:]
-	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.key, b.key) })
+	e.sortFields(fields)
 	b = append(b, '{')
 	var err error
 	for i := range fields {
@@ -326,6 +328,56 @@ func (e *JSONEncoder) object(b []byte, m map[string]any, depth int) ([]byte, err
 	clear(e.fields[start:]) // drop the references to the values
 	e.fields = e.fields[:start]
 	return append(b, '}'), nil
+}
+
+// sortFields sorts fields by key. A summary has up to some 60 keys and
+// every event has one: rather than sorting by strings.Compare, it sorts
+// integers made of each key's first bytes and the field's index, then
+// orders by the whole key only the runs whose first bytes are equal.
+func (e *JSONEncoder) sortFields(fields []field) {
+	if len(fields) > 256 { // more than the index byte holds
+		slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.key, b.key) })
+		return
+	}
+	order := e.order[:0]
+	for i := range fields {
+		order = append(order, keyPrefix(fields[i].key)|uint64(i))
+	}
+	slices.Sort(order)
+	for i := 0; i < len(order); {
+		j := i + 1
+		for j < len(order) && order[j]>>8 == order[i]>>8 {
+			j++
+		}
+		// order[i:j] share their prefix: insertion sort by the whole key.
+		for k := i + 1; k < j; k++ {
+			for l := k; l > i && fields[order[l]&0xff].key < fields[order[l-1]&0xff].key; l-- {
+				order[l], order[l-1] = order[l-1], order[l]
+			}
+		}
+		i = j
+	}
+	tmp := append(e.tmp[:0], fields...)
+	for i, o := range order {
+		fields[i] = tmp[o&0xff]
+	}
+	clear(tmp) // drop the references to the values
+	e.order, e.tmp = order, tmp
+}
+
+// keyPrefix is k's first seven bytes, big-endian and padded with zeros,
+// above a zero low byte. Keys whose prefixes differ compare as their
+// prefixes do: the first byte that differs decides both, a key's end
+// being below every byte but 0, which pads it.
+func keyPrefix(k string) uint64 {
+	if len(k) >= 8 {
+		return bits.ReverseBytes64(load64(k, 0)) &^ 0xff
+	}
+	var p uint64
+	for i := 0; i < len(k); i++ {
+		p |= uint64(k[i]) << (56 - 8*i)
+	}
+	return p
 }
 
 func (e *JSONEncoder) strings(b []byte, l []string) []byte {

@@ -3,6 +3,7 @@ package event
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -64,5 +65,54 @@ func TestPlainRunRandom(t *testing.T) {
 				t.Fatalf("case %d %q html=%v: want %d, got %d", n, s, html, want, got)
 			}
 		}
+	}
+}
+
+// TestSortFields compares sortFields with a sort by strings.Compare on
+// key sets that defeat the prefix: shared first seven bytes, keys of
+// seven and eight bytes, NUL and 0xff bytes, the empty key, and more
+// keys than the index byte holds.
+func TestSortFields(t *testing.T) {
+	many := func(n int) []string {
+		var l []string
+		for i := range n {
+			l = append(l, fmt.Sprintf("key_%03d", n-i))
+		}
+		return l
+	}
+	cases := []struct {
+		name string
+		keys []string
+	}{
+		{"empty", nil},
+		{"one", []string{"x"}},
+		{"shared prefix", []string{"encrypted_bytes_s2c", "encrypted_bytes_c2s", "encrypted_packets_c2s", "encrypted", "encrypte", "encrypt", "encryp"}},
+		{"seven and eight bytes", []string{"abcdefg", "abcdefgh", "abcdefg\x00", "abcdefg\x00\x00", "abcdef", "abcdefh"}},
+		{"NUL and high bytes", []string{"a", "a\x00", "a\x00\x00", "a\x00b", "\x00", "", "\xff", "\xff\xff\xff\xff\xff\xff\xff\xff", "é", "z"}},
+		{"256 keys", many(256)},
+		{"257 keys", many(257)},
+		{"300 keys", many(300)},
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 20 {
+				keys := slices.Clone(tc.keys)
+				r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+				var fields []field
+				for i, k := range keys {
+					fields = append(fields, field{k, i})
+				}
+				var e JSONEncoder
+				e.sortFields(fields)
+				want := slices.Clone(keys)
+				slices.Sort(want)
+				for i, f := range fields {
+					if f.key != want[i] || keys[f.val.(int)] != f.key {
+						t.Fatalf("position %d: want key %q, got %q (value of %q)", i, want[i], f.key, keys[f.val.(int)])
+					}
+				}
+			}
+		})
 	}
 }
