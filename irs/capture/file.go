@@ -38,15 +38,22 @@ var (
 const readBufferSize = 512 << 10
 
 type fileSource struct {
-	name    string
-	f       *os.File
-	gz      *gzip.Reader
+	name string
+	f    *os.File
+	cr   *countingReader
+	gz   *gzip.Reader
+	// mapped is a plain pcap file mapped into memory (see openMapped);
+	// nil once the rest of a file that grew is read through br.
+	mapped  []byte
+	mapping []byte // what to unmap on Close
+	touch   byte   // sink for the loads that check a record is readable
+	hdr     [24]byte
 	off     int64 // pcap: offset of the next packet record
 	pcap    *pcapgo.Reader
-	br      *bufio.Reader    // pcap: records are read from here in place
-	order   binary.ByteOrder // pcap: of the record headers
-	nanos   uint32           // pcap: nanoseconds per timestamp fraction unit
-	maxLen  int              // pcap: longest record taken
+	br      *bufio.Reader // pcap: records are read from here in place
+	bigEnd  bool          // pcap: record headers are big-endian
+	nanos   uint32        // pcap: nanoseconds per timestamp fraction unit
+	maxLen  int           // pcap: longest record taken
 	ng      *pcapgo.NgReader
 	lt      layers.LinkType
 	gzipped bool
@@ -57,11 +64,16 @@ type fileSource struct {
 }
 
 // OpenFile opens a pcap or pcapng file, plain or gzip-compressed, decided
-// by the magic bytes and not by the file name.
+// by the magic bytes and not by the file name. A plain pcap that is a
+// regular file is mapped into memory and its packets handed out from the
+// mapping, without a copy; other files (and pipes) are read.
 func OpenFile(name string) (Source, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
+	}
+	if s := openMapped(name, f); s != nil {
+		return s, nil
 	}
 	s, err := newFileSource(name, f)
 	if err != nil {
@@ -82,7 +94,8 @@ func newFileSource(name string, r io.Reader) (*fileSource, error) {
 	if f, ok := r.(*os.File); ok {
 		s.f = f
 	}
-	br := bufio.NewReaderSize(r, readBufferSize)
+	s.cr = &countingReader{r: r}
+	br := bufio.NewReaderSize(s.cr, readBufferSize)
 	magic, err := br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		gz, gerr := gzip.NewReader(br)
@@ -113,10 +126,8 @@ func newFileSource(name string, r io.Reader) (*fileSource, error) {
 			return nil, fmt.Errorf("capture: %s: pcap header: %w", name, err)
 		}
 		s.pcap, s.lt, s.off, s.br = pr, pr.LinkType(), 24, br
-		s.order, s.nanos = binary.ByteOrder(binary.LittleEndian), 1000
-		if m == magicPcapMicroBE || m == magicPcapNanoBE {
-			s.order = binary.BigEndian
-		}
+		s.nanos = 1000
+		s.bigEnd = m == magicPcapMicroBE || m == magicPcapNanoBE
 		if m == magicPcapNano || m == magicPcapNanoBE {
 			s.nanos = 1
 		}
@@ -145,9 +156,34 @@ func (s *fileSource) Stats() Stats {
 	return Stats{Packets: s.packets.Load(), Bytes: s.bytes.Load()}
 }
 
+// BytesRead returns how much of the file has been consumed: up to the
+// end of the last packet delivered for plain pcap, the bytes read from the
+// file (compressed ones for gzip) otherwise. It is for progress reports and
+// may be called from any goroutine.
+func (s *fileSource) BytesRead() int64 {
+	if s.pcap != nil && !s.gzipped {
+		// Every record is a 16-byte header and its data.
+		return 24 + 16*int64(s.packets.Load()) + int64(s.bytes.Load())
+	}
+	return s.cr.n.Load()
+}
+
 func (s *fileSource) Close() error {
 	if s.gz != nil {
 		s.gz.Close()
+	}
+	if s.mapping != nil {
+		err := unmapFile(s.mapping)
+		s.mapping, s.mapped = nil, nil
+		if s.err == nil {
+			s.err = fmt.Errorf("capture: %s: %w", s.name, os.ErrClosed)
+		}
+		if err != nil {
+			if s.f != nil {
+				s.f.Close()
+			}
+			return fmt.Errorf("capture: %s: munmap: %w", s.name, err)
+		}
 	}
 	if s.f != nil {
 		if err := s.f.Close(); err != nil {
@@ -160,6 +196,18 @@ func (s *fileSource) Close() error {
 func (s *fileSource) Next(p *Packet) error {
 	if s.err != nil {
 		return s.err
+	}
+	if s.mapped != nil {
+		err := s.mappedRecord(p)
+		if err == nil {
+			s.delivered(len(p.Data))
+			return nil
+		}
+		if err != errGrown {
+			s.err = s.wrap(err, s.off)
+			return s.err
+		}
+		// The file grew past the mapping: read on.
 	}
 	var (
 		data []byte
@@ -186,12 +234,19 @@ func (s *fileSource) Next(p *Packet) error {
 		s.err = fmt.Errorf("capture: %s: packet %d: %w %d (%s)", s.name, s.n+1, ErrLinkType, uint16(lt), lt)
 		return s.err
 	}
-	s.n++
-	s.off += 16 + int64(len(data))
-	s.packets.Add(1)
-	s.bytes.Add(uint64(len(data)))
-	p.Data, p.Timestamp, p.Length, p.LinkType = data, ci.Timestamp, ci.Length, lt
+	s.delivered(len(data))
+	// Capacity ends with the packet: appending to it must not write over
+	// the next records in the buffer (or fault on a read-only mapping).
+	p.Data, p.Timestamp, p.Length, p.LinkType = data[:len(data):len(data)], ci.Timestamp, ci.Length, lt
 	return nil
+}
+
+// delivered counts a packet of n bytes handed out.
+func (s *fileSource) delivered(n int) {
+	s.n++
+	s.off += 16 + int64(n)
+	s.packets.Add(1)
+	s.bytes.Add(uint64(n))
 }
 
 // maxRecord is the longest record taken whatever the snap length says.
@@ -210,10 +265,9 @@ func (s *fileSource) readRecord() ([]byte, gopacket.CaptureInfo, error) {
 		}
 		return nil, ci, err
 	}
-	o := s.order
-	ci.Timestamp = time.Unix(int64(o.Uint32(hdr[0:4])), int64(o.Uint32(hdr[4:8])*s.nanos)).UTC()
-	ci.CaptureLength = int(o.Uint32(hdr[8:12]))
-	ci.Length = int(o.Uint32(hdr[12:16]))
+	ci.Timestamp = time.Unix(int64(s.u32(hdr[0:4])), int64(s.u32(hdr[4:8])*s.nanos)).UTC()
+	ci.CaptureLength = int(s.u32(hdr[8:12]))
+	ci.Length = int(s.u32(hdr[12:16]))
 	if ci.CaptureLength > s.maxLen {
 		return nil, ci, fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, s.pcap.Snaplen())
 	}
@@ -237,6 +291,15 @@ func (s *fileSource) readRecord() ([]byte, gopacket.CaptureInfo, error) {
 	// The bytes stay in the buffer until the next read.
 	s.br.Discard(n)
 	return rec[16:], ci, nil
+}
+
+// u32 reads a record header field (a direct call: binary.ByteOrder's
+// methods through the interface cost more than the rest of the header).
+func (s *fileSource) u32(b []byte) uint32 {
+	if s.bigEnd {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
 }
 
 func (s *fileSource) wrap(err error, off int64) error {

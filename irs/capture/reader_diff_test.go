@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -62,6 +63,36 @@ func viaSource(t *testing.T, name string, raw []byte) ([]record, error) {
 // endsAfterHeader reports whether the classic pcap raw ends right after a
 // record header whose data is missing: pcapgo reads a clean EOF there,
 // where the file is in fact truncated.
+// viaFile writes raw to a file and reads it with OpenFile: a plain pcap
+// is then read through a memory mapping, which mapped must say.
+func viaFile(t *testing.T, name string, raw []byte, mapped bool) ([]record, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "f.pcap")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		t.Fatalf("%s: open: %v", name, err)
+	}
+	defer src.Close()
+	if got := capture.IsMapped(src); got != mapped {
+		t.Errorf("%s: mapped = %v, want %v", name, got, mapped)
+	}
+	var out []record
+	for {
+		var p capture.Packet
+		if err := src.Next(&p); err != nil {
+			return out, err
+		}
+		if cap(p.Data) != len(p.Data) {
+			t.Fatalf("%s: packet %d: capacity %d beyond its %d bytes (appending would write into the file's buffer)", name, len(out)+1, cap(p.Data), len(p.Data))
+		}
+		out = append(out, record{bytes.Clone(p.Data),
+			gopacket.CaptureInfo{Timestamp: p.Timestamp, CaptureLength: len(p.Data), Length: p.Length}})
+	}
+}
+
 func endsAfterHeader(raw []byte) bool {
 	order := binary.ByteOrder(binary.LittleEndian)
 	if raw[0] == 0xa1 {
@@ -113,8 +144,9 @@ func sameRecords(t *testing.T, name string, raw []byte, want, got []record, want
 }
 
 // TestRecordsAsPcapgo reads every classic pcap of the public captures, and
-// each of them cut short, compressed and not, and requires the packets
-// pcapgo reads and the same end (EOF, truncation).
+// each of them cut short, compressed and not, from a reader and from a
+// file (mapped), and requires the packets pcapgo reads and the same end
+// (EOF, truncation).
 func TestRecordsAsPcapgo(t *testing.T) {
 	n := 0
 	for _, file := range golden.AllCaptures(t) {
@@ -136,6 +168,8 @@ func TestRecordsAsPcapgo(t *testing.T) {
 			want, wantErr := viaPcapgo(t, v)
 			got, gotErr := viaSource(t, file+" "+vname, v)
 			sameRecords(t, file+" "+vname, v, want, got, wantErr, gotErr)
+			got, gotErr = viaFile(t, file+" "+vname+" file", v, true)
+			sameRecords(t, file+" "+vname+" file", v, want, got, wantErr, gotErr)
 		}
 		var gz bytes.Buffer
 		zw := gzip.NewWriter(&gz)
@@ -144,6 +178,8 @@ func TestRecordsAsPcapgo(t *testing.T) {
 		want, wantErr := viaPcapgo(t, raw)
 		got, gotErr := viaSource(t, file+" gzip", gz.Bytes())
 		sameRecords(t, file+" gzip", raw, want, got, wantErr, gotErr)
+		got, gotErr = viaFile(t, file+" gzip file", gz.Bytes(), false)
+		sameRecords(t, file+" gzip file", raw, want, got, wantErr, gotErr)
 	}
 	if n < 20 {
 		t.Fatalf("only %d classic pcap files among the public captures", n)
@@ -167,10 +203,18 @@ func TestHugeRecord(t *testing.T) {
 		}
 	}
 	want, wantErr := viaPcapgo(t, buf.Bytes())
-	got, gotErr := viaSource(t, "huge", buf.Bytes())
-	sameRecords(t, "huge", buf.Bytes(), want, got, wantErr, gotErr)
-	if len(got) != len(sizes) {
-		t.Errorf("%d packets, want %d", len(got), len(sizes))
+	for _, via := range []string{"reader", "file"} {
+		var got []record
+		var gotErr error
+		if via == "reader" {
+			got, gotErr = viaSource(t, "huge", buf.Bytes())
+		} else {
+			got, gotErr = viaFile(t, "huge", buf.Bytes(), true)
+		}
+		sameRecords(t, "huge "+via, buf.Bytes(), want, got, wantErr, gotErr)
+		if len(got) != len(sizes) {
+			t.Errorf("%s: %d packets, want %d", via, len(got), len(sizes))
+		}
 	}
 }
 

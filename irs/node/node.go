@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
@@ -178,21 +177,20 @@ func (n *Node) RunFiles(ctx context.Context, files []string, progress Progress) 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		f, err := os.Open(name)
+		// OpenFile maps plain pcap files (no copy of the packets);
+		// the source tells how far it got for the progress reports.
+		src, err := capture.OpenFile(name)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("irs: %w", err))
+			errs = append(errs, err)
 			continue
 		}
 		var size int64
-		if fi, err := f.Stat(); err == nil {
+		if fi, err := os.Stat(name); err == nil {
 			size = fi.Size()
 		}
-		cr := &countingReader{r: f}
-		src, err := capture.NewReader(name, cr)
-		if err != nil {
-			f.Close()
-			errs = append(errs, err)
-			continue
+		read := func() int64 { return 0 }
+		if br, ok := src.(interface{ BytesRead() int64 }); ok {
+			read = br.BytesRead
 		}
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -207,7 +205,7 @@ func (n *Node) RunFiles(ctx context.Context, files []string, progress Progress) 
 					case <-stop:
 						return
 					case <-t.C:
-						progress(name, i, len(files), cr.n.Load(), size)
+						progress(name, i, len(files), read(), size)
 					}
 				}
 			}()
@@ -219,7 +217,6 @@ func (n *Node) RunFiles(ctx context.Context, files []string, progress Progress) 
 			progress(name, i, len(files), size, size)
 		}
 		src.Close()
-		f.Close()
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -355,15 +352,4 @@ func (n *Node) closeSink(ctx context.Context) error {
 		return n.jsonOut.flush()
 	}
 	return nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
 }
