@@ -458,8 +458,8 @@ func plainMultipart(parent *enmime.Part, body []byte, top bool) bool {
 // plainSplit cuts a multipart body into its parts (each a header and a
 // body, without the line break before the next delimiter). ok is false
 // unless every "--boundary" up to the final delimiter starts a line and
-// is a whole delimiter line ("--boundary" or "--boundary--" and its line
-// break), there are between one and plainMaxParts parts and the final
+// is a whole delimiter line ("--boundary" and its line break, or
+// "--boundary--"), there are between one and plainMaxParts parts and the final
 // delimiter is there. Where enmime would end or split a part elsewhere
 // (a delimiter inside a line or followed by more on its line, a bare
 // carriage return before one), the message is left to it.
@@ -482,11 +482,14 @@ func plainSplit(body []byte, boundary string) (parts [][]byte, ok bool) {
 		}
 		eol := 0
 		switch {
+		case final:
+			// enmime, like most readers, ends the parts at "--boundary--"
+			// whatever follows it on its line.
 		case bytes.HasPrefix(rest, []byte("\r\n")):
 			eol = 2
 		case bytes.HasPrefix(rest, []byte("\n")):
 			eol = 1
-		case !final || len(rest) > 0:
+		default:
 			return nil, false
 		}
 		if start >= 0 {
