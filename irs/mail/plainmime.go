@@ -150,22 +150,24 @@ func trimSpaceTab(b []byte) []byte {
 }
 
 // plainHeaderBlock reads the header block at the start of b and returns
-// it with the body after its blank line. ok is false for anything
-// enmime would repair or report: no blank line, a continuation line
-// first, a line without a field name and colon, a name with a space or a
+// it with the body after its blank line (none if the data ends first).
+// ok is false for anything enmime would repair or report: a continuation
+// line first, a line without a field name and colon, a name with a space or a
 // control or 8-bit byte, a carriage return that does not end a line, or
 // a summary field with an encoded word in another charset.
 func plainHeaderBlock(b []byte) (h plainHeader, body []byte, ok bool) {
 	h = make(plainHeader, 0, 24)
-	for {
-		nl := bytes.IndexByte(b, '\n')
-		if nl < 0 {
-			return nil, nil, false
-		}
-		line := b[:nl]
-		b = b[nl+1:]
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
+	for len(b) > 0 {
+		// The block ends at a blank line, or where the data ends (a part
+		// with an empty body, a header fetched alone).
+		line := b
+		if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
+			line, b = b[:nl], b[nl+1:]
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+		} else {
+			b = b[len(b):] // a last line keeps a carriage return
 		}
 		if bytes.IndexByte(line, '\r') >= 0 {
 			return nil, nil, false

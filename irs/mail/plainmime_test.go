@@ -56,7 +56,8 @@ func plainCases() []plainCase {
 		{"multipart without boundary", true, "Content-Type: multipart/mixed\r\n\r\n--b\r\nx\r\n"},
 		// Left to enmime: what it repairs, reports or reads its own way.
 		{"gb2312 word", false, "Subject: =?gb2312?B?suLK1A==?=\r\n\r\nx"},
-		{"header without blank line", false, "Subject: x\r\nTo: b@example.org"},
+		{"header ending with the data", true, "Subject: x\r\nTo: b@example.org"},
+		{"part with an empty body", true, mp("--b\r\n" + text + "\r\n\r\n--b\r\n" + text + "\r\n--b--")},
 		{"continuation first", false, " Subject: x\r\n\r\nx"},
 		{"line without colon", false, "From a@example.com\r\nSubject: x\r\n\r\nx"},
 		{"space before colon", false, "Subject : x\r\n\r\nx"},
