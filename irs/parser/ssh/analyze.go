@@ -142,22 +142,28 @@ type verdict struct {
 	Activities   []Activity
 }
 
+// evidenceKeys is the number of keys classify can put in Evidence.
+const evidenceKeys = 25
+
 // classify decides the session's main verdict from the counters.
 func (t *traffic) classify(auth authResult, st setup) verdict {
 	t.closeWindow()
 	t.win = window{}
-	v := verdict{Evidence: map[string]any{}, Activities: t.acts}
-	ev := v.Evidence
+	v := verdict{Activities: t.acts}
 	if t.total[0]+t.total[1] == 0 {
 		v.Kind, v.Confidence = KindNone, 0.5
-		ev["reason"] = "no encrypted traffic after NEWKEYS"
+		v.Evidence = map[string]any{"reason": "no encrypted traffic after NEWKEYS"}
 		return v
 	}
 	if !t.sz.ok {
 		v.Kind = KindUnknown
-		ev["reason"] = "the negotiated cipher or MAC is unknown, compression (zlib) is on from the start, or the session is not SSH-2: packet sizes cannot be interpreted"
+		v.Evidence = map[string]any{"reason": "the negotiated cipher or MAC is unknown, compression (zlib) is on from the start, or the session is not SSH-2: packet sizes cannot be interpreted"}
 		return v
 	}
+	// Sized for the keys set below (17 to 23 on the shared captures):
+	// grown from empty, the map would be rebuilt twice.
+	v.Evidence = make(map[string]any, evidenceKeys)
+	ev := v.Evidence
 	ev["keystroke_size_c2s"] = t.sz.ks[0]
 	ev["smallest_packet_s2c"] = t.sz.min[1]
 	ev["keystrokes"] = t.keys
