@@ -246,12 +246,50 @@ func normalizeDomain(d string) (string, bool) {
 	if strings.HasPrefix(d, ".") || strings.Contains(d, "..") {
 		return "", false
 	}
+	if plainDomain(d) {
+		return asciiLower(d), true
+	}
+	return idnaDomain(d), true
+}
+
+// idnaDomain is a domain in the form the index keeps: IDNA labels in
+// Unicode, lower case.
+func idnaDomain(d string) string {
 	if u, err := idna.Lookup.ToUnicode(d); err == nil && u != "" {
-		return u, true
+		return u
 	}
 	// Not valid IDNA (underscores, bad punycode): still an address worth
 	// indexing, in lower case.
-	return strings.ToLower(d), true
+	return strings.ToLower(d)
+}
+
+// plainDomain reports whether d is a host name of ASCII letters, digits
+// and inner hyphens with no punycode label: the IDNA conversion would
+// only lower-case it (it is most of an address's cost otherwise). The
+// caller has checked the dots.
+func plainDomain(d string) bool {
+	label := 0 // length of the current label
+	for i := 0; i < len(d); i++ {
+		switch c := d[i]; {
+		case c == '.':
+			if i == 0 || d[i-1] == '-' {
+				return false
+			}
+			label = 0
+			continue
+		case c == '-':
+			// A leading hyphen, or "xn--" (or any "??--") starting a label.
+			if label == 0 || label == 2 && i+1 < len(d) && d[i+1] == '-' {
+				return false
+			}
+		case !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'):
+			return false
+		}
+		if label++; label > 63 {
+			return false
+		}
+	}
+	return d[len(d)-1] != '-'
 }
 
 func asciiLower(s string) string {

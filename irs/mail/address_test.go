@@ -121,3 +121,35 @@ func TestAddresses(t *testing.T) {
 		t.Errorf("Addresses(nil, <>, nil) = %v; want nil", got)
 	}
 }
+
+// TestPlainDomain: where the IDNA conversion is skipped, it would only
+// have lower-cased the domain.
+func TestPlainDomain(t *testing.T) {
+	for _, d := range []string{"example.com", "Mail.Example.COM", "a-b.example", "xn--mnchen-3ya.de", "XN--MNCHEN-3YA.DE",
+		"ab--cd.example", "-a.example", "a-.example", "a.-b", "a_b.example", "1.2.3.4", strings.Repeat("a", 64) + ".example",
+		"münchen.de", "a..b", "a.b-", "x", "-", "xn--", "a.xn--zz"} {
+		checkPlainDomain(t, d)
+	}
+}
+
+func checkPlainDomain(t *testing.T, d string) {
+	t.Helper()
+	if plainDomain(d) {
+		if got, want := asciiLower(d), idnaDomain(d); got != want {
+			t.Errorf("domain %q: plain form %q, IDNA form %q", d, got, want)
+		}
+	}
+}
+
+// FuzzPlainDomain: the IDNA shortcut changes no domain.
+func FuzzPlainDomain(f *testing.F) {
+	for _, d := range []string{"example.com", "Xn--Mnchen-3ya.De", "a-b.c", "ab--c.d"} {
+		f.Add(d)
+	}
+	f.Fuzz(func(t *testing.T, d string) {
+		if d == "" || d[0] == '.' || strings.Contains(d, "..") {
+			return // normalizeDomain refuses these first
+		}
+		checkPlainDomain(t, d)
+	})
+}
