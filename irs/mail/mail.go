@@ -314,15 +314,16 @@ func startsWithHeader(raw []byte) bool {
 // mimeComplexity counts lines that may be part delimiters ("--" at the
 // start of a line) and boundary parameters, stopping past the limits.
 func mimeComplexity(raw []byte) (parts, nest int) {
-	for i := 0; i < len(raw) && parts <= maxParts; {
-		if raw[i] == '-' && i+1 < len(raw) && raw[i+1] == '-' {
-			parts++
-		}
-		j := bytes.IndexByte(raw[i:], '\n')
-		if j < 0 {
+	if bytes.HasPrefix(raw, []byte("--")) {
+		parts++
+	}
+	for b := raw; parts <= maxParts; {
+		i := bytes.Index(b, []byte("\n--"))
+		if i < 0 {
 			break
 		}
-		i += j + 1
+		parts++
+		b = b[i+3:]
 	}
 	for _, pat := range [][]byte{[]byte("oundary"), []byte("OUNDARY"), []byte("oUNDARY")} {
 		for b := raw; nest <= maxNesting; {
