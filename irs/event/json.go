@@ -465,19 +465,23 @@ const (
 // must look at one by one (len(s) if none): a control character, '"',
 // '\\', '<', '>' or '&' if html, or any byte of multi-byte UTF-8. It
 // tests eight bytes at a time, most strings being long runs of plain
-// ASCII; the tail goes by the table.
+// ASCII.
 func plainRun(s string, i int, html bool) int {
 	for ; i+8 <= len(s); i += 8 {
-		x := load64(s, i)
-		// A byte's high bit is set in m when the byte is >= 0x80, below
-		// 0x20 ((x-n*ones)&^x), or equal to c (hasZero(x^c*ones)). A
-		// borrow only carries upward, so the lowest mark is exact.
-		m := x | (x-0x20*ones)&^x | hasZero(x^'"'*ones) | hasZero(x^'\\'*ones)
-		if html {
-			m |= hasZero(x^'<'*ones) | hasZero(x^'>'*ones) | hasZero(x^'&'*ones)
-		}
-		if m &= highs; m != 0 {
+		if m := escapeMask(load64(s, i), html); m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	if i == len(s) {
+		return i
+	}
+	if len(s) >= 8 {
+		// The tail is the end of the last eight bytes: no mark there
+		// means nothing to escape. (A mark may be false, from a byte
+		// to escape before i: the table decides then.)
+		j := len(s) - 8
+		if escapeMask(load64(s, j), html)>>(8*(i-j)) == 0 {
+			return len(s)
 		}
 	}
 	safe := &htmlSafe
@@ -490,6 +494,21 @@ func plainRun(s string, i int, html bool) int {
 		}
 	}
 	return i
+}
+
+// escapeMask sets the high bit of each byte of x that is >= 0x80, below
+// 0x20 ((x-n*ones)&^x), or one of the characters to escape
+// (hasZero(x^c*ones) marks the bytes equal to c; '"' and '&', '<' and
+// '>' differ by one bit, which OR sets in both). A borrow only carries
+// upward, so the lowest mark is exact; higher ones may be false.
+func escapeMask(x uint64, html bool) uint64 {
+	m := x | (x-0x20*ones)&^x | hasZero(x^'\\'*ones)
+	if html {
+		m |= hasZero((x|0x04*ones)^'&'*ones) | hasZero((x|0x02*ones)^'>'*ones)
+	} else {
+		m |= hasZero(x ^ '"'*ones)
+	}
+	return m & highs
 }
 
 func hasZero(x uint64) uint64 { return (x - ones) &^ x }

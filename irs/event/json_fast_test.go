@@ -25,9 +25,10 @@ func plainRunRef(s string, i int, html bool) int {
 }
 
 // TestPlainRun puts every byte value at every position of a string long
-// enough for two words and a tail, and requires plainRun to stop exactly
-// where the byte-by-byte table does (a false mark above the first true
-// one must not matter, a miss would leave a byte unescaped).
+// enough for two words and a tail, and requires plainRun, started at
+// every index (before and after that byte), to stop exactly where the
+// byte-by-byte table does (a false mark above a true one must not
+// matter, a miss would leave a byte unescaped).
 func TestPlainRun(t *testing.T) {
 	for _, html := range []bool{true, false} {
 		t.Run(fmt.Sprintf("html=%v", html), func(t *testing.T) {
@@ -35,7 +36,7 @@ func TestPlainRun(t *testing.T) {
 				for c := range 256 {
 					b := []byte(strings.Repeat("a", 19))
 					b[pos] = byte(c)
-					for from := 0; from <= pos; from += 3 {
+					for from := 0; from <= len(b); from++ {
 						want := plainRunRef(string(b), from, html)
 						if got := plainRun(string(b), from, html); got != want {
 							t.Fatalf("byte %#02x at %d, from %d: want %d, got %d", c, pos, from, want, got)
@@ -59,10 +60,11 @@ func TestPlainRunRandom(t *testing.T) {
 			b[i] = alphabet[r.IntN(len(alphabet))]
 		}
 		s := string(b)
+		from := r.IntN(len(s) + 1)
 		for _, html := range []bool{true, false} {
-			want := plainRunRef(s, 0, html)
-			if got := plainRun(s, 0, html); got != want {
-				t.Fatalf("case %d %q html=%v: want %d, got %d", n, s, html, want, got)
+			want := plainRunRef(s, from, html)
+			if got := plainRun(s, from, html); got != want {
+				t.Fatalf("case %d %q from %d html=%v: want %d, got %d", n, s, from, html, want, got)
 			}
 		}
 	}
