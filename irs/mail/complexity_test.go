@@ -21,6 +21,7 @@ func TestMimeComplexity(t *testing.T) {
 		{"Content-Type: multipart/mixed; boundary=a; BOUNDARY=b; bOUNDARY=c; Boundary=d; BoUnDaRy=e", 0, 4},
 		{many, maxParts + 1, 0},
 		{strings.Repeat("boundary ", maxNesting+10), 0, maxNesting + 1},
+		{"UNDARY oUNDARYOUNDARY xUNDARY oUNDAR", 0, 2},
 	} {
 		parts, nest := mimeComplexity([]byte(c.in))
 		if parts != c.parts || nest != c.nest {

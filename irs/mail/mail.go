@@ -325,14 +325,19 @@ func mimeComplexity(raw []byte) (parts, nest int) {
 		parts++
 		b = b[i+3:]
 	}
-	for _, pat := range [][]byte{[]byte("oundary"), []byte("OUNDARY"), []byte("oUNDARY")} {
-		for b := raw; nest <= maxNesting; {
-			j := bytes.Index(b, pat)
+	// "oundary", "OUNDARY" and "oUNDARY": the upper-case two in one
+	// search (an upper-case U is rare, a lower-case o is not).
+	for _, pat := range []string{"oundary", "UNDARY"} {
+		for off := 0; nest <= maxNesting; {
+			j := bytes.Index(raw[off:], []byte(pat))
 			if j < 0 {
 				break
 			}
-			nest++
-			b = b[j+len(pat):]
+			at := off + j
+			if pat == "oundary" || at > 0 && (raw[at-1] == 'o' || raw[at-1] == 'O') {
+				nest++
+			}
+			off = at + len(pat)
 		}
 	}
 	return parts, nest

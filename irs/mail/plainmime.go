@@ -217,13 +217,12 @@ func plainDecode(raw []byte) (d *decoded, ok bool) {
 		return nil, false
 	}
 	root := &enmime.Part{PartID: "0"}
-	ctype, _ := h.get("Content-Type")
 	if !plainPartHeader(root, h, `text/plain; charset="us-ascii"`) {
 		return nil, false
 	}
-	// enmime looks for parts by the header's own Content-Type (not the
-	// default) and needs a boundary.
-	if mt, params, _, err := keepTextBytes(ctype.value); err == nil && params["boundary"] != "" && strings.HasPrefix(mt, "multipart/") {
+	// enmime looks for parts by the header's own Content-Type, not the
+	// default (a text type), and needs a boundary.
+	if root.Boundary != "" && strings.HasPrefix(root.ContentType, "multipart/") {
 		if !plainMultipart(root, body, true) {
 			return nil, false
 		}
