@@ -11,6 +11,13 @@ import (
 // would not find room, so it is read instead.
 const maxMapped = math.MaxInt >> 1
 
+// populateMax is the largest file whose pages are all mapped at once
+// (MAP_POPULATE): one call instead of a fault per 64 KiB saves ~3 ms on a
+// 157 MB file already in the page cache. A larger file is left to fault in
+// as it is read, with the kernel reading ahead: populating it would read
+// all of it before the first packet, and more than memory holds in vain.
+const populateMax = 256 << 20
+
 // mapFile maps the regular file f read-only, or returns nil when it
 // cannot (not a regular file, empty, too large, mmap refused): the caller
 // then reads the file instead.
@@ -19,7 +26,11 @@ func mapFile(f *os.File) []byte {
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() <= 0 || fi.Size() > maxMapped {
 		return nil
 	}
-	m, err := syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED|syscall.MAP_POPULATE)
+	flags := syscall.MAP_SHARED
+	if fi.Size() <= populateMax {
+		flags |= syscall.MAP_POPULATE
+	}
+	m, err := syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, flags)
 	if err != nil {
 		return nil
 	}
