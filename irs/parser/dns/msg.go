@@ -299,11 +299,25 @@ func readNameAs(b []byte, off int, dst [][]byte, keepLabels, render bool) (strin
 	}
 }
 
+// labelPlain marks the bytes appendLabel keeps as they are.
+var labelPlain = func() (t [256]bool) {
+	for c := 0x21; c < 0x7f; c++ {
+		t[c] = c != '.' && c != '\\'
+	}
+	return
+}()
+
 // appendLabel renders a label as dig does: letters, digits, '-' and '_'
 // as they are, '.' and '\' escaped, other bytes as \DDD. The result is
 // always ASCII.
 func appendLabel(dst []byte, label []byte) []byte {
-	for _, c := range label {
+	// most labels are plain: copied in one go
+	i := 0
+	for i < len(label) && labelPlain[label[i]] {
+		i++
+	}
+	dst = append(dst, label[:i]...)
+	for _, c := range label[i:] {
 		switch {
 		case c == '.' || c == '\\':
 			dst = append(dst, '\\', c)
