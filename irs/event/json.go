@@ -33,8 +33,7 @@ type JSONEncoder struct {
 
 	keys   []string // map keys being sorted, a stack shared by nested maps
 	fields []field  // the same for map[string]any, with the values
-	order  []uint64 // sortFields' scratch space
-	tmp    []field  // sortFields' scratch space
+	order  []uint64 // the fields' order, by sortOrder, a stack too
 }
 
 type field struct {
@@ -62,7 +61,7 @@ const maxDepth = 100
 func (e *JSONEncoder) Append(dst []byte, v any) ([]byte, error) {
 	n := len(dst)
 	out, err := e.value(dst, v, 0)
-	e.keys = e.keys[:0]
+	e.keys, e.order = e.keys[:0], e.order[:0]
 	clear(e.fields)
 	e.fields = e.fields[:0]
 	if err == nil {
@@ -305,64 +304,68 @@ func (e *JSONEncoder) object(b []byte, m map[string]any, depth int) ([]byte, err
 		return b, errSlow
 	}
 	// One pass over the map keeps each value with its key: no lookup
-	// after the sort. fields stays valid when a nested map grows
-	// e.fields: the nested entries go after it, in this array or a new one.
-	start := len(e.fields)
+	// after the sort. fields and order stay valid when a nested map
+	// grows e.fields or e.order: the nested entries go after them, in
+	// these arrays or new ones.
+	start, ostart := len(e.fields), len(e.order)
 	for k, v := range m {
 		e.fields = append(e.fields, field{k, v})
 	}
 	fields := e.fields[start:]
-	e.sortFields(fields)
+	var mask uint64
+	e.order, mask = sortOrder(e.order, fields)
+	order := e.order[ostart:]
 	b = append(b, '{')
 	var err error
-	for i := range fields {
+	for i, o := range order {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = e.str(b, fields[i].key)
+		f := &fields[o&mask]
+		b = e.str(b, f.key)
 		b = append(b, ':')
-		if b, err = e.value(b, fields[i].val, depth); err != nil {
+		if b, err = e.value(b, f.val, depth); err != nil {
 			return b, err
 		}
 	}
 	clear(e.fields[start:]) // drop the references to the values
-	e.fields = e.fields[:start]
+	e.fields, e.order = e.fields[:start], e.order[:ostart]
 	return append(b, '}'), nil
 }
 
-// sortFields sorts fields by key. A summary has up to some 60 keys and
-// every event has one: rather than sorting by strings.Compare, it sorts
-// integers made of each key's first bytes and the field's index, then
+// sortOrder appends to order an entry per field, in the order of their
+// keys; entry&mask is the field's index. A summary has up to some 60
+// keys and every event has one: rather than sorting by strings.Compare,
+// it sorts integers made of each key's first bytes and the index, then
 // orders by the whole key only the runs whose first bytes are equal.
-func (e *JSONEncoder) sortFields(fields []field) {
+func sortOrder(order []uint64, fields []field) ([]uint64, uint64) {
+	start := len(order)
 	if len(fields) > 256 { // more than the index byte holds
 		slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.key, b.key) })
-		return
+		for i := range fields {
+			order = append(order, uint64(i))
+		}
+		return order, ^uint64(0)
 	}
-	order := e.order[:0]
 	for i := range fields {
 		order = append(order, keyPrefix(fields[i].key)|uint64(i))
 	}
-	slices.Sort(order)
-	for i := 0; i < len(order); {
+	o := order[start:]
+	slices.Sort(o)
+	for i := 0; i < len(o); {
 		j := i + 1
-		for j < len(order) && order[j]>>8 == order[i]>>8 {
+		for j < len(o) && o[j]>>8 == o[i]>>8 {
 			j++
 		}
-		// order[i:j] share their prefix: insertion sort by the whole key.
+		// o[i:j] share their prefix: insertion sort by the whole key.
 		for k := i + 1; k < j; k++ {
-			for l := k; l > i && fields[order[l]&0xff].key < fields[order[l-1]&0xff].key; l-- {
-				order[l], order[l-1] = order[l-1], order[l]
+			for l := k; l > i && fields[o[l]&0xff].key < fields[o[l-1]&0xff].key; l-- {
+				o[l], o[l-1] = o[l-1], o[l]
 			}
 		}
 		i = j
 	}
-	tmp := append(e.tmp[:0], fields...)
-	for i, o := range order {
-		fields[i] = tmp[o&0xff]
-	}
-	clear(tmp) // drop the references to the values
-	e.order, e.tmp = order, tmp
+	return order, 0xff
 }
 
 // keyPrefix is k's first seven bytes, big-endian and padded with zeros,

@@ -70,11 +70,11 @@ func TestPlainRunRandom(t *testing.T) {
 	}
 }
 
-// TestSortFields compares sortFields with a sort by strings.Compare on
+// TestSortOrder compares sortOrder with a sort by strings.Compare on
 // key sets that defeat the prefix: shared first seven bytes, keys of
 // seven and eight bytes, NUL and 0xff bytes, the empty key, and more
 // keys than the index byte holds.
-func TestSortFields(t *testing.T) {
+func TestSortOrder(t *testing.T) {
 	many := func(n int) []string {
 		var l []string
 		for i := range n {
@@ -105,11 +105,15 @@ func TestSortFields(t *testing.T) {
 				for i, k := range keys {
 					fields = append(fields, field{k, i})
 				}
-				var e JSONEncoder
-				e.sortFields(fields)
+				prefix := []uint64{7, 8} // entries already there are kept
+				order, mask := sortOrder(slices.Clone(prefix), fields)
+				if !slices.Equal(order[:len(prefix)], prefix) || len(order) != len(prefix)+len(keys) {
+					t.Fatalf("want %v and %d entries, got %v", prefix, len(keys), order)
+				}
 				want := slices.Clone(keys)
 				slices.Sort(want)
-				for i, f := range fields {
+				for i, o := range order[len(prefix):] {
+					f := fields[o&mask]
 					if f.key != want[i] || keys[f.val.(int)] != f.key {
 						t.Fatalf("position %d: want key %q, got %q (value of %q)", i, want[i], f.key, keys[f.val.(int)])
 					}
