@@ -389,15 +389,8 @@ type Decoder struct {
 	pppoe pppoeLayer
 
 	container gopacket.DecodingLayerContainer
-	fromEth   *gopacket.DecodingLayerParser
-	fromSLL   *gopacket.DecodingLayerParser
-	fromSLL2  *gopacket.DecodingLayerParser
-	fromLoop  *gopacket.DecodingLayerParser
-	fromIPv4  *gopacket.DecodingLayerParser
-	fromIPv6  *gopacket.DecodingLayerParser
-	fromL4    map[gopacket.LayerType]*gopacket.DecodingLayerParser
 	decoded   []gopacket.LayerType
-	truncated bool
+	truncated truncFlag
 
 	Defrag   *Defragmenter
 	Counters Counters
@@ -417,33 +410,66 @@ func NewDecoder() *Decoder {
 		c = c.Put(l)
 	}
 	d.container = c
-	d.fromEth = d.parser(layers.LayerTypeEthernet)
-	d.fromSLL = d.parser(layers.LayerTypeLinuxSLL)
-	d.fromSLL2 = d.parser(layers.LayerTypeLinuxSLL2)
-	d.fromLoop = d.parser(layers.LayerTypeLoopback)
-	d.fromIPv4 = d.parser(layers.LayerTypeIPv4)
-	d.fromIPv6 = d.parser(layers.LayerTypeIPv6)
-	d.fromL4 = map[gopacket.LayerType]*gopacket.DecodingLayerParser{}
 	return d
 }
 
-// parser returns a DecodingLayerParser starting at first, over the
-// shared layers. Decoding stops quietly at a layer it has no decoder for
-// (the payload of a transport, ARP...); panics are left to Decode's own
-// recover, which counts them.
-func (d *Decoder) parser(first gopacket.LayerType) *gopacket.DecodingLayerParser {
-	p := gopacket.NewDecodingLayerParser(first)
-	p.SetDecodingLayerContainer(d.container)
-	p.IgnoreUnsupported = true
-	p.IgnorePanic = true
-	return p
-}
+// truncFlag records that a layer found its data cut short (it is the
+// layers' gopacket.DecodeFeedback).
+type truncFlag bool
 
-// run decodes data with parser p, recording truncation.
-func (d *Decoder) run(p *gopacket.DecodingLayerParser, data []byte) error {
-	err := p.DecodeLayers(data, &d.decoded)
-	d.truncated = p.Truncated
-	return err
+func (t *truncFlag) SetTruncated() { *t = true }
+
+// run decodes data from the layer first on over the shared layers, as a
+// gopacket.DecodingLayerParser over d.container does with
+// IgnoreUnsupported (decoding stops quietly at a layer it has no decoder
+// for: a transport's payload, ARP...) and IgnorePanic (panics are left to
+// Decode's recover, which counts them). The layers nearly every packet
+// has are called directly, not through the container's interface: the
+// parser's loop cost as much as decoding Ethernet and IPv4.
+func (d *Decoder) run(first gopacket.LayerType, data []byte) error {
+	d.decoded = d.decoded[:0]
+	d.truncated = false
+	df := &d.truncated
+	typ := first
+	for {
+		var (
+			err     error
+			next    gopacket.LayerType
+			payload []byte
+		)
+		switch typ {
+		case layers.LayerTypeEthernet:
+			err = d.eth.DecodeFromBytes(data, df)
+			next, payload = d.eth.NextLayerType(), d.eth.Payload
+		case layers.LayerTypeIPv4:
+			err = d.ip4.DecodeFromBytes(data, df)
+			next, payload = d.ip4.NextLayerType(), d.ip4.Payload
+		case layers.LayerTypeIPv6:
+			err = d.ip6.DecodeFromBytes(data, df)
+			next, payload = d.ip6.NextLayerType(), d.ip6.Payload
+		case layers.LayerTypeTCP:
+			err = d.tcp.DecodeFromBytes(data, df)
+			next, payload = d.tcp.NextLayerType(), d.tcp.Payload
+		case layers.LayerTypeUDP:
+			err = d.udp.DecodeFromBytes(data, df)
+			next, payload = d.udp.NextLayerType(), d.udp.Payload
+		default:
+			dl, ok := d.container.Decoder(typ)
+			if !ok {
+				return nil
+			}
+			err = dl.DecodeFromBytes(data, df)
+			next, payload = dl.NextLayerType(), dl.LayerPayload()
+		}
+		if err != nil {
+			return err
+		}
+		d.decoded = append(d.decoded, typ)
+		if len(payload) == 0 {
+			return nil
+		}
+		typ, data = next, payload
+	}
 }
 
 // Decode decodes one frame into p. On Decoded, p is complete; on Queued,
@@ -466,32 +492,32 @@ func (d *Decoder) Decode(frame []byte, lt layers.LinkType, ts int64, length int,
 
 func (d *Decoder) decode(frame []byte, lt layers.LinkType, ts int64, length int, p *Packet) (Result, Reason) {
 	p.Timestamp, p.LinkType, p.Frame, p.Length, p.Fragments = ts, lt, frame, length, nil
-	var fn *gopacket.DecodingLayerParser
+	var first gopacket.LayerType
 	switch lt {
 	case layers.LinkTypeEthernet:
-		fn = d.fromEth
+		first = layers.LayerTypeEthernet
 	case layers.LinkTypeLinuxSLL:
-		fn = d.fromSLL
+		first = layers.LayerTypeLinuxSLL
 	case layers.LinkTypeLinuxSLL2:
-		fn = d.fromSLL2
+		first = layers.LayerTypeLinuxSLL2
 	case layers.LinkTypeNull, layers.LinkTypeLoop:
-		fn = d.fromLoop
+		first = layers.LayerTypeLoopback
 	case layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6:
 		if len(frame) == 0 {
 			return Malformed, ReasonTruncated
 		}
 		switch frame[0] >> 4 {
 		case 4:
-			fn = d.fromIPv4
+			first = layers.LayerTypeIPv4
 		case 6:
-			fn = d.fromIPv6
+			first = layers.LayerTypeIPv6
 		default:
 			return Malformed, ReasonIPv4
 		}
 	default:
 		return Malformed, ReasonLinkType
 	}
-	err := d.run(fn, frame)
+	err := d.run(first, frame)
 	n := len(d.decoded)
 	if err != nil {
 		return Malformed, d.failedReason(n)
@@ -756,7 +782,7 @@ func (d *Decoder) fragment(network gopacket.LayerType, p *Packet) (Result, Reaso
 	if off+len(data) > maxDatagram {
 		tooLong = true
 	}
-	if tooLong || (more && len(data)%8 != 0) || d.truncated {
+	if tooLong || (more && len(data)%8 != 0) || bool(d.truncated) {
 		return Malformed, ReasonFragment
 	}
 	whole, frags, reason := d.Defrag.add(&key, off, more, data, p.Frame, p.Timestamp, p.Length)
@@ -775,12 +801,7 @@ func (d *Decoder) fragment(network gopacket.LayerType, p *Packet) (Result, Reaso
 	if first == gopacket.LayerTypeZero {
 		return Ignored, ReasonOtherProto
 	}
-	fn, ok := d.fromL4[first]
-	if !ok {
-		fn = d.parser(first)
-		d.fromL4[first] = fn
-	}
-	if err := d.run(fn, whole); err != nil {
+	if err := d.run(first, whole); err != nil {
 		return Malformed, d.failedReasonFrom(first)
 	}
 	var transport gopacket.LayerType
