@@ -41,6 +41,16 @@ func MakeKey(family, proto uint8, src, dst *[16]byte, sport, dport uint16) (k Ke
 	return k, srcIsA
 }
 
+// equal is k == *o in five word compares: the generated struct equality
+// calls memequal for the addresses, which cost more than the rest of a
+// lookup that hits.
+func (k *Key) equal(o *Key) bool {
+	le := binary.LittleEndian
+	return le.Uint64(k.A[:8]) == le.Uint64(o.A[:8]) && le.Uint64(k.A[8:]) == le.Uint64(o.A[8:]) &&
+		le.Uint64(k.B[:8]) == le.Uint64(o.B[:8]) && le.Uint64(k.B[8:]) == le.Uint64(o.B[8:]) &&
+		k.PortA == o.PortA && k.PortB == o.PortB && k.Proto == o.Proto && k.Family == o.Family
+}
+
 func less(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
 	a0, b0 := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])
 	if a0 != b0 {
@@ -204,7 +214,7 @@ func (t *Table[V]) Lookup(k *Key, h uint64) *Entry[V] {
 		if s.e == nil {
 			return nil
 		}
-		if s.h == h && s.e.Key == *k {
+		if s.h == h && s.e.Key.equal(k) {
 			return s.e
 		}
 	}

@@ -233,3 +233,37 @@ func BenchmarkInsertEvict(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "inserts/s")
 }
+
+// TestKeyEqual: equal agrees with == for keys that differ in any one field
+// or not at all.
+func TestKeyEqual(t *testing.T) {
+	base := Key{PortA: 1025, PortB: 25, Proto: 6, Family: 4}
+	copy(base.A[:], []byte{192, 0, 2, 1})
+	copy(base.B[:], []byte{192, 0, 2, 2})
+	tests := []struct {
+		name   string
+		change func(*Key)
+	}{
+		{"same", func(*Key) {}},
+		{"A first half", func(k *Key) { k.A[3] = 9 }},
+		{"A second half", func(k *Key) { k.A[15] = 1 }},
+		{"B first half", func(k *Key) { k.B[0] = 10 }},
+		{"B second half", func(k *Key) { k.B[8] = 1 }},
+		{"PortA", func(k *Key) { k.PortA++ }},
+		{"PortB", func(k *Key) { k.PortB++ }},
+		{"Proto", func(k *Key) { k.Proto = 17 }},
+		{"Family", func(k *Key) { k.Family = 6 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := base
+			tt.change(&o)
+			if got, want := base.equal(&o), base == o; got != want {
+				t.Errorf("equal = %v, want %v (==)", got, want)
+			}
+			if got, want := o.equal(&base), base == o; got != want {
+				t.Errorf("reversed: equal = %v, want %v", got, want)
+			}
+		})
+	}
+}
