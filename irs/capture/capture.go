@@ -7,6 +7,9 @@
 // A Source hands out one packet at a time into a caller-owned Packet,
 // without allocating: the packet bytes stay valid only until the next
 // call. That is what lets the IRS read at millions of packets per second.
+// A plain pcap file is mapped into memory (on Linux) and its packets are
+// slices of the mapping, not even copied once (see mapped.go for what
+// happens when such a file shrinks or grows while it is read).
 package capture
 
 import (
