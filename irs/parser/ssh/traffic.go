@@ -2,7 +2,7 @@ package ssh
 
 import (
 	"math"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/parser"
@@ -359,8 +359,8 @@ func medianMS(samples []time.Duration) float64 {
 	if len(samples) == 0 {
 		return -1
 	}
-	s := append([]time.Duration(nil), samples...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	s := slices.Clone(samples)
+	slices.Sort(s)
 	m := s[len(s)/2]
 	if len(s)%2 == 0 {
 		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
