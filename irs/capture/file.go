@@ -45,10 +45,10 @@ type fileSource struct {
 	// mapped is a plain pcap file mapped into memory (see openMapped);
 	// nil once the rest of a file that grew is read through br.
 	mapped  []byte
-	mapping []byte // what to unmap on Close
-	touch   byte   // sink for the loads that check a record is readable
-	hdr     [24]byte
-	off     int64 // pcap: offset of the next packet record
+	mapping []byte   // what to unmap on Close
+	touch   byte     // sink for the loads that check a record is readable
+	hdr     [24]byte // mapped pcap: the file header, to read on past the mapping
+	off     int64    // pcap: offset of the next packet record
 	pcap    *pcapgo.Reader
 	br      *bufio.Reader // pcap: records are read from here in place
 	bigEnd  bool          // pcap: record headers are big-endian

@@ -18,11 +18,12 @@ import (
 // Reading a plain pcap file through a memory mapping saves the copy of
 // every byte from the page cache into a read buffer (and the read calls).
 // Packets are handed out as slices of the mapping, valid, as for any
-// Source, until the next call to Next: they stay readable until Close
-// unmaps the file, so a consumer that kept one past Next would read
-// stale data no sooner than with the read buffer, and a crash after
-// Close. The engine, the reassembly and the session store copy what they
-// keep; parsers may not keep data (parser.Parser).
+// Source, until the next call to Next. A consumer that wrongly kept one
+// longer would read the right bytes until Close and fault after it (with
+// the read buffer it read later packets' bytes instead). The engine, the
+// reassembly and the session store copy what they keep and parsers may
+// not keep data (parser.Parser): TestNothingKeepsPacketBytes in package
+// engine checks it over every shared capture.
 //
 // The mapping is read-only, and each packet's capacity ends with it, so a
 // consumer that appends to a packet gets a new array instead of a fault.
@@ -33,9 +34,10 @@ import (
 // turns such a fault into the truncation error a short file gives, every
 // packet before it delivered. Bytes past the new end within the last
 // page read as zeros: a record header of zeros makes Next look at the
-// file's size. A file truncated in the instant between Next and the
-// packet's use still faults in the consumer: a capture file must not be
-// cut while it is read, which only narrows the damage to what it was.
+// file's size. The check makes the usual case safe, a file cut ahead of
+// the reader; a file cut in the instant between Next and the packet's
+// use still faults in the consumer, which ends the process. Cutting a
+// capture while the IRS reads it is not supported.
 //
 // A file that grows while mapped (a capture still being written) is read
 // on past the mapping's end through the read buffer, as it would have
