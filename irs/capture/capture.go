@@ -49,7 +49,8 @@ type Source interface {
 	// Live reports whether packets come from an interface (timeouts then
 	// follow the clock, not packet timestamps).
 	Live() bool
-	// Stats returns the counters so far.
+	// Stats returns the counters so far (a file source publishes them
+	// every few dozen packets, and at the end of the file).
 	Stats() Stats
 	// Close releases the file or socket.
 	Close() error

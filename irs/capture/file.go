@@ -58,6 +58,7 @@ type fileSource struct {
 	lt      layers.LinkType
 	gzipped bool
 	n       uint64 // packets delivered
+	nbytes  uint64 // their bytes
 	err     error  // sticky: once the file is damaged it stays so
 	packets atomic.Uint64
 	bytes   atomic.Uint64
@@ -152,14 +153,17 @@ func newFileSource(name string, r io.Reader) (*fileSource, error) {
 func (s *fileSource) Name() string { return s.name }
 func (s *fileSource) Live() bool   { return false }
 
+// Stats returns the counters as published: while a file is being read
+// they may be up to publishEvery packets behind, and are exact once Next
+// returned io.EOF or an error, and after Close.
 func (s *fileSource) Stats() Stats {
 	return Stats{Packets: s.packets.Load(), Bytes: s.bytes.Load()}
 }
 
 // BytesRead returns how much of the file has been consumed: up to the
-// end of the last packet delivered for plain pcap, the bytes read from the
-// file (compressed ones for gzip) otherwise. It is for progress reports and
-// may be called from any goroutine.
+// end of the last packet counted by Stats for plain pcap, the bytes read
+// from the file (compressed ones for gzip) otherwise. It is for progress
+// reports and may be called from any goroutine.
 func (s *fileSource) BytesRead() int64 {
 	if s.pcap != nil && !s.gzipped {
 		// Every record is a 16-byte header and its data.
@@ -169,6 +173,7 @@ func (s *fileSource) BytesRead() int64 {
 }
 
 func (s *fileSource) Close() error {
+	s.publish()
 	if s.gz != nil {
 		s.gz.Close()
 	}
@@ -204,8 +209,7 @@ func (s *fileSource) Next(p *Packet) error {
 			return nil
 		}
 		if err != errGrown {
-			s.err = s.wrap(err, s.off)
-			return s.err
+			return s.fail(s.wrap(err, s.off))
 		}
 		// The file grew past the mapping: read on.
 	}
@@ -227,12 +231,10 @@ func (s *fileSource) Next(p *Packet) error {
 		}
 	}
 	if err != nil {
-		s.err = s.wrap(err, off)
-		return s.err
+		return s.fail(s.wrap(err, off))
 	}
 	if !Supported(lt) {
-		s.err = fmt.Errorf("capture: %s: packet %d: %w %d (%s)", s.name, s.n+1, ErrLinkType, uint16(lt), lt)
-		return s.err
+		return s.fail(fmt.Errorf("capture: %s: packet %d: %w %d (%s)", s.name, s.n+1, ErrLinkType, uint16(lt), lt))
 	}
 	s.delivered(len(data))
 	// Capacity ends with the packet: appending to it must not write over
@@ -241,12 +243,31 @@ func (s *fileSource) Next(p *Packet) error {
 	return nil
 }
 
+// publishEvery is how many packets the counters Stats reads may lag:
+// two atomic additions per packet cost as much as the rest of Next.
+const publishEvery = 64
+
 // delivered counts a packet of n bytes handed out.
 func (s *fileSource) delivered(n int) {
 	s.n++
+	s.nbytes += uint64(n)
 	s.off += 16 + int64(n)
-	s.packets.Add(1)
-	s.bytes.Add(uint64(n))
+	if s.n%publishEvery == 0 {
+		s.publish()
+	}
+}
+
+// publish makes the counters visible to Stats.
+func (s *fileSource) publish() {
+	s.packets.Store(s.n)
+	s.bytes.Store(s.nbytes)
+}
+
+// fail makes err the source's last word: every later Next returns it.
+func (s *fileSource) fail(err error) error {
+	s.err = err
+	s.publish()
+	return err
 }
 
 // maxRecord is the longest record taken whatever the snap length says.

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // bigFrames returns n frames of 700..1499 bytes: a file of many pages.
@@ -146,10 +150,11 @@ func TestMappedGrows(t *testing.T) {
 	}
 }
 
-// TestBytesRead: progress reports follow the packets for every kind of
-// file and end at the file's size.
+// TestBytesRead: progress reports and Stats follow the packets for every
+// kind of file (published every publishEvery packets) and end at the
+// file's size and its packet count.
 func TestBytesRead(t *testing.T) {
-	fs := bigFrames(50)
+	fs := bigFrames(3*publishEvery + 5)
 	plain := pcapBytes(t, layers.LinkTypeEthernet, false, fs)
 	tests := []struct {
 		name string
@@ -168,12 +173,17 @@ func TestBytesRead(t *testing.T) {
 			defer src.Close()
 			br := src.(interface{ BytesRead() int64 })
 			var p Packet
-			if err := src.Next(&p); err != nil {
-				t.Fatal(err)
+			for i := 0; i < publishEvery; i++ {
+				if err := src.Next(&p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := src.Stats().Packets; got != publishEvery {
+				t.Errorf("after %d packets: Stats().Packets = %d", publishEvery, got)
 			}
 			if tt.name == "pcap" {
-				if got, want := br.BytesRead(), int64(24+16+len(fs[0])); got != want {
-					t.Errorf("after one packet: BytesRead = %d, want %d", got, want)
+				if got, want := br.BytesRead(), int64(recordEnds(fs)[publishEvery-1]); got != want {
+					t.Errorf("after %d packets: BytesRead = %d, want %d", publishEvery, got, want)
 				}
 			}
 			if _, err := readAll(src); err != nil {
@@ -181,6 +191,9 @@ func TestBytesRead(t *testing.T) {
 			}
 			if got := br.BytesRead(); got != int64(len(tt.data)) {
 				t.Errorf("at the end: BytesRead = %d, want %d", got, len(tt.data))
+			}
+			if got := src.Stats().Packets; got != uint64(len(fs)) {
+				t.Errorf("at the end: Stats().Packets = %d, want %d", got, len(fs))
 			}
 		})
 	}
@@ -205,4 +218,41 @@ func TestMappedClose(t *testing.T) {
 	if err := src.Next(&p); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("Next after Close = %v, want %v", err, os.ErrClosed)
 	}
+}
+
+// BenchmarkFileReadMapped measures reading a plain pcap file through its
+// mapping, the packets' bytes touched as a decoder would.
+func BenchmarkFileReadMapped(b *testing.B) {
+	fs := make([][]byte, 10000)
+	for i := range fs {
+		fs[i] = bytes.Repeat([]byte{byte(i)}, 60+i%1400)
+	}
+	var buf bytes.Buffer
+	w := pcapgo.NewWriter(&buf)
+	w.WriteFileHeader(65535, layers.LinkTypeEthernet)
+	for i, f := range fs {
+		w.WritePacket(gopacket.CaptureInfo{Timestamp: base.Add(time.Duration(i)), CaptureLength: len(f), Length: len(f)}, f)
+	}
+	name := filepath.Join(b.TempDir(), "bench.pcap")
+	if err := os.WriteFile(name, buf.Bytes(), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var p Packet
+	var sum byte
+	n := 0
+	for n < b.N {
+		src, err := OpenFile(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for n < b.N && src.Next(&p) == nil {
+			sum += p.Data[0]
+			n++
+		}
+		src.Close()
+	}
+	_ = sum
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 }
