@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/netip"
 	"reflect"
@@ -96,6 +97,12 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		m["d"] = n
 		m = n
 	}
+	// more keys than sortOrder's index byte holds, each with a nested
+	// map that pushes its own order on the stack above
+	many := map[string]any{}
+	for i := range 300 {
+		many[fmt.Sprintf("key_%03d_%s", 299-i, strings.Repeat("x", i%9))] = map[string]any{"b": i, "a": []any{i, "<" + fmt.Sprint(i) + ">"}, "c": nil}
+	}
 	zone := fullEvent()
 	zone.Client = netip.AddrPortFrom(netip.MustParseAddr("fe80::1").WithZone(`eth0"<&>`), 22)
 	var nilEvent *Event
@@ -118,6 +125,9 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 			"e": []map[string]any(nil), "f": []any(nil), "g": map[string]string(nil), "h": map[string]int(nil), "i": []byte(nil)}},
 		{"bytes are base64", map[string]any{"raw": []byte("hi<>")}},
 		{"sorted keys", map[string]any{"b": 1, "a": 2, "B": 3, "aa": 4, "": 5, "é": 6, "\u2028": 7}},
+		{"keys sharing their first bytes", map[string]any{"encrypted_bytes_s2c": 1, "encrypted_bytes_c2s": 2, "encrypted": 3, "encrypte": 4,
+			"abcdefg": 5, "abcdefg\x00": 6, "abcdefgh": 7, "abcdef": 8, "a\x00": 9, "a": 10, "\xff\xff\xff\xff\xff\xff\xff\xff": 11}},
+		{"300 keys", many},
 		{"NaN", &Event{Summary: map[string]any{"x": math.NaN()}}},
 		{"+Inf", map[string]any{"x": math.Inf(1)}},
 		{"-Inf float32", map[string]any{"x": float32(math.Inf(-1))}},
