@@ -116,6 +116,9 @@ func (h plainHeader) GetHeaderValues(name string) []string {
 // Message.headers reads.
 func (h plainHeader) AddressList(name string) ([]*netmail.Address, error) {
 	f, _ := h.get(name)
+	if list, ok := plainAddressList(f.value); ok {
+		return list, nil
+	}
 	return enmime.ParseAddressList(f.value)
 }
 

@@ -1,0 +1,93 @@
+package mail
+
+import (
+	netmail "net/mail"
+	"strings"
+)
+
+// plainAddressList is enmime.ParseAddressList for the address lists most
+// headers carry: comma-separated "local@domain" and "Name <local@domain>"
+// (the name plain words or one quoted string), printable ASCII, no
+// comments, groups, escapes, encoded words or empty entries. It reports
+// ok false for anything else, which is then left to enmime; where it
+// answers, the answer is enmime's (TestPlainAddressList and
+// FuzzPlainAddressList compare the two).
+func plainAddressList(v string) (list []*netmail.Address, ok bool) {
+	if v == "" || strings.Contains(v, "=?") {
+		return nil, false
+	}
+	for item := range strings.SplitSeq(v, ",") {
+		a, ok := plainAddress(strings.Trim(item, " \t"))
+		if !ok {
+			return nil, false
+		}
+		list = append(list, a)
+	}
+	return list, true
+}
+
+func plainAddress(s string) (*netmail.Address, bool) {
+	i := strings.IndexByte(s, '<')
+	if i < 0 {
+		return &netmail.Address{Address: s}, plainAddrSpec(s)
+	}
+	if !strings.HasSuffix(s, ">") || !plainAddrSpec(s[i+1:len(s)-1]) {
+		return nil, false
+	}
+	name, ok := plainPhrase(strings.TrimRight(s[:i], " \t"))
+	return &netmail.Address{Name: name, Address: s[i+1 : len(s)-1]}, ok
+}
+
+// plainPhrase is a display name: words of atom characters (dots
+// allowed, as net/mail allows them) joined by single spaces, or the
+// content of one quoted string.
+func plainPhrase(s string) (string, bool) {
+	if s == "" {
+		return "", true
+	}
+	if s[0] == '"' {
+		inner, ok := strings.CutSuffix(s[1:], `"`)
+		if !ok || inner == "" {
+			return "", false
+		}
+		for i := 0; i < len(inner); i++ {
+			if c := inner[i]; c != '\t' && (c < ' ' || c > '~' || c == '"' || c == '\\') {
+				return "", false
+			}
+		}
+		return inner, true
+	}
+	words := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
+	for _, w := range words {
+		if !plainAtom(w, true) {
+			return "", false
+		}
+	}
+	return strings.Join(words, " "), true
+}
+
+// plainAddrSpec is local@domain, each a dot-atom: atoms of atom
+// characters joined by single dots.
+func plainAddrSpec(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && plainDotAtom(local) && plainDotAtom(domain)
+}
+
+func plainDotAtom(s string) bool {
+	return plainAtom(s, true) && s[0] != '.' && s[len(s)-1] != '.' && !strings.Contains(s, "..")
+}
+
+// plainAtom reports a non-empty run of RFC 5322 atom characters
+// (printable ASCII but the specials), and dots if dot.
+func plainAtom(s string, dot bool) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c > '~' || strings.IndexByte(`()<>[]:;@\,"`, c) >= 0 || c == '.' && !dot {
+			return false
+		}
+	}
+	return true
+}

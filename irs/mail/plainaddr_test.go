@@ -1,0 +1,72 @@
+package mail
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/jhillyerd/enmime/v2"
+)
+
+// checkPlainAddressList: where plainAddressList answers, enmime gives the
+// same list without an error.
+func checkPlainAddressList(t *testing.T, v string) bool {
+	t.Helper()
+	got, ok := plainAddressList(v)
+	if !ok {
+		return false
+	}
+	want, err := enmime.ParseAddressList(v)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("%q: plain %v; enmime %v, %v", v, got, want, err)
+	}
+	return true
+}
+
+func TestPlainAddressList(t *testing.T) {
+	for _, c := range []struct {
+		in    string
+		plain bool
+	}{
+		{"a@example.com", true},
+		{"Alice Example <alice@example.com>", true},
+		{"Alice  \t Example<alice@example.com>", true},
+		{`"Example, Alice" <alice@example.com>`, false}, // a comma in a quoted name
+		{`"Alice Example" <alice@example.com>, bob@example.org`, true},
+		{"John Q. Public <jqp@example.com>", true},
+		{"<a@example.com>", true},
+		{"a.b+tag@mail.example.com,c@d.example", true},
+		{"a@example.com,", false},
+		{"a@example.com, , b@example.org", false},
+		{"a@b <c@d>", false},
+		{"a @example.com", false},
+		{"a@ example.com", false},
+		{"< a@example.com>", false},
+		{"a..b@example.com", false},
+		{".a@example.com", false},
+		{"a@example.com.", false},
+		{"a@[192.0.2.1]", false},
+		{`"a b"@example.com`, false},
+		{`"a\"b" <a@example.com>`, false},
+		{`"" <a@example.com>`, false},
+		{"=?utf-8?Q?J=C3=B6rg?= <j@example.com>", false},
+		{"Jörg <j@example.com>", false},
+		{"a@example.com (Alice)", false},
+		{"undisclosed-recipients:;", false},
+		{"Alice", false},
+		{"", false},
+	} {
+		if got := checkPlainAddressList(t, c.in); got != c.plain {
+			t.Errorf("%q: plain decoder answered: %v, want %v", c.in, got, c.plain)
+		}
+	}
+}
+
+// FuzzPlainAddressList: the address shortcut gives enmime's list.
+func FuzzPlainAddressList(f *testing.F) {
+	for _, s := range []string{"a@example.com", `"A B" <a@b.c>, c@d`, "A. B <a.b@c.d>", "x <y@z>,w@v"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		checkPlainAddressList(t, v)
+	})
+}
