@@ -211,14 +211,20 @@ func (f *flow) noteOther(name string, ts time.Time) {
 // checksumOK verifies the Internet checksum (ICMPv6: with the pseudo
 // header of RFC 8200 section 8.1).
 func (f *flow) checksumOK(dir parser.Direction, m []byte) bool {
-	var sum uint32
+	// 32-bit words summed in 64 bits fold to the same one's complement
+	// sum as 16-bit ones (2^16 is 1 modulo 0xffff), at half the steps.
+	var sum uint64
 	add := func(b []byte) {
+		for len(b) >= 8 {
+			sum += uint64(binary.BigEndian.Uint32(b)) + uint64(binary.BigEndian.Uint32(b[4:]))
+			b = b[8:]
+		}
 		for len(b) >= 2 {
-			sum += uint32(binary.BigEndian.Uint16(b))
+			sum += uint64(binary.BigEndian.Uint16(b))
 			b = b[2:]
 		}
 		if len(b) == 1 {
-			sum += uint32(b[0]) << 8
+			sum += uint64(b[0]) << 8
 		}
 	}
 	if f.v6 {
@@ -226,7 +232,7 @@ func (f *flow) checksumOK(dir parser.Direction, m []byte) bool {
 		s, d := src.Addr().As16(), dst.Addr().As16()
 		add(s[:])
 		add(d[:])
-		sum += uint32(len(m)) + 58
+		sum += uint64(len(m)) + 58
 	}
 	add(m)
 	for sum>>16 != 0 {
