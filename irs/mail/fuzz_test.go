@@ -21,9 +21,8 @@ func FuzzRestore(f *testing.F) {
 	f.Add([]byte("Subject: =?utf-8?Q?a=C3=A9?=\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\npre\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nx=3D1 \r\nsoft=\r\nend\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBE\r\nRi0=\r\n--b--\r\n"))
 	f.Add([]byte("Content-Type: multipart/alternative; boundary=\"o\"\n\n--o\nContent-Type: multipart/related; boundary=i\n\n--i\nContent-Type: text/html\n\n<a href=\"http://x.example/\">x</a>\n--i--\n--o--"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		env := parsertest.NewEnv()
-		env.Opts.MaxArtifactBytes = 1 << 16
-		m, err := Restore(env, raw)
+		// The decoding shortcuts change nothing (a differential check).
+		m, env, err := restoreBothWays(t, raw, 1<<16)
 		if err != nil {
 			t.Fatalf("Restore: %v", err)
 		}
@@ -37,20 +36,34 @@ func FuzzRestore(f *testing.F) {
 		if len(m.Text) > MaxText || len(m.Anomalies) > maxAnomalies || len(m.Attachments) > maxAttachments {
 			t.Fatalf("bounds exceeded: text %d anomalies %d attachments %d", len(m.Text), len(m.Anomalies), len(m.Attachments))
 		}
-		// The decoding shortcuts change nothing (a differential check).
 		referenceDecoding = true
-		refEnv := parsertest.NewEnv()
-		refEnv.Opts.MaxArtifactBytes = env.Opts.MaxArtifactBytes
-		ref, _ := Restore(refEnv, raw)
 		refHdr := DecodeHeader(raw)
 		referenceDecoding = false
-		if !sameMessage(m, ref) || !reflect.DeepEqual(env.Files, refEnv.Files) {
-			t.Fatalf("Restore differs from the reference decoding:\n%+v\n%+v", m, ref)
-		}
 		if hdr := DecodeHeader(raw); !sameMessage(hdr, refHdr) {
 			t.Fatalf("DecodeHeader differs from the reference decoding:\n%+v\n%+v", hdr, refHdr)
 		}
 	})
+}
+
+// restoreBothWays restores raw (artifacts cut to maxArtifact bytes) with
+// the decoding shortcuts and without, and fails t unless both give the
+// same message and the same stored files.
+func restoreBothWays(t *testing.T, raw []byte, maxArtifact int) (*Message, *parsertest.Env, error) {
+	t.Helper()
+	run := func() (*Message, *parsertest.Env, error) {
+		env := parsertest.NewEnv()
+		env.Opts.MaxArtifactBytes = maxArtifact
+		m, err := Restore(env, raw)
+		return m, env, err
+	}
+	m, env, err := run()
+	referenceDecoding = true
+	ref, refEnv, _ := run()
+	referenceDecoding = false
+	if !sameMessage(m, ref) || !reflect.DeepEqual(env.Files, refEnv.Files) {
+		t.Fatalf("message %q: Restore differs from the reference decoding:\n%+v\n%+v", raw, m, ref)
+	}
+	return m, env, err
 }
 
 // sameMessage compares two decodings of one message. The order of

@@ -4,11 +4,10 @@ import (
 	"encoding/base64"
 	"math/rand"
 	"mime/quotedprintable"
-	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/sdnli/sdnli/irs/parser/parsertest"
+	"github.com/sdnli/sdnli/irs/parser"
 )
 
 // FuzzPlainDecoder builds MIME messages from the fuzzer's bytes (nested
@@ -22,16 +21,7 @@ func FuzzPlainDecoder(f *testing.F) {
 	f.Add([]byte("\x12\x31\x07--b\r\nbody\x22\x99\x01"))
 	f.Add([]byte("\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\xf7\xf6\xf5\xf4"))
 	f.Fuzz(func(t *testing.T, seed []byte) {
-		raw := buildMessage(&byteSource{b: seed})
-		env := parsertest.NewEnv()
-		m, _ := Restore(env, raw)
-		referenceDecoding = true
-		refEnv := parsertest.NewEnv()
-		ref, _ := Restore(refEnv, raw)
-		referenceDecoding = false
-		if !sameMessage(m, ref) || !reflect.DeepEqual(env.Files, refEnv.Files) {
-			t.Fatalf("message %q:\nplain    %+v\nreference %+v", raw, m, ref)
-		}
+		restoreBothWays(t, buildMessage(&byteSource{b: seed}), parser.DefaultOptions().MaxArtifactBytes)
 	})
 }
 
@@ -137,14 +127,7 @@ func TestFuzzPlainDecoderReach(t *testing.T) {
 		if _, ok := plainDecode(raw); ok {
 			plain++
 		}
-		env := parsertest.NewEnv()
-		m, _ := Restore(env, raw)
-		referenceDecoding = true
-		ref, _ := Restore(parsertest.NewEnv(), raw)
-		referenceDecoding = false
-		if !sameMessage(m, ref) {
-			t.Fatalf("message %q:\nplain    %+v\nreference %+v", raw, m, ref)
-		}
+		restoreBothWays(t, raw, parser.DefaultOptions().MaxArtifactBytes)
 	}
 	if plain < n/10 || plain > n*9/10 {
 		t.Errorf("the plain decoder took %d of %d built messages, want between a tenth and nine tenths", plain, n)
