@@ -599,8 +599,10 @@ func (f *flow) addProposal(dir parser.Direction, desc string) {
 // string only when it is added.
 func (f *flow) flagWeakBytes(name []byte) {
 	base := name
-	if i := bytes.IndexByte(name, '-'); i > 0 && bytes.HasPrefix(name, []byte("ENCR_AES")) {
-		base = name[:i]
+	if bytes.HasPrefix(name, []byte("ENCR_AES")) { // the cheaper test first
+		if i := bytes.IndexByte(name, '-'); i > 0 {
+			base = name[:i]
+		}
 	}
 	if weakNames[string(base)] && len(f.weak) < maxList && !containsBytes(f.weak, name) {
 		f.weak = append(f.weak, string(name))
@@ -609,8 +611,10 @@ func (f *flow) flagWeakBytes(name []byte) {
 
 func (f *flow) flagWeak(name string) {
 	base := name
-	if i := strings.IndexByte(name, '-'); i > 0 && strings.HasPrefix(name, "ENCR_AES") {
-		base = name[:i]
+	if strings.HasPrefix(name, "ENCR_AES") {
+		if i := strings.IndexByte(name, '-'); i > 0 {
+			base = name[:i]
+		}
 	}
 	if weakNames[base] && len(f.weak) < maxList && !contains(f.weak, name) {
 		f.weak = append(f.weak, name)
