@@ -164,6 +164,9 @@ func TestRecordTypes(t *testing.T) {
 		{Header: rh(n, 65), Body: &dnsmessage.UnknownResource{Type: 65, Data: httpsRData()}},
 		{Header: rh(n, 10), Body: &dnsmessage.UnknownResource{Type: 10, Data: []byte{0xde, 0xad, 0xbe, 0xef}}},
 		{Header: rh(n, 257), Body: &dnsmessage.UnknownResource{Type: 257, Data: append([]byte{0, 5}, "issueletsencrypt.org"...)}},
+		{Header: rh(n, 10), Body: &dnsmessage.UnknownResource{Type: 10, Data: []byte("0123456789abcdefXYZ")}},
+		{Header: rh(n, 10), Body: &dnsmessage.UnknownResource{Type: 10, Data: []byte{}}},
+		{Header: rh(n, 65534), Body: &dnsmessage.UnknownResource{Type: 65534, Data: []byte("0123456789abcdef0123456789ABCDEF+-")}},
 	}
 	m := decode(respMsg(t, 7, n, dnsmessage.TypeA, answers...))
 	if m.err != nil {
@@ -182,6 +185,9 @@ func TestRecordTypes(t *testing.T) {
 		"HTTPS 1 . alpn=h2,h3 port=443 ipv4hint=192.0.2.1",
 		"NULL 4 bytes deadbeef",
 		`CAA 0 issue "letsencrypt.org"`,
+		"NULL 19 bytes 30313233343536373839616263646566",
+		"NULL 0 bytes ",
+		`TYPE65534 \# 34 3031323334353637383961626364656630313233343536373839414243444546`,
 	}
 	if len(m.answers) != len(want) {
 		t.Fatalf("decoded %d answers, want %d", len(m.answers), len(want))

@@ -452,7 +452,7 @@ func rdataText(b []byte, start, end int, r rr, m *message, render bool) (string,
 		if !render {
 			return "", nil
 		}
-		return fmt.Sprintf("%d bytes %s", len(d), hex.EncodeToString(d[:min(len(d), 16)])), nil
+		return sizeHex("", len(d), " bytes ", d[:min(len(d), 16)]), nil
 	case 41: // OPT
 		m.edns = parseOPT(r, d)
 		return "", nil
@@ -460,7 +460,19 @@ func rdataText(b []byte, start, end int, r rr, m *message, render bool) (string,
 	if !render {
 		return "", nil
 	}
-	return fmt.Sprintf("\\# %d %s", len(d), hex.EncodeToString(d[:min(len(d), 32)])), nil
+	return sizeHex(`\# `, len(d), " ", d[:min(len(d), 32)]), nil
+}
+
+// sizeHex is prefix, n, sep and b in hex, built in one allocation (the
+// "%d ... %s" formatting of NULL and unknown records made three, and
+// tunnels answer with NULL records by the thousand).
+func sizeHex(prefix string, n int, sep string, b []byte) string {
+	var buf [128]byte
+	t := append(buf[:0], prefix...)
+	t = strconv.AppendInt(t, int64(n), 10)
+	t = append(t, sep...)
+	t = hex.AppendEncode(t, b)
+	return string(t)
 }
 
 // characterStrings renders TXT data: quoted strings, bounded. Without
