@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -142,5 +143,36 @@ func BenchmarkDotDecoder(b *testing.B) {
 				break
 			}
 		}
+	}
+}
+
+// TestDotDecoderExpect: an announced size makes room once, within the
+// caps, and changes nothing decoded.
+func TestDotDecoderExpect(t *testing.T) {
+	msg := []byte(strings.Repeat("a line of the message\r\n", 2000) + ".\r\n")
+	for _, c := range []struct {
+		name      string
+		max, size int
+		wantCap   int // capacity right after Expect
+	}{
+		{"honest", 1 << 20, 46000, 46000 + 46000/32 + 64},
+		{"too small", 1 << 20, 100, 100 + 100/32 + 64},
+		{"above the maximum", 30000, 46000, 30000},
+		{"hostile", 64 << 20, 999999999, maxExpect},
+		{"none", 1 << 20, -1, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := NewDotDecoder(c.max, 0)
+			d.Expect(c.size)
+			if cap(d.Bytes()) != c.wantCap {
+				t.Errorf("capacity after Expect(%d) = %d, want %d", c.size, cap(d.Bytes()), c.wantCap)
+			}
+			ref := NewDotDecoder(c.max, 0)
+			n1, done1 := d.Feed(msg)
+			n2, done2 := ref.Feed(msg)
+			if n1 != n2 || done1 != done2 || !bytes.Equal(d.Bytes(), ref.Bytes()) || d.Truncated != ref.Truncated {
+				t.Errorf("decoding with Expect differs: %d %v %d bytes; without: %d %v %d bytes", n1, done1, len(d.Bytes()), n2, done2, len(ref.Bytes()))
+			}
+		})
 	}
 }

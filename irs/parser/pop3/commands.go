@@ -423,6 +423,7 @@ func (p *conn) response(ok bool, text []byte, ts time.Time) {
 	case kRETR, kTOP:
 		if ok {
 			p.dl = &download{cmd: h, dec: mail.NewDotDecoder(p.limit(), 0), reply: txt, octets: octets(text), first: ts, last: ts}
+			p.dl.dec.Expect(p.dl.octets)
 			p.sst = ssMessage
 			return
 		}

@@ -370,6 +370,9 @@ func (p *conn) startData(tx *transaction, ts time.Time) {
 	}
 	m := newDataMessage(p.limit())
 	m.firstTS = ts
+	if n, ok := mailproto.Atoi([]byte(tx.mailParams["SIZE"])); ok {
+		m.dec.Expect(n)
+	}
 	if tx.msg != nil && tx.msg.via == viaBDAT {
 		tx.anoms.Add("DATA after BDAT in the same transaction")
 	}
