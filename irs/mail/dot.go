@@ -79,21 +79,12 @@ func NewDotDecoder(max, keepRaw int) *DotDecoder {
 	return &DotDecoder{max: max, keepRaw: keepRaw, looseAt: -1}
 }
 
-// maxExpect caps the room Expect reserves on a peer's word.
-const maxExpect = 4 << 20
-
 // Expect reserves room for a message announced as n bytes long (SMTP's
-// SIZE parameter, POP3's "+OK n octets"), so that the buffer is not
-// grown and copied again and again. The announcement is the peer's word:
-// the reservation is capped (by maxExpect and the decoder's maximum),
-// and the buffer still grows past it when the message is longer.
+// SIZE parameter, POP3's "+OK n octets"), with a little slack for a
+// miscount; see mailproto.Reserve.
 func (d *DotDecoder) Expect(n int) {
-	if n <= 0 {
-		return
-	}
-	n = min(n+n/32+64, d.max, maxExpect) // a little slack for a miscount
-	if n > cap(d.buf) {
-		d.buf = append(make([]byte, 0, n), d.buf...)
+	if n > 0 {
+		d.buf = mailproto.Reserve(d.buf, n+n/32+64, d.max)
 	}
 }
 

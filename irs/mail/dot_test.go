@@ -3,6 +3,8 @@ package mail
 import (
 	"bytes"
 	"strings"
+
+	"github.com/sdnli/sdnli/irs/parser/mailproto"
 	"testing"
 )
 
@@ -158,7 +160,7 @@ func TestDotDecoderExpect(t *testing.T) {
 		{"honest", 1 << 20, 46000, 46000 + 46000/32 + 64},
 		{"too small", 1 << 20, 100, 100 + 100/32 + 64},
 		{"above the maximum", 30000, 46000, 30000},
-		{"hostile", 64 << 20, 999999999, maxExpect},
+		{"hostile", 64 << 20, 999999999, mailproto.MaxReserve},
 		{"none", 1 << 20, -1, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {

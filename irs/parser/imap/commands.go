@@ -2,6 +2,7 @@ package imap
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"time"
 
@@ -380,6 +381,7 @@ func (p *conn) commandPiece(h *command, text []byte, pc *piece, ts time.Time) {
 	case h.kind == kAppend && h.tok.depth == 0 && len(h.args) >= 1:
 		// After the mailbox: a message (MULTIAPPEND: one of several).
 		c.kind, c.limit = capMessage, p.limit()
+		c.buf = mailproto.Reserve(c.buf, int(min(pc.litN, math.MaxInt32)), c.limit)
 	case h.lits >= maxArgs:
 		c.kind = capSkip
 	}

@@ -2,6 +2,7 @@ package imap
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"time"
 
@@ -175,6 +176,7 @@ func (p *conn) responsePiece(r *response, text []byte, pc *piece, ts time.Time) 
 		if ok {
 			if it, body := parseBodyItem(name); body {
 				c.kind, c.limit, c.item = capBody, p.limit(), it
+				c.buf = mailproto.Reserve(c.buf, int(min(pc.litN, math.MaxInt32)), c.limit)
 			}
 		}
 	}

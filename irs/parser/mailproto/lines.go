@@ -80,6 +80,22 @@ func TrimEOL(b []byte) (line []byte, bareLF bool) {
 	return b, true
 }
 
+// MaxReserve caps the room Reserve sets aside on a peer's word.
+const MaxReserve = 4 << 20
+
+// Reserve returns buf with room for n bytes in all (at most limit and
+// MaxReserve): for data whose length the peer announced (an IMAP
+// literal, SMTP's SIZE, POP3's "+OK n octets"), so that it is not grown
+// and copied again and again. The announcement is the peer's word, hence
+// the caps; AppendBounded still grows the buffer past it.
+func Reserve(buf []byte, n, limit int) []byte {
+	n = min(n, limit, MaxReserve)
+	if n <= cap(buf) {
+		return buf
+	}
+	return append(make([]byte, 0, n), buf...)
+}
+
 // AppendBounded appends b to buf, growing geometrically but never to more
 // than limit bytes of capacity; it reports how much of b fitted (what
 // does not fit is dropped).

@@ -164,3 +164,33 @@ func TestAppendBounded(t *testing.T) {
 		t.Errorf("%d reallocations for 10000 appends; want geometric growth", grows)
 	}
 }
+
+func TestReserve(t *testing.T) {
+	for _, c := range []struct {
+		name            string
+		have, n, limit  int
+		wantCap, keepAs int
+	}{
+		{"announced", 0, 5000, 1 << 20, 5000, 0},
+		{"above the limit", 0, 5000, 3000, 3000, 0},
+		{"hostile", 0, 1 << 30, 64 << 20, MaxReserve, 0},
+		{"already room", 8000, 5000, 1 << 20, 8000, 0},
+		{"keeps what it holds", 10, 5000, 1 << 20, 5000, 10},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			buf := make([]byte, c.keepAs, max(c.have, c.keepAs))
+			for i := range buf {
+				buf[i] = byte(i)
+			}
+			got := Reserve(buf, c.n, c.limit)
+			if cap(got) != c.wantCap || len(got) != c.keepAs {
+				t.Errorf("Reserve: len %d cap %d, want len %d cap %d", len(got), cap(got), c.keepAs, c.wantCap)
+			}
+			for i := range got {
+				if got[i] != byte(i) {
+					t.Fatalf("byte %d changed", i)
+				}
+			}
+		})
+	}
+}
