@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -799,6 +800,58 @@ func TestManyPending(t *testing.T) {
 				}
 				if want := fmt.Sprintf("q%d.example", id); ev.Subject != want && ev.Subject != "a7.example" {
 					t.Errorf("id %d paired with the query for %s, want %s", id, ev.Subject, want)
+				}
+			}
+		})
+	}
+}
+
+// TestDecodeIntoReuse decodes messages one after the other into one
+// message, as a flow does with its responses, and requires each result
+// to equal a fresh decode: nothing of the previous message may remain
+// (more answers, an authority section, EDNS, an error).
+func TestDecodeIntoReuse(t *testing.T) {
+	a := func(n string, last byte) dnsmessage.Resource {
+		return dnsmessage.Resource{Header: rh(n, dnsmessage.TypeA), Body: &dnsmessage.AResource{A: [4]byte{192, 0, 2, last}}}
+	}
+	eb := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: 4, Response: true})
+	eb.StartQuestions()
+	eb.Question(q("e.example.", dnsmessage.TypeA)[0])
+	eb.StartAdditionals()
+	var opt dnsmessage.ResourceHeader
+	opt.SetEDNS0(1232, dnsmessage.RCodeSuccess, true)
+	eb.OPTResource(opt, dnsmessage.OPTResource{Options: []dnsmessage.Option{{Code: 8, Data: []byte{0, 1, 24, 0, 198, 51, 100}}}})
+	withEDNS, err := eb.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []struct {
+		name string
+		b    []byte
+	}{
+		{"three answers", respMsg(t, 1, "a.example.", dnsmessage.TypeA, a("a.example.", 1), a("a.example.", 2), a("a.example.", 3))},
+		{"one answer", respMsg(t, 2, "b.example.", dnsmessage.TypeA, a("b.example.", 9))},
+		{"no answer", respMsg(t, 3, "c.example.", dnsmessage.TypeA)},
+		{"CNAME and A", respMsg(t, 5, "d.example.", dnsmessage.TypeA,
+			dnsmessage.Resource{Header: rh("d.example.", dnsmessage.TypeCNAME), Body: &dnsmessage.CNAMEResource{CNAME: name("x.example.")}},
+			a("x.example.", 7))},
+		{"EDNS", withEDNS},
+		{"question cut off", withEDNS[:14]},
+		{"short", []byte{0, 1, 0x80}},
+		{"pointer loop", raw(5, 0x8180, 1, 1, 1, 'a', 0, 0, 1, 0, 1, 1, 'b', 0xc0, 19, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4)},
+		{"trailing bytes", append(respMsg(t, 6, "f.example.", dnsmessage.TypeA, a("f.example.", 4)), 0, 0)},
+	}
+	for _, order := range []string{"forward", "backward"} {
+		t.Run(order, func(t *testing.T) {
+			var m message
+			for i := range msgs {
+				tc := msgs[i]
+				if order == "backward" {
+					tc = msgs[len(msgs)-1-i]
+				}
+				decodeInto(&m, tc.b)
+				if want := decode(tc.b); !reflect.DeepEqual(&m, want) {
+					t.Fatalf("%s after the others: want %+v, got %+v", tc.name, want, &m)
 				}
 			}
 		})

@@ -50,6 +50,7 @@ type flow struct {
 	pending   map[pkey][]*query
 	npending  int
 	malformed int
+	resp      message // the response being handled, reused
 	anoms     []string
 	anomAt    time.Time
 	ended     bool
@@ -115,7 +116,16 @@ func (f *flow) Gap(dir parser.Direction, n int, ts time.Time) {
 // message handles one DNS message.
 func (f *flow) message(dir parser.Direction, b []byte, ts time.Time) {
 	f.expire(ts)
-	m := decode(b)
+	var m *message
+	if len(b) >= headerLen && b[2]&0x80 != 0 {
+		// A response is done with once its event is built (only
+		// queries wait for their answer): it is decoded into the
+		// flow's own message rather than a new one.
+		m = &f.resp
+		decodeInto(m, b)
+	} else {
+		m = decode(b)
+	}
 	if m.err != nil && (m.errWhere == "header" || m.errWhere == "question") {
 		if m.errWhere == "question" && m.h.response() {
 			if q := f.takeByID(m.h.id); q != nil {

@@ -127,10 +127,19 @@ type message struct {
 
 // decode parses a DNS message. It never panics and never reads outside b.
 func decode(b []byte) *message {
-	m := &message{size: len(b)}
+	m := &message{}
+	decodeInto(m, b)
+	return m
+}
+
+// decodeInto is decode into m, which it resets; the record lists reuse
+// m's arrays.
+func decodeInto(m *message, b []byte) {
+	answers, authority := m.answers[:0], m.authority[:0]
+	*m = message{size: len(b)}
 	if len(b) < headerLen {
 		m.err, m.errWhere = errShort, "header"
-		return m
+		return
 	}
 	m.h = readHeader(b)
 	off := headerLen
@@ -150,7 +159,7 @@ func decode(b []byte) *message {
 		}
 		if err != nil {
 			m.err, m.errWhere = err, "question"
-			return m
+			return
 		}
 		q := question{name: name, labels: labels, qtype: binary.BigEndian.Uint16(b[next:]), qclass: binary.BigEndian.Uint16(b[next+2:])}
 		off = next + 4
@@ -171,14 +180,22 @@ func decode(b []byte) *message {
 		if sec.dst != nil && sec.n > 0 {
 			// sized for the records shown, as far as the bytes left can
 			// hold them (a record takes at least 11)
-			*sec.dst = make([]rr, 0, min(int(sec.n), sec.shown, (len(b)-off)/11+1))
+			n := min(int(sec.n), sec.shown, (len(b)-off)/11+1)
+			switch {
+			case si == 0 && cap(answers) >= n:
+				*sec.dst = answers
+			case si == 1 && cap(authority) >= n:
+				*sec.dst = authority
+			default:
+				*sec.dst = make([]rr, 0, n)
+			}
 		}
 		for i := 0; i < int(sec.n); i++ {
 			render := sec.dst != nil && len(*sec.dst) < sec.shown
 			r, next, err := readRR(b, off, m, render)
 			if err != nil {
 				m.err, m.errWhere = err, sec.where
-				return m
+				return
 			}
 			off = next
 			m.counts[si]++
@@ -191,7 +208,6 @@ func decode(b []byte) *message {
 		m.errWhere = "trailing"
 		m.err = fmt.Errorf("%d bytes after the last record", len(b)-off)
 	}
-	return m
 }
 
 // readHeader reads the fixed header; b holds at least headerLen bytes.
