@@ -12,6 +12,13 @@ import (
 	"strings"
 
 	"github.com/jhillyerd/enmime/v2"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
+	"golang.org/x/text/transform"
 )
 
 // The plain decoder: most intercepted mail is plainly well formed, and
@@ -20,12 +27,13 @@ import (
 // plainDecode takes a message apart only where nothing is left to
 // judgement: a clean header, delimiter lines that are exactly that,
 // transfer encodings whose every byte is valid, encoded words in the
-// charsets Go decodes itself. At the first thing that is not so (a
+// common charsets (wordCharsets). At the first thing that is not so (a
 // header line enmime would repair, a delimiter inside a line, a stray
-// byte in base64, a charset such as gb2312) it gives up and the message
-// goes to enmime as before. What it returns is what enmime returns for
-// the same message, field for field; the differential tests and
-// FuzzRestore hold it to that (referenceDecoding turns it off).
+// byte in base64, a rare charset) it gives up and the message goes to
+// enmime as before. What it returns is what enmime returns for the same
+// message, field for field; the differential tests and the fuzz targets
+// (FuzzRestore, FuzzPlainDecoder) hold it to that (referenceDecoding
+// turns it off).
 
 // Bounds past which a message is left to enmime.
 const (
@@ -123,19 +131,40 @@ func (h plainHeader) AddressList(name string) ([]*netmail.Address, error) {
 }
 
 // errOtherCharset stops a plain decode at an encoded word in a charset
-// that Go's mime package does not decode by itself.
+// the plain decoder does not know.
 var errOtherCharset = errors.New("charset left to enmime")
 
-// plainWord decodes encoded words as enmime does, for the charsets Go
-// decodes itself (UTF-8, ISO-8859-1, US-ASCII): those it decodes before
-// it asks a CharsetReader, so the result is enmime's. Any other charset
-// is an error.
+// wordCharsets are the charsets besides UTF-8, ISO-8859-1 and US-ASCII
+// (which Go's mime package decodes by itself) that the plain decoder
+// decodes in encoded words: the common ones of mail in Chinese,
+// Japanese, Korean, Russian and Central European languages, under the
+// labels enmime maps to the same decoders (WHATWG encoding labels).
+var wordCharsets = map[string]encoding.Encoding{
+	"gb2312": simplifiedchinese.GBK, "gbk": simplifiedchinese.GBK, "x-gbk": simplifiedchinese.GBK,
+	"cp936": simplifiedchinese.GBK, "big5": traditionalchinese.Big5,
+	"shift_jis": japanese.ShiftJIS, "sjis": japanese.ShiftJIS, "cp932": japanese.ShiftJIS,
+	"iso-2022-jp": japanese.ISO2022JP, "euc-kr": korean.EUCKR, "ks_c_5601-1987": korean.EUCKR,
+	"koi8-r": charmap.KOI8R, "windows-1251": charmap.Windows1251, "cp1251": charmap.Windows1251,
+	"iso-8859-2": charmap.ISO8859_2, "windows-1252": charmap.Windows1252, "cp1252": charmap.Windows1252,
+}
+
+// plainWordDecoder decodes encoded words as enmime's does for the
+// charsets Go decodes by itself and those of wordCharsets (with the same
+// decoders, so to the same text); any other charset is an error.
+var plainWordDecoder = &mime.WordDecoder{CharsetReader: func(charset string, in io.Reader) (io.Reader, error) {
+	if e, ok := wordCharsets[charset]; ok {
+		return transform.NewReader(in, e.NewDecoder()), nil
+	}
+	return nil, errOtherCharset
+}}
+
+// plainWord decodes the encoded words of a header value as enmime does,
+// or reports false for a charset left to enmime.
 func plainWord(s string) (string, bool) {
 	if !strings.Contains(s, "=?") {
 		return s, true
 	}
-	d := mime.WordDecoder{CharsetReader: func(string, io.Reader) (io.Reader, error) { return nil, errOtherCharset }}
-	out, err := d.DecodeHeader(s)
+	out, err := plainWordDecoder.DecodeHeader(s)
 	return out, err == nil
 }
 

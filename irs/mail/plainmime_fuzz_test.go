@@ -55,7 +55,7 @@ func buildMessage(s *byteSource) []byte {
 	eol := s.pick("\r\n", "\r\n", "\n")
 	var b strings.Builder
 	b.WriteString("From: " + s.pick("a@example.com", "=?utf-8?Q?J=C3=B6rg?= <j@example.com>", "=?iso-8859-2?Q?x?= <x@example.com>") + eol)
-	b.WriteString("Subject: " + s.pick("hi", "=?UTF-8?B?w6k=?=", "a"+eol+" folded", "=?gb2312?B?suLK1A==?=") + eol)
+	b.WriteString("Subject: " + s.pick("hi", "=?UTF-8?B?w6k=?=", "a"+eol+" folded", "=?gb2312?B?suLK1A==?=", "=?koi8-r?Q?=D4=C5?=", "=?Shift_JIS?B?g2WDWINn?=", "=?iso-8859-15?Q?=A4?=") + eol)
 	writePart(&b, s, eol, 0, "")
 	return []byte(b.String())
 }

@@ -55,7 +55,11 @@ func plainCases() []plainCase {
 		{"8-bit body", true, mp(part("caf\xe9", "Content-Type: text/plain; charset=iso-8859-1", "Content-Transfer-Encoding: 8bit") + "--b--")},
 		{"multipart without boundary", true, "Content-Type: multipart/mixed\r\n\r\n--b\r\nx\r\n"},
 		// Left to enmime: what it repairs, reports or reads its own way.
-		{"gb2312 word", false, "Subject: =?gb2312?B?suLK1A==?=\r\n\r\nx"},
+		{"gb2312 word", true, "Subject: =?gb2312?B?suLK1A==?=\r\nFrom: =?GB2312?B?suLK1A==?= <a@example.com>\r\n\r\nx"},
+		{"other common charsets", true, "Subject: =?big5?B?tPq41Q==?= =?Shift_JIS?B?g2WDWINn?= =?koi8-r?B?1MXT1A==?= =?iso-2022-jp?B?GyRCJUYlOSVIGyhC?= =?euc-kr?B?xde9usau?= =?windows-1251?B?8uXx8g==?= =?iso-8859-2?Q?=B9?=\r\n\r\nx"},
+		{"gb2312 file name", true, mp(part("x", "Content-Type: application/pdf", "Content-Disposition: attachment; filename=\"=?gb2312?B?suLK1C5wZGY=?=\"") + "--b--")},
+		{"rare charset word", false, "Subject: =?iso-8859-15?Q?=A4?=\r\n\r\nx"},
+		{"unknown charset word", false, "Subject: =?x-unknown?Q?a?=\r\n\r\nx"},
 		{"header ending with the data", true, "Subject: x\r\nTo: b@example.org"},
 		{"part with an empty body", true, mp("--b\r\n" + text + "\r\n\r\n--b\r\n" + text + "\r\n--b--")},
 		{"continuation first", false, " Subject: x\r\n\r\nx"},
