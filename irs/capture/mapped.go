@@ -35,9 +35,9 @@ import (
 // packet before it delivered. Bytes past the new end within the last
 // page read as zeros: a record header of zeros makes Next look at the
 // file's size. The check makes the usual case safe, a file cut ahead of
-// the reader; a file cut in the instant between Next and the packet's
-// use still faults in the consumer, which ends the process. Cutting a
-// capture while the IRS reads it is not supported.
+// the reader. A file cut in the instant between Next and the packet's
+// use faults in the consumer: the engine (engine.Run) takes such a fault
+// as the same truncation; any other consumer would end the process.
 //
 // A file that grows while mapped (a capture still being written) is read
 // on past the mapping's end through the read buffer, as it would have

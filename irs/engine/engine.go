@@ -79,6 +79,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -327,6 +328,14 @@ func (e *Engine) Run(ctx context.Context, src capture.Source) error {
 	}()
 	live := src.Live()
 	done := ctx.Done()
+	// A mapped capture file that shrinks under the reader makes its
+	// pages fault where a packet's bytes are next touched. Next touches
+	// them first and reports that; if the file is cut in the instant
+	// after, the fault comes here (decoding, reassembly; a parser's is
+	// taken as its failure): as a panic, which packetOrFault turns into
+	// the truncation error instead of a crash. Packets handed to other
+	// workers are copies, never the mapping.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	var lastWall time.Time
 	var err error
 	for n := uint64(0); ; n++ {
@@ -370,7 +379,10 @@ func (e *Engine) Run(ctx context.Context, src capture.Source) error {
 			}
 			break
 		}
-		e.packet(live)
+		if err = e.packetOrFault(live); err != nil {
+			err = fmt.Errorf("engine: %s: packet %d: %w", src.Name(), n+1, err)
+			break
+		}
 		if live && e.pool {
 			// Live traffic may trickle: do not let packets wait in a
 			// half-full batch for more than a few milliseconds.
@@ -382,6 +394,24 @@ func (e *Engine) Run(ctx context.Context, src capture.Source) error {
 	}
 	e.sync()
 	return err
+}
+
+// errPacketFault is the error for a packet whose bytes faulted in use.
+var errPacketFault = fmt.Errorf("its bytes vanished while in use (the file shrank while being read): %w", capture.ErrTruncated)
+
+// packetOrFault is packet, with a memory fault turned into
+// errPacketFault (see Run).
+func (e *Engine) packetOrFault(live bool) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			err = errPacketFault
+		}
+	}()
+	e.packet(live)
+	return nil
 }
 
 // packet decodes the frame in e.cpkt and hands it to its worker.

@@ -576,7 +576,134 @@ func TestRunError(t *testing.T) {
 			t.Errorf("sessions = %v, want both connections seen before the damage", got)
 		}
 	})
+	t.Run("file cut while a packet is in use", func(t *testing.T) {
+		// The capture checks a mapped file's pages before it hands a
+		// packet out; a cut right after that check faults where the
+		// engine reads the packet. The decoder counts that packet as
+		// undecodable, the capture then reports the cut: Run returns
+		// the truncation error, the process lives.
+		h := newHarness(t, Config{})
+		c := build(t)
+		name := writePcap(t, c.frames)
+		src, err := capture.OpenFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		cut := &cutAfterNext{Source: src, name: name, at: 9}
+		err = h.eng.Run(context.Background(), cut)
+		if !cut.done {
+			t.Fatalf("the file was not cut (Run: %v)", err)
+		}
+		if err == nil || !strings.Contains(err.Error(), name) || !errors.Is(err, capture.ErrTruncated) {
+			t.Fatalf("Run error = %v, want a truncation error naming %s", err, name)
+		}
+		h.eng.Close()
+		if got := h.sessions(); len(got) != 1 || got[0]["client"] != "ECHO before the damage\n" || got[0]["end"] != "closed" {
+			t.Errorf("sessions = %v, want the connection before the damage, closed", got)
+		}
+	})
 }
+
+// TestFileCutUnderTheEngine cuts a mapped capture while the engine reads
+// it, session pcaps on, one worker and two, at a random moment: the cut
+// is started (from another goroutine) when a random packet is read, so
+// it lands wherever the engine then is: the capture's check, the
+// decoder, a parser, the engine's copies for a worker or a session
+// pcap. Every run must end with the truncation error naming the file,
+// and the process must live.
+func TestFileCutUnderTheEngine(t *testing.T) {
+	c := newCap(t)
+	for i := 0; i < 400; i++ {
+		newConv(c, fmt.Sprintf("10.0.%d.%d:%d", i/200, i%200+1, 40000+i), srv).handshake().
+			client(strings.Repeat("ECHO payload ", 80) + "\n").server(strings.Repeat("reply ", 150) + "\n").fin()
+	}
+	data, err := os.ReadFile(writePcap(t, c.frames))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 16; i++ {
+		name := filepath.Join(t.TempDir(), "cut.pcap")
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := store.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := newHarness(t, Config{Workers: 1 + i%2, Store: st})
+		src, err := capture.OpenFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := 1 + rng.Intn(len(c.frames)/2)
+		off := 24 // where packet at ends: the cut is always behind the reader
+		for _, f := range c.frames[:at] {
+			off += 16 + len(f.Data)
+		}
+		size := int64(rng.Intn(off))
+		cut := &cutAfterNext{Source: src, name: name, at: at, size: size, async: true}
+		err = h.eng.Run(context.Background(), cut)
+		cut.wait()
+		src.Close()
+		h.eng.Close()
+		if err == nil || !errors.Is(err, capture.ErrTruncated) || !strings.Contains(err.Error(), name) {
+			t.Errorf("run %d (%d workers, cut to %d bytes at packet %d): Run error = %v, want the truncation error naming the file",
+				i, 1+i%2, size, at, err)
+		}
+	}
+}
+
+// writePcap writes frames to a pcap file in a new temporary directory.
+func writePcap(t *testing.T, frames []capture.Packet) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w := pcapgo.NewWriter(&buf)
+	w.WriteFileHeader(65535, layers.LinkTypeEthernet)
+	for _, f := range frames {
+		w.WritePacket(gopacket.CaptureInfo{Timestamp: f.Timestamp, CaptureLength: len(f.Data), Length: len(f.Data)}, f.Data)
+	}
+	name := filepath.Join(t.TempDir(), "capture.pcap")
+	if err := os.WriteFile(name, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// cutAfterNext truncates its file to size right after Next hands out
+// packet number at (counting from 1); with async, from another goroutine
+// (the cut then lands wherever the engine is by then, at the latest
+// before packet at+50 is read).
+type cutAfterNext struct {
+	capture.Source
+	name  string
+	n     int
+	at    int
+	size  int64
+	async bool
+	done  bool
+	wg    sync.WaitGroup
+}
+
+func (c *cutAfterNext) Next(p *capture.Packet) error {
+	if c.async && c.n == c.at+50 {
+		c.wg.Wait() // the cut lands within the next 50 packets
+	}
+	err := c.Source.Next(p)
+	if c.n++; err == nil && c.n == c.at {
+		c.done = true
+		if c.async {
+			c.wg.Go(func() { os.Truncate(c.name, c.size) })
+		} else {
+			c.done = os.Truncate(c.name, c.size) == nil
+		}
+	}
+	return err
+}
+
+// wait waits for an asynchronous cut.
+func (c *cutAfterNext) wait() { c.wg.Wait() }
 
 type failingSource struct {
 	*capture.MemorySource

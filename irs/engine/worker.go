@@ -739,19 +739,21 @@ func (w *worker) enqueue(p *decode.Packet) {
 	if need > cap(b.arena) {
 		b.arena = make([]byte, 0, need)
 	}
-	b.items = append(b.items, item{cmd: cmdPacket, p: *p})
-	q := &b.items[len(b.items)-1].p
-	q.TCP = nil
+	// The bytes are copied before the item is added: a fault in the copy
+	// (a mapped capture cut under the reader, see Engine.Run) must not
+	// leave an item that points into the file.
 	start := len(b.arena)
 	b.arena = append(b.arena, p.Frame...)
-	q.Frame = b.arena[start:len(b.arena):len(b.arena)]
-	if sameBase {
-		q.Base = q.Frame
-	} else {
+	frame := b.arena[start:len(b.arena):len(b.arena)]
+	base := frame
+	if !sameBase {
 		start = len(b.arena)
 		b.arena = append(b.arena, p.Base...)
-		q.Base = b.arena[start:len(b.arena):len(b.arena)]
+		base = b.arena[start:len(b.arena):len(b.arena)]
 	}
+	b.items = append(b.items, item{cmd: cmdPacket, p: *p})
+	q := &b.items[len(b.items)-1].p
+	q.TCP, q.Frame, q.Base = nil, frame, base
 	if p.Fragments != nil {
 		q.Fragments = append([]decode.Fragment(nil), p.Fragments...)
 	}
