@@ -65,3 +65,50 @@ func CheckEvents(t testing.TB, evs []*event.Event, protocol string, maxAnomalies
 		}
 	}
 }
+
+// FuzzTarget describes the fuzz target of a TCP parser whose memory is
+// bounded: Run is one run of it.
+type FuzzTarget struct {
+	Port     uint16          // the connection's server port
+	Detector parser.Detector // judges the two sides, then makes the parser
+	// Limit is Options.MaxArtifactBytes; Bound the most bytes the
+	// parser may hold with it; Held reports what the parser holds.
+	Limit, Bound int
+	Held         func(parser.Parser) int
+	// Protocol and MaxAnomalies are what CheckEvents checks.
+	Protocol     string
+	MaxAnomalies int
+}
+
+// Run feeds the fuzzer's client and server bytes to a new parser,
+// interleaved and cut at points derived from cuts (bit 0: the capture
+// began mid-stream; bit 1: passwords are recorded), and checks that it
+// never holds more than Bound, that a second EndProcess is harmless,
+// that it holds nothing after EndProcess, and that every event encodes.
+func (ft FuzzTarget) Run(t testing.TB, client, server []byte, cuts uint64) {
+	t.Helper()
+	c := Conn(ft.Port)
+	c.MidStream = cuts&1 != 0
+	ft.Detector.IsRelative(c, parser.ClientToServer, client)
+	ft.Detector.IsRelative(c, parser.ServerToClient, server)
+	env := NewEnv()
+	env.Opts.MaxArtifactBytes = ft.Limit
+	env.Opts.RecordPasswords = cuts&2 != 0
+	p := ft.Detector.New(c, env)
+	ts := c.Start
+	Interleave(p, client, server, cuts, ts, func() {
+		if b := ft.Held(p); b > ft.Bound {
+			t.Fatalf("parser holds %d bytes; bound %d", b, ft.Bound)
+		}
+	})
+	reason := parser.EndClosed
+	if !p.IsContinue() {
+		reason = parser.EndDone
+	}
+	p.EndProcess(reason, ts)
+	p.EndProcess(reason, ts) // a second call must be harmless
+	if b := ft.Held(p); b != 0 {
+		t.Fatalf("parser holds %d bytes after EndProcess", b)
+	}
+	CheckEvents(t, env.Events, ft.Protocol, ft.MaxAnomalies)
+}

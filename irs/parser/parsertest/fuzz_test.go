@@ -3,6 +3,7 @@ package parsertest
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,5 +63,85 @@ func TestInterleave(t *testing.T) {
 	Interleave(&stopped, client, server, 42, time.Unix(0, 0), nil)
 	if len(stopped.log) != 3 {
 		t.Errorf("fed %d pieces to a parser that stopped after 3", len(stopped.log))
+	}
+}
+
+// holder is a parser that holds what it is given, up to keep bytes, and
+// lets go of it at EndProcess unless leak.
+type holder struct {
+	tape
+	held, keep int
+	leak       bool
+}
+
+func (p *holder) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
+	p.held = min(p.held+len(data), p.keep)
+}
+func (p *holder) EndProcess(parser.EndReason, time.Time) {
+	if !p.leak {
+		p.held = 0
+	}
+}
+
+type holderDetector struct {
+	keep int
+	leak bool
+}
+
+func (holderDetector) Name() string                   { return "holder" }
+func (holderDetector) Transports() []parser.Transport { return []parser.Transport{parser.TCP} }
+func (holderDetector) IsRelative(*parser.Conn, parser.Direction, []byte) parser.Verdict {
+	return parser.Yes
+}
+func (d holderDetector) New(*parser.Conn, parser.Env) parser.Parser {
+	return &holder{keep: d.keep, leak: d.leak}
+}
+
+// fatalTB records a failure and stops the run, as t.Fatalf would.
+type fatalTB struct {
+	testing.TB
+	msg string
+}
+
+type stopRun struct{}
+
+func (f *fatalTB) Helper() {}
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic(stopRun{})
+}
+func (f *fatalTB) Errorf(format string, args ...any) { f.msg = fmt.Sprintf(format, args...) }
+
+// TestFuzzTarget: a run fails for a parser that holds more than its
+// bound or anything after EndProcess, and passes for one that does not.
+func TestFuzzTarget(t *testing.T) {
+	client, server := bytes.Repeat([]byte("c"), 5000), bytes.Repeat([]byte("s"), 5000)
+	for _, c := range []struct {
+		name string
+		det  holderDetector
+		want string // in the failure; "" for none
+	}{
+		{"within its bound", holderDetector{keep: 100}, ""},
+		{"over its bound", holderDetector{keep: 10_000}, "bound 1000"},
+		{"holding after EndProcess", holderDetector{keep: 100, leak: true}, "after EndProcess"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tb := &fatalTB{TB: t}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						if _, ok := r.(stopRun); !ok {
+							panic(r)
+						}
+					}
+				}()
+				FuzzTarget{Port: 9, Detector: c.det, Limit: 1 << 20, Bound: 1000,
+					Held:     func(p parser.Parser) int { return p.(*holder).held },
+					Protocol: "holder", MaxAnomalies: 8}.Run(tb, client, server, 7)
+			}()
+			if c.want == "" && tb.msg != "" || c.want != "" && !strings.Contains(tb.msg, c.want) {
+				t.Errorf("failure %q, want one containing %q", tb.msg, c.want)
+			}
+		})
 	}
 }

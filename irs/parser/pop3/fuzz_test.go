@@ -33,29 +33,11 @@ func FuzzPOP3(f *testing.F) {
 
 // fuzzOne is one run of FuzzPOP3.
 func fuzzOne(t *testing.T, client, server []byte, cuts uint64) {
-	c := parsertest.Conn(110)
-	c.MidStream = cuts&1 != 0
-	d := Detector{}
-	d.IsRelative(c, parser.ClientToServer, client)
-	d.IsRelative(c, parser.ServerToClient, server)
-
-	env := parsertest.NewEnv()
-	env.Opts.MaxArtifactBytes = fuzzLimit
-	env.Opts.RecordPasswords = cuts&2 != 0
-	p := d.New(c, env).(*conn)
-	bound := memoryBound(fuzzLimit)
-	ts := c.Start
-	parsertest.Interleave(p, client, server, cuts, ts, func() {
-		if b := p.buffered(); b > bound {
-			t.Fatalf("parser holds %d bytes; bound %d", b, bound)
-		}
-	})
-	p.EndProcess(parser.EndClosed, ts)
-	p.EndProcess(parser.EndClosed, ts) // a second call must be harmless
-	if b := p.buffered(); b != 0 {
-		t.Fatalf("parser holds %d bytes after EndProcess", b)
-	}
-	parsertest.CheckEvents(t, env.Events, Name, mailproto.MaxAnomalies+mailAnomalyRoom)
+	parsertest.FuzzTarget{
+		Port: 110, Detector: Detector{}, Limit: fuzzLimit, Bound: memoryBound(fuzzLimit),
+		Held:     func(p parser.Parser) int { return p.(*conn).buffered() },
+		Protocol: Name, MaxAnomalies: mailproto.MaxAnomalies + mailAnomalyRoom,
+	}.Run(t, client, server, cuts)
 }
 
 // mailAnomalyRoom: a download event adds the restore's own findings
