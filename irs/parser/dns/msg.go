@@ -681,45 +681,27 @@ func rcodeValue(r int) any {
 	return rcodeName(r)
 }
 
-// classValue is className as a summary value: the constants box without
-// allocating.
+// classNames are the classes with a name (RFC 1035, RFC 2136), boxed
+// once: as a summary value a name then costs no allocation.
+var classNames = map[uint16]any{1: "IN", 3: "CH", 4: "HS", 254: "NONE", 255: "ANY"}
+
+// classValue is className as a summary value.
 func classValue(c uint16) any {
-	switch c & 0x7fff {
-	case 1:
-		return "IN"
-	case 3:
-		return "CH"
-	case 4:
-		return "HS"
-	case 254:
-		return "NONE"
-	case 255:
-		return "ANY"
+	if v, ok := classNames[c&0x7fff]; ok {
+		return v
 	}
 	return className(c)
 }
 
 // knownClass reports a class className names (not "CLASSn").
 func knownClass(c uint16) bool {
-	switch c & 0x7fff {
-	case 1, 3, 4, 254, 255:
-		return true
-	}
-	return false
+	_, ok := classNames[c&0x7fff]
+	return ok
 }
 
 func className(c uint16) string {
-	switch c & 0x7fff {
-	case 1:
-		return "IN"
-	case 3:
-		return "CH"
-	case 4:
-		return "HS"
-	case 254:
-		return "NONE"
-	case 255:
-		return "ANY"
+	if v, ok := classNames[c&0x7fff]; ok {
+		return v.(string)
 	}
 	return "CLASS" + strconv.Itoa(int(c))
 }
