@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"time"
 )
@@ -30,6 +31,7 @@ a terminal.`, stderr)
 	sessionPcaps := fs.Bool("session-pcaps", true, "write a pcap of every intercepted session under --data-dir; false keeps only the events and the restored files")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile (go tool pprof) to this file when the last capture file is read, before the open sessions are ended")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,6 +79,11 @@ a terminal.`, stderr)
 		}
 	}
 	runErr := n.RunFiles(ctx, fs.Args(), progress)
+	if *memProfile != "" {
+		if err := writeHeapProfile(*memProfile); err != nil {
+			return err
+		}
+	}
 	closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	closeErr := n.Close(closeCtx)
@@ -96,6 +103,20 @@ a terminal.`, stderr)
 		return runErr
 	}
 	return closeErr
+}
+
+// writeHeapProfile writes the live heap as of a fresh collection.
+func writeHeapProfile(path string) error {
+	pf, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(pf); err != nil {
+		pf.Close()
+		return fmt.Errorf("heap profile %s: %w", path, err)
+	}
+	return pf.Close()
 }
 
 func sumConn(m map[string]uint64) uint64 { return sumMap(m) }
