@@ -44,24 +44,25 @@ type fileSource struct {
 	gz   *gzip.Reader
 	// mapped is a plain pcap file mapped into memory (see openMapped);
 	// nil once the rest of a file that grew is read through br.
-	mapped  []byte
-	mapping []byte   // what to unmap on Close
-	touch   byte     // sink for the loads that check a record is readable
-	hdr     [24]byte // mapped pcap: the file header, to read on past the mapping
-	off     int64    // pcap: offset of the next packet record
-	pcap    *pcapgo.Reader
-	br      *bufio.Reader // pcap: records are read from here in place
-	bigEnd  bool          // pcap: record headers are big-endian
-	nanos   uint32        // pcap: nanoseconds per timestamp fraction unit
-	maxLen  int           // pcap: longest record taken
-	ng      *pcapgo.NgReader
-	lt      layers.LinkType
-	gzipped bool
-	n       uint64 // packets delivered
-	nbytes  uint64 // their bytes
-	err     error  // sticky: once the file is damaged it stays so
-	packets atomic.Uint64
-	bytes   atomic.Uint64
+	mapped     []byte
+	mapping    []byte   // what to unmap on Close
+	touch      byte     // sink for the loads that check a record is readable
+	prefetched int      // mapped bytes before this offset were prefetched
+	hdr        [24]byte // mapped pcap: the file header, to read on past the mapping
+	off        int64    // pcap: offset of the next packet record
+	pcap       *pcapgo.Reader
+	br         *bufio.Reader // pcap: records are read from here in place
+	bigEnd     bool          // pcap: record headers are big-endian
+	nanos      uint32        // pcap: nanoseconds per timestamp fraction unit
+	maxLen     int           // pcap: longest record taken
+	ng         *pcapgo.NgReader
+	lt         layers.LinkType
+	gzipped    bool
+	n          uint64 // packets delivered
+	nbytes     uint64 // their bytes
+	err        error  // sticky: once the file is damaged it stays so
+	packets    atomic.Uint64
+	bytes      atomic.Uint64
 }
 
 // OpenFile opens a pcap or pcapng file, plain or gzip-compressed, decided
