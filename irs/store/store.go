@@ -40,12 +40,13 @@ import (
 // Store is a data directory. Its methods are safe for concurrent use.
 type Store struct {
 	dir string
-	// md5s remembers the MD5 of content stored by this process, by
-	// SHA-256: content saved again (the same attachment sent to many,
-	// the same page fetched again) skips the second hash. Bounded:
-	// cleared when full.
+	// md5s remembers content this process hashed, by SHA-256: its MD5,
+	// and whether its file is known to be in the store (written or found
+	// by this process; files are never removed). Content saved again (the
+	// same attachment sent to many, the same page fetched again) skips
+	// the second hash and the look on disk. Bounded: cleared when full.
 	md5Mu sync.Mutex
-	md5s  map[[sha256.Size]byte][md5.Size]byte
+	md5s  map[[sha256.Size]byte]knownContent
 	// Counters.
 	artifacts     atomic.Uint64
 	artifactBytes atomic.Uint64
@@ -131,15 +132,20 @@ func (s *Store) Resolve(rel string) (string, error) {
 // stores it once.
 func (s *Store) SaveArtifact(kind, name, contentType string, data []byte) (event.Artifact, error) {
 	sum := sha256.Sum256(data)
-	m := s.md5Of(sum, data)
+	m, stored := s.md5Of(sum, data)
 	h := hex.EncodeToString(sum[:])
 	rel := "files/" + h[:2] + "/" + h
 	a := event.Artifact{
 		Kind: kind, Name: name, ContentType: contentType, Size: int64(len(data)),
 		SHA256: h, MD5: hex.EncodeToString(m[:]), Path: rel,
 	}
+	if stored {
+		s.duplicates.Add(1)
+		return a, nil
+	}
 	dst := filepath.Join(s.dir, "files", h[:2], h)
 	if _, err := os.Stat(dst); err == nil {
+		s.markStored(sum)
 		s.duplicates.Add(1)
 		return a, nil
 	}
@@ -167,6 +173,7 @@ func (s *Store) SaveArtifact(kind, name, contentType string, data []byte) (event
 		s.errors.Add(1)
 		return a, fmt.Errorf("store: artifact %s: %w", h, werr)
 	}
+	s.markStored(sum)
 	s.artifacts.Add(1)
 	s.artifactBytes.Add(uint64(len(data)))
 	return a, nil
@@ -175,21 +182,38 @@ func (s *Store) SaveArtifact(kind, name, contentType string, data []byte) (event
 // maxMD5s bounds the SHA-256 → MD5 table (about 100 bytes an entry).
 const maxMD5s = 1 << 16
 
+// knownContent is what the table holds for one content.
+type knownContent struct {
+	md5    [md5.Size]byte
+	stored bool // its file is in the store
+}
+
 // md5Of returns the MD5 of data, whose SHA-256 is sum, from the table when
-// this content was seen before.
-func (s *Store) md5Of(sum [sha256.Size]byte, data []byte) [md5.Size]byte {
+// this content was seen before, and whether its file is known stored.
+func (s *Store) md5Of(sum [sha256.Size]byte, data []byte) ([md5.Size]byte, bool) {
 	s.md5Mu.Lock()
-	m, ok := s.md5s[sum]
+	k, ok := s.md5s[sum]
 	s.md5Mu.Unlock()
 	if ok {
-		return m
+		return k.md5, k.stored
 	}
-	m = md5.Sum(data)
+	m := md5.Sum(data)
 	s.md5Mu.Lock()
 	if s.md5s == nil || len(s.md5s) >= maxMD5s {
-		s.md5s = make(map[[sha256.Size]byte][md5.Size]byte)
+		s.md5s = make(map[[sha256.Size]byte]knownContent)
 	}
-	s.md5s[sum] = m
+	s.md5s[sum] = knownContent{md5: m}
 	s.md5Mu.Unlock()
-	return m
+	return m, false
+}
+
+// markStored records that the file of the content whose SHA-256 is sum
+// is in the store (if the table still holds the content).
+func (s *Store) markStored(sum [sha256.Size]byte) {
+	s.md5Mu.Lock()
+	if k, ok := s.md5s[sum]; ok {
+		k.stored = true
+		s.md5s[sum] = k
+	}
+	s.md5Mu.Unlock()
 }

@@ -71,16 +71,67 @@ func TestMD5Table(t *testing.T) {
 	}
 	for i := 0; i < maxMD5s+10; i++ {
 		data := []byte(fmt.Sprintf("content %d", i))
-		if got, want := st.md5Of(sha256.Sum256(data), data), md5.Sum(data); got != want {
-			t.Fatalf("content %d: md5 %x, want %x", i, got, want)
+		if got, _ := st.md5Of(sha256.Sum256(data), data); got != md5.Sum(data) {
+			t.Fatalf("content %d: md5 %x, want %x", i, got, md5.Sum(data))
 		}
 	}
 	if n := len(st.md5s); n == 0 || n > maxMD5s {
 		t.Errorf("table holds %d entries, bound %d", n, maxMD5s)
 	}
 	data := []byte(fmt.Sprintf("content %d", maxMD5s+9)) // still in the table
-	if got, want := st.md5Of(sha256.Sum256(data), data), md5.Sum(data); got != want {
-		t.Errorf("remembered content: md5 %x, want %x", got, want)
+	if got, _ := st.md5Of(sha256.Sum256(data), data); got != md5.Sum(data) {
+		t.Errorf("remembered content: md5 %x, want %x", got, md5.Sum(data))
+	}
+}
+
+// Content saved again is counted a duplicate and stored once, whether this
+// store wrote it, another store on the same directory did, or the table was
+// cleared in between.
+func TestSaveAgain(t *testing.T) {
+	dir := t.TempDir()
+	first, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("the same attachment")
+	save := func(st *Store) event.Artifact {
+		t.Helper()
+		a, err := st.SaveArtifact(event.KindFile, "a.txt", "text/plain", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a1 := save(first)
+	if !first.md5s[sha256.Sum256(data)].stored {
+		t.Error("after the save, the table does not know the file is stored: saving again would look on disk")
+	}
+	if a2 := save(first); a2 != a1 {
+		t.Errorf("saved again: %+v, want %+v", a2, a1)
+	}
+	second, err := Open(dir) // as another process would
+	if err != nil {
+		t.Fatal(err)
+	}
+	save(second)
+	second.md5s = nil // the table cleared: the file is found on disk again
+	save(second)
+	for _, c := range []struct {
+		name                  string
+		st                    *Store
+		artifacts, duplicates uint64
+	}{{"first", first, 1, 1}, {"second", second, 0, 2}} {
+		got := c.st.Stats()
+		if got.Artifacts != c.artifacts || got.DuplicateFiles != c.duplicates {
+			t.Errorf("%s store: %d written, %d duplicates; want %d, %d", c.name, got.Artifacts, got.DuplicateFiles, c.artifacts, c.duplicates)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "files", "??", "*"))
+	if err != nil || len(files) != 1 {
+		t.Errorf("files in the store: %v (%v), want one", files, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, a1.Path)); err != nil || string(b) != string(data) {
+		t.Errorf("stored file: %q, %v", b, err)
 	}
 }
 
