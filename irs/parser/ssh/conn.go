@@ -264,7 +264,7 @@ func (p *conn) clearPacket(dir parser.Direction, pkt []byte, ts time.Time) {
 		if h.kex != nil {
 			return // a second KEXINIT before NEWKEYS would be a protocol error; keep the first
 		}
-		k, err := parseKexInit(payload)
+		k, err := readKexInit(payload)
 		if err != nil {
 			h.kexErr = err.Error()
 			p.anomaly("%s %v", dir, err)

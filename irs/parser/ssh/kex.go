@@ -1,7 +1,6 @@
 package ssh
 
 import (
-	"bytes"
 	"crypto/md5"
 	"encoding/binary"
 	"encoding/hex"
@@ -21,7 +20,9 @@ const maxNameList = 8192
 
 // kexInit is one side's SSH_MSG_KEXINIT (RFC 4253 §7.1).
 type kexInit struct {
-	Cookie           string // hex
+	Cookie string // hex
+	// The name-lists split, filled by parseKexInit only: the connection
+	// reads them as sent (raw).
 	Kex, HostKey     []string
 	EncC2S, EncS2C   []string
 	MacC2S, MacS2C   []string
@@ -35,22 +36,54 @@ type kexInit struct {
 
 var errShort = errors.New("truncated")
 
-// parseKexInit decodes the payload of a KEXINIT message (type byte first).
+// parseKexInit decodes the payload of a KEXINIT message (type byte first)
+// and splits its name-lists into the slices.
 func parseKexInit(p []byte) (*kexInit, error) {
+	k, err := readKexInit(p)
+	if err != nil {
+		return nil, err
+	}
+	total := 0
+	for _, s := range k.raw {
+		if s != "" {
+			total += 1 + strings.Count(s, ",")
+		}
+	}
+	// one shared slice for the ten lists
+	all := make([]string, 0, total)
+	var lists [10][]string
+	for i, s := range k.raw {
+		if s == "" {
+			continue
+		}
+		from := len(all)
+		for name := range names(s) {
+			all = append(all, name)
+		}
+		lists[i] = all[from:len(all):len(all)]
+	}
+	k.Kex, k.HostKey = lists[0], lists[1]
+	k.EncC2S, k.EncS2C, k.MacC2S, k.MacS2C = lists[2], lists[3], lists[4], lists[5]
+	k.CmpC2S, k.CmpS2C, k.LangC2S, k.LangS2C = lists[6], lists[7], lists[8], lists[9]
+	return k, nil
+}
+
+// readKexInit decodes the payload of a KEXINIT message (type byte first)
+// without splitting the name-lists: the connection needs them only as
+// sent (summary, HASSH) and to negotiate, which negotiateList does on the
+// comma-separated text. The cookie's hex and the lists are one string.
+func readKexInit(p []byte) (*kexInit, error) {
 	if len(p) < 17 || p[0] != msgKexInit {
 		return nil, fmt.Errorf("ssh: kexinit: %w", errShort)
 	}
-	k := &kexInit{Cookie: hex.EncodeToString(p[1:17])}
+	cookie := p[1:17]
 	p = p[17:]
 	names := [...]string{"kex_algorithms", "server_host_key_algorithms", "encryption_algorithms_client_to_server",
 		"encryption_algorithms_server_to_client", "mac_algorithms_client_to_server", "mac_algorithms_server_to_client",
 		"compression_algorithms_client_to_server", "compression_algorithms_server_to_client",
 		"languages_client_to_server", "languages_server_to_client"}
-	// The lists are checked in order, then converted to text with one
-	// string for the ten of them and split into one shared slice: a
-	// KEXINIT costs a few allocations rather than two per list.
 	var bounds [10][2]int // each list's offsets in p
-	off, total := 0, 0
+	off := 0
 	for i := range bounds {
 		if len(p)-off < 4 {
 			return nil, fmt.Errorf("ssh: kexinit: %s: %w", names[i], errShort)
@@ -64,45 +97,47 @@ func parseKexInit(p []byte) (*kexInit, error) {
 		if !printableASCII(l) {
 			return nil, fmt.Errorf("ssh: kexinit: %s: not a name-list", names[i])
 		}
-		if len(l) > 0 {
-			total += 1 + bytes.Count(l, comma)
-		}
 		bounds[i] = [2]int{off, off + int(n)}
 		off += int(n)
 	}
 	if len(p)-off < 1 {
 		return nil, fmt.Errorf("ssh: kexinit: first_kex_packet_follows: %w", errShort)
 	}
-	k.FirstKexFollows = p[off] != 0
-	text := string(p[:off])
-	all := make([]string, 0, total)
-	var lists [10][]string
+	const hexLen = 2 * 16
+	var sb strings.Builder
+	sb.Grow(hexLen + off)
+	var hx [hexLen]byte
+	hex.Encode(hx[:], cookie)
+	sb.Write(hx[:])
+	sb.Write(p[:off])
+	text := sb.String()
+	k := &kexInit{Cookie: text[:hexLen], FirstKexFollows: p[off] != 0}
 	for i, b := range bounds {
-		s := text[b[0]:b[1]]
-		k.raw[i] = s
-		if s == "" {
-			continue
-		}
-		// strings.Split(s, ","), into the shared slice
-		from := len(all)
-		for {
-			j := strings.IndexByte(s, ',')
-			if j < 0 {
-				all = append(all, s)
-				break
-			}
-			all = append(all, s[:j])
-			s = s[j+1:]
-		}
-		lists[i] = all[from:len(all):len(all)]
+		k.raw[i] = text[hexLen+b[0] : hexLen+b[1]]
 	}
-	k.Kex, k.HostKey = lists[0], lists[1]
-	k.EncC2S, k.EncS2C, k.MacC2S, k.MacS2C = lists[2], lists[3], lists[4], lists[5]
-	k.CmpC2S, k.CmpS2C, k.LangC2S, k.LangS2C = lists[6], lists[7], lists[8], lists[9]
 	return k, nil
 }
 
-var comma = []byte{','}
+// names yields the names of a comma-separated name-list, as
+// strings.Split would but without its slice; nothing for "".
+func names(list string) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		if list == "" {
+			return
+		}
+		for {
+			j := strings.IndexByte(list, ',')
+			if j < 0 {
+				yield(list)
+				return
+			}
+			if !yield(list[:j]) {
+				return
+			}
+			list = list[j+1:]
+		}
+	}
+}
 
 func printableASCII(s []byte) bool {
 	for i := 0; i < len(s); i++ {
@@ -167,6 +202,18 @@ func negotiate(client, server []string) string {
 	return ""
 }
 
+// negotiateList is negotiate over two name-lists as sent (comma-separated).
+func negotiateList(client, server string) string {
+	for c := range names(client) {
+		for s := range names(server) {
+			if c == s {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
 // algorithms is what one KEX negotiated.
 type algorithms struct {
 	Kex, HostKey     string
@@ -187,21 +234,22 @@ func (a algorithms) swapped() algorithms {
 // negotiated derives the algorithms from both KEXINITs.
 func negotiated(cli, srv *kexInit) algorithms {
 	var a algorithms
-	pick := func(name string, c, s []string) string {
-		v := negotiate(c, s)
+	pick := func(name string, c, s string) string {
+		v := negotiateList(c, s)
 		if v == "" {
 			a.negotiationFails = append(a.negotiationFails, name)
 		}
 		return v
 	}
-	a.Kex = pick("kex", cli.Kex, srv.Kex)
-	a.HostKey = pick("host key", cli.HostKey, srv.HostKey)
-	a.Enc[0] = pick("cipher client to server", cli.EncC2S, srv.EncC2S)
-	a.Enc[1] = pick("cipher server to client", cli.EncS2C, srv.EncS2C)
-	a.Mac[0] = pick("MAC client to server", cli.MacC2S, srv.MacC2S)
-	a.Mac[1] = pick("MAC server to client", cli.MacS2C, srv.MacS2C)
-	a.Cmp[0] = pick("compression client to server", cli.CmpC2S, srv.CmpC2S)
-	a.Cmp[1] = pick("compression server to client", cli.CmpS2C, srv.CmpS2C)
+	// raw: kex, host key, then c2s and s2c of cipher, MAC, compression
+	a.Kex = pick("kex", cli.raw[0], srv.raw[0])
+	a.HostKey = pick("host key", cli.raw[1], srv.raw[1])
+	a.Enc[0] = pick("cipher client to server", cli.raw[2], srv.raw[2])
+	a.Enc[1] = pick("cipher server to client", cli.raw[3], srv.raw[3])
+	a.Mac[0] = pick("MAC client to server", cli.raw[4], srv.raw[4])
+	a.Mac[1] = pick("MAC server to client", cli.raw[5], srv.raw[5])
+	a.Cmp[0] = pick("compression client to server", cli.raw[6], srv.raw[6])
+	a.Cmp[1] = pick("compression server to client", cli.raw[7], srv.raw[7])
 	for d := 0; d < 2; d++ {
 		a.Cipher[d] = describe(a.Enc[d], a.Mac[d])
 	}
