@@ -187,19 +187,38 @@ func trimSpaceTab(b []byte) []byte {
 // line first, a line without a field name and colon, a name with a space or a
 // control or 8-bit byte, a carriage return that does not end a line, or
 // a summary field with an encoded word in another charset.
+//
+// The names and values are substrings of one string made of the whole
+// block, and the values of folded fields of a second one (built once
+// from their pieces): two allocations rather than two per field.
 func plainHeaderBlock(b []byte) (h plainHeader, body []byte, ok bool) {
-	h = make(plainHeader, 0, 24)
+	// A field is first read as offsets: its name and value in b, or
+	// (folded) its value in joined.
+	type span struct {
+		name0, name1, val0, val1 int
+		folded                   bool
+	}
+	var (
+		spanBuf [32]span
+		spans   = spanBuf[:0]
+		joined  []byte
+		off     int // offset of the current line in the original b
+	)
+	all := b
 	for len(b) > 0 {
 		// The block ends at a blank line, or where the data ends (a part
 		// with an empty body, a header fetched alone).
 		line := b
+		lineOff := off
 		if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
 			line, b = b[:nl], b[nl+1:]
+			off += nl + 1
 			if n := len(line); n > 0 && line[n-1] == '\r' {
 				line = line[:n-1]
 			}
 		} else {
 			b = b[len(b):] // a last line keeps a carriage return
+			off += len(line)
 		}
 		if bytes.IndexByte(line, '\r') >= 0 {
 			return nil, nil, false
@@ -209,11 +228,20 @@ func plainHeaderBlock(b []byte) (h plainHeader, body []byte, ok bool) {
 		}
 		if isSpaceTab(line[0]) {
 			// A continuation: enmime joins it with one space, trimmed.
-			if len(h) == 0 {
+			if len(spans) == 0 {
 				return nil, nil, false
 			}
-			f := &h[len(h)-1]
-			f.value += " " + string(trimSpaceTab(line))
+			f := &spans[len(spans)-1]
+			if !f.folded {
+				// The value so far moves to joined, where the rest of
+				// its pieces follow it.
+				v0 := len(joined)
+				joined = append(joined, all[f.val0:f.val1]...)
+				f.val0, f.folded = v0, true
+			}
+			joined = append(joined, ' ')
+			joined = append(joined, trimSpaceTab(line)...)
+			f.val1 = len(joined)
 			continue
 		}
 		colon := bytes.IndexByte(line, ':')
@@ -225,11 +253,26 @@ func plainHeaderBlock(b []byte) (h plainHeader, body []byte, ok bool) {
 				return nil, nil, false
 			}
 		}
-		h = append(h, headerField{name: string(line[:colon]), value: string(trimSpaceTab(line[colon+1:]))})
+		v0, v1 := colon+1, len(line)
+		for v0 < v1 && isSpaceTab(line[v0]) {
+			v0++
+		}
+		for v1 > v0 && isSpaceTab(line[v1-1]) {
+			v1--
+		}
+		spans = append(spans, span{name0: lineOff, name1: lineOff + colon, val0: lineOff + v0, val1: lineOff + v1})
 	}
-	for i := range h {
+	block := string(all[:off])
+	folds := string(joined)
+	h = make(plainHeader, len(spans))
+	for i, sp := range spans {
 		f := &h[i]
-		f.value = strings.Trim(f.value, " \t")
+		f.name = block[sp.name0:sp.name1]
+		if sp.folded {
+			f.value = strings.Trim(folds[sp.val0:sp.val1], " \t")
+		} else {
+			f.value = block[sp.val0:sp.val1]
+		}
 		f.decoded = f.value
 		if summaryField(f.name) {
 			if f.decoded, ok = plainWord(f.value); !ok {
