@@ -192,6 +192,9 @@ func (t *traffic) add(dir parser.Direction, n int, at time.Duration) {
 		t.bulk[dir] += int64(n)
 	}
 	if len(t.early) < earlyRecords {
+		if len(t.early) == cap(t.early) {
+			t.early = growEarly(t.early)
+		}
 		t.early = append(t.early, rec{dir, n, at})
 	}
 	if !t.sz.ok {
@@ -291,6 +294,20 @@ func (t *traffic) add(dir parser.Direction, n int, at time.Duration) {
 		t.nestEcho++
 		t.win.nestEcho++
 	}
+}
+
+// earlyFirst is the first capacity of the early records: a login and
+// a short command fit it (an authentication and channel set-up alone
+// take some twenty chunks).
+const earlyFirst = 32
+
+// growEarly gives the early records room in two steps, earlyFirst then
+// all earlyRecords, rather than append's doublings from one.
+func growEarly(e []rec) []rec {
+	if cap(e) < earlyFirst {
+		return make([]rec, 0, earlyFirst)
+	}
+	return append(make([]rec, 0, earlyRecords), e...)
 }
 
 // windowKind labels one window.
