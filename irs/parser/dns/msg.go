@@ -106,7 +106,6 @@ type edns struct {
 	do      bool
 	version uint8
 	ecs     string // client subnet option, "192.0.2.0/24"
-	options []string
 }
 
 // message is a decoded DNS message; decoding stops at the first error,
@@ -117,7 +116,8 @@ type message struct {
 	answers   []rr   // the first maxAnswersShown (OPT left out)
 	authority []rr   // the first maxAuthorityShown
 	counts    [3]int // records decoded per section (answers, authority, additional)
-	edns      *edns
+	edns      *edns  // nil, or &opt
+	opt       edns   // storage for edns: an OPT record costs no allocation
 	size      int
 	err       error       // why decoding stopped early, if it did
 	errWhere  string      // which section
@@ -470,7 +470,8 @@ func rdataText(b []byte, start, end int, r rr, m *message, render bool) (string,
 		}
 		return sizeHex("", len(d), " bytes ", d[:min(len(d), 16)]), nil
 	case 41: // OPT
-		m.edns = parseOPT(r, d)
+		m.opt = parseOPT(r, d)
+		m.edns = &m.opt
 		return "", nil
 	}
 	if !render {
@@ -587,8 +588,8 @@ func svcbText(b []byte, start, end int, render bool) (string, error) {
 
 // parseOPT reads EDNS from an OPT record (RFC 6891), with the client
 // subnet option (RFC 7871), which names the client behind a resolver.
-func parseOPT(r rr, d []byte) *edns {
-	e := &edns{udpSize: r.class, version: uint8(r.ttl >> 16), do: r.ttl&0x8000 != 0}
+func parseOPT(r rr, d []byte) edns {
+	e := edns{udpSize: r.class, version: uint8(r.ttl >> 16), do: r.ttl&0x8000 != 0}
 	for len(d) >= 4 {
 		code, n := binary.BigEndian.Uint16(d), int(binary.BigEndian.Uint16(d[2:]))
 		if 4+n > len(d) {
@@ -596,30 +597,20 @@ func parseOPT(r rr, d []byte) *edns {
 		}
 		v := d[4 : 4+n]
 		d = d[4+n:]
-		switch code {
-		case 8:
-			if len(v) >= 4 {
-				fam, srcLen := binary.BigEndian.Uint16(v), int(v[2])
-				addr := v[4:]
-				switch {
-				case fam == 1 && len(addr) <= 4:
-					var a [4]byte
-					copy(a[:], addr)
-					e.ecs = netip.PrefixFrom(netip.AddrFrom4(a), min(srcLen, 32)).String()
-				case fam == 2 && len(addr) <= 16:
-					var a [16]byte
-					copy(a[:], addr)
-					e.ecs = netip.PrefixFrom(netip.AddrFrom16(a), min(srcLen, 128)).String()
-				}
-			}
-		case 10:
-			e.options = append(e.options, "cookie")
-		case 12:
-			e.options = append(e.options, "padding")
-		default:
-			if len(e.options) < 16 {
-				e.options = append(e.options, "option"+strconv.Itoa(int(code)))
-			}
+		if code != 8 || len(v) < 4 {
+			continue // only the client subnet is reported
+		}
+		fam, srcLen := binary.BigEndian.Uint16(v), int(v[2])
+		addr := v[4:]
+		switch {
+		case fam == 1 && len(addr) <= 4:
+			var a [4]byte
+			copy(a[:], addr)
+			e.ecs = netip.PrefixFrom(netip.AddrFrom4(a), min(srcLen, 32)).String()
+		case fam == 2 && len(addr) <= 16:
+			var a [16]byte
+			copy(a[:], addr)
+			e.ecs = netip.PrefixFrom(netip.AddrFrom16(a), min(srcLen, 128)).String()
 		}
 	}
 	return e
