@@ -81,7 +81,7 @@ type sizes struct {
 	x11Req       int    // "x11-req" with a MIT-MAGIC-COOKIE-1 of 32 hex digits
 	x11Open      [2]int // server's CHANNEL_OPEN "x11" from an IPv4 originator, min and max
 	fxpInit      int    // CHANNEL_DATA with SSH_FXP_INIT (9 bytes)
-	nested       map[int]bool
+	nested       nestedSizes
 	nestedBanner [2]int // CHANNEL_DATA carrying an inner version line, min and max
 }
 
@@ -89,7 +89,31 @@ type sizes struct {
 // the common ciphers of an inner SSH session: chacha20-poly1305 and
 // AES-GCM (36), AES-CTR with hmac-sha2-256 (64) or -512 (96), with ETM
 // MACs (52, 84), umac-64 (40/48), hmac-sha1 (52).
-var innerKeystrokes = []int{36, 40, 44, 48, 52, 56, 64, 68, 84, 96}
+var innerKeystrokes = [...]int{36, 40, 44, 48, 52, 56, 64, 68, 84, 96}
+
+// nestedSizes is the set of outer packet sizes that carry an inner
+// keystroke: at most one per inner size, so a short array searched in
+// place rather than a map made per connection.
+type nestedSizes struct {
+	n    int
+	size [len(innerKeystrokes)]int
+}
+
+func (s *nestedSizes) add(n int) {
+	if !s.has(n) {
+		s.size[s.n] = n
+		s.n++
+	}
+}
+
+func (s *nestedSizes) has(n int) bool {
+	for _, x := range s.size[:s.n] {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
 
 func newSizes(a *algorithms) sizes {
 	var s sizes
@@ -115,10 +139,9 @@ func newSizes(a *algorithms) sizes {
 	// type, "x11", sender channel, window, max packet, originator
 	// address (7 to 15 characters) and port.
 	s.x11Open = [2]int{sv.packetSize(1 + 4 + 3 + 4 + 4 + 4 + 4 + 7 + 4), sv.packetSize(1 + 4 + 3 + 4 + 4 + 4 + 4 + 15 + 4)}
-	s.nested = map[int]bool{}
 	for _, k := range innerKeystrokes {
 		if n := c.packetSize(9 + k); n != s.ks[0] && n > s.ksMax[0] {
-			s.nested[n] = true
+			s.nested.add(n)
 		}
 	}
 	s.nestedBanner = [2]int{c.packetSize(9 + 10), c.packetSize(9 + 255)}
@@ -229,7 +252,7 @@ func (t *traffic) add(dir parser.Direction, n int, at time.Duration) {
 			kind = 1
 			t.keys++
 			t.win.keys++
-		case t.sz.nested[n]:
+		case t.sz.nested.has(n):
 			kind = 2
 			t.nested++
 			t.win.nested++
