@@ -10,6 +10,7 @@ import (
 	"math/rand"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -853,6 +854,54 @@ func TestDecodeIntoReuse(t *testing.T) {
 				if want := decode(tc.b); !reflect.DeepEqual(&m, want) {
 					t.Fatalf("%s after the others: want %+v, got %+v", tc.name, want, &m)
 				}
+			}
+		})
+	}
+}
+
+// TestLowerName: lowerName is strings.ToLower on rendered names, short
+// and past its stack buffer, and returns a lower-case name as it is.
+func TestLowerName(t *testing.T) {
+	long := strings.Repeat(`Ab\255.`, 60) // 420 bytes, over the buffer
+	for _, name := range []string{"", ".", "example.org", "WWW.Example.ORG", `a\.B\\c.\000Z`, "x-Y_z.", long, strings.ToLower(long)} {
+		t.Run(name, func(t *testing.T) {
+			want := strings.ToLower(name)
+			if got := lowerName(name); got != want {
+				t.Errorf("lowerName(%q) = %q, want %q", name, got, want)
+			}
+		})
+	}
+	if a := testing.AllocsPerRun(100, func() { _ = lowerName("www.example.org") }); a != 0 {
+		t.Errorf("lowerName of a lower-case name: %v allocations, want 0", a)
+	}
+}
+
+// TestResponseQuestionDiffers: a response paired by ID whose question
+// differs from the query's is flagged; one differing only in letter case
+// (0x20 randomisation) is not.
+func TestResponseQuestionDiffers(t *testing.T) {
+	const differs = "response question differs from the query's"
+	tests := []struct {
+		name string
+		resp []byte
+		want bool
+	}{
+		{"same", respMsg(t, 9, "Www.Example.ORG.", dnsmessage.TypeA), false},
+		{"case only", respMsg(t, 9, "wWW.eXAMPLE.org.", dnsmessage.TypeA), false},
+		{"other name", respMsg(t, 9, "www.example.net.", dnsmessage.TypeA), true},
+		{"other type", respMsg(t, 9, "www.example.org.", dnsmessage.TypeAAAA), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs := byType(udp(NewDetector(), cq(queryMsg(t, 9, "Www.Example.ORG.", dnsmessage.TypeA)), sr(tt.resp)), TypeQuery)
+			if len(evs) != 1 {
+				t.Fatalf("got %d dns-query events, want 1 (paired by ID)", len(evs))
+			}
+			if evs[0].Summary["unanswered"] != nil || evs[0].Summary["query_not_seen"] != nil {
+				t.Fatalf("not paired: %v", evs[0].Summary)
+			}
+			if got := slices.Contains(evs[0].Anomalies, differs); got != tt.want {
+				t.Errorf("anomaly %q: got %v, want %v (anomalies %q)", differs, got, tt.want, evs[0].Anomalies)
 			}
 		})
 	}

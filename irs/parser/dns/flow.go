@@ -23,10 +23,11 @@ type pkey struct {
 
 type query struct {
 	key  pkey
-	m    *message
+	m    *message // &msg when the query was seen, else nil
 	ts   time.Time
 	dir  parser.Direction
 	done bool
+	msg  message // the query's message, allocated with it
 }
 
 // tcpStream reassembles length-prefixed messages in one direction.
@@ -117,15 +118,19 @@ func (f *flow) Gap(dir parser.Direction, n int, ts time.Time) {
 func (f *flow) message(dir parser.Direction, b []byte, ts time.Time) {
 	f.expire(ts)
 	var m *message
+	var q *query
 	if len(b) >= headerLen && b[2]&0x80 != 0 {
 		// A response is done with once its event is built (only
 		// queries wait for their answer): it is decoded into the
 		// flow's own message rather than a new one.
 		m = &f.resp
-		decodeInto(m, b)
 	} else {
-		m = decode(b)
+		// a query is decoded into the record that waits for its
+		// answer: one allocation for both
+		q = &query{}
+		m = &q.msg
 	}
+	decodeInto(m, b)
 	if m.err != nil && (m.errWhere == "header" || m.errWhere == "question") {
 		if m.errWhere == "question" && m.h.response() {
 			if q := f.takeByID(m.h.id); q != nil {
@@ -147,19 +152,19 @@ func (f *flow) message(dir parser.Direction, b []byte, ts time.Time) {
 		return
 	}
 	q0 := m.questions[0]
-	k := pkey{m.h.id, strings.ToLower(q0.name), q0.qtype, q0.qclass}
+	k := pkey{m.h.id, lowerName(q0.name), q0.qtype, q0.qclass}
 	if !m.h.response() {
 		if ev := f.det.tun.observe(f.srcOf(dir).Addr(), m.questions, ts); ev != nil {
 			f.emit(ev)
 		}
-		q := &query{key: k, m: m, ts: ts, dir: dir}
+		q.key, q.m, q.ts, q.dir = k, m, ts, dir
 		f.addPending(q)
 		if f.npending > maxPending {
 			f.unansweredOldest("more than " + fmt.Sprint(maxPending) + " queries waiting")
 		}
 		return
 	}
-	q := f.oldestPending(k)
+	q = f.oldestPending(k)
 	if q != nil {
 		f.dropPending(q)
 	} else {
@@ -452,8 +457,10 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 		if r.err != nil {
 			ev.Anomalies = append(ev.Anomalies, "response: "+errText(r))
 		}
-		if q.m != nil && q.key.id == r.h.id && len(r.questions) > 0 &&
-			q.key != (pkey{r.h.id, strings.ToLower(r.questions[0].name), r.questions[0].qtype, r.questions[0].qclass}) {
+		// q.key.name is lower case; rendered names are ASCII, so
+		// EqualFold compares as lowering the response's name would
+		if rq := r.questions; q.m != nil && q.key.id == r.h.id && len(rq) > 0 &&
+			(!strings.EqualFold(q.key.name, rq[0].name) || q.key.qtype != rq[0].qtype || q.key.qclass != rq[0].qclass) {
 			ev.Anomalies = append(ev.Anomalies, "response question differs from the query's")
 		}
 	}
@@ -462,6 +469,25 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 		f.anoms = nil
 	}
 	f.emit(ev)
+}
+
+// lowerName is strings.ToLower for a rendered name, which is ASCII
+// (appendLabel escapes every other byte): a name without upper-case
+// letters is returned as it is, another lowered in one allocation.
+func lowerName(s string) string {
+	i := 0
+	for i < len(s) && !('A' <= s[i] && s[i] <= 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var buf [256]byte
+	b := append(buf[:0], s...)
+	for j := i; j < len(b); j++ {
+		b[j] = asciiLowerByte(b[j])
+	}
+	return string(b)
 }
 
 // srcOf returns the address a direction's packets come from.
