@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"sync"
@@ -12,26 +11,49 @@ import (
 // jsonSink writes each event as one JSON line, buffered: one write per
 // 64 KiB of events rather than one per event. The lines are those
 // encoding/json's Encoder writes; event.JSONEncoder makes them without
-// reflection, into a reused buffer.
+// reflection, straight into the buffer.
 type jsonSink struct {
-	mu   sync.Mutex
-	w    *bufio.Writer
-	enc  event.JSONEncoder
-	line []byte
-	err  error
+	mu  sync.Mutex
+	w   io.Writer
+	enc event.JSONEncoder
+	buf []byte // lines not yet written
+	err error  // the first error; after a write error nothing more is written
+	bad bool   // the writer failed
 }
 
+// jsonSinkBuffer is how much is buffered before a write.
+const jsonSinkBuffer = 64 << 10
+
 func newJSONSink(w io.Writer) *jsonSink {
-	return &jsonSink{w: bufio.NewWriterSize(w, 64<<10)}
+	return &jsonSink{w: w, buf: make([]byte, 0, jsonSinkBuffer+4<<10)}
 }
 
 func (j *jsonSink) flush() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if err := j.w.Flush(); err != nil && j.err == nil {
+	j.write()
+	return j.err
+}
+
+// write writes out the buffer; it is kept for reuse unless one huge event
+// grew it.
+func (j *jsonSink) write() {
+	if len(j.buf) > 0 && !j.bad {
+		if _, err := j.w.Write(j.buf); err != nil {
+			j.bad = true
+			j.keep(err)
+		}
+	}
+	j.buf = j.buf[:0]
+	if cap(j.buf) > 1<<20 {
+		j.buf = make([]byte, 0, jsonSinkBuffer+4<<10)
+	}
+}
+
+func (j *jsonSink) keep(err error) {
+	if j.err == nil {
 		j.err = fmt.Errorf("irs: writing events: %w", err)
 	}
-	return j.err
 }
 
 // Put writes ev. An event JSON cannot encode (a NaN in its summary) is
@@ -39,15 +61,15 @@ func (j *jsonSink) flush() error {
 func (j *jsonSink) Put(ev *event.Event) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	line, err := j.enc.Append(j.line[:0], ev)
-	if err == nil {
-		line = append(line, '\n')
-		_, err = j.w.Write(line)
+	n := len(j.buf)
+	b, err := j.enc.Append(j.buf, ev)
+	if err != nil {
+		j.buf = b[:n] // what was appended of it goes
+		j.keep(err)
+		return
 	}
-	if cap(line) <= 1<<20 { // one huge event does not pin its buffer
-		j.line = line
-	}
-	if err != nil && j.err == nil {
-		j.err = fmt.Errorf("irs: writing events: %w", err)
+	j.buf = append(b, '\n')
+	if len(j.buf) >= jsonSinkBuffer {
+		j.write()
 	}
 }
