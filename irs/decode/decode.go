@@ -343,9 +343,37 @@ func transportType(p layers.IPProtocol) gopacket.LayerType {
 	return gopacket.LayerTypeZero
 }
 
-type tcpLayer struct{ layers.TCP }
+type tcpLayer struct{ TCPHeader }
 
 func (l *tcpLayer) NextLayerType() gopacket.LayerType { return gopacket.LayerTypeZero }
+
+// TCPHeader decodes a TCP header as layers.TCP does, without its options:
+// nothing in the IRS reads them, and decoding them (a 100-byte struct
+// appended per option, MPTCP option structs allocated) cost as much as
+// the rest of the header. Errors are layers.TCP's, word for word.
+type TCPHeader struct {
+	layers.TCP
+	// fixed is the fixed part of the header with a data offset of 5,
+	// which is what layers.TCP decodes: it keeps its port fields (for
+	// TransportFlow) pointing here, valid until the next header.
+	fixed [20]byte
+}
+
+// DecodeFromBytes decodes the header at the start of data; the payload
+// is the rest of data.
+func (t *TCPHeader) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 20 || data[12]>>4 < 5 || int(data[12]>>4)*4 > len(data) {
+		return t.TCP.DecodeFromBytes(data, df) // the error it gives
+	}
+	copy(t.fixed[:], data[:20])
+	t.fixed[12] = 5<<4 | data[12]&0x0f
+	if err := t.TCP.DecodeFromBytes(t.fixed[:], df); err != nil {
+		return err
+	}
+	t.DataOffset = data[12] >> 4
+	t.Contents, t.Payload = data[:4*int(t.DataOffset)], data[4*int(t.DataOffset):]
+	return nil
+}
 
 type udpLayer struct{ layers.UDP }
 

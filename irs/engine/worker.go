@@ -133,7 +133,7 @@ type worker struct {
 	asm      *reassembly.Assembler
 	ctx      asmContext
 	sessions *store.Sessions
-	tcp      layers.TCP // for re-decoding TCP headers handed over in batches
+	tcp      decode.TCPHeader // for re-decoding TCP headers handed over in batches
 	clock    int64
 	nextID   uint64
 	st       wstats
@@ -474,11 +474,11 @@ func (w *worker) handleTCP(e *entry, p *decode.Packet, dir parser.Direction, src
 	}
 	t := p.TCP
 	if t == nil {
-		t = &w.tcp
-		if err := t.DecodeFromBytes(p.L4(), gopacket.NilDecodeFeedback); err != nil {
+		if err := w.tcp.DecodeFromBytes(p.L4(), gopacket.NilDecodeFeedback); err != nil {
 			w.st.tcpBadHeader++
 			return
 		}
+		t = &w.tcp.TCP
 	}
 	if fs.stream == nil {
 		fs.stream = &tcpStream{w: w, e: e, gen: fs.conn.ID}
