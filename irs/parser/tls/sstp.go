@@ -2,7 +2,7 @@ package tls
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -50,17 +50,18 @@ func (s *conn) sstpEvidence() (float64, []string) {
 		conf += 0.15
 		ev = append(ev, fmt.Sprintf("long-lived session (%.0f s)", d.Seconds()))
 	}
-	c2s, s2c := s.s[0].records[recAppData], s.s[1].records[recAppData]
+	c2s, s2c := s.s[0].appRecords(), s.s[1].appRecords()
 	if c2s >= 20 && s2c >= 20 {
-		small := func(l []int) float64 {
-			if len(l) == 0 {
+		small := func(sd *side) float64 {
+			if sd.nAppSizes == 0 {
 				return 0
 			}
-			m := append([]int(nil), l...)
-			sort.Ints(m)
-			return float64(m[len(m)/2])
+			m := sd.appSizes // a copy, sorted
+			l := m[:sd.nAppSizes]
+			slices.Sort(l)
+			return float64(l[len(l)/2])
 		}
-		m0, m1 := small(s.s[0].appSizes), small(s.s[1].appSizes)
+		m0, m1 := small(&s.s[0]), small(&s.s[1])
 		if m0 > 0 && m0 < 300 && m1 > 0 && m1 < 300 {
 			conf += 0.2
 			ev = append(ev, fmt.Sprintf("%d/%d application records each way, median sizes %.0f/%.0f bytes (PPP-like)", c2s, s2c, m0, m1))

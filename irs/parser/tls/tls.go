@@ -151,13 +151,19 @@ type side struct {
 	body      []byte // body of the current handshake record being collected
 	want      int    // length of the current record body
 	typ       byte
-	hs        []byte // handshake bytes not yet parsed
-	encrypted bool   // after ChangeCipherSpec: handshake no longer readable
-	records   [25]int
-	appSizes  []int // first application-data record sizes
+	hs        []byte                         // handshake bytes not yet parsed
+	encrypted bool                           // after ChangeCipherSpec: handshake no longer readable
+	records   [recHeartbeat - recCCS + 1]int // by content type, from recCCS
+	// the first application-data record sizes (a record's length fits
+	// 16 bits), kept in the side rather than in a slice of their own
+	appSizes  [maxAppSizes]uint16
+	nAppSizes int
 	appBytes  int
 	lost      bool
 }
+
+// appRecords is the number of application-data records.
+func (sd *side) appRecords() int { return sd.records[recAppData-recCCS] }
 
 // conn follows one TLS connection.
 type conn struct {
@@ -245,15 +251,13 @@ func (s *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 			return
 		}
 		sd.typ, sd.want, sd.skip = h[0], length, length
-		sd.records[h[0]]++
+		sd.records[h[0]-recCCS]++
 		sd.body = sd.body[:0]
 		if h[0] == recAppData {
 			sd.appBytes += length
-			if sd.appSizes == nil {
-				sd.appSizes = make([]int, 0, maxAppSizes)
-			}
-			if len(sd.appSizes) < maxAppSizes {
-				sd.appSizes = append(sd.appSizes, length)
+			if sd.nAppSizes < maxAppSizes {
+				sd.appSizes[sd.nAppSizes] = uint16(length)
+				sd.nAppSizes++
 			}
 		}
 		switch {
@@ -803,7 +807,7 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	sum["confidence"] = 1.0
 	sum["bytes_to_server"] = s.bytes[parser.ClientToServer]
 	sum["bytes_to_client"] = s.bytes[parser.ServerToClient]
-	sum["app_records"] = [2]int{s.s[0].records[recAppData], s.s[1].records[recAppData]}
+	sum["app_records"] = [2]int{s.s[0].appRecords(), s.s[1].appRecords()}
 	sum["end_reason"] = reason.String()
 	sum["client_hello_seen"] = s.ch != nil
 	if s.c.Server.Port() == 443 {
