@@ -312,5 +312,21 @@ func (d *DotDecoder) content(b []byte) {
 		b = b[:room]
 		d.Truncated = true
 	}
+	if d.buf == nil {
+		// No length was announced (see Expect): start from a buffer
+		// an earlier message released (see Release).
+		d.buf = mailproto.TakeBuffer(d.max)
+	}
 	d.buf, _ = mailproto.AppendBounded(d.buf, b, d.max)
+}
+
+// Release hands the decoded message's buffer over for reuse by a later
+// message and forgets it (Bytes is empty after). Call it only when done
+// with every byte Bytes returned: once the message is restored
+// (mail.Restore and DecodeHeader keep no reference to their input, and
+// the Env saves a copy), never while anything may still read them.
+func (d *DotDecoder) Release() {
+	mailproto.ReleaseBuffer(d.buf)
+	d.buf = nil
+	d.rawAfter = nil
 }

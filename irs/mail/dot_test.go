@@ -178,3 +178,30 @@ func TestDotDecoderExpect(t *testing.T) {
 		})
 	}
 }
+
+// TestDotDecoderRelease: a decoder whose buffer was released holds
+// nothing, and later messages decode the same whatever buffer they got.
+func TestDotDecoderRelease(t *testing.T) {
+	long := []byte(strings.Repeat("a longer first message line\r\n", 300) + ".\r\n")
+	short := []byte("Subject: short\r\n\r\nbody\r\n..stuffed\r\n.\r\n")
+	for i, msg := range [][]byte{long, short, long, short} {
+		ref := NewDotDecoder(1<<20, 0)
+		ref.Feed(msg)
+		want := append([]byte(nil), ref.Bytes()...)
+		d := NewDotDecoder(1<<20, 0)
+		for p := msg; len(p) > 0; {
+			n, done := d.Feed(p[:min(100, len(p))])
+			p = p[n:]
+			if done {
+				break
+			}
+		}
+		if !bytes.Equal(d.Bytes(), want) {
+			t.Fatalf("message %d: decoded %q, want %q", i, d.Bytes(), want)
+		}
+		d.Release()
+		if len(d.Bytes()) != 0 || d.Buffered() != 0 {
+			t.Fatalf("message %d: after Release %d bytes, %d buffered; want none", i, len(d.Bytes()), d.Buffered())
+		}
+	}
+}

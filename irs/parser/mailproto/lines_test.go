@@ -194,3 +194,37 @@ func TestReserve(t *testing.T) {
 		})
 	}
 }
+
+// TestMessageBuffers: a released buffer comes back empty and never over
+// the taker's limit; one over MaxPooled is not kept. (The pool may drop
+// anything at any time, so reuse itself is not asserted.)
+func TestMessageBuffers(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		capacity int
+		limit    int
+	}{
+		{"reusable", 8 << 10, 1 << 20},
+		{"over the taker's limit", 8 << 10, 4 << 10},
+		{"too large to keep", MaxPooled + 1, 64 << 20},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			buf := append(make([]byte, 0, c.capacity), "secret message"...)
+			first := &buf[:1][0]
+			ReleaseBuffer(buf)
+			for range 8 {
+				got := TakeBuffer(c.limit)
+				if len(got) != 0 || cap(got) > c.limit {
+					t.Fatalf("TakeBuffer(%d): len %d cap %d, want len 0, cap at most %d", c.limit, len(got), cap(got), c.limit)
+				}
+				if c.capacity > MaxPooled && cap(got) > 0 && &got[:1][0] == first {
+					t.Fatalf("a buffer of %d bytes (over MaxPooled %d) came back", c.capacity, MaxPooled)
+				}
+				if cap(got) > 0 {
+					ReleaseBuffer(got)
+				}
+			}
+		})
+	}
+	ReleaseBuffer(nil) // nothing to keep, no panic
+}

@@ -142,6 +142,8 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 	ev.Addresses = set.List()
 	ev.Anomalies = anoms.Out()
 	p.env.Emit(ev)
+	// Restored and saved: the bytes are not read again.
+	d.dec.Release()
 }
 
 // emitSession emits the logoff event that closes the connection.

@@ -690,6 +690,8 @@ func (m *message) free() {
 		m.trunc = m.dec.Truncated
 		m.nul = m.dec.NUL
 		m.long = m.dec.LongLine
+		// Restored: the bytes are not read again.
+		m.dec.Release()
 		m.dec = nil
 	}
 	m.buf = nil
