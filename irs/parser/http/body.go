@@ -26,10 +26,54 @@ const maxParts = 64
 
 var zeros [4096]byte
 
+// maxPooledBody caps the capacity of a body buffer kept for reuse.
+const maxPooledBody = 256 << 10
+
+// bodyBuffers holds buffers released once their body was saved (the
+// store keeps a copy): a body, and its decoded form, would otherwise be
+// copied into fresh memory for every message, grown packet by packet
+// when its length is not announced. A pool frees what it holds at
+// garbage collection, unlike a buffer kept by a connection.
+var bodyBuffers sync.Pool // of *[]byte
+
+// takeBody returns an empty buffer of capacity at least n (0: any) for a
+// body or a decoded body: a released one if one is that large, else a
+// new one of capacity n (nil for 0, left to grow).
+func takeBody(n int) []byte {
+	if bp, ok := bodyBuffers.Get().(*[]byte); ok {
+		if cap(*bp) >= n {
+			return (*bp)[:0]
+		}
+		bodyBuffers.Put(bp)
+	}
+	if n == 0 {
+		return nil
+	}
+	return make([]byte, 0, n)
+}
+
+// releaseBody hands buf over for reuse by takeBody. The caller must not
+// touch buf (or anything sliced from it) again.
+func releaseBody(buf []byte) {
+	if cap(buf) == 0 || cap(buf) > maxPooledBody {
+		return
+	}
+	buf = buf[:0]
+	bodyBuffers.Put(&buf)
+}
+
+// sameArray reports whether a and b start at the same byte of memory.
+func sameArray(a, b []byte) bool {
+	return cap(a) > 0 && cap(b) > 0 && &a[:1][0] == &b[:1][0]
+}
+
 // appendBody adds transfer-decoded body bytes, keeping at most maxBody.
 func (k *conn) appendBody(m *message, p []byte) {
 	if m == nil || len(p) == 0 {
 		return
+	}
+	if m.body == nil {
+		m.body = takeBody(0) // a body of unannounced length
 	}
 	m.bodyLen += int64(len(p))
 	room := k.maxBody - len(m.body)
@@ -91,7 +135,13 @@ func (k *conn) saveBody(m *message, t *txn) {
 	if strings.HasPrefix(ctype, "multipart/") && params["boundary"] != "" {
 		k.saveParts(m, data, params["boundary"], art.SHA256)
 	}
-	m.body = nil // the bytes live in the artifact store now
+	// the bytes live in the artifact store now; saveParts copied the
+	// parts it kept
+	if !sameArray(data, m.body) {
+		releaseBody(data)
+	}
+	releaseBody(m.body)
+	m.body = nil
 }
 
 func kindOf(m *message) string {
@@ -236,11 +286,31 @@ func decode1(c string, data []byte, limit int) ([]byte, error) {
 	case "br":
 		r = brotli.NewReader(src)
 	}
-	out, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	out, err := appendAll(takeBody(0), io.LimitReader(r, int64(limit)+1))
 	if out == nil {
 		out = []byte{}
 	}
 	return out, err
+}
+
+// appendAll is io.ReadAll appending to dst (a released buffer).
+func appendAll(dst []byte, r io.Reader) ([]byte, error) {
+	if cap(dst) == 0 {
+		dst = make([]byte, 0, 512)
+	}
+	for {
+		n, err := r.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return dst, err
+		}
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)] // let append pick the growth
+		}
+	}
 }
 
 // bodyName names a restored body: the Content-Disposition file name, else

@@ -402,7 +402,7 @@ func (h *half) frame(fr framing, n int64, ts time.Time) {
 	case frameLength:
 		h.state, h.left = stBodyLen, n
 		// sized from the header, but a lying header cannot reserve much
-		h.msg.body = make([]byte, 0, min(n, int64(h.k.maxBody), 64<<10))
+		h.msg.body = takeBody(int(min(n, int64(h.k.maxBody), 64<<10)))
 	case frameChunked:
 		h.state = stChunkSize
 	case frameClose:

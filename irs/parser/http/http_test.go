@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -781,5 +782,84 @@ func TestDecodeContentReuse(t *testing.T) {
 				t.Errorf("undecodable body gave %q, want it kept as sent", got)
 			}
 		})
+	}
+}
+
+// TestBodyBufferReuse: bodies saved one after another on a connection,
+// each in a buffer another released (announced length, chunked, gzip,
+// a short one after long ones), are restored with their own bytes only.
+func TestBodyBufferReuse(t *testing.T) {
+	a, b, cc, d := strings.Repeat("a", 3000), strings.Repeat("b", 5000), strings.Repeat("c", 7000), "dddddddddd"
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write([]byte(cc))
+	w.Close()
+	env, evs := run(t, parsertest.Conn(80), []parsertest.Segment{
+		c("GET /a HTTP/1.1\r\nHost: h\r\n\r\n"),
+		s("HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n" + a),
+		c("GET /b HTTP/1.1\r\nHost: h\r\n\r\n"),
+		s("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk(b, 1000, 3000)),
+		c("GET /c HTTP/1.1\r\nHost: h\r\n\r\n"),
+		s("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + fmt.Sprint(gz.Len()) + "\r\n\r\n" + gz.String()),
+		c("GET /d HTTP/1.1\r\nHost: h\r\n\r\n"),
+		s("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n" + d),
+	})
+	reqs := byType(evs, TypeRequest)
+	want := []string{a, b, cc, d}
+	if len(reqs) != len(want) {
+		t.Fatalf("got %d requests, want %d: %s", len(reqs), len(want), parsertest.Normalize(evs))
+	}
+	for i, w := range want {
+		if len(reqs[i].Artifacts) != 1 {
+			t.Fatalf("request %d: %d artifacts, want 1", i, len(reqs[i].Artifacts))
+		}
+		if got := fileOf(t, env, reqs[i].Artifacts[0]); got != w {
+			t.Errorf("request %d: body restored as %d bytes %.20q..., want %d bytes %.20q...", i, len(got), got, len(w), w)
+		}
+	}
+}
+
+// oneByteErr reads one byte per call, then fails with err.
+type oneByteErr struct {
+	data []byte
+	err  error
+}
+
+func (r *oneByteErr) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	p[0] = r.data[0]
+	r.data = r.data[1:]
+	return 1, nil
+}
+
+// TestAppendAll: appendAll gives io.ReadAll's bytes and error, into an
+// empty buffer of any capacity.
+func TestAppendAll(t *testing.T) {
+	errBroken := fmt.Errorf("broken stream")
+	for _, n := range []int{0, 1, 511, 512, 513, 4096, 100000} {
+		data := bytes.Repeat([]byte("0123456789abcdef"), n/16+1)[:n]
+		for _, dstCap := range []int{0, 1, 600, 200000} {
+			for _, e := range []error{nil, errBroken} {
+				t.Run(fmt.Sprintf("%d bytes, cap %d, error %v", n, dstCap, e), func(t *testing.T) {
+					mk := func() *oneByteErr {
+						r := &oneByteErr{data: data, err: e}
+						if e == nil {
+							r.err = io.EOF
+						}
+						return r
+					}
+					want, wantErr := io.ReadAll(mk())
+					got, err := appendAll(make([]byte, 0, dstCap), mk())
+					if !bytes.Equal(got, want) || err != wantErr {
+						t.Errorf("got %d bytes, %v; want %d bytes, %v", len(got), err, len(want), wantErr)
+					}
+				})
+			}
+		}
 	}
 }
