@@ -80,7 +80,7 @@ func (k *conn) emitTxn(t *txn) {
 		if n, ok := contentLength(req); ok {
 			s["request_content_length"] = n
 		}
-		k.putBody(s, "request", req)
+		k.putBody(s, requestKeys, req)
 		k.putAuth(ev, req)
 		ev.Anomalies = append(ev.Anomalies, req.anomalies...)
 		if !t.reqDone {
@@ -112,7 +112,7 @@ func (k *conn) emitTxn(t *txn) {
 		if fn := dispositionName(resp.get("content-disposition")); fn != "" {
 			s["filename"] = fn
 		}
-		k.putBody(s, "response", resp)
+		k.putBody(s, responseKeys, resp)
 		ev.Anomalies = append(ev.Anomalies, resp.anomalies...)
 	} else if req != nil {
 		s["no_response"] = true
@@ -139,30 +139,44 @@ func (k *conn) emitTxn(t *txn) {
 	k.emit(ev)
 }
 
-// putBody adds body facts under a prefix ("request" or "response").
-func (k *conn) putBody(s map[string]any, prefix string, m *message) {
+// bodyKeys are the summary keys of a body's facts, for requests and
+// responses, spelled once rather than joined for every event.
+type bodyKeys struct {
+	bytes, decodedBytes, truncated, incomplete, sha256, name, files, formFields string
+}
+
+func newBodyKeys(prefix string) *bodyKeys {
+	return &bodyKeys{prefix + "_body_bytes", prefix + "_body_decoded_bytes", prefix + "_body_truncated",
+		prefix + "_body_incomplete", prefix + "_body_sha256", prefix + "_body_name", prefix + "_files",
+		prefix + "_form_fields"}
+}
+
+var requestKeys, responseKeys = newBodyKeys("request"), newBodyKeys("response")
+
+// putBody adds body facts under the keys of a request or a response.
+func (k *conn) putBody(s map[string]any, keys *bodyKeys, m *message) {
 	if m.bodyLen == 0 && !m.incomplete {
 		return
 	}
-	s[prefix+"_body_bytes"] = m.bodyLen
+	s[keys.bytes] = m.bodyLen
 	if m.decodedLen != m.bodyLen && m.artifact != nil {
-		s[prefix+"_body_decoded_bytes"] = m.decodedLen
+		s[keys.decodedBytes] = m.decodedLen
 	}
 	if m.truncated {
-		s[prefix+"_body_truncated"] = true
+		s[keys.truncated] = true
 	}
 	if m.incomplete {
-		s[prefix+"_body_incomplete"] = true
+		s[keys.incomplete] = true
 	}
 	if m.artifact != nil {
-		s[prefix+"_body_sha256"] = m.artifact.SHA256
-		s[prefix+"_body_name"] = m.artifact.Name
+		s[keys.sha256] = m.artifact.SHA256
+		s[keys.name] = m.artifact.Name
 	}
 	if len(m.partNames) > 0 {
-		s[prefix+"_files"] = m.partNames
+		s[keys.files] = m.partNames
 	}
 	if len(m.formFields) > 0 {
-		s[prefix+"_form_fields"] = m.formFields
+		s[keys.formFields] = m.formFields
 	}
 }
 
