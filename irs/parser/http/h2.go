@@ -79,7 +79,7 @@ func (k *conn) startH2(ts time.Time) {
 	h.half[parser.ClientToServer].preface = h2Preface[len("PRI * HTTP/2.0\r\n\r\n"):]
 	k.h2 = h
 	// server bytes already waiting (its SETTINGS may precede the preface)
-	srv := k.half[parser.ServerToClient]
+	srv := &k.half[parser.ServerToClient]
 	if len(srv.buf) > 0 {
 		b := srv.buf
 		srv.buf = nil

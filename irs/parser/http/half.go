@@ -365,8 +365,7 @@ func (h *half) startMessage(m *message, ts time.Time) {
 		t := &txn{req: m, notes: h.takeAnoms()}
 		k.queue = append(k.queue, t)
 		if len(k.queue) > maxPending {
-			old := k.queue[0]
-			k.queue = k.queue[1:]
+			old := k.popQueue()
 			old.note(fmt.Sprintf("no response seen before %d further requests", maxPending))
 			k.emitTxn(old)
 		}

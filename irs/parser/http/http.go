@@ -231,9 +231,10 @@ type conn struct {
 	c       *parser.Conn
 	env     parser.Env
 	maxBody int
-	half    [2]*half
-	queue   []*txn // requests in order, waiting to be reported
-	stopped bool   // IsContinue false: tunnel, upgrade or TLS
+	half    [2]half // allocated with the connection
+	queue   []*txn  // requests in order, waiting to be reported
+	queue0  [2]*txn // queue's first array
+	stopped bool    // IsContinue false: tunnel, upgrade or TLS
 	h2      *h2conn
 	ended   bool
 }
@@ -244,8 +245,9 @@ func newConn(c *parser.Conn, env parser.Env) *conn {
 		max = parser.DefaultOptions().MaxArtifactBytes
 	}
 	k := &conn{c: c, env: env, maxBody: max}
+	k.queue = k.queue0[:0]
 	for d := range k.half {
-		k.half[d] = &half{k: k, dir: parser.Direction(d)}
+		k.half[d] = half{k: k, dir: parser.Direction(d)}
 		if c.MidStream {
 			k.half[d].state = stResync
 		}
@@ -289,8 +291,8 @@ func (k *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	if k.h2 != nil {
 		k.h2.end(reason, ts)
 	} else {
-		for _, h := range k.half {
-			h.finish(ts)
+		for d := range k.half {
+			k.half[d].finish(ts)
 		}
 		for _, t := range k.queue {
 			k.emitTxn(t)
@@ -300,7 +302,8 @@ func (k *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	k.ended = true
 	var anoms []string
 	var at time.Time
-	for _, h := range k.half {
+	for d := range k.half {
+		h := &k.half[d]
 		if len(h.anoms) > 0 && (at.IsZero() || h.anomAt.Before(at)) {
 			at = h.anomAt
 		}

@@ -863,3 +863,26 @@ func TestAppendAll(t *testing.T) {
 		}
 	}
 }
+
+// TestPopQueue: the head comes off in request order, the vacated slot
+// holds nothing, and the array stays for the next requests.
+func TestPopQueue(t *testing.T) {
+	k := newConn(parsertest.Conn(80), parsertest.NewEnv())
+	ts := []*txn{{}, {}, {}}
+	k.queue = append(k.queue, ts...)
+	c0 := cap(k.queue)
+	for i, want := range ts {
+		if got := k.popQueue(); got != want {
+			t.Fatalf("pop %d: got txn %p, want %p", i, got, want)
+		}
+		if n := len(k.queue); n != len(ts)-1-i {
+			t.Fatalf("pop %d: %d left, want %d", i, n, len(ts)-1-i)
+		}
+		if x := k.queue[:len(k.queue)+1][len(k.queue)]; x != nil {
+			t.Errorf("pop %d: vacated slot still holds a txn", i)
+		}
+	}
+	if cap(k.queue) != c0 {
+		t.Errorf("capacity %d after popping, want %d kept", cap(k.queue), c0)
+	}
+}

@@ -41,9 +41,20 @@ func (k *conn) flush() {
 		if !(t.req == nil || t.reqDone) || !t.respDone {
 			return
 		}
-		k.queue = k.queue[1:]
+		k.popQueue()
 		k.emitTxn(t)
 	}
+}
+
+// popQueue removes the head of the queue, moving the rest down so that
+// the array serves the connection's later requests (the queue is short:
+// at most maxPending+1).
+func (k *conn) popQueue() *txn {
+	t := k.queue[0]
+	n := copy(k.queue, k.queue[1:])
+	k.queue[n] = nil
+	k.queue = k.queue[:n]
+	return t
 }
 
 // emitTxn reports one transaction.
