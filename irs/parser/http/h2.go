@@ -364,6 +364,7 @@ func (h *h2conn) stream(id uint32, ts time.Time) *h2stream {
 // h2message turns decoded header fields into a message.
 func h2message(fields []hpack.HeaderField, isReq bool, ts time.Time) *message {
 	m := &message{isReq: isReq, start: ts, end: ts, version: "HTTP/2"}
+	m.fields = m.fields0[:0]
 	for _, f := range fields {
 		name := strings.ToLower(f.Name)
 		switch name {

@@ -22,6 +22,7 @@ type message struct {
 	reason                  string
 
 	fields      []field
+	fields0     [12]field // fields' first array: most headers fit
 	headerBytes int
 	headerTrunc bool
 
@@ -112,7 +113,7 @@ func parseHeader(block []byte, isReq, truncated bool) *message {
 		m.status, _ = strconv.Atoi(code)
 		m.reason = strings.TrimSpace(reason)
 	}
-	m.fields = make([]field, 0, 12)
+	m.fields = m.fields0[:0]
 	bad := 0
 	for rest != "" {
 		var line string
