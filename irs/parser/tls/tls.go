@@ -870,7 +870,8 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	s.env.Emit(&event.Event{
 		Type: TypeSession, Start: s.start, End: s.end, Subject: subject, Summary: sum, Anomalies: s.anoms,
 	})
-	if conf, ev := s.sstpEvidence(); conf >= sstpThreshold {
+	if conf, _ := s.sstpEvidence(false); conf >= sstpThreshold {
+		_, ev := s.sstpEvidence(true)
 		s.env.Emit(&event.Event{
 			Protocol: "sstp",
 			Type:     TypeSSTPSuspected,
