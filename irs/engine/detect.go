@@ -33,9 +33,51 @@ func (w *worker) detection(e *entry) *detection {
 	fs := &e.V
 	if fs.det == nil {
 		c := w.e.cfg.Registry.Candidates(fs.conn.Transport)
-		fs.det = &detection{cands: c, out: make([]bool, len(c))}
+		if n := len(w.detFree); n > 0 {
+			d := w.detFree[n-1]
+			w.detFree = w.detFree[:n-1]
+			d.cands, d.out = c, append(d.out, make([]bool, len(c))...)
+			fs.det = d
+		} else {
+			fs.det = &detection{cands: c, out: make([]bool, len(c))}
+		}
 	}
 	return fs.det
+}
+
+// Detection states are kept for reuse up to maxFreeDetections, with their
+// buffers when these are no larger than reusedDetectBuffer.
+const (
+	maxFreeDetections  = 256
+	reusedDetectBuffer = 4 << 10
+)
+
+// retire keeps d, which its connection no longer uses, for reuse from the
+// next packet on.
+func (w *worker) retire(d *detection) {
+	if len(w.detRetired)+len(w.detFree) < maxFreeDetections {
+		w.detRetired = append(w.detRetired, d)
+	}
+}
+
+// reuseDetections makes the detection states retired during the last
+// packet available, emptied.
+func (w *worker) reuseDetections() {
+	for _, d := range w.detRetired {
+		for i := range d.buf {
+			if cap(d.buf[i]) > reusedDetectBuffer {
+				d.buf[i] = nil
+			}
+			d.buf[i] = d.buf[i][:0]
+		}
+		if cap(d.log) > reusedDetectBuffer/32 {
+			d.log = nil
+		}
+		*d = detection{out: d.out[:0], buf: d.buf, log: d.log[:0]}
+		w.detFree = append(w.detFree, d)
+	}
+	clear(w.detRetired)
+	w.detRetired = w.detRetired[:0]
 }
 
 // detectStream adds TCP stream bytes to the detection buffer of dir and
@@ -185,9 +227,9 @@ func (w *worker) claim(e *entry, d *detection, det parser.Detector, reversed boo
 		}
 	}
 	name := det.Name()
-	c := new(parser.Conn)
-	*c = fs.conn
-	env := &connEnv{w: w, conn: c, proto: name, transport: c.Transport.String()}
+	env := &connEnv{w: w, connVal: fs.conn, proto: name, transport: fs.conn.Transport.String()}
+	c := &env.connVal
+	env.conn = c
 	if w.sessions != nil {
 		w.openSession(fs, name, env)
 	}
@@ -372,7 +414,8 @@ func (w *worker) panicked(e *entry, proto, call string, r any, ts int64) {
 // connEnv is the parser.Env of one connection.
 type connEnv struct {
 	w         *worker
-	conn      *parser.Conn
+	conn      *parser.Conn // &connVal: one allocation for both
+	connVal   parser.Conn
 	proto     string
 	transport string
 	session   *store.Session // nil without raw data

@@ -150,6 +150,10 @@ type worker struct {
 	// (packets for their session pcap, bytes for the detectors), capped
 	// by Config.MaxBufferTotal.
 	buffered int
+	// Detection state of connections that were decided, for reuse by
+	// the next ones: retired during a packet (the calls on the stack may
+	// still read it), reusable from the next packet on.
+	detRetired, detFree []*detection
 
 	// Channels, when the worker runs in its own goroutine.
 	in      chan *batch
@@ -212,6 +216,9 @@ const pageBytes = 1900
 func (w *worker) handle(p *decode.Packet) {
 	if p.Timestamp > w.clock {
 		w.clock = p.Timestamp
+	}
+	if len(w.detRetired) > 0 {
+		w.reuseDetections()
 	}
 	w.st.flowPackets++
 	tr := transportOf(p.Proto)
@@ -557,6 +564,7 @@ func (w *worker) release(fs *flowState) {
 	}
 	if fs.det != nil {
 		w.buffered -= len(fs.det.buf[0]) + len(fs.det.buf[1])
+		w.retire(fs.det)
 		fs.det = nil
 	}
 }
