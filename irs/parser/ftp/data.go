@@ -3,6 +3,7 @@ package ftp
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -194,12 +195,52 @@ func (d *data) ProcessPacket(dir parser.Direction, p []byte, ts time.Time) {
 
 func (d *data) add(dir parser.Direction, p []byte) {
 	d.n[dir] += int64(len(p))
-	room := d.max - len(d.buf[dir])
+	b := d.buf[dir]
+	room := d.max - len(b)
 	if len(p) > room {
 		p = p[:max(room, 0)]
 		d.trunc[dir] = true
 	}
-	d.buf[dir] = append(d.buf[dir], p...)
+	if len(p) == 0 {
+		return
+	}
+	if b == nil {
+		b = takeBuffer()
+	}
+	if len(b)+len(p) > cap(b) {
+		// doubled, not grown by append's quarter for large slices: a
+		// file costs about twice its size in copies instead of five
+		// times
+		b = slices.Grow(b, min(max(len(p), cap(b), 4096), room))
+	}
+	d.buf[dir] = append(b, p...)
+}
+
+// maxPooled caps the capacity of a data buffer kept for reuse.
+const maxPooled = 256 << 10
+
+// dataBuffers holds buffers released once their file was saved (the
+// store keeps a copy): most transfers are small, and each would
+// otherwise grow a buffer from nothing. A pool frees what it holds at
+// garbage collection.
+var dataBuffers sync.Pool // of *[]byte
+
+// takeBuffer returns an empty released buffer, or nil.
+func takeBuffer() []byte {
+	if bp, ok := dataBuffers.Get().(*[]byte); ok {
+		return (*bp)[:0]
+	}
+	return nil
+}
+
+// releaseBuffer hands buf over for reuse by takeBuffer. The caller must
+// not touch buf again.
+func releaseBuffer(buf []byte) {
+	if cap(buf) == 0 || cap(buf) > maxPooled {
+		return
+	}
+	buf = buf[:0]
+	dataBuffers.Put(&buf)
 }
 
 // Gap keeps offsets with zeros when the size is known.
@@ -282,6 +323,9 @@ func (d *data) EndProcess(reason parser.EndReason, ts time.Time) {
 		ev = x.eventLocked()
 	}
 	x.mu.Unlock()
+	// the file lives in the artifact store now
+	releaseBuffer(d.buf[0])
+	releaseBuffer(d.buf[1])
 	d.buf = [2][]byte{}
 	if ev != nil {
 		d.env.Emit(ev)

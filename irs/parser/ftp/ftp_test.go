@@ -2,6 +2,8 @@ package ftp
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -580,5 +582,49 @@ func TestLowerLine(t *testing.T) {
 		if got, want := string(lowerLine(buf[:0], []byte(in))), string(bytes.ToLower([]byte(in))); got != want {
 			t.Errorf("lowerLine(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestDataBuffers: data connections one after another, each in a buffer
+// an earlier one released and grown across several packets, store their
+// own bytes, cut at the artifact limit.
+func TestDataBuffers(t *testing.T) {
+	pattern := func(n int, seed byte) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = seed + byte(i%251)
+		}
+		return b
+	}
+	tests := []struct {
+		name    string
+		limit   int
+		packets []int
+	}{
+		{"one small packet", 1 << 20, []int{10}},
+		{"growing past the first buffer", 1 << 20, []int{1, 4095, 5000, 100000, 1460}},
+		{"short after long", 1 << 20, []int{7}},
+		{"cut at the limit", 10000, []int{4000, 4000, 4000}},
+		{"limit inside the first packet", 100, []int{1460, 1460}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := parsertest.NewEnv()
+			env.Opts.MaxArtifactBytes = tt.limit
+			d := newData(dataConn("192.0.2.10:40001", "192.0.2.20:50000", 0), env, &transfer{})
+			var want []byte
+			for j, n := range tt.packets {
+				p := pattern(n, byte(i*16+j))
+				d.ProcessPacket(parser.ServerToClient, p, t0)
+				want = append(want, p...)
+			}
+			want = want[:min(len(want), tt.limit)]
+			d.EndProcess(parser.EndClosed, t0)
+			sum := sha256.Sum256(want)
+			got, ok := env.Files[hex.EncodeToString(sum[:])]
+			if !ok || !bytes.Equal(got, want) {
+				t.Errorf("stored %d files; want one of %d bytes, the packets' bytes cut at %d", len(env.Files), len(want), tt.limit)
+			}
+		})
 	}
 }
