@@ -91,6 +91,46 @@ func summaryField(name string) bool {
 	return false
 }
 
+// readFields are the fields anything reads from a plainHeader: the
+// summary fields and the MIME part fields, by length (a header is
+// mostly Received, DKIM-Signature and the like, which nothing reads).
+var readFields = func() (t [26][]string) {
+	for _, k := range [...]string{"Subject", "Date", "Message-Id", "In-Reply-To", "User-Agent", "X-Mailer",
+		"From", "Sender", "To", "Cc", "Bcc", "Reply-To",
+		"Content-Type", "Content-Disposition", "Content-Transfer-Encoding"} {
+		t[len(k)] = append(t[len(k)], k)
+	}
+	return t
+}()
+
+// readField reports whether name is one of readFields (without case).
+func readField(name []byte) bool {
+	if len(name) >= len(readFields) {
+		return false
+	}
+	for _, k := range readFields[len(name)] {
+		if equalFoldASCII(name, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFoldASCII is strings.EqualFold for a field name (printable ASCII)
+// and a name of letters and hyphens.
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		c, d := b[i], s[i]
+		if c != d && (c|0x20 != d|0x20 || d|0x20 < 'a' || d|0x20 > 'z') {
+			return false
+		}
+	}
+	return true
+}
+
 // get is the first raw value of the field name (field names compare
 // without case, as enmime's canonical keys do for names of letters,
 // digits and hyphens — the only names asked for).
@@ -188,37 +228,31 @@ func trimSpaceTab(b []byte) []byte {
 // control or 8-bit byte, a carriage return that does not end a line, or
 // a summary field with an encoded word in another charset.
 //
-// The names and values are substrings of one string made of the whole
-// block, and the values of folded fields of a second one (built once
-// from their pieces): two allocations rather than two per field.
+// Every line is checked, but only the fields something reads
+// (readFields) are kept: their names and values, folded lines joined, go
+// into one buffer and then one string, of which they are substrings.
 func plainHeaderBlock(b []byte) (h plainHeader, body []byte, ok bool) {
-	// A field is first read as offsets: its name and value in b, or
-	// (folded) its value in joined.
-	type span struct {
-		name0, name1, val0, val1 int
-		folded                   bool
-	}
+	// A kept field is first read as offsets in kept.
+	type span struct{ name0, name1, val0, val1 int }
 	var (
-		spanBuf [32]span
+		spanBuf [16]span
 		spans   = spanBuf[:0]
-		joined  []byte
-		off     int // offset of the current line in the original b
+		keptBuf [1024]byte
+		kept    = keptBuf[:0]
+		inKept  bool // the field read last is kept: a continuation extends it
+		seen    bool // a field was read: a continuation may follow
 	)
-	all := b
 	for len(b) > 0 {
 		// The block ends at a blank line, or where the data ends (a part
 		// with an empty body, a header fetched alone).
 		line := b
-		lineOff := off
 		if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
 			line, b = b[:nl], b[nl+1:]
-			off += nl + 1
 			if n := len(line); n > 0 && line[n-1] == '\r' {
 				line = line[:n-1]
 			}
 		} else {
 			b = b[len(b):] // a last line keeps a carriage return
-			off += len(line)
 		}
 		if bytes.IndexByte(line, '\r') >= 0 {
 			return nil, nil, false
@@ -228,20 +262,14 @@ func plainHeaderBlock(b []byte) (h plainHeader, body []byte, ok bool) {
 		}
 		if isSpaceTab(line[0]) {
 			// A continuation: enmime joins it with one space, trimmed.
-			if len(spans) == 0 {
+			if !seen {
 				return nil, nil, false
 			}
-			f := &spans[len(spans)-1]
-			if !f.folded {
-				// The value so far moves to joined, where the rest of
-				// its pieces follow it.
-				v0 := len(joined)
-				joined = append(joined, all[f.val0:f.val1]...)
-				f.val0, f.folded = v0, true
+			if inKept {
+				kept = append(kept, ' ')
+				kept = append(kept, trimSpaceTab(line)...)
+				spans[len(spans)-1].val1 = len(kept)
 			}
-			joined = append(joined, ' ')
-			joined = append(joined, trimSpaceTab(line)...)
-			f.val1 = len(joined)
 			continue
 		}
 		colon := bytes.IndexByte(line, ':')
@@ -253,26 +281,27 @@ func plainHeaderBlock(b []byte) (h plainHeader, body []byte, ok bool) {
 				return nil, nil, false
 			}
 		}
-		v0, v1 := colon+1, len(line)
-		for v0 < v1 && isSpaceTab(line[v0]) {
-			v0++
+		seen = true
+		name := line[:colon]
+		if inKept = readField(name); !inKept {
+			continue
 		}
-		for v1 > v0 && isSpaceTab(line[v1-1]) {
-			v1--
-		}
-		spans = append(spans, span{name0: lineOff, name1: lineOff + colon, val0: lineOff + v0, val1: lineOff + v1})
+		sp := span{name0: len(kept)}
+		kept = append(kept, name...)
+		sp.name1 = len(kept)
+		sp.val0 = len(kept)
+		kept = append(kept, trimSpaceTab(line[colon+1:])...)
+		sp.val1 = len(kept)
+		spans = append(spans, sp)
 	}
-	block := string(all[:off])
-	folds := string(joined)
+	str := string(kept)
 	h = make(plainHeader, len(spans))
 	for i, sp := range spans {
 		f := &h[i]
-		f.name = block[sp.name0:sp.name1]
-		if sp.folded {
-			f.value = strings.Trim(folds[sp.val0:sp.val1], " \t")
-		} else {
-			f.value = block[sp.val0:sp.val1]
-		}
+		f.name = str[sp.name0:sp.name1]
+		// A folded value may begin or end with the space that joined
+		// an empty piece.
+		f.value = strings.Trim(str[sp.val0:sp.val1], " \t")
 		f.decoded = f.value
 		if summaryField(f.name) {
 			if f.decoded, ok = plainWord(f.value); !ok {
