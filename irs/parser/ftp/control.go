@@ -93,6 +93,7 @@ type control struct {
 	lines  [2]lineReader
 	reply  *replyAcc // multi-line reply being read
 	queue  []*command
+	queue0 [2]*command // queue's first array
 	log    []map[string]any
 	nCmds  int
 	banner string
@@ -117,6 +118,16 @@ type control struct {
 	files       []string
 }
 
+// popQueue removes the oldest waiting command, moving the rest down so
+// that one array serves the whole session (at most maxPending wait).
+func (k *control) popQueue() *command {
+	cmd := k.queue[0]
+	n := copy(k.queue, k.queue[1:])
+	k.queue[n] = nil
+	k.queue = k.queue[:n]
+	return cmd
+}
+
 // replyAcc accumulates a multi-line reply.
 type replyAcc struct {
 	code  string
@@ -125,7 +136,9 @@ type replyAcc struct {
 }
 
 func newControl(c *parser.Conn, env parser.Env, tab *table) *control {
-	return &control{c: c, env: env, tab: tab, start: c.Start}
+	k := &control{c: c, env: env, tab: tab, start: c.Start}
+	k.queue = k.queue0[:0]
+	return k
 }
 
 func (k *control) anomaly(format string, a ...any) {
@@ -189,8 +202,7 @@ func (k *control) clientLine(raw []byte, over bool, ts time.Time) {
 	cmd := &command{verb: verb, arg: arg, ts: ts}
 	k.nCmds++
 	if len(k.queue) >= maxPending {
-		old := k.queue[0]
-		k.queue = k.queue[1:]
+		old := k.popQueue()
 		k.anomaly("no reply to %s before %d further commands", old.verb, maxPending)
 		k.finishCommand(old, ts)
 	}
@@ -353,7 +365,7 @@ func (k *control) finalReply(codeS, text string, ts time.Time) {
 		}
 		return
 	}
-	k.queue = k.queue[1:]
+	k.popQueue()
 	cmd.code, cmd.text = code, text
 	k.onReply(cmd, ts)
 	k.finishCommand(cmd, ts)
