@@ -131,6 +131,7 @@ func (k *control) popQueue() *command {
 // replyAcc accumulates a multi-line reply.
 type replyAcc struct {
 	code  string
+	num   int // code as a number
 	text  strings.Builder
 	lines int
 }
@@ -292,60 +293,67 @@ func (k *control) requestPairMirror() {
 }
 
 // serverLine handles one reply line.
-func (k *control) serverLine(raw []byte, over bool, ts time.Time) {
-	line := string(raw)
+// The line is read as bytes: only the text a command keeps becomes a
+// string (a multi-line reply's lines go straight into its text).
+func (k *control) serverLine(line []byte, over bool, ts time.Time) {
 	if over {
 		k.anomaly("reply line over %d bytes, cut", maxLine)
 	}
 	if r := k.reply; r != nil {
 		r.lines++
-		if len(line) >= 4 && line[:3] == r.code && line[3] == ' ' {
+		if len(line) >= 4 && string(line[:3]) == r.code && line[3] == ' ' {
 			k.reply = nil
 			k.addText(r, line[4:])
-			k.finalReply(r.code, r.text.String(), ts)
+			k.finalReply(r.num, r.text.String(), ts)
 			return
 		}
 		if r.lines > maxReplyLines {
 			k.anomaly("multi-line %s reply over %d lines, cut", r.code, maxReplyLines)
 			k.reply = nil
-			k.finalReply(r.code, r.text.String(), ts)
+			k.finalReply(r.num, r.text.String(), ts)
 			return
 		}
-		k.addText(r, strings.TrimPrefix(line, r.code+"-"))
+		if len(line) >= 4 && string(line[:3]) == r.code && line[3] == '-' {
+			line = line[4:]
+		}
+		k.addText(r, line)
 		return
 	}
 	if len(line) < 3 || !isDigit(line[0]) || !isDigit(line[1]) || !isDigit(line[2]) || (len(line) > 3 && line[3] != ' ' && line[3] != '-') {
-		k.anomaly("server line is not an FTP reply: %q", clip(line, 60))
+		k.anomaly("server line is not an FTP reply: %q", clip(string(line), 60))
 		return
 	}
-	code := line[:3]
-	text := ""
+	var text []byte
 	if len(line) > 4 {
 		text = line[4:]
 	}
 	if len(line) > 3 && line[3] == '-' {
-		r := &replyAcc{code: code, lines: 1}
+		r := &replyAcc{code: string(line[:3]), num: replyCode(line), lines: 1}
 		k.addText(r, text)
 		k.reply = r
 		return
 	}
-	k.finalReply(code, strings.TrimSpace(text), ts)
+	k.finalReply(replyCode(line), string(bytes.TrimSpace(text)), ts)
 }
 
-func (k *control) addText(r *replyAcc, s string) {
-	s = strings.TrimSpace(s)
-	if s == "" || r.text.Len() >= maxReplyText {
+// replyCode is the code of a reply line that starts with three digits.
+func replyCode(line []byte) int {
+	return int(line[0]-'0')*100 + int(line[1]-'0')*10 + int(line[2]-'0')
+}
+
+func (k *control) addText(r *replyAcc, b []byte) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || r.text.Len() >= maxReplyText {
 		return
 	}
 	if r.text.Len() > 0 {
 		r.text.WriteString(" | ")
 	}
-	r.text.WriteString(clip(s, maxReplyText-r.text.Len()))
+	r.text.Write(b[:min(len(b), max(maxReplyText-r.text.Len(), 0))])
 }
 
 // finalReply pairs a complete reply with the oldest waiting command.
-func (k *control) finalReply(codeS, text string, ts time.Time) {
-	code, _ := strconv.Atoi(codeS)
+func (k *control) finalReply(code int, text string, ts time.Time) {
 	if len(k.queue) == 0 {
 		if k.nCmds == 0 && k.banner == "" && (code == 220 || code == 120 || code == 421) {
 			k.banner = text

@@ -628,3 +628,33 @@ func TestDataBuffers(t *testing.T) {
 		})
 	}
 }
+
+// TestMultiLineReplies: a multi-line reply's lines, with or without
+// their code, become one text, bounded at maxReplyText (the logon event
+// carries the PASS reply's text whole).
+func TestMultiLineReplies(t *testing.T) {
+	x, y := strings.Repeat("x", 1000), strings.Repeat("y", 100)
+	tests := []struct{ name, reply, want string }{
+		{"indented", "230-Features:\r\n EPRT\r\n EPSV\r\n230 End\r\n", "Features: | EPRT | EPSV | End"},
+		{"coded lines", "230-Line one\r\n230-Line two\r\n230 Done\r\n", "Line one | Line two | Done"},
+		{"other code inside", "230-a\r\n220 not the end\r\n230-\r\n230 end\r\n", "a | 220 not the end | end"},
+		{"single line", "230   spaced out  \r\n", "spaced out"},
+		{"bare code", "230\r\n", ""},
+		{"over the text cap", "230-" + x + x + "\r\n230 end\r\n", strings.Repeat("x", maxReplyText)},
+		{"cut inside a line", "230-" + x + "\r\n230-" + y + "\r\n230 end\r\n", x + " | " + y[:maxReplyText-len(x)-3]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, evs := runSplits(t, []parsertest.Segment{s("220 FTP\r\n"), c("USER a\r\n"), s("331 ok\r\n"), c("PASS b\r\n"), s(tt.reply)})
+			logons := byType(evs, TypeLogon)
+			if len(logons) != 1 {
+				t.Fatalf("got %d logon events, want 1: %s", len(logons), parsertest.Normalize(evs))
+			}
+			got, _ := logons[0].Summary["reply"].(string)
+			if got != tt.want || logons[0].Summary["reply_code"] != 230 {
+				t.Errorf("reply %v, %d bytes %q...%q; want 230, %d bytes %q...%q", logons[0].Summary["reply_code"], len(got), clip(got, 20), got[max(len(got)-20, 0):],
+					len(tt.want), clip(tt.want, 20), tt.want[max(len(tt.want)-20, 0):])
+			}
+		})
+	}
+}
