@@ -317,16 +317,19 @@ func startsWithHeader(raw []byte) bool {
 // mimeComplexity counts lines that may be part delimiters ("--" at the
 // start of a line) and boundary parameters, stopping past the limits.
 func mimeComplexity(raw []byte) (parts, nest int) {
-	if bytes.HasPrefix(raw, []byte("--")) {
-		parts++
-	}
-	for b := raw; parts <= maxParts; {
-		i := bytes.Index(b, []byte("\n--"))
+	// Searched as "--" then checked for the line start before it: a
+	// search for "\n--" stops at every line, "-" is rare in most mail
+	// (and absent from base64).
+	for at := 0; parts <= maxParts; {
+		i := bytes.Index(raw[at:], []byte("--"))
 		if i < 0 {
 			break
 		}
-		parts++
-		b = b[i+3:]
+		at += i
+		if at == 0 || raw[at-1] == '\n' {
+			parts++
+		}
+		at += 2
 	}
 	// "oundary", "OUNDARY" and "oUNDARY": the upper-case two in one
 	// search (an upper-case U is rare, a lower-case o is not).
