@@ -495,20 +495,7 @@ func (f *flow) proposalsV2(dir parser.Direction, b []byte, response bool) {
 				break
 			}
 			typ, id := int(t[4]), int(binary.BigEndian.Uint16(t[6:]))
-			name := ""
-			switch typ {
-			case 1:
-				name = lookup(v2Encr, id, "ENCR")
-			case 2:
-				name = lookup(v2PRF, id, "PRF")
-			case 3:
-				name = lookup(v2Integ, id, "INTEG")
-			case 4:
-				name = lookup(dhGroups, id, "DH")
-			case 5:
-				name = esnName(id)
-			}
-			if name != "" {
+			if name := transformNameV2(typ, id); name != "" {
 				if !first {
 					desc = append(desc, ' ')
 				}
@@ -519,7 +506,9 @@ func (f *flow) proposalsV2(dir parser.Direction, b []byte, response bool) {
 					desc = append(desc, '-')
 					desc = strconv.AppendUint(desc, uint64(binary.BigEndian.Uint16(at[2:])), 10)
 				}
-				f.flagWeakBytes(desc[from:])
+				if weakV2(typ, id) {
+					f.flagWeakBytes(desc[from:])
+				}
 			}
 			t = t[tn:]
 		}
@@ -535,6 +524,23 @@ func (f *flow) proposalsV2(dir parser.Direction, b []byte, response bool) {
 		}
 		b = b[n:]
 	}
+}
+
+// transformNameV2 names an IKEv2 transform ("" for an unknown type).
+func transformNameV2(typ, id int) string {
+	switch typ {
+	case 1:
+		return lookup(v2Encr, id, "ENCR")
+	case 2:
+		return lookup(v2PRF, id, "PRF")
+	case 3:
+		return lookup(v2Integ, id, "INTEG")
+	case 4:
+		return lookup(dhGroups, id, "DH")
+	case 5:
+		return esnName(id)
+	}
+	return ""
 }
 
 // protoNameV2 names a proposal's protocol ("" when unknown, as before).

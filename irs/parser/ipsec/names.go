@@ -59,6 +59,26 @@ var weakNames = map[string]bool{
 	"ECP_192": true, "ECP_224": true, "NONE": true,
 }
 
+// weakV2IDs holds, per IKEv2 transform type (1 encryption, 2 PRF, 3
+// integrity, 4 DH group), the IDs whose names are in weakNames. Only those
+// can be flagged (a name with a key length appended, or one made up for
+// an unknown ID, is never in weakNames), so proposalsV2 tests the ID
+// before looking the name up as text.
+var weakV2IDs = func() (w [5]map[int]bool) {
+	for typ, m := range map[int]map[int]string{1: v2Encr, 2: v2PRF, 3: v2Integ, 4: dhGroups} {
+		w[typ] = map[int]bool{}
+		for id, name := range m {
+			if weakNames[name] {
+				w[typ][id] = true
+			}
+		}
+	}
+	return w
+}()
+
+// weakV2 reports whether an IKEv2 transform's name may be weak.
+func weakV2(typ, id int) bool { return typ < len(weakV2IDs) && weakV2IDs[typ][id] }
+
 // vendorIDs maps vendor ID payloads (hex, or a hex prefix for IDs that
 // carry a version after it) to names.
 var vendorIDs = []struct{ hex, name string }{
