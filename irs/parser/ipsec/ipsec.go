@@ -306,11 +306,11 @@ func (f *flow) ike(dir parser.Direction, b []byte, ts time.Time) {
 		f.exch = map[string]int{}
 	}
 	f.exch[exchangeName(int(b[18]))]++
-	var spiText [33]byte // initiator/responder SPIs in hex, one allocation
+	var spiText [33]byte // initiator/responder SPIs in hex
 	hex.Encode(spiText[:16], b[0:8])
 	spiText[16] = '/'
 	hex.Encode(spiText[17:], b[8:16])
-	spi := string(spiText[:])
+	spi := f.spiString(spiText[:])
 	if binary.BigEndian.Uint64(b[8:]) != 0 && !contains(f.spiPairs, spi) && len(f.spiPairs) < maxSPIs {
 		// keep only complete pairs, plus the first half-open one
 		f.spiPairs = append(f.spiPairs, spi)
@@ -334,6 +334,18 @@ func (f *flow) ike(dir parser.Direction, b []byte, ts time.Time) {
 		return
 	}
 	f.payloads(dir, ver, int(b[16]), b[ikeHeader:], b[19])
+}
+
+// spiString returns the SPI pair text as a string: the flow's own when
+// it already holds it (every message of an exchange, and retransmissions,
+// carry the same pair), a new one otherwise.
+func (f *flow) spiString(text []byte) string {
+	for _, x := range f.spiPairs {
+		if x == string(text) {
+			return x
+		}
+	}
+	return string(text)
 }
 
 // payloads walks the generic payload chain.
