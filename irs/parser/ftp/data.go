@@ -205,7 +205,12 @@ func (d *data) add(dir parser.Direction, p []byte) {
 		return
 	}
 	if b == nil {
-		b = takeBuffer()
+		// the size a 150 reply announced, when it came first, sizes
+		// the buffer (a lying one cannot reserve much)
+		d.x.mu.Lock()
+		n := d.x.announced
+		d.x.mu.Unlock()
+		b = takeBuffer(int(min(n, int64(d.max), maxReserve)))
 	}
 	if len(b)+len(p) > cap(b) {
 		// doubled, not grown by append's quarter for large slices: a
@@ -225,12 +230,24 @@ const maxPooled = 256 << 10
 // garbage collection.
 var dataBuffers sync.Pool // of *[]byte
 
-// takeBuffer returns an empty released buffer, or nil.
-func takeBuffer() []byte {
+// maxReserve caps the buffer an announced size reserves: a capture often
+// holds only the start of a big file.
+const maxReserve = 64 << 10
+
+// takeBuffer returns an empty buffer of capacity at least n (0: any): a
+// released one if one is that large, else a new one of capacity n (nil
+// for 0, left to grow).
+func takeBuffer(n int) []byte {
 	if bp, ok := dataBuffers.Get().(*[]byte); ok {
-		return (*bp)[:0]
+		if cap(*bp) >= n {
+			return (*bp)[:0]
+		}
+		dataBuffers.Put(bp)
 	}
-	return nil
+	if n == 0 {
+		return nil
+	}
+	return make([]byte, 0, n)
 }
 
 // releaseBuffer hands buf over for reuse by takeBuffer. The caller must

@@ -586,8 +586,9 @@ func TestLowerLine(t *testing.T) {
 }
 
 // TestDataBuffers: data connections one after another, each in a buffer
-// an earlier one released and grown across several packets, store their
-// own bytes, cut at the artifact limit.
+// an earlier one released or sized by the announced size (true or not)
+// and grown across several packets, store their own bytes, cut at the
+// artifact limit.
 func TestDataBuffers(t *testing.T) {
 	pattern := func(n int, seed byte) []byte {
 		b := make([]byte, n)
@@ -597,21 +598,26 @@ func TestDataBuffers(t *testing.T) {
 		return b
 	}
 	tests := []struct {
-		name    string
-		limit   int
-		packets []int
+		name      string
+		limit     int
+		announced int64
+		packets   []int
 	}{
-		{"one small packet", 1 << 20, []int{10}},
-		{"growing past the first buffer", 1 << 20, []int{1, 4095, 5000, 100000, 1460}},
-		{"short after long", 1 << 20, []int{7}},
-		{"cut at the limit", 10000, []int{4000, 4000, 4000}},
-		{"limit inside the first packet", 100, []int{1460, 1460}},
+		{"one small packet", 1 << 20, 0, []int{10}},
+		{"growing past the first buffer", 1 << 20, 0, []int{1, 4095, 5000, 100000, 1460}},
+		{"short after long", 1 << 20, 0, []int{7}},
+		{"cut at the limit", 10000, 0, []int{4000, 4000, 4000}},
+		{"limit inside the first packet", 100, 0, []int{1460, 1460}},
+		{"announced size", 1 << 20, 9000, []int{1460, 1460, 1460, 1460, 1460, 1460, 240}},
+		{"announced too small", 1 << 20, 100, []int{1460, 1460}},
+		{"announced too large", 1 << 20, 1 << 40, []int{1460, 1460}},
+		{"announced over the limit", 1000, 5000, []int{1460, 1460}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := parsertest.NewEnv()
 			env.Opts.MaxArtifactBytes = tt.limit
-			d := newData(dataConn("192.0.2.10:40001", "192.0.2.20:50000", 0), env, &transfer{})
+			d := newData(dataConn("192.0.2.10:40001", "192.0.2.20:50000", 0), env, &transfer{announced: tt.announced})
 			var want []byte
 			for j, n := range tt.packets {
 				p := pattern(n, byte(i*16+j))
