@@ -321,24 +321,51 @@ func (s *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 		s.packet(dir, data, ts)
 		return
 	}
-	b := append(s.buf[dir], data...)
-	for len(b) >= 2 {
-		n := int(binary.BigEndian.Uint16(b))
+	// A packet begun in an earlier call is completed from the front of
+	// data; the packets wholly inside data are read in place, and only
+	// an incomplete one at its end is kept.
+	buf := s.buf[dir]
+	for len(buf) > 0 && len(data) > 0 {
+		need := 2
+		if len(buf) >= 2 {
+			n := int(binary.BigEndian.Uint16(buf))
+			if n == 0 {
+				s.zeroLength(dir)
+				return
+			}
+			need = 2 + n
+		}
+		k := min(need-len(buf), len(data))
+		buf = append(buf, data[:k]...)
+		data = data[k:]
+		if len(buf) == need && need > 2 {
+			s.packet(dir, buf[2:], ts)
+			buf = buf[:0]
+		}
+	}
+	for len(buf) == 0 && len(data) >= 2 {
+		n := int(binary.BigEndian.Uint16(data))
 		if n == 0 {
-			s.anomaly(fmt.Sprintf("zero-length packet from the %s: stream no longer followed", dir))
-			b = nil
+			s.zeroLength(dir)
+			return
+		}
+		if len(data) < 2+n {
 			break
 		}
-		if len(b) < 2+n {
-			break
-		}
-		s.packet(dir, b[2:2+n], ts)
-		b = b[2+n:]
+		s.packet(dir, data[2:2+n], ts)
+		data = data[2+n:]
 	}
-	if len(b) > maxPacket+2 {
-		b = nil
+	if len(buf)+len(data) > maxPacket+2 {
+		buf, data = buf[:0], nil
 	}
-	s.buf[dir] = append(s.buf[dir][:0], b...)
+	s.buf[dir] = append(buf, data...)
+}
+
+// zeroLength: a zero length field means the stream's framing is lost;
+// what this call brought is dropped.
+func (s *conn) zeroLength(dir parser.Direction) {
+	s.anomaly(fmt.Sprintf("zero-length packet from the %s: stream no longer followed", dir))
+	s.buf[dir] = s.buf[dir][:0]
 }
 
 func (s *conn) packet(dir parser.Direction, p []byte, ts time.Time) {
