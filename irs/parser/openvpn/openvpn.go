@@ -288,7 +288,7 @@ func (d *Detector) forget(id uint64) {
 
 // New returns the parser for one connection.
 func (*Detector) New(c *parser.Conn, env parser.Env) parser.Parser {
-	return &conn{c: c, env: env, ops: map[string]int{}}
+	return &conn{c: c, env: env}
 }
 
 // conn follows one OpenVPN connection.
@@ -299,7 +299,7 @@ type conn struct {
 	buf        [2][]byte // TCP: an incomplete packet
 	packets    [2]int
 	bytes      [2]int
-	ops        map[string]int
+	ops        [32]int // packets by opcode (5 bits); named in the event
 	sids       [2][][8]byte
 	keyIDs     uint8 // bit per key ID seen
 	layout     string
@@ -368,6 +368,17 @@ func (s *conn) zeroLength(dir parser.Direction) {
 	s.buf[dir] = s.buf[dir][:0]
 }
 
+// opcodes names the packets counted per opcode.
+func (s *conn) opcodes() map[string]int {
+	m := map[string]int{}
+	for op, n := range s.ops {
+		if n > 0 {
+			m[opName(op)] = n
+		}
+	}
+	return m
+}
+
 func (s *conn) packet(dir parser.Direction, p []byte, ts time.Time) {
 	s.packets[dir]++
 	s.bytes[dir] += len(p)
@@ -376,7 +387,7 @@ func (s *conn) packet(dir parser.Direction, p []byte, ts time.Time) {
 		return
 	}
 	op := int(p[0] >> 3)
-	s.ops[opName(op)]++
+	s.ops[op]++
 	s.keyIDs |= 1 << (p[0] & 7)
 	if op == 0 || op >= len(opNames) {
 		s.bad++
@@ -474,7 +485,7 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		"detection":         method,
 		"confidence":        conf,
 		"evidence":          evidence,
-		"opcodes":           s.ops,
+		"opcodes":           s.opcodes(),
 		"key_ids":           keys,
 		"control_channel":   layout,
 		"packets_to_server": s.packets[parser.ClientToServer],
