@@ -68,6 +68,9 @@ func NormalizeAddress(s string) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	if local == spec[:at] && domain == spec[at+1:] {
+		return spec, true // already normal: no new string
+	}
 	return local + "@" + domain, true
 }
 
@@ -329,16 +332,33 @@ func (s *AddressSet) Add(role, raw string) bool {
 		return false
 	}
 	e := event.Address{Address: a, Role: role}
-	if s.seen == nil {
-		s.seen = map[event.Address]struct{}{}
+	if len(s.list) < setScan {
+		// A few addresses (nearly every event): a look through the
+		// list costs less than a map.
+		for _, x := range s.list {
+			if x == e {
+				return false
+			}
+		}
+	} else {
+		if s.seen == nil {
+			s.seen = make(map[event.Address]struct{}, 2*setScan)
+			for _, x := range s.list {
+				s.seen[x] = struct{}{}
+			}
+		}
+		if _, dup := s.seen[e]; dup {
+			return false
+		}
+		s.seen[e] = struct{}{}
 	}
-	if _, dup := s.seen[e]; dup {
-		return false
-	}
-	s.seen[e] = struct{}{}
 	s.list = append(s.list, e)
 	return true
 }
+
+// setScan: an AddressSet of fewer addresses finds duplicates by looking
+// through its list; from this many on, in a map.
+const setScan = 16
 
 // AddMessage adds a message's header addresses: From, To, Cc and Bcc.
 func (s *AddressSet) AddMessage(m *Message) {

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -152,4 +153,36 @@ func FuzzPlainDomain(f *testing.F) {
 		}
 		checkPlainDomain(t, d)
 	})
+}
+
+// TestAddressSetSizes: duplicates are found the same in a small set
+// (looked through) and a large one (a map from setScan addresses on),
+// including those added before the map was built.
+func TestAddressSetSizes(t *testing.T) {
+	for _, n := range []int{1, setScan - 1, setScan, setScan + 1, 3 * setScan} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			var s AddressSet
+			var want []event.Address
+			for i := range n {
+				a := "user" + strconv.Itoa(i) + "@example.com"
+				if !s.Add(event.RoleTo, a) {
+					t.Fatalf("Add(%q) = false for a new address", a)
+				}
+				want = append(want, event.Address{Address: a, Role: event.RoleTo})
+			}
+			for i := range n {
+				a := "USER" + strconv.Itoa(i) + "@Example.COM"
+				if s.Add(event.RoleTo, a) {
+					t.Errorf("Add(%q) = true for a duplicate (set of %d)", a, n)
+				}
+			}
+			if !s.Add(event.RoleCc, "user0@example.com") {
+				t.Errorf("Add under another role = false, want true (set of %d)", n)
+			}
+			want = append(want, event.Address{Address: "user0@example.com", Role: event.RoleCc})
+			if got := s.List(); !reflect.DeepEqual(got, want) {
+				t.Errorf("List:\n got %v\nwant %v", got, want)
+			}
+		})
+	}
 }

@@ -84,7 +84,7 @@ func (a Address) String() string {
 	if a.Name == "" {
 		return a.Address
 	}
-	return fmt.Sprintf("%s <%s>", a.Name, a.Address)
+	return a.Name + " <" + a.Address + ">"
 }
 
 // Message is a restored message: where its raw bytes were stored and what
@@ -395,6 +395,18 @@ func parseDate(s string) (time.Time, error) {
 // addressList decodes an address header; when the header does not parse,
 // it falls back to picking the address-shaped words out of it.
 func (m *Message) addressList(e headerSource, key string) []Address {
+	if h, ok := e.(plainHeader); ok {
+		// The plain decoder's header and a plain list: the addresses
+		// straight from its value (what AddressList gives, without a
+		// netmail.Address each).
+		f, ok := h.get(key)
+		if !ok {
+			return nil
+		}
+		if out, ok := plainAddresses(f.value); ok {
+			return out
+		}
+	}
 	values := e.GetHeaderValues(key)
 	if len(values) == 0 {
 		return nil

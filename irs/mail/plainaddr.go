@@ -17,25 +17,43 @@ func plainAddressList(v string) (list []*netmail.Address, ok bool) {
 		return nil, false
 	}
 	for item := range strings.SplitSeq(v, ",") {
-		a, ok := plainAddress(strings.Trim(item, " \t"))
+		name, addr, ok := plainAddress(strings.Trim(item, " \t"))
 		if !ok {
 			return nil, false
 		}
-		list = append(list, a)
+		list = append(list, &netmail.Address{Name: name, Address: addr})
 	}
 	return list, true
 }
 
-func plainAddress(s string) (*netmail.Address, bool) {
-	i := strings.IndexByte(s, '<')
-	if i < 0 {
-		return &netmail.Address{Address: s}, plainAddrSpec(s)
-	}
-	if !strings.HasSuffix(s, ">") || !plainAddrSpec(s[i+1:len(s)-1]) {
+// plainAddresses is plainAddressList as Message.addressList keeps it:
+// at most maxAddresses, clipped.
+func plainAddresses(v string) (out []Address, ok bool) {
+	if v == "" || strings.Contains(v, "=?") {
 		return nil, false
 	}
-	name, ok := plainPhrase(strings.TrimRight(s[:i], " \t"))
-	return &netmail.Address{Name: name, Address: s[i+1 : len(s)-1]}, ok
+	for item := range strings.SplitSeq(v, ",") {
+		name, addr, ok := plainAddress(strings.Trim(item, " \t"))
+		if !ok {
+			return nil, false
+		}
+		if len(out) < maxAddresses {
+			out = append(out, Address{Name: clip(name), Address: clip(addr)})
+		}
+	}
+	return out, true
+}
+
+func plainAddress(s string) (name, addr string, ok bool) {
+	i := strings.IndexByte(s, '<')
+	if i < 0 {
+		return "", s, plainAddrSpec(s)
+	}
+	if !strings.HasSuffix(s, ">") || !plainAddrSpec(s[i+1:len(s)-1]) {
+		return "", "", false
+	}
+	name, ok = plainPhrase(strings.TrimRight(s[:i], " \t"))
+	return name, s[i+1 : len(s)-1], ok
 }
 
 // plainPhrase is a display name: words of atom characters (dots
@@ -56,6 +74,15 @@ func plainPhrase(s string) (string, bool) {
 			}
 		}
 		return inner, true
+	}
+	if s[0] != ' ' && s[len(s)-1] != ' ' && !strings.Contains(s, "  ") && strings.IndexByte(s, '\t') < 0 {
+		// Words already joined by single spaces: s is the name.
+		for w := range strings.SplitSeq(s, " ") {
+			if !plainAtom(w, true) {
+				return "", false
+			}
+		}
+		return s, true
 	}
 	words := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
 	for _, w := range words {

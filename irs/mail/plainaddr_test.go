@@ -19,6 +19,16 @@ func checkPlainAddressList(t *testing.T, v string) bool {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("%q: plain %v; enmime %v, %v", v, got, want, err)
 	}
+	// plainAddresses is the same list as Message.addressList keeps it.
+	var wantKept []Address
+	for _, a := range got {
+		if len(wantKept) < maxAddresses {
+			wantKept = append(wantKept, Address{Name: clip(a.Name), Address: clip(a.Address)})
+		}
+	}
+	if kept, ok := plainAddresses(v); !ok || !reflect.DeepEqual(kept, wantKept) {
+		t.Errorf("%q: plainAddresses %v, %v; want %v, true", v, kept, ok, wantKept)
+	}
 	return true
 }
 
@@ -30,6 +40,9 @@ func TestPlainAddressList(t *testing.T) {
 		{"a@example.com", true},
 		{"Alice Example <alice@example.com>", true},
 		{"Alice  \t Example<alice@example.com>", true},
+		{"Alice Example  <alice@example.com>", true},
+		{"Alice B. C. Example <alice@example.com>", true},
+		{"Alice Exa(mple <alice@example.com>", false},
 		{`"Example, Alice" <alice@example.com>`, false}, // a comma in a quoted name
 		{`"Alice Example" <alice@example.com>, bob@example.org`, true},
 		{"John Q. Public <jqp@example.com>", true},
