@@ -906,3 +906,68 @@ func TestResponseQuestionDiffers(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderNameMatchesReadName: a message's renderName, which reuses
+// names it rendered before for pointers to them, gives readName's name,
+// end and error: for pointers to names near the pointer limit, and for
+// every offset of damaged copies of a response, forwards (later names
+// point to remembered ones) and backwards.
+func TestRenderNameMatchesReadName(t *testing.T) {
+	// chain returns a message whose name at the returned offset is a
+	// chain of n pointers ending in "a", followed by a pointer to it
+	chain := func(n int) ([]byte, int) {
+		b := append(make([]byte, headerLen), 1, 'a', 0)
+		prev := headerLen
+		for i := 0; i < n; i++ {
+			at := len(b)
+			b = append(b, 0xc0|byte(prev>>8), byte(prev))
+			prev = at
+		}
+		return append(b, 0xc0|byte(prev>>8), byte(prev)), prev
+	}
+	check := func(t *testing.T, m *message, b []byte, off int) {
+		t.Helper()
+		s1, n1, e1 := m.renderName(b, off)
+		s2, n2, e2 := readName(b, off)
+		if s1 != s2 || n1 != n2 || e1 != e2 {
+			t.Fatalf("at %d: renderName = (%q, %d, %v), readName = (%q, %d, %v)", off, s1, n1, e1, s2, n2, e2)
+		}
+	}
+	for _, n := range []int{maxPointers - 2, maxPointers - 1, maxPointers, maxPointers + 1} {
+		t.Run(fmt.Sprintf("chain of %d pointers", n), func(t *testing.T) {
+			b, at := chain(n)
+			m := &message{}
+			check(t, m, b, at)     // remembered, when it reads
+			check(t, m, b, at+2)   // one pointer more
+			check(t, m, b, at+2)   // again
+			check(t, m, b, at-2+1) // inside a pointer
+		})
+	}
+	n := "www.example.org."
+	base := respMsg(t, 7, n, dnsmessage.TypeA,
+		dnsmessage.Resource{Header: rh(n, dnsmessage.TypeCNAME), Body: &dnsmessage.CNAMEResource{CNAME: name("edge.example.net.")}},
+		dnsmessage.Resource{Header: rh("edge.example.net.", dnsmessage.TypeA), Body: &dnsmessage.AResource{A: [4]byte{192, 0, 2, 7}}},
+		dnsmessage.Resource{Header: rh("edge.example.net.", dnsmessage.TypeMX), Body: &dnsmessage.MXResource{Pref: 10, MX: name("mx.example.net.")}})
+	rng := rand.New(rand.NewSource(9))
+	hits := 0
+	for i := 0; i < 2000; i++ {
+		b := append([]byte(nil), base...)
+		for j := rng.Intn(3); j > 0 && i > 0; j-- {
+			b[headerLen+rng.Intn(len(b)-headerLen)] = byte(rng.Intn(256))
+		}
+		m := &message{}
+		for off := headerLen; off < len(b); off++ {
+			check(t, m, b, off)
+		}
+		hits += m.nnames
+		// backwards: remembered names lie after the pointers to them,
+		// which readName refuses
+		m = &message{}
+		for off := len(b) - 1; off >= headerLen; off-- {
+			check(t, m, b, off)
+		}
+	}
+	if hits == 0 {
+		t.Error("no name remembered: the memory is not exercised")
+	}
+}

@@ -123,6 +123,45 @@ type message struct {
 	errWhere  string      // which section
 	q1        [1]question // backing for questions: almost every message has one
 	l1        [4][]byte   // backing for the first question's labels
+	names     [4]nameAt   // names rendered so far, for pointers to them
+	nnames    int
+}
+
+// nameAt is a name rendered from off, which took ptrs compression
+// pointers: a name that is only a pointer to off is the same string
+// (records' owner names point to the question's name, most of them).
+type nameAt struct {
+	s    string
+	off  uint16 // a pointer's 14 bits
+	ptrs uint8  // at most maxPointers
+}
+
+// renderName is readName within m's message: a name that is only a
+// pointer to a name rendered before gets that name's string, checked as
+// readName would (a pointer to an earlier offset, one pointer more than
+// that name took). Other names are rendered and remembered.
+func (m *message) renderName(b []byte, off int) (string, int, error) {
+	if off+2 <= len(b) && b[off]&0xc0 == 0xc0 {
+		target := int(binary.BigEndian.Uint16(b[off:]) & 0x3fff)
+		for _, n := range m.names[:m.nnames] {
+			if int(n.off) == target && target < off && n.ptrs < maxPointers {
+				return n.s, off + 2, nil
+			}
+		}
+	}
+	s, _, next, ptrs, err := readNameN(b, off, nil, false, true)
+	if err == nil {
+		m.remember(off, ptrs, s)
+	}
+	return s, next, err
+}
+
+func (m *message) remember(off, ptrs int, s string) {
+	// a name past a pointer's reach is never pointed to
+	if m.nnames < len(m.names) && off < 1<<14 {
+		m.names[m.nnames] = nameAt{s, uint16(off), uint8(ptrs)}
+		m.nnames++
+	}
 }
 
 // decode parses a DNS message. It never panics and never reads outside b.
@@ -150,7 +189,11 @@ func decodeInto(m *message, b []byte) {
 		var next int
 		var err error
 		if i == 0 {
-			name, labels, next, err = readQuestionName(b, off, m.l1[:0])
+			var ptrs int
+			name, labels, next, ptrs, err = readNameN(b, off, m.l1[:0], true, true)
+			if err == nil {
+				m.remember(off, ptrs, name)
+			}
 		} else {
 			name, next, err = readName(b, off) // only the first question's labels are used
 		}
@@ -225,13 +268,6 @@ func readName(b []byte, off int) (string, int, error) {
 	return s, next, err
 }
 
-// readQuestionName is readName that also returns the labels, appended to
-// dst: the first question keeps them for the tunnel statistics, in
-// storage of its message.
-func readQuestionName(b []byte, off int, dst [][]byte) (string, [][]byte, int, error) {
-	return readNameAs(b, off, dst, true, true)
-}
-
 // skipName checks a name as readName does, without rendering it: for
 // records the events do not show.
 func skipName(b []byte, off int) (int, error) {
@@ -240,6 +276,13 @@ func skipName(b []byte, off int) (int, error) {
 }
 
 func readNameAs(b []byte, off int, dst [][]byte, keepLabels, render bool) (string, [][]byte, int, error) {
+	s, labels, next, _, err := readNameN(b, off, dst, keepLabels, render)
+	return s, labels, next, err
+}
+
+// readNameN is readNameAs that also returns how many compression
+// pointers the name took.
+func readNameN(b []byte, off int, dst [][]byte, keepLabels, render bool) (string, [][]byte, int, int, error) {
 	// the name is built in a stack buffer that fits almost every name,
 	// so that a name costs one allocation (its string)
 	var scratch [256]byte
@@ -253,7 +296,7 @@ func readNameAs(b []byte, off int, dst [][]byte, keepLabels, render bool) (strin
 	run := off // where the current run of labels began
 	for {
 		if pos >= len(b) {
-			return "", nil, 0, errTruncName
+			return "", nil, 0, 0, errTruncName
 		}
 		l := int(b[pos])
 		switch l & 0xc0 {
@@ -271,14 +314,14 @@ func readNameAs(b []byte, off int, dst [][]byte, keepLabels, render bool) (strin
 				if !keepLabels || len(labels) == 0 {
 					labels = nil
 				}
-				return name, labels, next, nil
+				return name, labels, next, ptrs, nil
 			}
 			if pos+1+l > len(b) {
-				return "", nil, 0, errTruncName
+				return "", nil, 0, 0, errTruncName
 			}
 			wire += l + 1
 			if wire+1 > maxNameWire || nlabels >= maxLabels {
-				return "", nil, 0, errNameTooLong
+				return "", nil, 0, 0, errNameTooLong
 			}
 			label := b[pos+1 : pos+1+l]
 			nlabels++
@@ -294,23 +337,23 @@ func readNameAs(b []byte, off int, dst [][]byte, keepLabels, render bool) (strin
 			pos += 1 + l
 		case 0xc0:
 			if pos+2 > len(b) {
-				return "", nil, 0, errTruncName
+				return "", nil, 0, 0, errTruncName
 			}
 			target := int(binary.BigEndian.Uint16(b[pos:]) & 0x3fff)
 			if target >= run {
-				return "", nil, 0, errPtrLoop
+				return "", nil, 0, 0, errPtrLoop
 			}
 			run = target
 			ptrs++
 			if ptrs > maxPointers {
-				return "", nil, 0, errTooManyPtr
+				return "", nil, 0, 0, errTooManyPtr
 			}
 			if next < 0 {
 				next = pos + 2
 			}
 			pos = target
 		default:
-			return "", nil, 0, errLabelType
+			return "", nil, 0, 0, errLabelType
 		}
 	}
 }
@@ -353,7 +396,7 @@ func readRR(b []byte, off int, m *message, render bool) (rr, int, error) {
 	var p int
 	var err error
 	if render {
-		name, p, err = readName(b, off)
+		name, p, err = m.renderName(b, off)
 	} else {
 		p, err = skipName(b, off)
 	}
@@ -391,7 +434,14 @@ func rdataText(b []byte, start, end int, r rr, m *message, render bool) (string,
 	// a name inside the data must end inside the data (its compressed
 	// tail may point anywhere earlier)
 	name := func(off int) (string, int, error) {
-		s, _, next, err := readNameAs(b, off, nil, false, render)
+		var s string
+		var next int
+		var err error
+		if render {
+			s, next, err = m.renderName(b, off)
+		} else {
+			_, _, next, err = readNameAs(b, off, nil, false, false)
+		}
 		if err == nil && next > end {
 			err = errRData
 		}
