@@ -428,7 +428,7 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 			if len(answers) >= maxAnswersShown {
 				break
 			}
-			txt := typeName(a.typ) + " " + a.text
+			txt := a.line
 			if !strings.EqualFold(a.name, qname) {
 				txt = a.name + " " + txt
 			}
@@ -447,7 +447,7 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 				if len(auth) >= maxAuthorityShown {
 					break
 				}
-				auth = append(auth, a.name+" "+typeName(a.typ)+" "+a.text)
+				auth = append(auth, a.name+" "+a.line)
 			}
 			s["authority"] = auth
 		}
