@@ -41,14 +41,14 @@ func init() {
 
 // inner summarises the packets carried by a tunnel.
 type inner struct {
-	kinds   map[string]int // inner protocol (IPv4, IPv6, Ethernet, ...)
-	trans   map[string]int // inner transport (tcp, udp, icmp ...)
-	pairs   map[string]int // "src → dst" of inner IP packets
-	dropped int            // pairs not kept (over maxPairs)
+	kinds   map[string]int             // inner protocol (IPv4, IPv6, Ethernet, ...)
+	trans   map[string]int             // inner transport (tcp, udp, icmp ...)
+	pairs   map[[2]netip.Addr]struct{} // source and destination of inner IP packets
+	dropped int                        // pairs not kept (over maxPairs)
 }
 
 func newInner() *inner {
-	return &inner{kinds: map[string]int{}, trans: map[string]int{}, pairs: map[string]int{}}
+	return &inner{kinds: map[string]int{}, trans: map[string]int{}, pairs: map[[2]netip.Addr]struct{}{}}
 }
 
 func bump(m map[string]int, k string) {
@@ -91,9 +91,10 @@ func (in *inner) ip(b []byte) bool {
 		name = fmt.Sprintf("ip-proto-%d", proto)
 	}
 	bump(in.trans, name)
-	k := src.String() + " → " + dst.String()
+	// kept as addresses: the text is written once per pair, in put
+	k := [2]netip.Addr{src, dst}
 	if _, ok := in.pairs[k]; ok || len(in.pairs) < maxPairs {
-		in.pairs[k]++
+		in.pairs[k] = struct{}{}
 	} else {
 		in.dropped++
 	}
@@ -109,9 +110,9 @@ func (in *inner) put(s map[string]any) {
 		s["inner_transports"] = in.trans
 	}
 	if len(in.pairs) > 0 {
-		var l []string
+		l := make([]string, 0, len(in.pairs))
 		for k := range in.pairs {
-			l = append(l, k)
+			l = append(l, k[0].String()+" → "+k[1].String())
 		}
 		sort.Strings(l)
 		s["inner_pairs"] = l
