@@ -65,7 +65,7 @@ func (Teredo) IsRelative(c *parser.Conn, dir parser.Direction, data []byte) pars
 
 // New returns the parser.
 func (Teredo) New(c *parser.Conn, env parser.Env) parser.Parser {
-	return &teredoFlow{c: c, env: env, in: newInner(), clients: map[string]bool{}}
+	return &teredoFlow{c: c, env: env, in: newInner(), clients: map[[16]byte]bool{}}
 }
 
 type teredoFlow struct {
@@ -75,8 +75,8 @@ type teredoFlow struct {
 	n        counts
 	in       *inner
 	bubbles  int
-	origins  []string
-	clients  map[string]bool // Teredo addresses decoded: server, mapped address and port
+	origins  []netip.AddrPort
+	clients  map[[16]byte]bool // Teredo addresses, decoded into text at the end
 	addrSeen bool
 }
 
@@ -89,7 +89,7 @@ func (f *teredoFlow) ProcessPacket(dir parser.Direction, b []byte, ts time.Time)
 		return
 	}
 	if origin.IsValid() && len(f.origins) < maxPairs {
-		f.origins = append(f.origins, origin.String())
+		f.origins = append(f.origins, origin)
 	}
 	if ip6[6] == 59 && be16(ip6[4:]) == 0 {
 		f.bubbles++
@@ -98,12 +98,18 @@ func (f *teredoFlow) ProcessPacket(dir parser.Direction, b []byte, ts time.Time)
 	for _, a := range [][]byte{ip6[8:24], ip6[24:40]} {
 		if isTeredoAddr(a) && len(f.clients) < maxPairs {
 			f.addrSeen = true
-			server := netip.AddrFrom4([4]byte(a[4:8]))
-			port := uint16(be16(a[10:])) ^ 0xffff
-			client := netip.AddrFrom4([4]byte{a[12] ^ 0xff, a[13] ^ 0xff, a[14] ^ 0xff, a[15] ^ 0xff})
-			f.clients[fmt.Sprintf("%s (server %s, mapped %s)", netip.AddrFrom16([16]byte(a)), server, netip.AddrPortFrom(client, port))] = true
+			f.clients[[16]byte(a)] = true
 		}
 	}
+}
+
+// teredoAddrText decodes a Teredo address (RFC 4380 §4): the address,
+// its server, and the client's mapped address and port.
+func teredoAddrText(a [16]byte) string {
+	server := netip.AddrFrom4([4]byte(a[4:8]))
+	port := uint16(be16(a[10:])) ^ 0xffff
+	client := netip.AddrFrom4([4]byte{a[12] ^ 0xff, a[13] ^ 0xff, a[14] ^ 0xff, a[15] ^ 0xff})
+	return fmt.Sprintf("%s (server %s, mapped %s)", netip.AddrFrom16(a), server, netip.AddrPortFrom(client, port))
 }
 
 func (f *teredoFlow) EndProcess(reason parser.EndReason, ts time.Time) {
@@ -121,15 +127,19 @@ func (f *teredoFlow) EndProcess(reason parser.EndReason, ts time.Time) {
 	s := map[string]any{"detection": method, "confidence": conf, "evidence": ev}
 	f.in.put(s)
 	if len(f.clients) > 0 {
-		var l []string
-		for k := range f.clients {
-			l = append(l, k)
+		l := make([]string, 0, len(f.clients))
+		for a := range f.clients {
+			l = append(l, teredoAddrText(a))
 		}
 		sort.Strings(l)
 		s["teredo_addresses"] = l
 	}
 	if len(f.origins) > 0 {
-		s["origin_indications"] = f.origins
+		l := make([]string, len(f.origins))
+		for i, o := range f.origins {
+			l[i] = o.String()
+		}
+		s["origin_indications"] = l
 	}
 	if f.bubbles > 0 {
 		s["bubbles"] = f.bubbles
