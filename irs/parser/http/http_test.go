@@ -886,3 +886,38 @@ func TestPopQueue(t *testing.T) {
 		t.Errorf("capacity %d after popping, want %d kept", cap(k.queue), c0)
 	}
 }
+
+// TestHeaderLists: comma-separated header values, in one field or
+// several, as values and contentLength read them.
+func TestHeaderLists(t *testing.T) {
+	tests := []struct {
+		name, fields string
+		te           []string
+		n            int64
+		ok           bool
+		anomaly      string
+	}{
+		{"plain", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", []string{"chunked"}, 5, true, ""},
+		{"repeated equal", "Content-Length: 5, 5\r\nContent-Length: 5\r\n", nil, 5, true, ""},
+		{"conflicting", "Content-Length: 5,6\r\n", nil, 5, true, "conflicting Content-Length"},
+		{"invalid", "Content-Length: five\r\n", nil, 0, false, "invalid Content-Length"},
+		{"empty element", "Content-Length: 5,\r\n", nil, 0, false, "invalid Content-Length"},
+		{"list", "Transfer-Encoding: gzip, ,Chunked\r\nTransfer-Encoding: x-Custom\r\n", []string{"gzip", "chunked", "x-custom"}, -1, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := parseHeader([]byte("HTTP/1.1 200 OK\r\n"+tt.fields+"\r\n"), false, false)
+			if got := m.values("transfer-encoding"); fmt.Sprint(got) != fmt.Sprint(tt.te) {
+				t.Errorf("values = %q, want %q", got, tt.te)
+			}
+			n, ok := contentLength(m)
+			if n != tt.n || ok != tt.ok {
+				t.Errorf("contentLength = %d, %v; want %d, %v", n, ok, tt.n, tt.ok)
+			}
+			got := strings.Join(m.anomalies, "; ")
+			if (tt.anomaly == "") != (got == "") || !strings.Contains(got, tt.anomaly) {
+				t.Errorf("anomalies %q, want %q", got, tt.anomaly)
+			}
+		})
+	}
+}

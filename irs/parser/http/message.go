@@ -74,7 +74,7 @@ func (m *message) values(name string) []string {
 		if f.name != name {
 			continue
 		}
-		for _, v := range strings.Split(f.value, ",") {
+		for v := range strings.SplitSeq(f.value, ",") {
 			if v = strings.TrimSpace(v); v != "" {
 				out = append(out, strings.ToLower(v))
 			}
@@ -240,7 +240,7 @@ func contentLength(m *message) (int64, bool) {
 		if f.name != "content-length" {
 			continue
 		}
-		for _, v := range strings.Split(f.value, ",") {
+		for v := range strings.SplitSeq(f.value, ",") {
 			x, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err != nil || x < 0 {
 				m.anomaly("invalid Content-Length %q", f.value)
