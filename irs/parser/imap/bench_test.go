@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdnli/sdnli/internal/golden"
 	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
@@ -137,4 +138,11 @@ func BenchmarkCompressed(b *testing.B) {
 		w = w[n:]
 	}
 	runBench(b, append(segs, C(zc[1]), S(z[1])), 3)
+}
+
+// BenchmarkCaptures replays every IMAP connection of the shared captures
+// (the mix bench/mkmixed repeats) through a fresh detector, events and
+// artifacts dropped: the parser's own work, message restore included.
+func BenchmarkCaptures(b *testing.B) {
+	golden.BenchCaptures(b, func() parser.Detector { return Detector{} })
 }

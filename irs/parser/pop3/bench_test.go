@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdnli/sdnli/internal/golden"
 	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
@@ -103,4 +104,11 @@ func BenchmarkSession(b *testing.B) { runBench(b, benchSession(benchMessage())) 
 // the parser's own cost.
 func BenchmarkSessionNoMIME(b *testing.B) {
 	runBench(b, benchSession("Subject: plain\r\n\r\n"+strings.Repeat("0123456789 plain text line of the body 0123456789\r\n", 2000)))
+}
+
+// BenchmarkCaptures replays every POP3 connection of the shared captures
+// (the mix bench/mkmixed repeats) through a fresh detector, events and
+// artifacts dropped: the parser's own work, message restore included.
+func BenchmarkCaptures(b *testing.B) {
+	golden.BenchCaptures(b, func() parser.Detector { return Detector{} })
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdnli/sdnli/internal/golden"
 	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
@@ -148,4 +149,11 @@ func BenchmarkSessionNoMIME(b *testing.B) {
 		}
 	}
 	reportCPU(b, total, start)
+}
+
+// BenchmarkCaptures replays every SMTP connection of the shared captures
+// (the mix bench/mkmixed repeats) through a fresh detector, events and
+// artifacts dropped: the parser's own work, message restore included.
+func BenchmarkCaptures(b *testing.B) {
+	golden.BenchCaptures(b, func() parser.Detector { return Detector{} })
 }
