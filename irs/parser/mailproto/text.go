@@ -1,6 +1,7 @@
 package mailproto
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -130,4 +131,32 @@ func GapSize(n int) string {
 		return "an unknown number of"
 	}
 	return strconv.Itoa(n)
+}
+
+// asciiSpace marks the bytes bytes.Fields splits ASCII text at.
+var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// AppendFields appends the fields of b, as bytes.Fields splits it, to
+// dst: with dst a small array on the caller's stack, a command or
+// response line is split without an allocation.
+func AppendFields(dst [][]byte, b []byte) [][]byte {
+	for _, c := range b {
+		if c >= 0x80 {
+			// Unicode spaces count too: bytes.Fields knows them.
+			return append(dst, bytes.Fields(b)...)
+		}
+	}
+	for i := 0; i < len(b); {
+		for i < len(b) && asciiSpace[b[i]] {
+			i++
+		}
+		start := i
+		for i < len(b) && !asciiSpace[b[i]] {
+			i++
+		}
+		if i > start {
+			dst = append(dst, b[start:i:i])
+		}
+	}
+	return dst
 }

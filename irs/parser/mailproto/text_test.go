@@ -1,7 +1,9 @@
 package mailproto
 
 import (
+	"bytes"
 	"fmt"
+	"math/rand"
 	"strings"
 	"testing"
 )
@@ -149,5 +151,34 @@ func TestGapSize(t *testing.T) {
 				t.Errorf("GapSize(%d) = %q; want %q", tc.n, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestAppendFields: the fields of bytes.Fields, with their capacities,
+// after what dst held; for chosen lines and random ones of spaces,
+// letters and Unicode spaces.
+func TestAppendFields(t *testing.T) {
+	lines := []string{"", " ", "UIDL", "1 whqtswO00WBw418f9t5JxYwZ", "  1\t\tabc \r\n", "a\vb\fc", "x\u00a0y z", "\u0085a", "+OK 1234 octets\r\n"}
+	rng := rand.New(rand.NewSource(7))
+	pieces := []string{" ", "\t", "\r", "\n", "a", "Z9", "\u00a0", "\u2003", "\xff", "é"}
+	for range 2000 {
+		var b strings.Builder
+		for range rng.Intn(12) {
+			b.WriteString(pieces[rng.Intn(len(pieces))])
+		}
+		lines = append(lines, b.String())
+	}
+	for _, l := range lines {
+		var arr [2][]byte
+		got := AppendFields(append(arr[:0], []byte("kept")), []byte(l))
+		want := append([][]byte{[]byte("kept")}, bytes.Fields([]byte(l))...)
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d fields, want %d (%q, want %q)", l, len(got), len(want), got, want)
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], want[i]) || cap(got[i]) != cap(want[i]) && i > 0 {
+				t.Fatalf("%q: field %d %q (cap %d), want %q (cap %d)", l, i, got[i], cap(got[i]), want[i], cap(want[i]))
+			}
+		}
 	}
 }

@@ -129,7 +129,8 @@ func (p *conn) commandLine(raw []byte, ts time.Time) {
 	h := &command{verb: verb, ts: ts, logIdx: -1, hasArg: len(arg) > 0}
 	logArg := mailproto.Clean(arg, maxText)
 	p.sess.commands++
-	fields := bytes.Fields(arg)
+	var fieldBuf [4][]byte
+	fields := mailproto.AppendFields(fieldBuf[:0], arg)
 	num := func(i int) int {
 		if i < len(fields) {
 			if n, ok := mailproto.Atoi(fields[i]); ok {
@@ -235,7 +236,8 @@ func certainCommand(line []byte) bool {
 		return false
 	}
 	v, arg := splitCommand(line)
-	f := bytes.Fields(arg)
+	var fieldBuf [4][]byte
+	f := mailproto.AppendFields(fieldBuf[:0], arg)
 	numeric := func() bool {
 		for _, x := range f {
 			if _, ok := mailproto.Atoi(x); !ok {
@@ -443,7 +445,8 @@ func statusWord(ok bool) string {
 
 // octets reads the size announced in "+OK 1234 octets" (or "+OK 1234").
 func octets(t []byte) int {
-	f := bytes.Fields(t)
+	var fieldBuf [4][]byte
+	f := mailproto.AppendFields(fieldBuf[:0], t)
 	if len(f) == 0 {
 		return -1
 	}
@@ -497,7 +500,8 @@ func (p *conn) listLine(line []byte, ts time.Time) {
 
 // uidLine remembers "n unique-id" from UIDL.
 func (p *conn) uidLine(b []byte) {
-	f := bytes.Fields(b)
+	var fieldBuf [4][]byte
+	f := mailproto.AppendFields(fieldBuf[:0], b)
 	if len(f) < 2 {
 		return
 	}
