@@ -971,3 +971,35 @@ func TestRenderNameMatchesReadName(t *testing.T) {
 		t.Error("no name remembered: the memory is not exercised")
 	}
 }
+
+// TestBaseDomainOf: the base domain taken from the question's name is
+// baseDomain's, whatever the name (its own rendering in either case, an
+// escaped dot, another name, none), and costs no allocation for a
+// lower-case name.
+func TestBaseDomainOf(t *testing.T) {
+	labelSets := [][][]byte{
+		{[]byte("a"), []byte("b"), []byte("example"), []byte("com")},
+		{[]byte("WWW"), []byte("BBC"), []byte("co"), []byte("UK")},
+		{[]byte("x.y"), []byte("ex\\ample"), []byte("org")},
+		{[]byte("tunnel\x00\xff"), []byte("t"), []byte("example"), []byte("net")},
+		{[]byte("com")},
+		{},
+	}
+	for i, labels := range labelSets {
+		joined := joinLabels(labels)
+		for _, name := range []string{joined, strings.ToLower(joined), strings.ToUpper(joined), "x", "", "zz." + joined} {
+			t.Run(fmt.Sprintf("%d %q", i, name), func(t *testing.T) {
+				wantBase, wantSub := baseDomain(labels)
+				base, sub := baseDomainOf(name, labels)
+				if base != wantBase || joinLabels(sub) != joinLabels(wantSub) {
+					t.Errorf("baseDomainOf = %q, %q; want %q, %q", base, joinLabels(sub), wantBase, joinLabels(wantSub))
+				}
+			})
+		}
+	}
+	labels := labelSets[0]
+	name := joinLabels(labels)
+	if a := testing.AllocsPerRun(100, func() { baseDomainOf(name, labels) }); a != 0 {
+		t.Errorf("baseDomainOf of a lower-case name: %v allocations, want 0", a)
+	}
+}

@@ -81,7 +81,13 @@ func newTunnelTable() *tunnelTable { return &tunnelTable{m: map[tunKey]*tunEntry
 // three under a two-letter country code with a generic second level such
 // as co.uk) and the subdomain labels before it. There is no public
 // suffix list in the IRS; this heuristic errs towards longer bases.
-func baseDomain(labels [][]byte) (string, [][]byte) {
+func baseDomain(labels [][]byte) (string, [][]byte) { return baseDomainOf("", labels) }
+
+// baseDomainOf is baseDomain for the labels of name (as rendered): when
+// name ends in the base domain as baseDomain renders it (lower case, as
+// almost every name is), the base is that tail of name rather than a new
+// string.
+func baseDomainOf(name string, labels [][]byte) (string, [][]byte) {
 	n := 2
 	if len(labels) >= 3 {
 		tld := labels[len(labels)-1]
@@ -89,10 +95,18 @@ func baseDomain(labels [][]byte) (string, [][]byte) {
 			n = 3
 		}
 	}
-	if len(labels) <= n {
-		return lowerJoin(labels), nil
+	var sub [][]byte
+	if len(labels) > n {
+		labels, sub = labels[len(labels)-n:], labels[:len(labels)-n]
 	}
-	return lowerJoin(labels[len(labels)-n:]), labels[:len(labels)-n]
+	var scratch [256]byte
+	base := appendLowerJoin(scratch[:0], labels)
+	if len(base) <= len(name) {
+		if tail := name[len(name)-len(base):]; tail == string(base) {
+			return tail, sub
+		}
+	}
+	return string(base), sub
 }
 
 // genericSLD reports a generic second-level label such as "co" (of
@@ -141,17 +155,22 @@ func asciiLowerByte(c byte) byte {
 // which strings.ToLower only folds A-Z.
 func lowerJoin(labels [][]byte) string {
 	var scratch [256]byte
-	buf := scratch[:0]
+	return string(appendLowerJoin(scratch[:0], labels))
+}
+
+// appendLowerJoin appends lowerJoin's string to dst.
+func appendLowerJoin(dst []byte, labels [][]byte) []byte {
+	start := len(dst)
 	for i, l := range labels {
 		if i > 0 {
-			buf = append(buf, '.')
+			dst = append(dst, '.')
 		}
-		buf = appendLabel(buf, l)
+		dst = appendLabel(dst, l)
 	}
-	for i, c := range buf {
-		buf[i] = asciiLowerByte(c)
+	for i, c := range dst[start:] {
+		dst[start+i] = asciiLowerByte(c)
 	}
-	return string(buf)
+	return dst
 }
 
 func joinLabels(labels [][]byte) string {
@@ -238,7 +257,7 @@ func (t *tunnelTable) observe(client netip.Addr, qs []question, ts time.Time) *e
 		return nil
 	}
 	q := qs[0]
-	base, sub := baseDomain(q.labels)
+	base, sub := baseDomainOf(q.name, q.labels)
 	if strings.HasSuffix(base, "arpa") || base == "" {
 		return nil
 	}
