@@ -18,7 +18,7 @@ import (
 	"hash/maphash"
 	"math"
 	"net/netip"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/event"
@@ -128,7 +128,7 @@ type session struct {
 	rttSum      time.Duration
 	sizeMin     int
 	sizeMax     int
-	sizes       map[int]struct{}
+	sizes       []int // distinct payload sizes, at most maxSizes: few, searched in place
 	bytes       int64
 	pattern     string // pattern of the first request payload
 	nonStd      int
@@ -251,7 +251,7 @@ func (f *flow) echo(dir parser.Direction, req bool, code uint8, id, seq uint16, 
 			delete(f.sessions, old.id)
 			f.emitSession(old)
 		}
-		s = &session{id: id, reqDir: dir, start: ts, out: map[uint16]sent{}, sizes: map[int]struct{}{}, sizeMin: math.MaxInt}
+		s = &session{id: id, reqDir: dir, start: ts, out: map[uint16]sent{}, sizeMin: math.MaxInt}
 		if !req {
 			s.reqDir = dir.Reverse()
 		}
@@ -262,8 +262,8 @@ func (f *flow) echo(dir parser.Direction, req bool, code uint8, id, seq uint16, 
 	s.bytes += int64(len(data))
 	s.sizeMin = min(s.sizeMin, len(data))
 	s.sizeMax = max(s.sizeMax, len(data))
-	if len(s.sizes) < maxSizes {
-		s.sizes[len(data)] = struct{}{}
+	if len(s.sizes) < maxSizes && !slices.Contains(s.sizes, len(data)) {
+		s.sizes = append(s.sizes, len(data))
 	}
 	if code != 0 {
 		f.anomaly("echo message with code %d (always 0)", code)
@@ -481,11 +481,8 @@ func (f *flow) subject(s *session) string {
 }
 
 func (s *session) evidence() map[string]any {
-	sizes := make([]int, 0, len(s.sizes))
-	for k := range s.sizes {
-		sizes = append(sizes, k)
-	}
-	sort.Ints(sizes)
+	sizes := append(make([]int, 0, len(s.sizes)), s.sizes...)
+	slices.Sort(sizes)
 	if len(sizes) > 8 {
 		sizes = sizes[:8]
 	}
