@@ -269,7 +269,7 @@ func (k *control) announce(mode string, ep netip.AddrPort, alias []netip.AddrPor
 	}
 	k.env.RequestMirror(parser.MirrorRequest{Protocol: protocol, Transport: parser.TCP,
 		A: netip.AddrPortFrom(peer, 0), B: ep, IdleTimeout: mirrorIdle,
-		Reason: fmt.Sprintf("ftp-data %s %s", mode, ep)})
+		Reason: mirrorReason("ftp-data ", mode, ep)})
 	return e
 }
 
@@ -289,7 +289,23 @@ func (k *control) requestPairMirror() {
 	k.pairMirror = true
 	k.env.RequestMirror(parser.MirrorRequest{Protocol: protocol, Transport: parser.TCP,
 		A: netip.AddrPortFrom(k.c.Client.Addr(), 0), B: netip.AddrPortFrom(k.c.Server.Addr(), 0),
-		IdleTimeout: mirrorIdle, Reason: "ftp-control host pair " + k.c.Client.Addr().String() + " " + k.c.Server.Addr().String()})
+		IdleTimeout: mirrorIdle, Reason: pairReason(k.c.Client.Addr(), k.c.Server.Addr())})
+}
+
+// mirrorReason is prefix, mode, a space and ep, in one allocation.
+func mirrorReason(prefix, mode string, ep netip.AddrPort) string {
+	var buf [96]byte
+	b := append(append(append(buf[:0], prefix...), mode...), ' ')
+	return string(ep.AppendTo(b))
+}
+
+// pairReason is the reason given for a host pair's mirror, in one
+// allocation.
+func pairReason(a, b netip.Addr) string {
+	var buf [128]byte
+	t := append(buf[:0], "ftp-control host pair "...)
+	t = append(a.AppendTo(t), ' ')
+	return string(b.AppendTo(t))
 }
 
 // serverLine handles one reply line.

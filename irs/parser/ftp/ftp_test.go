@@ -664,3 +664,22 @@ func TestMultiLineReplies(t *testing.T) {
 		})
 	}
 }
+
+// TestMirrorReasons: the reasons given with mirror requests read as the
+// formatted text they replace, for IPv4, IPv6 and zoned addresses.
+func TestMirrorReasons(t *testing.T) {
+	for _, s := range []string{"192.0.2.20:50000", "[2001:db8::20]:21", "[fe80::1%eth0]:2121", "[::ffff:192.0.2.1]:20"} {
+		t.Run(s, func(t *testing.T) {
+			ep := netip.MustParseAddrPort(s)
+			for _, mode := range []string{"PASV", "EPRT"} {
+				if got, want := mirrorReason("ftp-data ", mode, ep), fmt.Sprintf("ftp-data %s %s", mode, ep); got != want {
+					t.Errorf("mirrorReason = %q, want %q", got, want)
+				}
+			}
+			other := netip.MustParseAddr("198.51.100.7")
+			if got, want := pairReason(ep.Addr(), other), "ftp-control host pair "+ep.Addr().String()+" "+other.String(); got != want {
+				t.Errorf("pairReason = %q, want %q", got, want)
+			}
+		})
+	}
+}
