@@ -17,6 +17,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -492,7 +493,7 @@ type greFlow struct {
 	start, end time.Time
 	st         greStats
 	ppp        *pppInfo
-	callIDs    map[uint16]bool
+	callIDs    []uint16 // distinct, at most 64 (a flow carries one or two): searched in place
 	cl         *call
 	fromPNS    [2]bool
 	tries      int
@@ -515,11 +516,8 @@ func (g *greFlow) ProcessPacket(dir parser.Direction, b []byte, ts time.Time) {
 	}
 	plen := int(binary.BigEndian.Uint16(b[4:]))
 	id := binary.BigEndian.Uint16(b[6:])
-	if g.callIDs == nil {
-		g.callIDs = map[uint16]bool{}
-	}
-	if len(g.callIDs) < 64 {
-		g.callIDs[id] = true
+	if len(g.callIDs) < 64 && !slices.Contains(g.callIDs, id) {
+		g.callIDs = append(g.callIDs, id)
 	}
 	off := 8
 	if b[0]&0x10 != 0 {
@@ -574,7 +572,7 @@ func (g *greFlow) EndProcess(reason parser.EndReason, ts time.Time) {
 		return
 	}
 	var ids []int
-	for id := range g.callIDs {
+	for _, id := range g.callIDs {
 		ids = append(ids, int(id))
 	}
 	sort.Ints(ids)
