@@ -27,11 +27,11 @@ var pppNames = map[int]string{pppIP: "IP", pppIPv6: "IPv6", pppComp: "compressed
 
 // pppInfo is what the cleartext PPP of a call shows.
 type pppInfo struct {
-	protocols map[string]int
-	authProto string   // from LCP Configure-Request option 3
-	papUsers  []string // PAP Authenticate-Request peer IDs
-	papPass   bool     // a PAP password was seen (recorded only by option)
-	chapNames []string // CHAP challenge (server) and response (user) names
+	protocols []protoCount // frames per PPP protocol, in order of first sight
+	authProto string       // from LCP Configure-Request option 3
+	papUsers  []string     // PAP Authenticate-Request peer IDs
+	papPass   bool         // a PAP password was seen (recorded only by option)
+	chapNames []string     // CHAP challenge (server) and response (user) names
 	chapUser  []string
 	chapOK    int
 	chapFail  int
@@ -39,7 +39,46 @@ type pppInfo struct {
 	papFail   int
 }
 
-func newPPP() *pppInfo { return &pppInfo{protocols: map[string]int{}} }
+// protoCount counts the frames of one PPP protocol. A call shows a few
+// protocols (at most 32 are counted), so they are searched in place and
+// named only when the event is built.
+type protoCount struct{ proto, n int }
+
+// A call shows four protocols or so (LCP, an authentication, IPCP or
+// CCP, then IP or MPPE): room for them at once.
+func newPPP() *pppInfo { return &pppInfo{protocols: make([]protoCount, 0, 4)} }
+
+// count adds n frames of proto; a protocol not yet counted is added only
+// while fewer than limit are (limit < 0: always).
+func (p *pppInfo) count(proto, n, limit int) {
+	for i := range p.protocols {
+		if p.protocols[i].proto == proto {
+			p.protocols[i].n += n
+			return
+		}
+	}
+	if limit < 0 || len(p.protocols) < limit {
+		p.protocols = append(p.protocols, protoCount{proto, n})
+	}
+}
+
+// frames is the count of proto.
+func (p *pppInfo) frames(proto int) int {
+	for _, c := range p.protocols {
+		if c.proto == proto {
+			return c.n
+		}
+	}
+	return 0
+}
+
+// pppName names a PPP protocol.
+func pppName(proto int) string {
+	if name, ok := pppNames[proto]; ok {
+		return name
+	}
+	return fmt.Sprintf("0x%04x", proto)
+}
 
 func addName(l []string, s string) []string {
 	if s == "" || len(l) >= maxNames {
@@ -71,13 +110,7 @@ func (p *pppInfo) frame(dir parser.Direction, b []byte) {
 		}
 		proto, b = int(binary.BigEndian.Uint16(b)), b[2:]
 	}
-	name, ok := pppNames[proto]
-	if !ok {
-		name = fmt.Sprintf("0x%04x", proto)
-	}
-	if len(p.protocols) < 32 || p.protocols[name] > 0 {
-		p.protocols[name]++
-	}
+	p.count(proto, 1, 32)
 	if len(b) < 4 {
 		return
 	}
@@ -151,8 +184,8 @@ func (p *pppInfo) merge(o *pppInfo) {
 	if o == nil {
 		return
 	}
-	for k, v := range o.protocols {
-		p.protocols[k] += v
+	for _, c := range o.protocols {
+		p.count(c.proto, c.n, -1)
 	}
 	if p.authProto == "" {
 		p.authProto = o.authProto
@@ -179,7 +212,11 @@ func (p *pppInfo) summarise(s map[string]any, ev *event.Event) {
 	if p == nil || len(p.protocols) == 0 {
 		return
 	}
-	s["ppp_protocols"] = p.protocols
+	names := make(map[string]int, len(p.protocols))
+	for _, c := range p.protocols {
+		names[pppName(c.proto)] = c.n
+	}
+	s["ppp_protocols"] = names
 	if p.authProto != "" {
 		s["ppp_auth"] = p.authProto
 	}
@@ -197,7 +234,7 @@ func (p *pppInfo) summarise(s map[string]any, ev *event.Event) {
 		s["auth_success"] = p.chapOK + p.papOK
 		s["auth_failure"] = p.chapFail + p.papFail
 	}
-	if p.protocols["compressed (MPPE)"] > 0 || p.protocols["CCP"] > 0 {
+	if p.frames(pppComp) > 0 || p.frames(pppCCP) > 0 {
 		s["mppe"] = true
 	}
 	users := append(append([]string(nil), p.papUsers...), p.chapUser...)
