@@ -42,6 +42,39 @@ func Clean(b []byte, max int) string {
 	return s.String()
 }
 
+// AppendClean appends Clean(b, max) to dst: for text kept in a buffer
+// of the caller's rather than a string of its own.
+func AppendClean(dst, b []byte, max int) []byte {
+	if len(b) > max {
+		b = b[:max]
+	}
+	ok := utf8.Valid(b)
+	if ok {
+		for _, c := range b {
+			if c < 0x20 && c != '\t' || c == 0x7f {
+				ok = false
+				break
+			}
+		}
+	}
+	if ok {
+		return append(dst, b...)
+	}
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		b = b[n:]
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			dst = append(dst, '?')
+		case r < 0x20 && r != '\t' || r == 0x7f:
+			dst = append(dst, '.')
+		default:
+			dst = utf8.AppendRune(dst, r)
+		}
+	}
+	return dst
+}
+
 // CleanString is Clean for a string.
 func CleanString(s string, max int) string { return Clean([]byte(s), max) }
 

@@ -182,3 +182,26 @@ func TestAppendFields(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendClean: AppendClean appends what Clean returns, for chosen
+// and random bytes (invalid UTF-8, controls, cuts inside a rune).
+func TestAppendClean(t *testing.T) {
+	ins := []string{"", "abc", "a\x00b\x7f", "caf\xc3\xa9", "\xff\xfe", "\xe2\x82", "tab\there", strings.Repeat("é", 50)}
+	rng := rand.New(rand.NewSource(3))
+	for range 2000 {
+		b := make([]byte, rng.Intn(20))
+		for i := range b {
+			const alphabet = "a\x00\t\x7f\xc3\xa9\xe2\x82\xac\xff "
+			b[i] = alphabet[rng.Intn(len(alphabet))]
+		}
+		ins = append(ins, string(b))
+	}
+	for _, in := range ins {
+		for _, max := range []int{0, 1, 3, 10, 70} {
+			want := Clean([]byte(in), max)
+			if got := string(AppendClean([]byte("kept:"), []byte(in), max)); got != "kept:"+want {
+				t.Fatalf("AppendClean(%q, %d) = %q, want %q", in, max, got, "kept:"+want)
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sdnli/sdnli/irs/mail"
 	"github.com/sdnli/sdnli/irs/parser/mailproto"
@@ -73,7 +74,11 @@ type session struct {
 	utf8          bool
 	stat          string
 	listed        int
-	uids          map[int]string
+	uids          map[int]uidSpan // UIDL: message number → where its UID is in uidText
+	uidText       [][]byte        // the UIDs of uids, cleaned, one after another in chunks of up to uidChunk
+	uidHeld       int             // the capacity of uidText's chunks
+	uidLive       int             // bytes of uidText in uids
+	uidDead       int             // bytes of uidText no longer in uids (overwritten)
 	retrieved     int
 	tops          int
 	deleted       []int
@@ -509,13 +514,84 @@ func (p *conn) uidLine(b []byte) {
 	if !ok {
 		return
 	}
-	if p.sess.uids == nil {
-		p.sess.uids = map[int]string{}
+	ss := &p.sess
+	if ss.uids == nil {
+		ss.uids = map[int]uidSpan{}
 	}
-	if _, seen := p.sess.uids[n]; seen || len(p.sess.uids) < maxUIDs {
-		p.sess.uids[n] = mailproto.Clean(f[1], 70) // RFC 1939: at most 70 characters
+	old, seen := ss.uids[n]
+	if !seen && len(ss.uids) >= maxUIDs {
+		return
+	}
+	// The UIDs of a listing go into a few chunks, not a string each: a
+	// mailbox lists thousands, a session downloads a few.
+	var buf [maxUID * utf8.UTFMax]byte
+	uid := mailproto.AppendClean(buf[:0], f[1], maxUID)
+	if seen {
+		if bytes.Equal(uid, ss.uidBytes(old)) {
+			return // listed again, unchanged
+		}
+		ss.uidDead += int(old.end - old.off)
+		ss.uidLive -= int(old.end - old.off)
+	}
+	ss.uids[n] = ss.keepUID(uid)
+	if ss.uidDead > uidChunk && ss.uidDead > ss.uidLive {
+		ss.compactUIDs()
 	}
 }
+
+const (
+	// maxUID: RFC 1939 allows at most 70 characters.
+	maxUID = 70
+	// uidChunk is the largest chunk of session.uidText.
+	uidChunk = 4096
+)
+
+// uidSpan is where a UID is in session.uidText.
+type uidSpan struct{ chunk, off, end int32 }
+
+// keepUID copies uid into uidText and says where.
+func (ss *session) keepUID(uid []byte) uidSpan {
+	last := len(ss.uidText) - 1
+	if last < 0 || len(ss.uidText[last])+len(uid) > cap(ss.uidText[last]) {
+		// Chunks grow from a small one: most sessions list a few.
+		size := 256
+		if last >= 0 {
+			size = min(2*cap(ss.uidText[last]), uidChunk)
+		}
+		ss.uidText = append(ss.uidText, make([]byte, 0, max(size, len(uid))))
+		ss.uidHeld += cap(ss.uidText[last+1])
+		last++
+	}
+	c := ss.uidText[last]
+	s := uidSpan{chunk: int32(last), off: int32(len(c)), end: int32(len(c) + len(uid))}
+	ss.uidText[last] = append(c, uid...)
+	ss.uidLive += len(uid)
+	return s
+}
+
+func (ss *session) uidBytes(s uidSpan) []byte { return ss.uidText[s.chunk][s.off:s.end] }
+
+// uid returns the UID UIDL gave message n.
+func (ss *session) uid(n int) (string, bool) {
+	s, ok := ss.uids[n]
+	if !ok {
+		return "", false
+	}
+	return string(ss.uidBytes(s)), true
+}
+
+// compactUIDs drops the overwritten UIDs from uidText (a server listing
+// changed UIDs again and again).
+func (ss *session) compactUIDs() {
+	old := ss.uidText
+	ss.uidText, ss.uidHeld, ss.uidLive, ss.uidDead = nil, 0, 0, 0
+	for n, s := range ss.uids {
+		ss.uids[n] = ss.keepUID(old[s.chunk][s.off:s.end])
+	}
+}
+
+// uidBuffered is the memory the UIDL table holds.
+func (ss *session) uidBuffered() int { return ss.uidHeld + 16*len(ss.uids) }
 
 // stlsResponse: +OK hands the connection to TLS; -ERR keeps plaintext.
 func (p *conn) stlsResponse(h *command, ok bool, txt string, ts time.Time) {

@@ -340,7 +340,7 @@ func (p *conn) release() {
 	p.dl = nil
 	p.list = nil
 	p.queue = nil
-	p.sess.capa, p.sess.uids, p.sess.log = nil, nil, nil
+	p.sess.capa, p.sess.uids, p.sess.uidText, p.sess.uidHeld, p.sess.log = nil, nil, nil, 0, nil
 	p.sess.injected = mailproto.Injection{}
 }
 
@@ -358,9 +358,7 @@ func (p *conn) buffered() int {
 	for _, c := range p.sess.capa {
 		n += len(c)
 	}
-	for _, u := range p.sess.uids {
-		n += len(u) + 16
-	}
+	n += p.sess.uidBuffered()
 	if p.dl != nil {
 		n += p.dl.dec.Buffered()
 	}

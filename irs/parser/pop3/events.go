@@ -70,7 +70,7 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 	s["command"] = h.verb
 	if h.msg >= 0 {
 		s["message"] = h.msg
-		if u, ok := p.sess.uids[h.msg]; ok {
+		if u, ok := p.sess.uid(h.msg); ok {
 			s["uid"] = u
 		}
 	}
