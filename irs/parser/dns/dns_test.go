@@ -1003,3 +1003,52 @@ func TestBaseDomainOf(t *testing.T) {
 		t.Errorf("baseDomainOf of a lower-case name: %v allocations, want 0", a)
 	}
 }
+
+// TestOrderReuse: queries answered one after another keep to the flow's
+// own small array of waiting queries; after a burst outgrows it, pairing
+// goes on as before.
+func TestOrderReuse(t *testing.T) {
+	env := parsertest.NewEnv()
+	f := newFlow(udpConn(), env, NewDetector())
+	ts := t0
+	ask := func(id uint16) {
+		ts = ts.Add(time.Millisecond)
+		f.ProcessPacket(parser.ClientToServer, queryMsg(t, id, fmt.Sprintf("q%d.example.", id), dnsmessage.TypeA), ts)
+	}
+	answer := func(id uint16) {
+		ts = ts.Add(time.Millisecond)
+		f.ProcessPacket(parser.ServerToClient, respMsg(t, id, fmt.Sprintf("q%d.example.", id), dnsmessage.TypeA), ts)
+	}
+	for id := uint16(1); id <= 10; id++ {
+		ask(id)
+		answer(id)
+	}
+	if len(f.orderArr) != 0 || cap(f.orderArr) != len(f.order0) || &f.orderArr[:1][0] != &f.order0[0] {
+		t.Errorf("after sequential pairs the waiting queries use another array (cap %d)", cap(f.orderArr))
+	}
+	for id := uint16(11); id <= 15; id++ {
+		ask(id)
+	}
+	for id := uint16(15); id >= 11; id-- {
+		answer(id)
+	}
+	for id := uint16(16); id <= 18; id++ {
+		ask(id)
+		answer(id)
+	}
+	f.EndProcess(parser.EndClosed, ts)
+	evs := byType(env.Events, TypeQuery)
+	if len(evs) != 18 {
+		t.Fatalf("got %d dns-query events, want 18: %s", len(evs), parsertest.Normalize(env.Events))
+	}
+	for i, ev := range evs {
+		if ev.Summary["unanswered"] != nil || ev.Summary["query_not_seen"] != nil || len(ev.Anomalies) != 0 {
+			t.Errorf("event %d (%s) not paired cleanly: %v %v", i, ev.Subject, ev.Summary, ev.Anomalies)
+		}
+	}
+	for i, q := range f.order0 {
+		if q != nil {
+			t.Errorf("order0[%d] still holds query %v after the flow ended", i, q.key)
+		}
+	}
+}

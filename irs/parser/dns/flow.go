@@ -48,6 +48,8 @@ type flow struct {
 	// pending indexes the waiting queries by key once order grows past
 	// indexAt (nil until then), so a flood of queries stays cheap.
 	order     []*query
+	orderArr  []*query  // order's array from its start, reused once order empties
+	order0    [2]*query // order's first array: a flow rarely has more waiting
 	pending   map[pkey][]*query
 	npending  int
 	malformed int
@@ -58,7 +60,10 @@ type flow struct {
 }
 
 func newFlow(c *parser.Conn, env parser.Env, det *Detector) *flow {
-	return &flow{c: c, env: env, det: det, tcp: c.Transport == parser.TCP}
+	f := &flow{c: c, env: env, det: det, tcp: c.Transport == parser.TCP}
+	f.order = f.order0[:0]
+	f.orderArr = f.order
+	return f
 }
 
 func (f *flow) IsContinue() bool { return !f.ended }
@@ -182,7 +187,14 @@ const indexAt = 16
 
 // addPending queues a query waiting for its response.
 func (f *flow) addPending(q *query) {
-	f.order = append(f.order, q)
+	if len(f.order) == cap(f.order) {
+		old := f.order
+		f.order = append(f.order, q)
+		f.orderArr = f.order[:0] // a new array, order at its start
+		clear(old)               // the old array (the flow's own, maybe) keeps no query
+	} else {
+		f.order = append(f.order, q)
+	}
 	if len(f.order) > 2*maxPending {
 		live := f.order[:0]
 		for _, x := range f.order {
@@ -261,7 +273,7 @@ func (f *flow) expire(ts time.Time) {
 	for len(f.order) > 0 {
 		q := f.order[0]
 		if q.done {
-			f.order = f.order[1:]
+			f.popOrder()
 			continue
 		}
 		if ts.Sub(q.ts) <= pendingTimeout {
@@ -271,11 +283,22 @@ func (f *flow) expire(ts time.Time) {
 	}
 }
 
+// popOrder removes the head of order; an emptied order starts again at
+// the start of its array, so that a flow's queries one after another
+// need no new one.
+func (f *flow) popOrder() {
+	f.order[0] = nil
+	f.order = f.order[1:]
+	if len(f.order) == 0 {
+		f.order = f.orderArr[:0]
+	}
+}
+
 // unansweredOldest reports the oldest waiting query as unanswered.
 func (f *flow) unansweredOldest(why string) {
 	for len(f.order) > 0 {
 		q := f.order[0]
-		f.order = f.order[1:]
+		f.popOrder()
 		if q.done {
 			continue
 		}
