@@ -18,6 +18,18 @@ func TestParseDate(t *testing.T) {
 		"Tue, 3 Nov 2026 10:00:00,25 -0330",
 		"Tue, 3 Nov 2026 10:00:00 +0100 (CET)",
 		"Tue, 3 Nov 2026 10:00:00 +0100 (CET",
+		"Thu, 11 Nov 1999 10:52:25 -0800 (PST)",
+		"Thu, 11 Nov 1999 10:52:25 -0800  (PST)",
+		"Thu, 11 Nov 1999 10:52:25 -0800 (Pacific Standard Time)",
+		"Thu, 11 Nov 1999 10:52:25 -0800 ()",
+		"Thu, 11 Nov 1999 10:52:25 -0800 (P_T)",
+		"Thu, 11 Nov 1999 10:52:25 -0800 (PST) (PDT)",
+		"Thu, 11 Nov 1999 10:52:25 -0800 (PS(T)",
+		"Thu, 11 Nov 1999 10:52 -0800 (PST)",
+		"Thu, 11 Nov 1999 10:52:25 PST (PST)",
+		"Thu, 11 Nov 1999 10:52:25 -0800(PST)",
+		"Thu, 11 Nov 1999 10:52:25 -08000 (PST)",
+		" (PST)",
 		"Tue, 3 Nov 2026 10:00:00 CET",
 		"Tue, 3 Nov 2026 10:00:00 GMT",
 		"Tue, 3 Nov 2026 10:00 +0100",
@@ -46,4 +58,18 @@ func TestParseDate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseDate: the shortcuts of parseDate give net/mail's result.
+func FuzzParseDate(f *testing.F) {
+	for _, s := range []string{"Tue, 3 Nov 2026 10:00:00 +0100", "Thu, 11 Nov 1999 10:52:25 -0800 (PST)", "Tue, 3 Nov 2026 10:00:00 CET"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, wantErr := netmail.ParseDate(s)
+		got, gotErr := parseDate(s)
+		if !got.Equal(want) || got.String() != want.String() || (gotErr == nil) != (wantErr == nil) {
+			t.Errorf("parseDate(%q) = %v, %v; net/mail gives %v, %v", s, got, gotErr, want, wantErr)
+		}
+	})
 }

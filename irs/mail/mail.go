@@ -383,13 +383,36 @@ const commonDate = "Mon, 2 Jan 2006 15:04:05 -0700"
 // commonDate accepts, ParseDate hands on unchanged (no comment, CR or
 // leading space; its only sign is the zone's) to those same layouts,
 // which reject it up to commonDate itself: the result is the same.
+//
+// commonDate followed by a zone name in parentheses ("-0800 (PST)") is
+// as common: ParseDate cuts the date after its numeric zone (the first
+// sign in it) and skips the comment, then parses what it cut, the same
+// date as before.
 func parseDate(s string) (time.Time, error) {
 	if !referenceDecoding {
 		if t, err := time.Parse(commonDate, s); err == nil {
 			return t, nil
 		}
+		if i := strings.LastIndex(s, " ("); i > 0 && zoneComment(s[i+2:]) {
+			if t, err := time.Parse(commonDate, s[:i]); err == nil {
+				return t, nil
+			}
+		}
 	}
 	return netmail.ParseDate(s)
+}
+
+// zoneComment reports a zone name and the closing parenthesis: "PST)".
+func zoneComment(s string) bool {
+	if len(s) < 2 || len(s) > 17 || s[len(s)-1] != ')' {
+		return false
+	}
+	for i := range len(s) - 1 {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 // addressList decodes an address header; when the header does not parse,
