@@ -139,7 +139,20 @@ func names(list string) func(yield func(string) bool) {
 	}
 }
 
+// printableASCII reports whether every byte of s is in 0x20..0x7e. A
+// KEXINIT's lists run to a kilobyte or two: eight bytes are tested at a
+// time, with the usual word tricks for "some byte below 0x20"
+// ((w - 0x20…) &^ w & 0x80…) and "some byte above 0x7e"
+// ((w + 0x01…) | w) & 0x80…, both exact for these bounds.
 func printableASCII(s []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(s) >= 8 {
+		w := binary.LittleEndian.Uint64(s)
+		if (w-0x20*ones)&^w&highs != 0 || ((w+ones)|w)&highs != 0 {
+			return false
+		}
+		s = s[8:]
+	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7e {
 			return false
