@@ -351,7 +351,7 @@ func sortOrder(order []uint64, fields []field) ([]uint64, uint64) {
 		order = append(order, keyPrefix(fields[i].key)|uint64(i))
 	}
 	o := order[start:]
-	slices.Sort(o)
+	sortSmall(o)
 	for i := 0; i < len(o); {
 		j := i + 1
 		for j < len(o) && o[j]>>8 == o[i]>>8 {
