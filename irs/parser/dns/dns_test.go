@@ -907,9 +907,9 @@ func TestResponseQuestionDiffers(t *testing.T) {
 	}
 }
 
-// TestRenderNameMatchesReadName: a message's renderName, which reuses
-// names it rendered before for pointers to them, gives readName's name,
-// end and error: for pointers to names near the pointer limit, and for
+// TestRenderNameMatchesReadName: a message's appendName, which reuses
+// names it rendered before for pointers to them, gives readName's name
+// (after what the buffer held), end and error: for pointers to names near the pointer limit, and for
 // every offset of damaged copies of a response, forwards (later names
 // point to remembered ones) and backwards.
 func TestRenderNameMatchesReadName(t *testing.T) {
@@ -927,10 +927,17 @@ func TestRenderNameMatchesReadName(t *testing.T) {
 	}
 	check := func(t *testing.T, m *message, b []byte, off int) {
 		t.Helper()
-		s1, n1, e1 := m.renderName(b, off)
+		out, n1, ptrs, e1 := m.appendName([]byte("x "), b, off)
+		s1 := ""
+		if e1 == nil {
+			s1 = string(out[2:])
+			if ptrs >= 0 {
+				m.remember(off, ptrs, s1) // as readRR does
+			}
+		}
 		s2, n2, e2 := readName(b, off)
-		if s1 != s2 || n1 != n2 || e1 != e2 {
-			t.Fatalf("at %d: renderName = (%q, %d, %v), readName = (%q, %d, %v)", off, s1, n1, e1, s2, n2, e2)
+		if s1 != s2 || n1 != n2 || e1 != e2 || string(out[:2]) != "x " {
+			t.Fatalf("at %d: appendName = (%q, %d, %v), readName = (%q, %d, %v)", off, out, n1, e1, s2, n2, e2)
 		}
 	}
 	for _, n := range []int{maxPointers - 2, maxPointers - 1, maxPointers, maxPointers + 1} {
@@ -1051,4 +1058,43 @@ func TestOrderReuse(t *testing.T) {
 			t.Errorf("order0[%d] still holds query %v after the flow ended", i, q.key)
 		}
 	}
+}
+
+// TestRecordLines: a shown record's name, line and text are the owner,
+// "TYPE text" and the data, whether its owner was a name rendered before
+// (a pointer to the question, to a CNAME's target) or rendered with it;
+// the events show them as before.
+func TestRecordLines(t *testing.T) {
+	bd := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: 3, Response: true, RecursionDesired: true, RecursionAvailable: true})
+	bd.EnableCompression()
+	bd.StartQuestions()
+	bd.Question(q("www.Example.org.", dnsmessage.TypeA)[0])
+	bd.StartAnswers()
+	bd.CNAMEResource(rh("www.Example.org.", dnsmessage.TypeCNAME), dnsmessage.CNAMEResource{CNAME: name("edge.example.net.")})
+	bd.AResource(rh("edge.example.net.", dnsmessage.TypeA), dnsmessage.AResource{A: [4]byte{192, 0, 2, 1}})
+	bd.AResource(rh("other.example.com.", dnsmessage.TypeA), dnsmessage.AResource{A: [4]byte{192, 0, 2, 2}})
+	bd.StartAuthorities()
+	bd.NSResource(rh("example.org.", dnsmessage.TypeNS), dnsmessage.NSResource{NS: name("ns1.example.org.")})
+	bd.NSResource(rh("example.org.", dnsmessage.TypeNS), dnsmessage.NSResource{NS: name("ns2.example.org.")})
+	resp, err := bd.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := decode(resp)
+	if m.err != nil {
+		t.Fatalf("decode: %v in %s", m.err, m.errWhere)
+	}
+	for i, r := range append(append([]rr{}, m.answers...), m.authority...) {
+		if r.line != typeName(r.typ)+" "+r.text || r.withName() != r.name+" "+r.line {
+			t.Errorf("record %d: name %q, line %q, text %q, with name %q: not of a piece", i, r.name, r.line, r.text, r.withName())
+		}
+	}
+	evs := byType(udp(NewDetector(), cq(queryMsg(t, 3, "www.Example.org.", dnsmessage.TypeA)), sr(resp)), TypeQuery)
+	if len(evs) != 1 {
+		t.Fatalf("got %d dns-query events, want 1", len(evs))
+	}
+	checkSummary(t, evs[0], map[string]any{
+		"answers":   []string{"CNAME edge.example.net", "edge.example.net A 192.0.2.1", "other.example.com A 192.0.2.2"},
+		"authority": []string{"example.org NS ns1.example.org", "example.org NS ns2.example.org"},
+	})
 }

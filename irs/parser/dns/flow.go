@@ -453,7 +453,7 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 			}
 			txt := a.line
 			if !strings.EqualFold(a.name, qname) {
-				txt = a.name + " " + txt
+				txt = a.withName()
 			}
 			answers = append(answers, txt)
 			ttls = append(ttls, a.ttl)
@@ -470,7 +470,7 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 				if len(auth) >= maxAuthorityShown {
 					break
 				}
-				auth = append(auth, a.name+" "+a.line)
+				auth = append(auth, a.withName())
 			}
 			s["authority"] = auth
 		}

@@ -98,7 +98,16 @@ type rr struct {
 	ttl   uint32
 	text  string // data in presentation form (bounded)
 	line  string // "TYPE text", of which text is the tail
+	full  string // "name TYPE text" when rendered so, of which line is the tail
 	size  int    // rdata length
+}
+
+// withName is the record's line after its owner name.
+func (r *rr) withName() string {
+	if r.full != "" {
+		return r.full
+	}
+	return r.name + " " + r.line
 }
 
 // edns is what an OPT record says.
@@ -135,26 +144,6 @@ type nameAt struct {
 	s    string
 	off  uint16 // a pointer's 14 bits
 	ptrs uint8  // at most maxPointers
-}
-
-// renderName is readName within m's message: a name that is only a
-// pointer to a name rendered before gets that name's string, checked as
-// readName would (a pointer to an earlier offset, one pointer more than
-// that name took). Other names are rendered and remembered.
-func (m *message) renderName(b []byte, off int) (string, int, error) {
-	if off+2 <= len(b) && b[off]&0xc0 == 0xc0 {
-		target := int(binary.BigEndian.Uint16(b[off:]) & 0x3fff)
-		for _, n := range m.names[:m.nnames] {
-			if int(n.off) == target && target < off && n.ptrs < maxPointers {
-				return n.s, off + 2, nil
-			}
-		}
-	}
-	s, _, next, ptrs, err := readNameN(b, off, nil, false, true)
-	if err == nil {
-		m.remember(off, ptrs, s)
-	}
-	return s, next, err
 }
 
 func (m *message) remember(off, ptrs int, s string) {
@@ -287,7 +276,24 @@ func readNameN(b []byte, off int, dst [][]byte, keepLabels, render bool) (string
 	// the name is built in a stack buffer that fits almost every name,
 	// so that a name costs one allocation (its string)
 	var scratch [256]byte
-	buf := scratch[:0]
+	buf, labels, next, ptrs, err := walkName(b, off, scratch[:0], dst, keepLabels, render)
+	if err != nil {
+		return "", nil, 0, 0, err
+	}
+	name := "."
+	if len(buf) > 0 {
+		name = string(buf)
+	} else if !render {
+		name = ""
+	}
+	return name, labels, next, ptrs, nil
+}
+
+// walkName reads the name at off as readNameAs does, appending its
+// rendering (nothing for the root) to out when render is set.
+func walkName(b []byte, off int, out []byte, dst [][]byte, keepLabels, render bool) ([]byte, [][]byte, int, int, error) {
+	buf := out
+	start := len(out)
 	labels := dst
 	nlabels := 0
 	next := -1
@@ -297,7 +303,7 @@ func readNameN(b []byte, off int, dst [][]byte, keepLabels, render bool) (string
 	run := off // where the current run of labels began
 	for {
 		if pos >= len(b) {
-			return "", nil, 0, 0, errTruncName
+			return out, nil, 0, 0, errTruncName
 		}
 		l := int(b[pos])
 		switch l & 0xc0 {
@@ -306,23 +312,17 @@ func readNameN(b []byte, off int, dst [][]byte, keepLabels, render bool) (string
 				if next < 0 {
 					next = pos + 1
 				}
-				name := "."
-				if len(buf) > 0 {
-					name = string(buf)
-				} else if !render {
-					name = ""
-				}
 				if !keepLabels || len(labels) == 0 {
 					labels = nil
 				}
-				return name, labels, next, ptrs, nil
+				return buf, labels, next, ptrs, nil
 			}
 			if pos+1+l > len(b) {
-				return "", nil, 0, 0, errTruncName
+				return out, nil, 0, 0, errTruncName
 			}
 			wire += l + 1
 			if wire+1 > maxNameWire || nlabels >= maxLabels {
-				return "", nil, 0, 0, errNameTooLong
+				return out, nil, 0, 0, errNameTooLong
 			}
 			label := b[pos+1 : pos+1+l]
 			nlabels++
@@ -330,7 +330,7 @@ func readNameN(b []byte, off int, dst [][]byte, keepLabels, render bool) (string
 				labels = append(labels, label)
 			}
 			if render {
-				if len(buf) > 0 {
+				if len(buf) > start {
 					buf = append(buf, '.')
 				}
 				buf = appendLabel(buf, label)
@@ -338,23 +338,23 @@ func readNameN(b []byte, off int, dst [][]byte, keepLabels, render bool) (string
 			pos += 1 + l
 		case 0xc0:
 			if pos+2 > len(b) {
-				return "", nil, 0, 0, errTruncName
+				return out, nil, 0, 0, errTruncName
 			}
 			target := int(binary.BigEndian.Uint16(b[pos:]) & 0x3fff)
 			if target >= run {
-				return "", nil, 0, 0, errPtrLoop
+				return out, nil, 0, 0, errPtrLoop
 			}
 			run = target
 			ptrs++
 			if ptrs > maxPointers {
-				return "", nil, 0, 0, errTooManyPtr
+				return out, nil, 0, 0, errTooManyPtr
 			}
 			if next < 0 {
 				next = pos + 2
 			}
 			pos = target
 		default:
-			return "", nil, 0, 0, errLabelType
+			return out, nil, 0, 0, errLabelType
 		}
 	}
 }
@@ -391,15 +391,27 @@ func appendLabel(dst []byte, label []byte) []byte {
 }
 
 // readRR reads one resource record and, when render is set, renders its
-// owner and data; otherwise it only checks them (and reads EDNS).
+// owner and data; otherwise it only checks them (and reads EDNS). A
+// rendered record is one string, "owner TYPE data", its name, line and
+// text parts of it, or "TYPE data" when its owner is a name the message
+// rendered before.
 func readRR(b []byte, off int, m *message, render bool) (rr, int, error) {
-	var name string
-	var p int
+	// the record is rendered in a stack buffer that fits almost every
+	// record, so that it costs one allocation
+	var scratch [320]byte
+	var line []byte
+	var owner string // the owner, when remembered
+	known := false
+	var p, optrs int
 	var err error
-	if render {
-		name, p, err = m.renderName(b, off)
-	} else {
+	switch {
+	case !render:
 		p, err = skipName(b, off)
+	default:
+		line = scratch[:0]
+		if owner, p, known = m.known(b, off); !known {
+			line, p, optrs, err = m.appendName(line, b, off)
+		}
 	}
 	if err != nil {
 		return rr{}, 0, err
@@ -407,7 +419,7 @@ func readRR(b []byte, off int, m *message, render bool) (rr, int, error) {
 	if p+10 > len(b) {
 		return rr{}, 0, errTruncRR
 	}
-	r := rr{name: name, typ: binary.BigEndian.Uint16(b[p:]), class: binary.BigEndian.Uint16(b[p+2:]),
+	r := rr{typ: binary.BigEndian.Uint16(b[p:]), class: binary.BigEndian.Uint16(b[p+2:]),
 		ttl: binary.BigEndian.Uint32(b[p+4:])}
 	rdlen := int(binary.BigEndian.Uint16(b[p+8:]))
 	start := p + 10
@@ -416,152 +428,200 @@ func readRR(b []byte, off int, m *message, render bool) (rr, int, error) {
 		return rr{}, 0, errTruncRR
 	}
 	r.size = rdlen
-	tn := ""
+	ownerEnd, lineStart, head := len(line), 0, 0
 	if render {
-		tn = typeName(r.typ)
+		if !known {
+			line = append(line, ' ')
+		}
+		lineStart = len(line)
+		line = append(append(line, typeName(r.typ)...), ' ')
+		head = len(line)
 	}
-	line, err := rdataLine(b, start, end, r, m, tn, render)
+	line, ref, err := m.appendRdata(line, b, start, end, r, render)
 	if err != nil {
-		if !render {
+		name := owner
+		switch {
+		case !render:
 			name, _, _ = readName(b, off) // read fine above
+		case !known:
+			name = string(line[:ownerEnd])
 		}
 		return rr{}, 0, fmt.Errorf("%s record of %s: %w", typeName(r.typ), name, err)
 	}
-	if line != "" {
-		r.line, r.text = line, line[len(tn)+1:]
+	if render && r.typ != 41 { // an OPT record is not shown
+		s := string(line)
+		if !known {
+			owner = s[:ownerEnd]
+			r.full = s
+			m.remember(off, optrs, owner)
+		}
+		r.name, r.line, r.text = owner, s[lineStart:], s[head:]
+		if ref.end > 0 {
+			m.remember(ref.off, ref.ptrs, s[ref.start:ref.end])
+		}
 	}
 	return r, end, nil
 }
 
-// rdataLine renders record data in presentation form after its type name
-// tn and a space: the line an event shows, built in one allocation for
-// the commonest records (A, AAAA, NULL, unknown). Without render it
-// makes the same checks, returns no line and allocates nothing (but
-// still reads EDNS from an OPT record); an OPT record has no line.
-func rdataLine(b []byte, start, end int, r rr, m *message, tn string, render bool) (string, error) {
+// known returns the name at off when it is only a pointer to a name m
+// rendered before: that name, checked as readName would check the
+// pointer (to an earlier offset, one pointer more than that name took).
+func (m *message) known(b []byte, off int) (string, int, bool) {
+	if off+2 <= len(b) && b[off]&0xc0 == 0xc0 {
+		target := int(binary.BigEndian.Uint16(b[off:]) & 0x3fff)
+		for _, n := range m.names[:m.nnames] {
+			if int(n.off) == target && target < off && n.ptrs < maxPointers {
+				return n.s, off + 2, true
+			}
+		}
+	}
+	return "", 0, false
+}
+
+// appendName appends the rendering of the name at off to out ("." for the
+// root), checked as readName checks it. A name m knows is appended as it
+// is, and ptrs is -1; otherwise ptrs counts the pointers the name took,
+// for remember.
+func (m *message) appendName(out []byte, b []byte, off int) (_ []byte, next, ptrs int, err error) {
+	if s, next, ok := m.known(b, off); ok {
+		return append(out, s...), next, -1, nil
+	}
+	start := len(out)
+	out, _, next, ptrs, err = walkName(b, off, out, nil, false, true)
+	if err == nil && len(out) == start {
+		out = append(out, '.')
+	}
+	return out, next, ptrs, err
+}
+
+// nameRef is where a name rendered into a record's line lies in it, for
+// remember (end 0: none).
+type nameRef struct{ off, ptrs, start, end int }
+
+// appendRdata appends record data in presentation form to line. Without
+// render it makes the same checks, appends nothing and allocates nothing
+// (but still reads EDNS from an OPT record). ref is the name that makes
+// up the data of NS, CNAME, PTR, DNAME and MX records, when it is not
+// one m remembered already.
+func (m *message) appendRdata(line []byte, b []byte, start, end int, r rr, render bool) (_ []byte, ref nameRef, err error) {
 	d := b[start:end]
-	var buf [64]byte
-	head := append(append(buf[:0], tn...), ' ')
 	// a name inside the data must end inside the data (its compressed
 	// tail may point anywhere earlier)
-	name := func(off int) (string, int, error) {
-		var s string
-		var next int
+	name := func(off int) (int, error) {
+		var next, ptrs int
 		var err error
 		if render {
-			s, next, err = m.renderName(b, off)
+			s := len(line)
+			line, next, ptrs, err = m.appendName(line, b, off)
+			if err == nil && ptrs >= 0 {
+				ref = nameRef{off, ptrs, s, len(line)}
+			}
 		} else {
 			_, _, next, err = readNameAs(b, off, nil, false, false)
 		}
 		if err == nil && next > end {
 			err = errRData
 		}
-		return s, next, err
+		return next, err
 	}
 	switch r.typ {
 	case 1: // A
 		if len(d) != 4 {
-			return "", errRData
+			return line, ref, errRData
 		}
-		if !render {
-			return "", nil
+		if render {
+			line = netip.AddrFrom4([4]byte(d)).AppendTo(line)
 		}
-		return string(netip.AddrFrom4([4]byte(d)).AppendTo(head)), nil
+		return line, ref, nil
 	case 28: // AAAA
 		if len(d) != 16 {
-			return "", errRData
+			return line, ref, errRData
 		}
-		if !render {
-			return "", nil
+		if render {
+			line = netip.AddrFrom16([16]byte(d)).AppendTo(line)
 		}
-		return string(netip.AddrFrom16([16]byte(d)).AppendTo(head)), nil
+		return line, ref, nil
 	case 2, 5, 12, 39: // NS, CNAME, PTR, DNAME
-		s, _, err := name(start)
-		if !render || err != nil {
-			return "", err
-		}
-		return tn + " " + s, nil
+		_, err := name(start)
+		return line, ref, err
 	case 15: // MX
 		if len(d) < 3 {
-			return "", errRData
+			return line, ref, errRData
 		}
-		s, _, err := name(start + 2)
-		if !render || err != nil {
-			return "", err
+		if render {
+			line = append(strconv.AppendUint(line, uint64(binary.BigEndian.Uint16(d)), 10), ' ')
 		}
-		return tn + " " + strconv.Itoa(int(binary.BigEndian.Uint16(d))) + " " + s, nil
+		_, err := name(start + 2)
+		return line, ref, err
 	case 6: // SOA
-		mname, p, err := name(start)
+		p, err := name(start)
 		if err != nil {
-			return "", err
+			return line, ref, err
 		}
-		rname, p, err := name(p)
+		if render {
+			line = append(line, ' ')
+		}
+		p, err = name(p)
 		if err != nil {
-			return "", err
+			return line, ref, err
 		}
 		if p+20 != end {
-			return "", errRData
+			return line, ref, errRData
 		}
-		if !render {
-			return "", nil
+		if render {
+			line = strconv.AppendUint(append(line, ' '), uint64(binary.BigEndian.Uint32(b[p:])), 10)
 		}
-		return fmt.Sprintf("%s %s %s %d", tn, mname, rname, binary.BigEndian.Uint32(b[p:])), nil
+		return line, nameRef{}, nil // two names: neither remembered
 	case 16, 99: // TXT, SPF
 		t, err := characterStrings(d, render)
-		if !render || err != nil {
-			return "", err
-		}
-		return tn + " " + t, nil
+		return append(line, t...), ref, err
 	case 33: // SRV
 		if len(d) < 7 {
-			return "", errRData
+			return line, ref, errRData
 		}
-		s, _, err := name(start + 6)
-		if !render || err != nil {
-			return "", err
+		if render {
+			for i := 0; i < 6; i += 2 {
+				line = append(strconv.AppendUint(line, uint64(binary.BigEndian.Uint16(d[i:])), 10), ' ')
+			}
 		}
-		return fmt.Sprintf("%s %d %d %d %s", tn, binary.BigEndian.Uint16(d), binary.BigEndian.Uint16(d[2:]), binary.BigEndian.Uint16(d[4:]), s), nil
+		_, err := name(start + 6)
+		return line, nameRef{}, err
 	case 64, 65: // SVCB, HTTPS
 		t, err := svcbText(b, start, end, render)
-		if !render || err != nil {
-			return "", err
-		}
-		return tn + " " + t, nil
+		return append(line, t...), ref, err
 	case 257: // CAA
 		if len(d) < 2 || 2+int(d[1]) > len(d) {
-			return "", errRData
+			return line, ref, errRData
 		}
-		if !render {
-			return "", nil
+		if render {
+			tag := string(d[2 : 2+int(d[1])])
+			line = append(line, clip(fmt.Sprintf("%d %s %q", d[0], tag, string(d[2+int(d[1]):])), maxTextLen)...)
 		}
-		tag := string(d[2 : 2+int(d[1])])
-		return tn + " " + clip(fmt.Sprintf("%d %s %q", d[0], tag, string(d[2+int(d[1]):])), maxTextLen), nil
+		return line, ref, nil
 	case 10: // NULL
-		if !render {
-			return "", nil
+		if render {
+			line = appendSizeHex(line, "", len(d), " bytes ", d[:min(len(d), 16)])
 		}
-		return sizeHex(head, "", len(d), " bytes ", d[:min(len(d), 16)]), nil
+		return line, ref, nil
 	case 41: // OPT
 		m.opt = parseOPT(r, d)
 		m.edns = &m.opt
-		return "", nil
+		return line, ref, nil
 	}
-	if !render {
-		return "", nil
+	if render {
+		line = appendSizeHex(line, `\# `, len(d), " ", d[:min(len(d), 32)])
 	}
-	return sizeHex(head, `\# `, len(d), " ", d[:min(len(d), 32)]), nil
+	return line, ref, nil
 }
 
-// sizeHex is head, prefix, n, sep and b in hex, built in one allocation
-// (the "%d ... %s" formatting of NULL and unknown records made three, and
+// appendSizeHex appends prefix, n, sep and b in hex (the "%d ... %s"
+// formatting of NULL and unknown records made three allocations, and
 // tunnels answer with NULL records by the thousand).
-func sizeHex(head []byte, prefix string, n int, sep string, b []byte) string {
-	var buf [160]byte
-	t := append(append(buf[:0], head...), prefix...)
-	t = strconv.AppendInt(t, int64(n), 10)
-	t = append(t, sep...)
-	t = hex.AppendEncode(t, b)
-	return string(t)
+func appendSizeHex(dst []byte, prefix string, n int, sep string, b []byte) []byte {
+	dst = append(dst, prefix...)
+	dst = strconv.AppendInt(dst, int64(n), 10)
+	dst = append(dst, sep...)
+	return hex.AppendEncode(dst, b)
 }
 
 // characterStrings renders TXT data: quoted strings, bounded. Without
