@@ -26,13 +26,34 @@ func plainAddressList(v string) (list []*netmail.Address, ok bool) {
 	return list, true
 }
 
-// plainAddresses is plainAddressList as Message.addressList keeps it:
-// at most maxAddresses, clipped.
+// plainAddresses is plainAddressList as Message.addressList keeps it (at
+// most maxAddresses, clipped), and it also reads a comma inside a quoted
+// name ("Doe, Jane" <jane@example.com>, as address books write names).
+// TestPlainAddresses and FuzzPlainAddresses hold it to enmime's result.
 func plainAddresses(v string) (out []Address, ok bool) {
 	if v == "" || strings.Contains(v, "=?") {
 		return nil, false
 	}
-	for item := range strings.SplitSeq(v, ",") {
+	for {
+		// The next comma outside a quoted string ends the item.
+		end, quoted := -1, false
+		for i := 0; i < len(v) && end < 0; i++ {
+			switch v[i] {
+			case '"':
+				quoted = !quoted
+			case ',':
+				if !quoted {
+					end = i
+				}
+			}
+		}
+		if quoted {
+			return nil, false
+		}
+		item := v
+		if end >= 0 {
+			item = v[:end]
+		}
 		name, addr, ok := plainAddress(strings.Trim(item, " \t"))
 		if !ok {
 			return nil, false
@@ -40,8 +61,11 @@ func plainAddresses(v string) (out []Address, ok bool) {
 		if len(out) < maxAddresses {
 			out = append(out, Address{Name: clip(name), Address: clip(addr)})
 		}
+		if end < 0 {
+			return out, true
+		}
+		v = v[end+1:]
 	}
-	return out, true
 }
 
 func plainAddress(s string) (name, addr string, ok bool) {

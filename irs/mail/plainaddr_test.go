@@ -32,6 +32,60 @@ func checkPlainAddressList(t *testing.T, v string) bool {
 	return true
 }
 
+// checkPlainAddresses: where plainAddresses answers, enmime gives the
+// same list (as Message.addressList keeps it) without an error.
+func checkPlainAddresses(t *testing.T, v string) bool {
+	t.Helper()
+	got, ok := plainAddresses(v)
+	if !ok {
+		return false
+	}
+	list, err := enmime.ParseAddressList(v)
+	var want []Address
+	for _, a := range list {
+		if a != nil && len(want) < maxAddresses {
+			want = append(want, Address{Name: clip(a.Name), Address: clip(a.Address)})
+		}
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("%q: plainAddresses %v; enmime %v, %v", v, got, want, err)
+	}
+	return true
+}
+
+func TestPlainAddresses(t *testing.T) {
+	for _, c := range []struct {
+		in    string
+		plain bool
+	}{
+		{"a@example.com", true},
+		{`"Example, Alice" <alice@example.com>`, true},
+		{`"Doe, Jane" <jane@example.com>, "Roe, Richard" <rr@example.org>, x@y.example`, true},
+		{`"Uetrecht, Daniel J." <uetrecht@umr.edu>`, true},
+		{`"Doe, Jane <jane@example.com>`, false},
+		{`"Doe, Jane" <jane@example.com>,`, false},
+		{`"a,b"@example.com`, false},
+		{`"Doe, Jane" "x" <jane@example.com>`, false},
+		{`"a<b" <jane@example.com>`, false},
+		{`Doe, Jane <jane@example.com>`, false},
+	} {
+		if got := checkPlainAddresses(t, c.in); got != c.plain {
+			t.Errorf("%q: plainAddresses answered: %v, want %v", c.in, got, c.plain)
+		}
+	}
+}
+
+// FuzzPlainAddresses: the address lists Message.addressList reads
+// without enmime are enmime's.
+func FuzzPlainAddresses(f *testing.F) {
+	for _, s := range []string{`"Doe, Jane" <jane@example.com>, b@c`, `"A, B" <a@b.c>`, "x <y@z>,w@v", `"a" <b@c>,"d,e" <f@g>`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		checkPlainAddresses(t, v)
+	})
+}
+
 func TestPlainAddressList(t *testing.T) {
 	for _, c := range []struct {
 		in    string
