@@ -200,6 +200,7 @@ func (d *Detector) New(c *parser.Conn, env parser.Env) parser.Parser {
 }
 
 type spiStats struct {
+	spi            uint32
 	dir            parser.Direction
 	packets, bytes int
 	seqMin, seqMax uint32
@@ -225,11 +226,13 @@ type flow struct {
 	encrypted  int // IKE messages whose payloads are encrypted
 	keepalives int
 	mirrored   bool
-	esp        map[uint32]*spiStats
-	espOrder   []uint32
-	other      int
-	anoms      []string
-	ended      bool
+	// ESP SPIs in order of first sight: a flow carries a few (one per
+	// direction and rekeying), searched in place from the last one used
+	esp     []spiStats
+	espLast int
+	other   int
+	anoms   []string
+	ended   bool
 }
 
 func (f *flow) anomaly(a string) {
@@ -271,22 +274,31 @@ func (f *flow) espPacket(dir parser.Direction, data []byte) {
 		return
 	}
 	spi, seq := binary.BigEndian.Uint32(data), binary.BigEndian.Uint32(data[4:])
-	s := f.esp[spi]
+	s := f.espStats(spi)
 	if s == nil {
 		if len(f.esp) >= maxSPIs {
 			f.other++
 			return
 		}
-		s = &spiStats{dir: dir, seqMin: seq, seqMax: seq}
-		if f.esp == nil {
-			f.esp = map[uint32]*spiStats{}
-		}
-		f.esp[spi] = s
-		f.espOrder = append(f.espOrder, spi)
+		f.esp = append(f.esp, spiStats{spi: spi, dir: dir, seqMin: seq, seqMax: seq})
+		f.espLast = len(f.esp) - 1
+		s = &f.esp[f.espLast]
 	}
 	s.packets++
 	s.bytes += len(data)
 	s.seqMin, s.seqMax = min(s.seqMin, seq), max(s.seqMax, seq)
+}
+
+// espStats returns the SPI's counters, nil when it is new. Packets of
+// both directions alternate: the search starts at the last SPI found.
+func (f *flow) espStats(spi uint32) *spiStats {
+	for i, n := f.espLast, len(f.esp); i < f.espLast+n; i++ {
+		if s := &f.esp[i%n]; s.spi == spi {
+			f.espLast = i % n
+			return s
+		}
+	}
+	return nil
 }
 
 // ike parses one IKE message.
@@ -728,9 +740,9 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 	}
 	if len(f.esp) > 0 {
 		var l []map[string]any
-		for _, spi := range f.espOrder {
-			s := f.esp[spi]
-			l = append(l, map[string]any{"spi": spiHex(spi), "from": s.dir.String(), "packets": s.packets,
+		for i := range f.esp {
+			s := &f.esp[i]
+			l = append(l, map[string]any{"spi": spiHex(s.spi), "from": s.dir.String(), "packets": s.packets,
 				"bytes": s.bytes, "seq_first": s.seqMin, "seq_last": s.seqMax})
 		}
 		sum["esp"] = l
