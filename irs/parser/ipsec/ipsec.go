@@ -59,7 +59,7 @@ type Detector struct {
 
 // ikeSeen is what the table keeps of the IKE between two addresses.
 type ikeSeen struct {
-	versions map[int]bool
+	versions versionSet
 	spis     []string // initiator/responder SPI pairs
 	last     time.Time
 }
@@ -91,11 +91,11 @@ func (d *Detector) noteIKE(a, b netip.Addr, version int, spi string, ts time.Tim
 			delete(d.peers, d.order[0])
 			d.order = d.order[1:]
 		}
-		s = &ikeSeen{versions: map[int]bool{}}
+		s = &ikeSeen{}
 		d.peers[k] = s
 		d.order = append(d.order, k)
 	}
-	s.versions[version] = true
+	s.versions.add(version)
 	if len(s.spis) < maxSPIs && !contains(s.spis, spi) {
 		s.spis = append(s.spis, spi)
 	}
@@ -110,11 +110,7 @@ func (d *Detector) lookupIKE(a, b netip.Addr) (versions []int, spis []string, ok
 	if s == nil {
 		return nil, nil, false
 	}
-	for v := range s.versions {
-		versions = append(versions, v)
-	}
-	sort.Ints(versions)
-	return versions, append([]string(nil), s.spis...), true
+	return s.versions.list(), append([]string(nil), s.spis...), true
 }
 
 func contains(l []string, s string) bool {
@@ -215,8 +211,8 @@ type flow struct {
 	packets    [2]int
 	bytes      [2]int
 	ikeMsgs    int
-	versions   map[int]bool
-	exch       map[string]int
+	versions   versionSet
+	exch       []exchCount // messages per exchange type, in order of first sight
 	spiPairs   []string
 	vids       map[string]bool
 	notify     map[string]int
@@ -301,6 +297,40 @@ func (f *flow) espStats(spi uint32) *spiStats {
 	return nil
 }
 
+// versionSet is a set of IKE major versions (4 bits): a bit each.
+type versionSet uint16
+
+func (v *versionSet) add(ver int) { *v |= 1 << (ver & 0xf) }
+
+// list is the versions in the set, ascending (nil when empty).
+func (v versionSet) list() []int {
+	var l []int
+	for ver := 0; ver < 16; ver++ {
+		if v&(1<<ver) != 0 {
+			l = append(l, ver)
+		}
+	}
+	return l
+}
+
+// exchCount counts the messages of one exchange type.
+type exchCount struct {
+	typ byte
+	n   int
+}
+
+// countExchange counts a message of exchange type typ. A flow shows a
+// few types, named only when the event is built.
+func (f *flow) countExchange(typ byte) {
+	for i := range f.exch {
+		if f.exch[i].typ == typ {
+			f.exch[i].n++
+			return
+		}
+	}
+	f.exch = append(f.exch, exchCount{typ, 1})
+}
+
 // ike parses one IKE message.
 func (f *flow) ike(dir parser.Direction, b []byte, ts time.Time) {
 	if !ikeHeaderOK(b) {
@@ -310,14 +340,8 @@ func (f *flow) ike(dir parser.Direction, b []byte, ts time.Time) {
 	}
 	f.ikeMsgs++
 	ver := int(b[17] >> 4)
-	if f.versions == nil {
-		f.versions = map[int]bool{}
-	}
-	f.versions[ver] = true
-	if f.exch == nil {
-		f.exch = map[string]int{}
-	}
-	f.exch[exchangeName(int(b[18]))]++
+	f.versions.add(ver)
+	f.countExchange(b[18])
 	var spiText [33]byte // initiator/responder SPIs in hex
 	hex.Encode(spiText[:16], b[0:8])
 	spiText[16] = '/'
@@ -691,13 +715,12 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		sum["channel"] = "ike"
 		subject = "IKE " + f.c.Client.String() + " ↔ " + f.c.Server.String()
 		if f.ikeMsgs > 0 {
-			var vs []int
-			for v := range f.versions {
-				vs = append(vs, v)
+			sum["ike_versions"] = f.versions.list()
+			exch := make(map[string]int, len(f.exch))
+			for _, e := range f.exch {
+				exch[exchangeName(int(e.typ))] = e.n
 			}
-			sort.Ints(vs)
-			sum["ike_versions"] = vs
-			sum["exchanges"] = f.exch
+			sum["exchanges"] = exch
 			sum["ike_messages"] = f.ikeMsgs
 			sum["spis"] = f.spiPairs
 			evidence = append(evidence, fmt.Sprintf("%d IKE message(s) with a valid header (version, exchange type, length)", f.ikeMsgs))
