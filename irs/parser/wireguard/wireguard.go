@@ -175,7 +175,7 @@ func (d *Detector) forget(id uint64) {
 
 // New returns the parser for one flow.
 func (*Detector) New(c *parser.Conn, env parser.Env) parser.Parser {
-	return &flow{c: c, env: env, types: map[string]int{}, indices: map[uint32]parser.Direction{}}
+	return &flow{c: c, env: env, indices: map[uint32]parser.Direction{}}
 }
 
 // flow counts the messages of one WireGuard flow.
@@ -185,7 +185,7 @@ type flow struct {
 	start, end time.Time
 	packets    [2]int
 	bytes      [2]int
-	types      map[string]int
+	types      [msgData + 1]int // messages by type, named when the event is built
 	// indices maps each sender index to the side that chose it.
 	indices     map[uint32]parser.Direction
 	initiations int
@@ -226,7 +226,7 @@ func (f *flow) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 		}
 		return
 	}
-	f.types[typeNames[t]]++
+	f.types[t]++
 	switch t {
 	case msgInitiation:
 		f.initiations++
@@ -250,6 +250,17 @@ func (f *flow) addIndex(i uint32, dir parser.Direction) {
 	if len(f.indices) < maxIndices {
 		f.indices[i] = dir
 	}
+}
+
+// messages names the messages counted per type.
+func (f *flow) messages() map[string]int {
+	m := make(map[string]int, len(typeNames))
+	for t, n := range f.types {
+		if n > 0 {
+			m[typeNames[t]] = n
+		}
+	}
+	return m
 }
 
 // Gap never happens on UDP.
@@ -277,7 +288,7 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		"detection":         method,
 		"confidence":        conf,
 		"evidence":          evidence,
-		"messages":          f.types,
+		"messages":          f.messages(),
 		"handshakes":        f.initiations,
 		"responses":         f.responses,
 		"responses_linked":  f.linked,
