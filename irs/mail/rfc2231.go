@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"mime"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,13 @@ const maxSections = 100
 // in any charset: Go's mime package, under enmime, decodes only UTF-8 and
 // US-ASCII ones and mangles or drops the rest.
 func parseMediaType(ctype string) (string, map[string]string, []string, error) {
+	if !referenceDecoding && plainMediaType(ctype) {
+		// Nothing for enmime's repairs to change: Go's parser alone.
+		mt, params, err := mime.ParseMediaType(ctype)
+		if err == nil {
+			return mt, params, nil, nil
+		}
+	}
 	mt, params, invalid, err := mediatype.Parse(ctype)
 	if err != nil || !strings.Contains(ctype, "*") {
 		return mt, params, invalid, err
