@@ -488,7 +488,7 @@ func (k *control) onReply(cmd *command, ts time.Time) {
 // logon emits a logon or logon-failure event.
 func (k *control) logon(typ string, cmd *command, ts time.Time) {
 	ev := &event.Event{Type: typ, Start: cmd.ts, End: ts, Subject: k.user,
-		Summary: map[string]any{"user": k.user, "reply_code": cmd.code, "reply": cmd.text}}
+		Summary: map[string]any{"user": k.user, "reply_code": codeValue(cmd.code), "reply": cmd.text}}
 	if k.env.Options().RecordPasswords && k.pass != "" {
 		ev.Summary["password"] = k.pass
 	}
@@ -513,7 +513,7 @@ func (k *control) logCmd(verb, arg string, interim []int, code int, text string)
 	if len(k.log) >= maxLog {
 		return
 	}
-	e := map[string]any{"command": verb}
+	e := map[string]any{"command": verbValue(verb)}
 	if arg != "" {
 		e["arg"] = clip(arg, 256)
 	}
@@ -521,10 +521,50 @@ func (k *control) logCmd(verb, arg string, interim []int, code int, text string)
 		e["interim"] = interim
 	}
 	if code != 0 {
-		e["reply_code"] = code
+		e["reply_code"] = codeValue(code)
 		e["reply"] = clip(text, 256)
 	}
 	k.log = append(k.log, e)
+}
+
+// verbValues are the commands of RFC 959 and its extensions as summary
+// values, boxed once: every command logged names one (boxing a string
+// allocates).
+var verbValues = func() map[string]any {
+	m := map[string]any{}
+	for _, v := range []string{"<greeting>", "USER", "PASS", "ACCT", "CWD", "CDUP", "SMNT", "QUIT", "REIN",
+		"PORT", "PASV", "TYPE", "STRU", "MODE", "RETR", "STOR", "STOU", "APPE", "ALLO", "REST", "RNFR", "RNTO",
+		"ABOR", "DELE", "RMD", "MKD", "PWD", "LIST", "NLST", "SITE", "SYST", "STAT", "HELP", "NOOP", "FEAT",
+		"OPTS", "AUTH", "PBSZ", "PROT", "CCC", "EPSV", "EPRT", "LPRT", "LPSV", "MDTM", "SIZE", "MLSD", "MLST",
+		"LANG", "CLNT", "HOST", "XPWD", "XCWD", "XMKD", "XRMD", "XCUP"} {
+		m[v] = v
+	}
+	return m
+}()
+
+// verbValue is a command as a summary value.
+func verbValue(v string) any {
+	if x, ok := verbValues[v]; ok {
+		return x
+	}
+	return v
+}
+
+// codeValues are the reply codes as summary values, boxed once (an int
+// of 256 or more allocates when boxed).
+var codeValues = func() (t [1000]any) {
+	for i := range t {
+		t[i] = i
+	}
+	return
+}()
+
+// codeValue is a reply code as a summary value.
+func codeValue(c int) any {
+	if c >= 0 && c < len(codeValues) {
+		return codeValues[c]
+	}
+	return c
 }
 
 func (k *control) emit(ev *event.Event) {

@@ -683,3 +683,21 @@ func TestMirrorReasons(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryValues: verbs and reply codes boxed once are the values
+// boxing them afresh gives, known or not.
+func TestSummaryValues(t *testing.T) {
+	for _, v := range []string{"USER", "RETR", "<greeting>", "XYZZY", "retr", ""} {
+		if got := verbValue(v); got != any(v) {
+			t.Errorf("verbValue(%q) = %#v, want %#v", v, got, v)
+		}
+	}
+	for _, c := range []int{-1, 0, 150, 226, 255, 256, 331, 550, 999, 1000, 12345} {
+		if got := codeValue(c); got != any(c) {
+			t.Errorf("codeValue(%d) = %#v, want %#v", c, got, c)
+		}
+	}
+	if a := testing.AllocsPerRun(100, func() { _, _ = verbValue("STOR"), codeValue(550) }); a != 0 {
+		t.Errorf("verbValue and codeValue of a known verb and code: %v allocations, want 0", a)
+	}
+}
