@@ -174,6 +174,7 @@ type Env interface {
 	Emit(ev *event.Event)
 	// SaveArtifact stores a restored file on the IRS and returns its
 	// description (size, SHA-256, MD5, path). kind is one of event.Kind*.
+	// data is not kept after it returns: the parser may reuse it.
 	SaveArtifact(kind, name, contentType string, data []byte) (event.Artifact, error)
 	// Options are the operator's settings.
 	Options() Options
