@@ -1,9 +1,12 @@
 package event
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -120,5 +123,70 @@ func TestSortOrder(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// pair is a parser-like summary value: encoding/json writes it from its
+// tags, AppendJSON by hand.
+type pair struct {
+	Name  string `json:"name"`
+	Count int    `json:"count,omitempty"`
+}
+
+type pairs []pair
+
+func (l pairs) AppendJSON(e *JSONEncoder, b []byte) []byte {
+	if l == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, p := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":`...)
+		b = e.AppendString(b, p.Name)
+		if p.Count != 0 {
+			b = append(b, `,"count":`...)
+			b = strconv.AppendInt(b, int64(p.Count), 10)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+var countedAppends int
+
+type countingPairs struct{ pairs }
+
+func (c countingPairs) AppendJSON(e *JSONEncoder, b []byte) []byte {
+	countedAppends++
+	return c.pairs.AppendJSON(e, b)
+}
+
+// A JSONValue in a summary is written by its AppendJSON, with the
+// encoder's escaping, giving encoding/json's bytes.
+func TestJSONValue(t *testing.T) {
+	for _, html := range []bool{true, false} {
+		e := JSONEncoder{NoHTMLEscape: !html}
+		v := pairs{{"<a&b>", 2}, {"\u2028x\xff", 0}}
+		ev := &Event{Summary: map[string]any{"list": countingPairs{v}, "nil": pairs(nil), "plain": v}}
+		countedAppends = 0
+		got, err := e.Append(nil, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(html)
+		if err := enc.Encode(&Event{Summary: map[string]any{"list": []pair(v), "nil": []pair(nil), "plain": []pair(v)}}); err != nil {
+			t.Fatal(err)
+		}
+		if w := bytes.TrimSuffix(want.Bytes(), []byte("\n")); !bytes.Equal(got, w) {
+			t.Errorf("html=%v:\n got %s\nwant %s", html, got, w)
+		}
+		if countedAppends != 1 {
+			t.Errorf("AppendJSON called %d times, want 1", countedAppends)
+		}
 	}
 }
