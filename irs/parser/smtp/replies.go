@@ -20,7 +20,14 @@ func (r *reply) String() string {
 	if r == nil {
 		return ""
 	}
+	// One allocation: room for the code, the lines and their spaces
+	// (or the cut and its " ...").
+	n := 24
+	for _, l := range r.lines {
+		n += len(l) + 1
+	}
 	var b strings.Builder
+	b.Grow(min(n, maxReplyText+32))
 	b.WriteString(strconv.Itoa(r.code))
 	for i, l := range r.lines {
 		if b.Len()+len(l) > maxReplyText {
