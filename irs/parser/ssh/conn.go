@@ -138,14 +138,21 @@ func (p *conn) bannerBytes(dir parser.Direction, data []byte) []byte {
 		} else {
 			part, data = data[:i], data[i+1:]
 		}
-		if room := maxLineSeen - len(h.line); room > 0 {
-			h.line = append(h.line, part[:min(room, len(part))]...)
+		var line string
+		if len(h.line) == 0 && i >= 0 {
+			// the whole line is in this call (the usual case): read in
+			// place rather than collected
+			line = string(bytes.TrimSuffix(part[:min(maxLineSeen, len(part))], []byte("\r")))
+		} else {
+			if room := maxLineSeen - len(h.line); room > 0 {
+				h.line = append(h.line, part[:min(room, len(part))]...)
+			}
+			if i < 0 {
+				return nil
+			}
+			line = string(bytes.TrimSuffix(h.line, []byte("\r")))
+			h.line = h.line[:0]
 		}
-		if i < 0 {
-			return nil
-		}
-		line := string(bytes.TrimSuffix(h.line, []byte("\r")))
-		h.line = h.line[:0]
 		if strings.HasPrefix(line, "SSH-") {
 			if len(line)+2 > maxLine {
 				p.anomaly("%s version line of %d bytes exceeds RFC 4253's 255", dir, len(line)+2)
