@@ -59,6 +59,12 @@ type JSONValue interface {
 // escapes it with e's HTML setting: for JSONValue implementations.
 func (e *JSONEncoder) AppendString(b []byte, s string) []byte { return e.str(b, s) }
 
+// AppendStringMap appends m as encoding/json writes a map[string]string
+// (keys sorted; null when nil): for JSONValue implementations.
+func (e *JSONEncoder) AppendStringMap(b []byte, m map[string]string) []byte {
+	return appendMap(e, b, m, e.str)
+}
+
 // errSlow says the fast path cannot produce encoding/json's result (an
 // error to report, or nesting deep enough for its cycle check); the whole
 // value is then encoded by encoding/json.

@@ -303,7 +303,7 @@ func (p *conn) emitSession(reason parser.EndReason) {
 		s["status_counts"] = m
 	}
 	if len(ss.log) > 0 {
-		s["commands"] = append([]LogEntry(nil), ss.log...)
+		s["commands"] = LogList(append([]LogEntry(nil), ss.log...))
 	}
 	s.Count("commands_not_logged", ss.logDropped)
 	s.Flag("logout", ss.logout)

@@ -179,7 +179,7 @@ func (p *conn) emitSession(reason parser.EndReason) {
 	s["command_count"] = ss.commands
 	s["responses"] = ss.responses
 	if len(ss.log) > 0 {
-		s["commands"] = append([]LogEntry(nil), ss.log...)
+		s["commands"] = LogList(append([]LogEntry(nil), ss.log...))
 	}
 	s.Count("commands_not_logged", ss.logDropped)
 	s.Flag("pipelining", ss.pipelined)

@@ -53,7 +53,7 @@ func (g *goldenRun) conn(t *testing.T, clientPort uint16) []*event.Event {
 // reply" lines, the way Zeek's and Suricata's request/response logs read.
 func commandLog(t *testing.T, ev *event.Event) []string {
 	t.Helper()
-	l, _ := ev.Summary["commands"].([]LogEntry)
+	l, _ := ev.Summary["commands"].(LogList)
 	out := make([]string, len(l))
 	for i, e := range l {
 		out[i] = strings.Join(strings.Fields(strings.Join([]string{e.Command, e.Arg, e.Status, e.Reply}, " ")), " ")

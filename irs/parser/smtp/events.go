@@ -65,7 +65,7 @@ func (p *conn) emitMessage(tx *transaction) {
 		addrs = append(addrs, r.addr)
 	}
 	if len(rcpts) > 0 {
-		s["rcpt_to"] = rcpts
+		s["rcpt_to"] = RcptList(rcpts)
 	}
 	s.Count("rcpt_not_recorded", tx.rcptDropped)
 	s.Str("helo", p.sess.helo)
@@ -167,7 +167,7 @@ func (p *conn) emitSession(reason parser.EndReason) {
 	s.Count("rejected_commands", ss.rejected)
 	s.List("vrfy_expn", ss.vrfy)
 	if len(ss.aborted) > 0 {
-		s["aborted_transactions"] = append([]abortedTx(nil), ss.aborted...)
+		s["aborted_transactions"] = abortedList(append([]abortedTx(nil), ss.aborted...))
 		s["aborted_count"] = ss.abortedN
 	}
 	s.Flag("midstream", ss.midstream)
