@@ -20,29 +20,34 @@ const maxNameList = 8192
 
 // kexInit is one side's SSH_MSG_KEXINIT (RFC 4253 §7.1).
 type kexInit struct {
-	Cookie string // hex
-	// The name-lists split, filled by parseKexInit only: the connection
-	// reads them as sent (raw).
+	Cookie          string // hex
+	FirstKexFollows bool
+	// raw holds the ten name-lists as sent, in message order: the summary
+	// and HASSH use them as they are, negotiateList reads them in place.
+	raw [10]string
+}
+
+// splitKexInit is a KEXINIT with its name-lists split (parseKexInit); the
+// connection keeps only the kexInit.
+type splitKexInit struct {
+	*kexInit
 	Kex, HostKey     []string
 	EncC2S, EncS2C   []string
 	MacC2S, MacS2C   []string
 	CmpC2S, CmpS2C   []string
 	LangC2S, LangS2C []string
-	FirstKexFollows  bool
-	// raw holds the ten name-lists as sent, in message order: the summary
-	// and HASSH use them as they are rather than joining the lists again.
-	raw [10]string
 }
 
 var errShort = errors.New("truncated")
 
 // parseKexInit decodes the payload of a KEXINIT message (type byte first)
 // and splits its name-lists into the slices.
-func parseKexInit(p []byte) (*kexInit, error) {
-	k, err := readKexInit(p)
+func parseKexInit(p []byte) (*splitKexInit, error) {
+	ki, err := readKexInit(p)
 	if err != nil {
 		return nil, err
 	}
+	k := &splitKexInit{kexInit: ki}
 	total := 0
 	for _, s := range k.raw {
 		if s != "" {
