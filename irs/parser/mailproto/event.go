@@ -25,8 +25,18 @@ func NewEvent(proto, typ string, c *parser.Conn, first, start, end time.Time) *e
 		Transport: "tcp",
 		Client:    c.Client,
 		Server:    c.Server,
-		Summary:   map[string]any{},
+		Summary:   make(map[string]any, summaryKeys(typ)),
 	}
+}
+
+// summaryKeys is room for the summary keys of an event of type typ: a
+// logon has a handful, the others 10 to 20 (mail summaries of the shared
+// captures), for which a map made small would grow twice.
+func summaryKeys(typ string) int {
+	if typ == "logon" || typ == "logon-failure" {
+		return 8
+	}
+	return 24
 }
 
 // Span is the time a connection was seen, from its first byte (or its
