@@ -421,6 +421,7 @@ func parseClientHello(b []byte) (*clientHello, error) {
 		return ch, nil // no extensions (SSL 3.0 style)
 	}
 	exts := &reader{b: r.bytes(r.u16())}
+	ch.exts = make([]uint16, 0, countExtensions(exts.b, 256))
 	for len(exts.b) >= 4 && len(ch.exts) < 256 {
 		typ := exts.u16()
 		data := exts.bytes(exts.u16())
@@ -459,6 +460,23 @@ func parseClientHello(b []byte) (*clientHello, error) {
 		return ch, fmt.Errorf("tls: ClientHello extensions truncated")
 	}
 	return ch, nil
+}
+
+// countExtensions is the number of extension types parseClientHello
+// records from the extensions block b (at most limit), so that their list
+// is allocated once: each one that starts with a 4-byte header, the last
+// one even if its data runs past the block.
+func countExtensions(b []byte, limit int) int {
+	n := 0
+	for len(b) >= 4 && n < limit {
+		n++
+		l := 4 + int(binary.BigEndian.Uint16(b[2:]))
+		if l > len(b) {
+			break
+		}
+		b = b[l:]
+	}
+	return n
 }
 
 func parseServerHello(b []byte) (*serverHello, error) {
