@@ -5,7 +5,9 @@ import "testing"
 // TestCountExtensions: the count is the number of types the
 // ClientHello's extension loop records, whole, cut and over the limit.
 func TestCountExtensions(t *testing.T) {
-	ext := func(typ, n int) []byte { return append([]byte{byte(typ >> 8), byte(typ), byte(n >> 8), byte(n)}, make([]byte, n)...) }
+	ext := func(typ, n int) []byte {
+		return append([]byte{byte(typ >> 8), byte(typ), byte(n >> 8), byte(n)}, make([]byte, n)...)
+	}
 	var three []byte
 	for _, e := range [][]byte{ext(0, 5), ext(10, 0), ext(43, 3)} {
 		three = append(three, e...)
