@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/event"
@@ -53,11 +54,13 @@ type flow struct {
 	pending   map[pkey][]*query
 	npending  int
 	malformed int
-	resp      message // the response being handled, reused
 	anoms     []string
 	anomAt    time.Time
 	ended     bool
 }
+
+// responses are the messages responses are decoded into, reused.
+var responses = sync.Pool{New: func() any { return new(message) }}
 
 func newFlow(c *parser.Conn, env parser.Env, det *Detector) *flow {
 	f := &flow{c: c, env: env, det: det, tcp: c.Transport == parser.TCP}
@@ -126,9 +129,11 @@ func (f *flow) message(dir parser.Direction, b []byte, ts time.Time) {
 	var q *query
 	if len(b) >= headerLen && b[2]&0x80 != 0 {
 		// A response is done with once its event is built (only
-		// queries wait for their answer): it is decoded into the
-		// flow's own message rather than a new one.
-		m = &f.resp
+		// queries wait for their answer): it is decoded into a message
+		// shared by all flows, not one per flow, which most flows (one
+		// query, one answer) would hold unused until they time out.
+		m = responses.Get().(*message)
+		defer responses.Put(m)
 	} else {
 		// a query is decoded into the record that waits for its
 		// answer: one allocation for both
