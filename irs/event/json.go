@@ -426,11 +426,52 @@ func (e *JSONEncoder) addrPort(b []byte, p netip.AddrPort) []byte {
 // appendTime encodes t as time.Time.MarshalJSON does (RFC 3339 with
 // nanoseconds); a time it refuses goes to encoding/json for the error.
 func appendTime(b []byte, t time.Time) ([]byte, error) {
+	if t.Location() == time.UTC {
+		// Event times are UTC: written here digit by digit, as the time
+		// package would, without its general layout machinery.
+		year, month, day := t.Date()
+		if year >= 0 && year <= 9999 {
+			hour, minute, sec := t.Clock()
+			b = append(b, '"')
+			b = append4(b, year)
+			b = append(b, '-')
+			b = append2(b, int(month))
+			b = append(b, '-')
+			b = append2(b, day)
+			b = append(b, 'T')
+			b = append2(b, hour)
+			b = append(b, ':')
+			b = append2(b, minute)
+			b = append(b, ':')
+			b = append2(b, sec)
+			if ns := t.Nanosecond(); ns != 0 {
+				// Nine digits, trailing zeros dropped.
+				var f [10]byte
+				f[0] = '.'
+				for i := 9; i >= 1; i-- {
+					f[i] = byte('0' + ns%10)
+					ns /= 10
+				}
+				n := 10
+				for f[n-1] == '0' {
+					n--
+				}
+				b = append(b, f[:n]...)
+			}
+			return append(b, 'Z', '"'), nil
+		}
+	}
 	out, err := t.AppendText(append(b, '"'))
 	if err != nil {
 		return b, errSlow // out is nil
 	}
 	return append(out, '"'), nil
+}
+
+func append2(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
+
+func append4(b []byte, n int) []byte {
+	return append(b, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
 }
 
 // appendFloat formats f as encoding/json does: like ES6, 'e' notation only

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -187,6 +188,37 @@ func TestJSONValue(t *testing.T) {
 		}
 		if countedAppends != 1 {
 			t.Errorf("AppendJSON called %d times, want 1", countedAppends)
+		}
+	}
+}
+
+// Times are written as time.Time.MarshalJSON writes them: UTC ones by the
+// encoder's own digits, over the whole range of years and every shape of
+// fraction; others (zones, years out of range) through the time package.
+func TestTimesAsMarshalJSON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	zone := time.FixedZone("X", -(3*3600 + 30*60))
+	var times []time.Time
+	for range 20000 {
+		sec := rng.Int64N(253402300800+62135596800) - 62135596800 // years 0001..9999
+		ns := rng.Int64N(1e9)
+		switch rng.IntN(4) {
+		case 0:
+			ns = 0
+		case 1:
+			ns = ns / 1e6 * 1e6 // milliseconds
+		case 2:
+			ns = ns / 1e3 * 1e3
+		}
+		times = append(times, time.Unix(sec, ns).UTC(), time.Unix(sec, ns).In(zone))
+	}
+	times = append(times, time.Time{}, time.Date(0, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(1700000000, 100).UTC())
+	for _, tm := range times {
+		want, werr := tm.MarshalJSON()
+		got, gerr := appendTime(nil, tm)
+		if (werr != nil) != (gerr != nil) || werr == nil && string(got) != string(want) {
+			t.Fatalf("%v: got %s (%v), want %s (%v)", tm, got, gerr, want, werr)
 		}
 	}
 }
