@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -14,32 +13,10 @@ func Clean(b []byte, max int) string {
 	if len(b) > max {
 		b = b[:max]
 	}
-	ok := utf8.Valid(b)
-	if ok {
-		for _, c := range b {
-			if c < 0x20 && c != '\t' || c == 0x7f {
-				ok = false
-				break
-			}
-		}
-	}
-	if ok {
+	if isClean(b) {
 		return string(b)
 	}
-	var s strings.Builder
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		b = b[n:]
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			s.WriteByte('?')
-		case r < 0x20 && r != '\t' || r == 0x7f:
-			s.WriteByte('.')
-		default:
-			s.WriteRune(r)
-		}
-	}
-	return s.String()
+	return string(appendCleaned(nil, b))
 }
 
 // AppendClean appends Clean(b, max) to dst: for text kept in a buffer
@@ -48,18 +25,29 @@ func AppendClean(dst, b []byte, max int) []byte {
 	if len(b) > max {
 		b = b[:max]
 	}
-	ok := utf8.Valid(b)
-	if ok {
-		for _, c := range b {
-			if c < 0x20 && c != '\t' || c == 0x7f {
-				ok = false
-				break
-			}
-		}
-	}
-	if ok {
+	if isClean(b) {
 		return append(dst, b...)
 	}
+	return appendCleaned(dst, b)
+}
+
+// isClean reports whether b is valid UTF-8 without control characters
+// (tabs aside): what Clean keeps as it is.
+func isClean(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// appendCleaned appends b with '?' for each byte that is not UTF-8 and
+// '.' for each control character (tabs aside).
+func appendCleaned(dst, b []byte) []byte {
 	for len(b) > 0 {
 		r, n := utf8.DecodeRune(b)
 		b = b[n:]
