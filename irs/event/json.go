@@ -59,6 +59,40 @@ type JSONValue interface {
 // escapes it with e's HTML setting: for JSONValue implementations.
 func (e *JSONEncoder) AppendString(b []byte, s string) []byte { return e.str(b, s) }
 
+// AppendField appends the field "name": v of an object being written
+// (after a comma unless it is the object's first), or nothing when v is
+// empty and omitEmpty is set; name is written as it is. For JSONValue
+// implementations.
+func (e *JSONEncoder) AppendField(b []byte, name, v string, omitEmpty bool) []byte {
+	if omitEmpty && v == "" {
+		return b
+	}
+	if n := len(b); n > 0 && b[n-1] != '{' {
+		b = append(b, ',')
+	}
+	b = append(b, '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return e.str(b, v)
+}
+
+// AppendList appends l as a JSON array of the elements elem writes, or
+// null for a nil l, as encoding/json writes a slice. For JSONValue
+// implementations.
+func AppendList[T any](b []byte, l []T, elem func(b []byte, x *T) []byte) []byte {
+	if l == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = elem(b, &l[i])
+	}
+	return append(b, ']')
+}
+
 // AppendStringMap appends m as encoding/json writes a map[string]string
 // (keys sorted; null when nil): for JSONValue implementations.
 func (e *JSONEncoder) AppendStringMap(b []byte, m map[string]string) []byte {

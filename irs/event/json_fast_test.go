@@ -137,23 +137,15 @@ type pair struct {
 type pairs []pair
 
 func (l pairs) AppendJSON(e *JSONEncoder, b []byte) []byte {
-	if l == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, p := range l {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"name":`...)
-		b = e.AppendString(b, p.Name)
+	return AppendList(b, l, func(b []byte, p *pair) []byte {
+		b = append(b, '{')
+		b = e.AppendField(b, "name", p.Name, false)
 		if p.Count != 0 {
 			b = append(b, `,"count":`...)
 			b = strconv.AppendInt(b, int64(p.Count), 10)
 		}
-		b = append(b, '}')
-	}
-	return append(b, ']')
+		return append(b, '}')
+	})
 }
 
 var countedAppends int

@@ -12,34 +12,22 @@ type RcptList []RcptStatus
 
 // AppendJSON implements event.JSONValue.
 func (l RcptList) AppendJSON(e *event.JSONEncoder, b []byte) []byte {
-	if l == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i := range l {
-		r := &l[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"address":`...)
-		b = e.AppendString(b, r.Address)
+	return event.AppendList(b, l, func(b []byte, r *RcptStatus) []byte {
+		b = append(b, '{')
+		b = e.AppendField(b, "address", r.Address, false)
 		if r.Code != 0 {
 			b = append(b, `,"code":`...)
 			b = strconv.AppendInt(b, int64(r.Code), 10)
 		}
-		if r.Reply != "" {
-			b = append(b, `,"reply":`...)
-			b = e.AppendString(b, r.Reply)
-		}
+		b = e.AppendField(b, "reply", r.Reply, true)
 		b = append(b, `,"accepted":`...)
 		b = strconv.AppendBool(b, r.Accepted)
 		if len(r.Params) > 0 {
 			b = append(b, `,"params":`...)
 			b = e.AppendStringMap(b, r.Params)
 		}
-		b = append(b, '}')
-	}
-	return append(b, ']')
+		return append(b, '}')
+	})
 }
 
 // abortedList is a logoff event's "aborted_transactions", written as
@@ -48,30 +36,14 @@ type abortedList []abortedTx
 
 // AppendJSON implements event.JSONValue.
 func (l abortedList) AppendJSON(e *event.JSONEncoder, b []byte) []byte {
-	if l == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i := range l {
-		a := &l[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"mail_from":`...)
-		b = e.AppendString(b, a.MailFrom)
+	return event.AppendList(b, l, func(b []byte, a *abortedTx) []byte {
+		b = append(b, '{')
+		b = e.AppendField(b, "mail_from", a.MailFrom, false)
 		if len(a.RcptTo) > 0 {
-			b = append(b, `,"rcpt_to":[`...)
-			for j, r := range a.RcptTo {
-				if j > 0 {
-					b = append(b, ',')
-				}
-				b = e.AppendString(b, r)
-			}
-			b = append(b, ']')
+			b = append(b, `,"rcpt_to":`...)
+			b = event.AppendList(b, a.RcptTo, func(b []byte, s *string) []byte { return e.AppendString(b, *s) })
 		}
-		b = append(b, `,"reason":`...)
-		b = e.AppendString(b, a.Reason)
-		b = append(b, '}')
-	}
-	return append(b, ']')
+		b = e.AppendField(b, "reason", a.Reason, false)
+		return append(b, '}')
+	})
 }
