@@ -12,6 +12,7 @@ import (
 
 	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
+	"github.com/sdnli/sdnli/irs/parser/bufpool"
 )
 
 // transfer is what the control and data parsers share about one data
@@ -221,44 +222,20 @@ func (d *data) add(dir parser.Direction, p []byte) {
 	d.buf[dir] = append(b, p...)
 }
 
-// maxPooled caps the capacity of a data buffer kept for reuse.
-const maxPooled = 256 << 10
-
-// dataBuffers holds buffers released once their file was saved (the
-// store keeps a copy): most transfers are small, and each would
-// otherwise grow a buffer from nothing. A pool frees what it holds at
-// garbage collection.
-var dataBuffers sync.Pool // of *[]byte
+// dataBuffers holds the buffers of files saved (most transfers are
+// small), up to 256 KiB each.
+var dataBuffers = bufpool.New(256 << 10)
 
 // maxReserve caps the buffer an announced size reserves: a capture often
 // holds only the start of a big file.
 const maxReserve = 64 << 10
 
-// takeBuffer returns an empty buffer of capacity at least n (0: any): a
-// released one if one is that large, else a new one of capacity n (nil
-// for 0, left to grow).
-func takeBuffer(n int) []byte {
-	if bp, ok := dataBuffers.Get().(*[]byte); ok {
-		if cap(*bp) >= n {
-			return (*bp)[:0]
-		}
-		dataBuffers.Put(bp)
-	}
-	if n == 0 {
-		return nil
-	}
-	return make([]byte, 0, n)
-}
+// takeBuffer returns an empty buffer of capacity at least n (0: any).
+func takeBuffer(n int) []byte { return dataBuffers.Take(n) }
 
 // releaseBuffer hands buf over for reuse by takeBuffer. The caller must
 // not touch buf again.
-func releaseBuffer(buf []byte) {
-	if cap(buf) == 0 || cap(buf) > maxPooled {
-		return
-	}
-	buf = buf[:0]
-	dataBuffers.Put(&buf)
-}
+func releaseBuffer(buf []byte) { dataBuffers.Release(buf) }
 
 // Gap keeps offsets with zeros when the size is known.
 func (d *data) Gap(dir parser.Direction, n int, ts time.Time) {

@@ -19,6 +19,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/parser/bufpool"
 )
 
 // maxParts caps the files taken from one multipart body.
@@ -26,41 +27,17 @@ const maxParts = 64
 
 var zeros [4096]byte
 
-// maxPooledBody caps the capacity of a body buffer kept for reuse.
-const maxPooledBody = 256 << 10
-
-// bodyBuffers holds buffers released once their body was saved (the
-// store keeps a copy): a body, and its decoded form, would otherwise be
-// copied into fresh memory for every message, grown packet by packet
-// when its length is not announced. A pool frees what it holds at
-// garbage collection, unlike a buffer kept by a connection.
-var bodyBuffers sync.Pool // of *[]byte
+// bodyBuffers holds the buffers of bodies saved, and of their decoded
+// forms, up to 256 KiB each.
+var bodyBuffers = bufpool.New(256 << 10)
 
 // takeBody returns an empty buffer of capacity at least n (0: any) for a
-// body or a decoded body: a released one if one is that large, else a
-// new one of capacity n (nil for 0, left to grow).
-func takeBody(n int) []byte {
-	if bp, ok := bodyBuffers.Get().(*[]byte); ok {
-		if cap(*bp) >= n {
-			return (*bp)[:0]
-		}
-		bodyBuffers.Put(bp)
-	}
-	if n == 0 {
-		return nil
-	}
-	return make([]byte, 0, n)
-}
+// body or a decoded body.
+func takeBody(n int) []byte { return bodyBuffers.Take(n) }
 
 // releaseBody hands buf over for reuse by takeBody. The caller must not
 // touch buf (or anything sliced from it) again.
-func releaseBody(buf []byte) {
-	if cap(buf) == 0 || cap(buf) > maxPooledBody {
-		return
-	}
-	buf = buf[:0]
-	bodyBuffers.Put(&buf)
-}
+func releaseBody(buf []byte) { bodyBuffers.Release(buf) }
 
 // sameArray reports whether a and b start at the same byte of memory.
 func sameArray(a, b []byte) bool {

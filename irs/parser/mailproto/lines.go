@@ -2,7 +2,8 @@ package mailproto
 
 import (
 	"bytes"
-	"sync"
+
+	"github.com/sdnli/sdnli/irs/parser/bufpool"
 )
 
 // LineReader cuts a stream into lines ending in LF, with a cap (MaxLine)
@@ -132,36 +133,16 @@ func AppendBounded(buf, b []byte, limit int) ([]byte, int) {
 // MaxPooled caps the capacity of a message buffer kept for reuse.
 const MaxPooled = 256 << 10
 
-// messageBuffers holds message buffers released once their message was
-// restored, for messages whose length nobody announced: such a buffer is
-// otherwise grown packet by packet from nothing, each growth a copy of
-// all received so far into fresh memory. Most mail fits in MaxPooled.
-// A pool frees what it holds at garbage collection, unlike a buffer kept
-// by a connection for its next message.
-var messageBuffers sync.Pool // of *[]byte
+// messageBuffers holds the buffers of restored messages whose length
+// nobody announced (most mail fits in MaxPooled).
+var messageBuffers = bufpool.New(MaxPooled)
 
 // TakeBuffer returns an empty buffer for a message of unannounced length:
 // a released one if there is one whose capacity is at most limit, else
 // nil (AppendBounded grows it as usual).
-func TakeBuffer(limit int) []byte {
-	bp, ok := messageBuffers.Get().(*[]byte)
-	if !ok {
-		return nil
-	}
-	if cap(*bp) > limit {
-		messageBuffers.Put(bp)
-		return nil
-	}
-	return (*bp)[:0]
-}
+func TakeBuffer(limit int) []byte { return messageBuffers.TakeAtMost(limit) }
 
 // ReleaseBuffer hands buf over for reuse by TakeBuffer. The caller must
 // not touch buf (or anything sliced from it) again: only for a message
 // that is restored, whose saved artifact and decoded form are copies.
-func ReleaseBuffer(buf []byte) {
-	if cap(buf) == 0 || cap(buf) > MaxPooled {
-		return
-	}
-	buf = buf[:0]
-	messageBuffers.Put(&buf)
-}
+func ReleaseBuffer(buf []byte) { messageBuffers.Release(buf) }
