@@ -188,15 +188,21 @@ func (c *Controller) attach(ctx context.Context, s *session.Switch) {
 		c.log.Info("switch reconnected: closing the older connection", "dpid", s.DPID.String(), "old", old.Addr)
 		old.Close()
 	}
-	c.install(ctx, s)
+	c.install(ctx, s, false)
 	c.sendLLDP(ctx, s)
 }
 
 // install gives a (re)connected switch its desired table, then brings
-// the other switches in step with the new topology.
-func (c *Controller) install(ctx context.Context, s *session.Switch) {
+// the other switches in step with the new topology. A retry (the periodic
+// check found no table applied) does nothing if an install got there
+// first: the check may look while the connect's own install is running,
+// and a second reinstall would flip the epoch back.
+func (c *Controller) install(ctx context.Context, s *session.Switch, retry bool) {
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
+	if retry && s.Applied() != nil {
+		return
+	}
 	d := c.compute()
 	pctx, cancel := context.WithTimeout(ctx, c.opt.ProgramTimeout)
 	start := time.Now()
@@ -459,7 +465,7 @@ func (c *Controller) CheckNow(ctx context.Context) {
 	gone := false
 	for _, s := range c.sessions() {
 		if s.Applied() == nil {
-			c.install(ctx, s) // its install failed: again
+			c.install(ctx, s, true) // its install failed (or is running): again
 			continue
 		}
 		pctx, cancel := context.WithTimeout(ctx, c.opt.ProgramTimeout)

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -288,6 +289,39 @@ func TestLiveRepair(t *testing.T) {
 	sws, _ := k.API.Switches(context.Background())
 	if len(sws) != 1 || sws[0].Flows.Repaired < 2 {
 		t.Errorf("switch stats %+v; want at least 2 repairs counted", sws)
+	}
+}
+
+// installCounter passes the controller's log to the test's and counts
+// its "flows installed" lines.
+type installCounter struct {
+	testLog
+	n atomic.Int32
+}
+
+func (w *installCounter) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), `msg="flows installed"`) {
+		w.n.Add(1)
+	}
+	return w.testLog.Write(p)
+}
+
+// TestLiveCheckDuringInstall: with the periodic check every millisecond,
+// a switch that connects is installed once. A check that finds no table
+// applied while the connect's own install is running used to install
+// again, which flipped the epoch back.
+func TestLiveCheckDuringInstall(t *testing.T) {
+	b := newOneBridge(t, `"icmp": {"enabled": true}`)
+	cfg := strings.Replace(b.cfg, `"check_interval": "1s"`, `"check_interval": "1ms"`, 1)
+	log := &installCounter{testLog: testLog{t}}
+	k := start(t, "127.0.0.1:0", cfg, nil, func(o *controller.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	})
+	b.br.SetController("tcp:" + k.OFAddr)
+	k.installed(t, 1)
+	time.Sleep(300 * time.Millisecond) // room for a late second install
+	if n := log.n.Load(); n != 1 {
+		t.Errorf("the switch was installed %d times on connecting; want once", n)
 	}
 }
 
