@@ -1098,3 +1098,16 @@ func TestRecordLines(t *testing.T) {
 		"authority": []string{"example.org NS ns1.example.org", "example.org NS ns2.example.org"},
 	})
 }
+
+// equalFoldASCII says two names pair as comparing their lowerName forms
+// would: ASCII letters without regard to case, other bytes as they are.
+func TestEqualFoldASCII(t *testing.T) {
+	names := []string{"", "a", "A", "www.Example.ORG", "WWW.EXAMPLE.ORG", "www.example.org.", "\xc3\x89t\xc3\xa9", "\xc3\xa9t\xc3\xa9", "k", "\u212a", "a\\065", "A\\065", "a[", "A{"}
+	for _, a := range names {
+		for _, b := range names {
+			if got, want := equalFoldASCII(a, b), lowerName(a) == lowerName(b); got != want {
+				t.Errorf("equalFoldASCII(%q, %q) = %v, want %v", a, b, got, want)
+			}
+		}
+	}
+}

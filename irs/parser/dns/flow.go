@@ -17,13 +17,39 @@ import (
 // pkey pairs a response with its query.
 type pkey struct {
 	id     uint16
-	name   string // lower case
+	name   string // as sent: names compare without regard to ASCII case
 	qtype  uint16
 	qclass uint16
 }
 
+// same reports whether k and o pair (names equal but for ASCII case).
+func (k pkey) same(o pkey) bool {
+	return k.id == o.id && k.qtype == o.qtype && k.qclass == o.qclass && equalFoldASCII(k.name, o.name)
+}
+
+// indexed is k as the pending index keys it: the name lowered.
+func (k pkey) indexed() pkey {
+	k.name = lowerName(k.name)
+	return k
+}
+
+// equalFoldASCII reports whether a and b are equal when ASCII letters
+// are lowered (other bytes compare as they are).
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if a[i] != b[i] && asciiLowerByte(a[i]) != asciiLowerByte(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 type query struct {
 	key  pkey
+	ikey pkey     // key.indexed(), once the flow's waiting queries are indexed
 	m    *message // &msg when the query was seen, else nil
 	ts   time.Time
 	dir  parser.Direction
@@ -162,7 +188,7 @@ func (f *flow) message(dir parser.Direction, b []byte, ts time.Time) {
 		return
 	}
 	q0 := m.questions[0]
-	k := pkey{m.h.id, lowerName(q0.name), q0.qtype, q0.qclass}
+	k := pkey{m.h.id, q0.name, q0.qtype, q0.qclass}
 	if !m.h.response() {
 		if ev := f.det.tun.observe(f.srcOf(dir).Addr(), m.questions, ts); ev != nil {
 			f.emit(ev)
@@ -213,12 +239,14 @@ func (f *flow) addPending(q *query) {
 	f.npending++
 	switch {
 	case f.pending != nil:
-		f.pending[q.key] = append(f.pending[q.key], q)
+		q.ikey = q.key.indexed()
+		f.pending[q.ikey] = append(f.pending[q.ikey], q)
 	case len(f.order) > indexAt:
 		f.pending = map[pkey][]*query{}
 		for _, x := range f.order {
 			if !x.done {
-				f.pending[x.key] = append(f.pending[x.key], x)
+				x.ikey = x.key.indexed()
+				f.pending[x.ikey] = append(f.pending[x.ikey], x)
 			}
 		}
 	}
@@ -227,13 +255,13 @@ func (f *flow) addPending(q *query) {
 // oldestPending returns the oldest waiting query with key k, or nil.
 func (f *flow) oldestPending(k pkey) *query {
 	if f.pending != nil {
-		if l := f.pending[k]; len(l) > 0 {
+		if l := f.pending[k.indexed()]; len(l) > 0 {
 			return l[0]
 		}
 		return nil
 	}
 	for _, q := range f.order {
-		if !q.done && q.key == k {
+		if !q.done && q.key.same(k) {
 			return q
 		}
 	}
@@ -247,7 +275,7 @@ func (f *flow) dropPending(q *query) {
 	if f.pending == nil {
 		return
 	}
-	l := f.pending[q.key]
+	l := f.pending[q.ikey]
 	for i, x := range l {
 		if x == q {
 			l = append(l[:i], l[i+1:]...)
@@ -255,9 +283,9 @@ func (f *flow) dropPending(q *query) {
 		}
 	}
 	if len(l) == 0 {
-		delete(f.pending, q.key)
+		delete(f.pending, q.ikey)
 	} else {
-		f.pending[q.key] = l
+		f.pending[q.ikey] = l
 	}
 }
 
@@ -485,10 +513,8 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 		if r.err != nil {
 			ev.Anomalies = append(ev.Anomalies, "response: "+errText(r))
 		}
-		// q.key.name is lower case; rendered names are ASCII, so
-		// EqualFold compares as lowering the response's name would
 		if rq := r.questions; q.m != nil && q.key.id == r.h.id && len(rq) > 0 &&
-			(!strings.EqualFold(q.key.name, rq[0].name) || q.key.qtype != rq[0].qtype || q.key.qclass != rq[0].qclass) {
+			!q.key.same(pkey{r.h.id, rq[0].name, rq[0].qtype, rq[0].qclass}) {
 			ev.Anomalies = append(ev.Anomalies, "response question differs from the query's")
 		}
 	}
