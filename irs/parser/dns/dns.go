@@ -116,7 +116,10 @@ func (d *Detector) IsRelative(c *parser.Conn, dir parser.Direction, data []byte)
 	case !h.response() && !hint && (h.rcode() != 0 || h.an > 0 || h.ns > 0 || h.ar > 2):
 		return parser.No
 	}
-	m := decode(msg)
+	// decoded into a pooled message: the flow's parser decodes it again
+	m := responses.Get().(*message)
+	defer responses.Put(m)
+	decodeInto(m, msg)
 	if m.err != nil && (m.errWhere == "header" || m.errWhere == "question") {
 		if partial && (m.err == errTruncName || m.err == errTruncRR) {
 			return parser.NeedMore

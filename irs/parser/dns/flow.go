@@ -85,7 +85,8 @@ type flow struct {
 	ended     bool
 }
 
-// responses are the messages responses are decoded into, reused.
+// responses are the messages responses (and the messages detection
+// looks at) are decoded into, reused.
 var responses = sync.Pool{New: func() any { return new(message) }}
 
 func newFlow(c *parser.Conn, env parser.Env, det *Detector) *flow {
