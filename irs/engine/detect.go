@@ -227,9 +227,8 @@ func (w *worker) claim(e *entry, d *detection, det parser.Detector, reversed boo
 		}
 	}
 	name := det.Name()
-	env := &connEnv{w: w, connVal: fs.conn, proto: name, transport: fs.conn.Transport.String()}
-	c := &env.connVal
-	env.conn = c
+	env := &connEnv{w: w, conn: fs.conn, proto: name, transport: fs.conn.Transport.String()}
+	c := &env.conn // the parser's Conn lives in its env: one allocation for both
 	if w.sessions != nil {
 		w.openSession(fs, name, env)
 	}
@@ -414,8 +413,7 @@ func (w *worker) panicked(e *entry, proto, call string, r any, ts int64) {
 // connEnv is the parser.Env of one connection.
 type connEnv struct {
 	w         *worker
-	conn      *parser.Conn // &connVal: one allocation for both
-	connVal   parser.Conn
+	conn      parser.Conn // the connection the parser was given (&conn)
 	proto     string
 	transport string
 	session   *store.Session // nil without raw data
