@@ -232,7 +232,7 @@ func (e *env) loadEvents() {
 	evs := map[string]*event.Event{
 		"e1": {Protocol: "smtp", Type: "email-send", Start: at("10:00"), End: at("10:01"), Transport: "tcp",
 			Client: ap("192.0.2.10:40000"), Server: ap("198.51.100.25:25"), Subject: "Quarterly report",
-			Summary: map[string]any{"helo": "client.example.org", "mail_from": "alice@example.org"},
+			Summary: event.FieldsOf(map[string]any{"helo": "client.example.org", "mail_from": "alice@example.org"}),
 			Addresses: []event.Address{{Address: "alice@example.org", Role: event.RoleMail}, {Address: "alice@example.org", Role: event.RoleFrom},
 				{Address: "bob@example.net", Role: event.RoleRcpt}, {Address: "bob@example.net", Role: event.RoleTo}},
 			Artifacts: []event.Artifact{emlA, att}, RawRef: rawRef},
@@ -251,7 +251,7 @@ func (e *env) loadEvents() {
 		"e6": {Protocol: "smtp", Type: "email-send", Start: at("14:00"), End: at("14:01"), Transport: "tcp",
 			Client: ap("192.0.2.66:40005"), Server: ap("198.51.100.66:25"), Subject: hostileJS,
 			Anomalies: []string{"<script>window.__pwned=6</script>"},
-			Summary:   map[string]any{"helo": "<img src=x onerror=window.__pwned=7>"},
+			Summary:   event.Fields{{Key: "helo", Value: "<img src=x onerror=window.__pwned=7>"}},
 			Addresses: []event.Address{{Address: "mallory@evil.example", Role: event.RoleFrom}, {Address: "victim@example.org", Role: event.RoleTo}},
 			Artifacts: []event.Artifact{hostEML, hostAtt}},
 		"e7": {Protocol: "dns", Type: "query", Start: at("09:00"), End: at("09:00"), Transport: "udp",

@@ -1012,7 +1012,7 @@ func TestSortEvents(t *testing.T) {
 	at := time.Unix(1_700_000_000, 0).UTC()
 	mk := func(proto, typ, subject string, sec int, n int) *event.Event {
 		return &event.Event{UID: event.NewUID(), Protocol: proto, Type: typ, Subject: subject,
-			Start: at.Add(time.Duration(sec) * time.Second), Summary: map[string]any{"n": n}}
+			Start: at.Add(time.Duration(sec) * time.Second), Summary: event.FieldsOf(map[string]any{"n": n})}
 	}
 	want := []*event.Event{
 		mk("dns", "query", "a", 0, 1),

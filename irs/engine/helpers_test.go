@@ -107,13 +107,13 @@ func (p *echoParser) EndProcess(r parser.EndReason, ts time.Time) {
 		Type:  "echo-session",
 		Start: p.c.Start,
 		End:   ts,
-		Summary: map[string]any{
+		Summary: event.FieldsOf(map[string]any{
 			"client":    p.data[parser.ClientToServer].String(),
 			"server":    p.data[parser.ServerToClient].String(),
 			"gaps":      strings.Join(p.gaps, ","),
 			"end":       r.String(),
 			"midstream": p.c.MidStream,
-		},
+		}),
 	})
 }
 
@@ -297,7 +297,7 @@ func (h *harness) sessions() []map[string]any {
 	var out []map[string]any
 	for _, ev := range h.col.Events() {
 		if ev.Type == "echo-session" {
-			out = append(out, ev.Summary)
+			out = append(out, ev.Summary.Map())
 		}
 	}
 	return out
@@ -418,5 +418,5 @@ func (p *countParser) IsContinue() bool                     { return true }
 func (p *countParser) EndProcess(r parser.EndReason, ts time.Time) {
 	p.ends++
 	p.env.Emit(&event.Event{Type: "count", Start: p.c.Start, End: ts,
-		Summary: map[string]any{"c": p.bytes[0], "s": p.bytes[1], "gaps": p.gaps, "end": r.String()}})
+		Summary: event.FieldsOf(map[string]any{"c": p.bytes[0], "s": p.bytes[1], "gaps": p.gaps, "end": r.String()})})
 }

@@ -51,7 +51,7 @@ type Event struct {
 	Subject string `json:"subject,omitempty"`
 	// Summary holds the protocol's own fields (sender, status codes,
 	// negotiated algorithms...). Values must be JSON-encodable.
-	Summary map[string]any `json:"summary,omitempty"`
+	Summary Fields `json:"summary,omitempty"`
 	// Anomalies lists what the parser found odd (gaps, oversize lines,
 	// protocol violations), in words an analyst can act on.
 	Anomalies []string   `json:"anomalies,omitempty"`

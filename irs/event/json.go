@@ -32,13 +32,8 @@ type JSONEncoder struct {
 	NoHTMLEscape bool
 
 	keys   []string // map keys being sorted, a stack shared by nested maps
-	fields []field  // the same for map[string]any, with the values
+	fields []Field  // the same for map[string]any, with the values
 	order  []uint64 // the fields' order, by sortOrder, a stack too
-}
-
-type field struct {
-	key string
-	val any
 }
 
 // AppendJSON appends ev as json.Marshal(ev) would, without a newline.
@@ -173,7 +168,7 @@ func (e *JSONEncoder) event(b []byte, ev *Event) ([]byte, error) {
 	}
 	if len(ev.Summary) > 0 {
 		b = append(b, `,"summary":`...)
-		if b, err = e.object(b, ev.Summary, 1); err != nil {
+		if b, err = e.summary(b, ev.Summary, 1); err != nil {
 			return b, err
 		}
 	}
@@ -298,6 +293,23 @@ func (e *JSONEncoder) value(b []byte, v any, depth int) ([]byte, error) {
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(x[1]), 10)
 		return append(b, ']'), nil
+	case Fields:
+		return e.summary(b, x, depth+1)
+	case []Fields:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		var err error
+		for i, f := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = e.summary(b, f, depth+1); err != nil {
+				return b, err
+			}
+		}
+		return append(b, ']'), nil
 	case map[string]any:
 		return e.object(b, x, depth+1)
 	case []map[string]any:
@@ -358,51 +370,89 @@ func (e *JSONEncoder) object(b []byte, m map[string]any, depth int) ([]byte, err
 		return b, errSlow
 	}
 	// One pass over the map keeps each value with its key: no lookup
-	// after the sort. fields and order stay valid when a nested map
-	// grows e.fields or e.order: the nested entries go after them, in
-	// these arrays or new ones.
-	start, ostart := len(e.fields), len(e.order)
+	// after the sort. The entries stay valid when a nested value grows
+	// e.fields: the nested entries go after them, in it or a new array.
+	start := len(e.fields)
 	for k, v := range m {
-		e.fields = append(e.fields, field{k, v})
+		e.fields = append(e.fields, Field{k, v})
 	}
-	fields := e.fields[start:]
+	b, err := e.sorted(b, e.fields[start:], depth)
+	clear(e.fields[start:]) // drop the references to the values
+	e.fields = e.fields[:start]
+	return b, err
+}
+
+// summary encodes f as encoding/json encodes f.Map().
+func (e *JSONEncoder) summary(b []byte, f Fields, depth int) ([]byte, error) {
+	if f == nil {
+		return append(b, "null"...), nil
+	}
+	if depth >= maxDepth {
+		return b, errSlow
+	}
+	if len(f) > 256 { // sortOrder would reorder them: a copy
+		start := len(e.fields)
+		e.fields = append(e.fields, f...)
+		b, err := e.sorted(b, e.fields[start:], depth)
+		clear(e.fields[start:])
+		e.fields = e.fields[:start]
+		return b, err
+	}
+	return e.sorted(b, f, depth)
+}
+
+// sorted encodes fields as an object with their keys in order; of fields
+// with the same key only the last is written, as it would be the one left
+// in a map.
+func (e *JSONEncoder) sorted(b []byte, fields []Field, depth int) ([]byte, error) {
+	// order stays valid when a nested value grows e.order: the nested
+	// entries go after it, in e.order or a new array.
+	ostart := len(e.order)
 	var mask uint64
 	e.order, mask = sortOrder(e.order, fields)
 	order := e.order[ostart:]
 	b = append(b, '{')
 	var err error
+	first := true
 	for i, o := range order {
-		if i > 0 {
+		f := &fields[o&mask]
+		if i+1 < len(order) && fields[order[i+1]&mask].Key == f.Key {
+			continue // overridden by a later Set
+		}
+		if !first {
 			b = append(b, ',')
 		}
-		f := &fields[o&mask]
-		b = e.str(b, f.key)
+		first = false
+		b = e.str(b, f.Key)
 		b = append(b, ':')
-		if b, err = e.value(b, f.val, depth); err != nil {
-			return b, err
+		if b, err = e.value(b, f.Value, depth); err != nil {
+			break
 		}
 	}
-	clear(e.fields[start:]) // drop the references to the values
-	e.fields, e.order = e.fields[:start], e.order[:ostart]
+	e.order = e.order[:ostart]
+	if err != nil {
+		return b, err
+	}
 	return append(b, '}'), nil
 }
 
 // sortOrder appends to order an entry per field, in the order of their
-// keys; entry&mask is the field's index. A summary has up to some 60
+// keys, fields with equal keys in their own order; entry&mask is the
+// field's index. A summary has up to some 60
 // keys and every event has one: rather than sorting by strings.Compare,
 // it sorts integers made of each key's first bytes and the index, then
 // orders by the whole key only the runs whose first bytes are equal.
-func sortOrder(order []uint64, fields []field) ([]uint64, uint64) {
+func sortOrder(order []uint64, fields []Field) ([]uint64, uint64) {
 	start := len(order)
 	if len(fields) > 256 { // more than the index byte holds
-		slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.key, b.key) })
+		slices.SortStableFunc(fields, func(a, b Field) int { return strings.Compare(a.Key, b.Key) })
 		for i := range fields {
 			order = append(order, uint64(i))
 		}
 		return order, ^uint64(0)
 	}
 	for i := range fields {
-		order = append(order, keyPrefix(fields[i].key)|uint64(i))
+		order = append(order, keyPrefix(fields[i].Key)|uint64(i))
 	}
 	o := order[start:]
 	sortSmall(o)
@@ -413,7 +463,7 @@ func sortOrder(order []uint64, fields []field) ([]uint64, uint64) {
 		}
 		// o[i:j] share their prefix: insertion sort by the whole key.
 		for k := i + 1; k < j; k++ {
-			for l := k; l > i && fields[o[l]&0xff].key < fields[o[l-1]&0xff].key; l-- {
+			for l := k; l > i && fields[o[l]&0xff].Key < fields[o[l-1]&0xff].Key; l-- {
 				o[l], o[l-1] = o[l-1], o[l]
 			}
 		}

@@ -105,9 +105,9 @@ func TestSortOrder(t *testing.T) {
 			for range 20 {
 				keys := slices.Clone(tc.keys)
 				r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
-				var fields []field
+				var fields []Field
 				for i, k := range keys {
-					fields = append(fields, field{k, i})
+					fields = append(fields, Field{k, i})
 				}
 				prefix := []uint64{7, 8} // entries already there are kept
 				order, mask := sortOrder(slices.Clone(prefix), fields)
@@ -118,8 +118,8 @@ func TestSortOrder(t *testing.T) {
 				slices.Sort(want)
 				for i, o := range order[len(prefix):] {
 					f := fields[o&mask]
-					if f.key != want[i] || keys[f.val.(int)] != f.key {
-						t.Fatalf("position %d: want key %q, got %q (value of %q)", i, want[i], f.key, keys[f.val.(int)])
+					if f.Key != want[i] || keys[f.Value.(int)] != f.Key {
+						t.Fatalf("position %d: want key %q, got %q (value of %q)", i, want[i], f.Key, keys[f.Value.(int)])
 					}
 				}
 			}
@@ -163,7 +163,7 @@ func TestJSONValue(t *testing.T) {
 	for _, html := range []bool{true, false} {
 		e := JSONEncoder{NoHTMLEscape: !html}
 		v := pairs{{"<a&b>", 2}, {"\u2028x\xff", 0}}
-		ev := &Event{Summary: map[string]any{"list": countingPairs{v}, "nil": pairs(nil), "plain": v}}
+		ev := &Event{Summary: Fields{{"list", countingPairs{v}}, {"nil", pairs(nil)}, {"plain", v}}}
 		countedAppends = 0
 		got, err := e.Append(nil, ev)
 		if err != nil {
@@ -172,7 +172,7 @@ func TestJSONValue(t *testing.T) {
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)
 		enc.SetEscapeHTML(html)
-		if err := enc.Encode(&Event{Summary: map[string]any{"list": []pair(v), "nil": []pair(nil), "plain": []pair(v)}}); err != nil {
+		if err := enc.Encode(&refEvent{Summary: map[string]any{"list": []pair(v), "nil": []pair(nil), "plain": []pair(v)}}); err != nil {
 			t.Fatal(err)
 		}
 		if w := bytes.TrimSuffix(want.Bytes(), []byte("\n")); !bytes.Equal(got, w) {

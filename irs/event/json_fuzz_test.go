@@ -25,17 +25,23 @@ func FuzzAppendJSON(f *testing.F) {
 		ev := &Event{
 			UID: s, Node: k, Protocol: s + k, Type: k, Start: ts, End: ts.Add(time.Duration(u)),
 			Transport: s, Client: ap, Server: netip.AddrPortFrom(ap.Addr(), 0), Subject: s,
-			Summary: map[string]any{
-				k: s, s: k, "n": sec, "u": u, "f": fl, "f32": f32, "b": flag, "i": int(offset), "u16": uint16(u),
-				"list": []string{s, k}, "ints": []int{int(sec), int(offset)}, "when": ts,
-				"nested": map[string]any{s: []any{k, fl, u, nil, map[string]any{k: sec}}},
-				"maps":   []map[string]any{{s: f32}, {k: flag}},
-				"ms":     map[string]string{s: k, k: s}, "mi": map[string]int{s: int(offset), k: 1},
-			},
 			Anomalies: []string{s, k},
 			Addresses: []Address{{Address: s, Role: k}},
 			Artifacts: []Artifact{{Kind: k, Name: s, ContentType: k, Size: sec, SHA256: s, MD5: k, Path: s, Parent: k}},
 			RawRef:    k,
+		}
+		// set in this order, s or k may override a field set before
+		ev.Summary.Set("fields", Fields{{s, k}, {k, s}, {"l", []Fields{{{k, u}}, nil}}})
+		ev.Summary.Set(k, s)
+		ev.Summary.Set(s, k)
+		for _, f := range FieldsOf(map[string]any{
+			"n": sec, "u": u, "f": fl, "f32": f32, "b": flag, "i": int(offset), "u16": uint16(u),
+			"list": []string{s, k}, "ints": []int{int(sec), int(offset)}, "when": ts,
+			"nested": map[string]any{s: []any{k, fl, u, nil, map[string]any{k: sec}}},
+			"maps":   []map[string]any{{s: f32}, {k: flag}},
+			"ms":     map[string]string{s: k, k: s}, "mi": map[string]int{s: int(offset), k: 1},
+		}) {
+			ev.Summary.Set(f.Key, f.Value)
 		}
 		if flag {
 			ev.Subject, ev.Artifacts[0].Name = "", ""

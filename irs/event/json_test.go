@@ -25,13 +25,75 @@ func stdJSON(v any, escapeHTML bool) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }
 
+// refEvent is Event with its summary as the map encoding/json encodes
+// on its own: the reference for Fields' encoding.
+type refEvent struct {
+	UID       string         `json:"uid"`
+	Node      string         `json:"node"`
+	Protocol  string         `json:"protocol"`
+	Type      string         `json:"type"`
+	Start     time.Time      `json:"start"`
+	End       time.Time      `json:"end"`
+	Transport string         `json:"transport"`
+	Client    netip.AddrPort `json:"client"`
+	Server    netip.AddrPort `json:"server"`
+	Subject   string         `json:"subject,omitempty"`
+	Summary   map[string]any `json:"summary,omitempty"`
+	Anomalies []string       `json:"anomalies,omitempty"`
+	Addresses []Address      `json:"addresses,omitempty"`
+	Artifacts []Artifact     `json:"artifacts,omitempty"`
+	RawRef    string         `json:"raw_ref,omitempty"`
+}
+
+// reference is v with every Fields in it made a map (its last value per
+// key) and every Event a refEvent: what encoding/json writes for it is
+// what Fields' encoding must give.
+func reference(v any) any {
+	switch x := v.(type) {
+	case *Event:
+		if x == nil {
+			return (*refEvent)(nil)
+		}
+		r := refEvent{x.UID, x.Node, x.Protocol, x.Type, x.Start, x.End, x.Transport, x.Client, x.Server,
+			x.Subject, nil, x.Anomalies, x.Addresses, x.Artifacts, x.RawRef}
+		if x.Summary != nil {
+			r.Summary = reference(x.Summary).(map[string]any)
+		}
+		return &r
+	case Fields:
+		if x == nil {
+			return map[string]any(nil)
+		}
+		m := map[string]any{}
+		for _, f := range x {
+			m[f.Key] = reference(f.Value)
+		}
+		return m
+	case []Fields:
+		if x == nil {
+			return []map[string]any(nil)
+		}
+		l := make([]map[string]any, len(x))
+		for i, f := range x {
+			l[i] = reference(f).(map[string]any)
+		}
+		return l
+	}
+	return v
+}
+
 // checkSame fails unless JSONEncoder writes exactly encoding/json's bytes
 // for v (or returns exactly its error), with and without HTML escaping,
-// and leaves dst's prefix alone.
+// and leaves dst's prefix alone; and unless those bytes are encoding/json's
+// for v's reference, where every Fields is a map (or both fail).
 func checkSame(t *testing.T, v any) {
 	t.Helper()
 	for _, escape := range []bool{true, false} {
 		want, wantErr := stdJSON(v, escape)
+		ref, refErr := stdJSON(reference(v), escape)
+		if (wantErr != nil) != (refErr != nil) || !bytes.Equal(want, ref) {
+			t.Fatalf("escapeHTML=%v: Fields not encoded as a map:\nmap    %s (%v)\nFields %s (%v)", escape, ref, refErr, want, wantErr)
+		}
 		e := JSONEncoder{NoHTMLEscape: !escape}
 		prefix := []byte("prefix")
 		got, gotErr := e.Append(prefix, v)
@@ -69,14 +131,15 @@ func fullEvent() *Event {
 		Start: time.Date(2024, 3, 1, 12, 0, 0, 123456789, time.UTC), End: time.Date(2024, 3, 1, 12, 0, 1, 0, time.FixedZone("X", 3600)),
 		Transport: "tcp", Client: netip.MustParseAddrPort("10.0.0.1:40000"), Server: netip.MustParseAddrPort("[2001:db8::25]:25"),
 		Subject: "Hello <world> & you",
-		Summary: map[string]any{
+		Summary: FieldsOf(map[string]any{
 			"from": "a@example.org", "rcpt": []string{"b@example.org", "c@example.org"}, "size": 1234,
 			"tls": true, "codes": []int{250, 354}, "ratio": 0.5, "nested": map[string]any{"z": 1, "a": []any{"x", 2, nil}},
 			"list": []map[string]any{{"k": "v"}, nil}, "ports": []uint32{1, 2}, "pair": [2]int{3, 4},
 			"counts": map[string]int{"b": 2, "a": 1}, "headers": map[string]string{"To": "x", "From": "y"},
 			"rcpts": []rcpt{{Addr: "x@y", Status: 250}}, "u8": uint8(7), "i64": int64(-9), "u64": uint64(math.MaxUint64),
 			"f32": float32(0.1), "when": time.Date(2020, 1, 2, 3, 4, 5, 6, time.UTC), "nil": nil, "dur": time.Second,
-		},
+			"fields": Fields{{"b", 1}, {"a", []Fields{{{"x", "<"}}, nil}}},
+		}),
 		Anomalies: []string{"gap of 10 bytes"},
 		Addresses: []Address{{Address: "a@example.org", Role: RoleFrom}, {Address: "b@example.org", Role: RoleRcpt}},
 		Artifacts: []Artifact{
@@ -113,11 +176,11 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		{"full event", fullEvent()},
 		{"zero event", &Event{}},
 		{"nil event", nilEvent},
-		{"empty summary and lists", &Event{Summary: map[string]any{}, Anomalies: []string{}, Addresses: []Address{}, Artifacts: []Artifact{}}},
+		{"empty summary and lists", &Event{Summary: Fields{}, Anomalies: []string{}, Addresses: []Address{}, Artifacts: []Artifact{}}},
 		{"zone in address", zone},
 		{"IPv4-mapped address", &Event{Client: netip.MustParseAddrPort("[::ffff:10.0.0.1]:1")}},
 		{"escapes", &Event{Subject: "\"\\/\b\f\n\r\t\x00\x01\x1f\x7f<>&\u2028\u2029\ufffd é 日本"}},
-		{"invalid UTF-8", &Event{Subject: "a\xffb\xc3\x28c\xe2\x80d\xed\xa0\x80\xf4\x90\x80\x80", Summary: map[string]any{"\xff<k>": "\xfe"}}},
+		{"invalid UTF-8", &Event{Subject: "a\xffb\xc3\x28c\xe2\x80d\xed\xa0\x80\xf4\x90\x80\x80", Summary: FieldsOf(map[string]any{"\xff<k>": "\xfe"})}},
 		{"floats", map[string]any{"a": 0.0, "b": math.Copysign(0, -1), "c": 1e-6, "d": 9.99e-7, "e": 1e20, "f": 1e21, "g": 123456789.125, "h": -1e-300,
 			"i": math.MaxFloat64, "j": math.SmallestNonzeroFloat64, "k": float32(1e21), "l": float32(9.9e-7), "m": float32(3.4e38), "n": 1e-10}},
 		{"ints", map[string]any{"a": math.MinInt64, "b": int8(-128), "c": int16(-32768), "d": int32(math.MinInt32), "e": uint(math.MaxUint), "f": uint16(65535)}},
@@ -128,7 +191,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		{"keys sharing their first bytes", map[string]any{"encrypted_bytes_s2c": 1, "encrypted_bytes_c2s": 2, "encrypted": 3, "encrypte": 4,
 			"abcdefg": 5, "abcdefg\x00": 6, "abcdefgh": 7, "abcdef": 8, "a\x00": 9, "a": 10, "\xff\xff\xff\xff\xff\xff\xff\xff": 11}},
 		{"300 keys", many},
-		{"NaN", &Event{Summary: map[string]any{"x": math.NaN()}}},
+		{"NaN", &Event{Summary: FieldsOf(map[string]any{"x": math.NaN()})}},
 		{"+Inf", map[string]any{"x": math.Inf(1)}},
 		{"-Inf float32", map[string]any{"x": float32(math.Inf(-1))}},
 		{"NaN deep in a list", map[string]any{"x": []any{1, map[string]any{"y": math.NaN()}}}},
@@ -142,7 +205,76 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		{"plain string", "x<y"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { checkSame(t, tc.v) })
+		t.Run(tc.name, func(t *testing.T) {
+			checkSame(t, tc.v)
+			if m, ok := tc.v.(map[string]any); ok && !isCyclic(m) {
+				checkSame(t, FieldsOf(m)) // the same fields in a summary
+			}
+		})
+	}
+}
+
+func isCyclic(m map[string]any) bool {
+	self, ok := m["self"].(map[string]any)
+	return ok && len(self) == len(m)
+}
+
+// A later Set of a key overrides an earlier one, in Get and in the JSON.
+func TestFieldsSetOverrides(t *testing.T) {
+	var f Fields
+	f.Set("b", 1)
+	f.Set("a", "first")
+	f.Set("c", []Fields{{{"y", 1}, {"x", 2}, {"y", 3}}})
+	f.Set("a", "second")
+	f.Set("a", "third")
+	if v, ok := f.Lookup("a"); !ok || v != "third" || f.Get("b") != 1 || f.Get("none") != nil {
+		t.Errorf("Lookup a = %v %v, Get b = %v, Get none = %v", v, ok, f.Get("b"), f.Get("none"))
+	}
+	want := `{"a":"third","b":1,"c":[{"x":2,"y":3}]}`
+	if got, err := f.MarshalJSON(); err != nil || string(got) != want {
+		t.Errorf("MarshalJSON = %s %v; want %s", got, err, want)
+	}
+	if got, err := json.Marshal(&Event{Summary: f}); err != nil || !strings.Contains(string(got), `"summary":`+want) {
+		t.Errorf("event JSON = %s %v; want the summary %s", got, err, want)
+	}
+	checkSame(t, &Event{Summary: f})
+	if got, want := f.String(), "map[a:third b:1 c:[map[x:2 y:3]]]"; got != want {
+		t.Errorf("String = %s; want %s", got, want)
+	}
+	f.Delete("a")
+	if _, ok := f.Lookup("a"); ok || len(f) != 2 {
+		t.Errorf("after Delete a: %v", f)
+	}
+}
+
+// UnmarshalJSON reads back what MarshalJSON wrote, as json.Unmarshal reads
+// a map, and refuses what is not an object.
+func TestFieldsUnmarshal(t *testing.T) {
+	in := Fields{{"z", "x<y"}, {"n", 1.5}, {"big", uint64(12345678901234567890)}, {"l", []any{"a", nil}}, {"m", map[string]any{"k": true}}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out Fields
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(out.Map(), m) || len(out) != len(in) || out[0].Key != "big" || out[0].Value != json.Number("12345678901234567890") {
+		t.Errorf("read back %v; want %v in key order", out, m)
+	}
+	if err := json.Unmarshal([]byte("null"), &out); err != nil || out != nil {
+		t.Errorf("null: %v %v", out, err)
+	}
+	for _, bad := range []string{`[1]`, `{"a":}`, `{"a":1`, `"s"`} {
+		if err := json.Unmarshal([]byte(bad), &out); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
 	}
 }
 
@@ -209,8 +341,8 @@ func TestAppendJSONReuse(t *testing.T) {
 
 func TestAppendJSONAllocs(t *testing.T) {
 	ev := fullEvent()
-	delete(ev.Summary, "rcpts") // these two are left to encoding/json: it allocates
-	delete(ev.Summary, "dur")
+	ev.Summary.Delete("rcpts") // these two are left to encoding/json: it allocates
+	ev.Summary.Delete("dur")
 	var e JSONEncoder
 	buf, _ := e.Append(nil, ev)
 	allocs := testing.AllocsPerRun(100, func() {
@@ -223,8 +355,8 @@ func TestAppendJSONAllocs(t *testing.T) {
 
 func BenchmarkAppendJSON(b *testing.B) {
 	ev := fullEvent()
-	delete(ev.Summary, "rcpts")
-	delete(ev.Summary, "dur")
+	ev.Summary.Delete("rcpts")
+	ev.Summary.Delete("dur")
 	b.Run("encoding/json", func(b *testing.B) {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)

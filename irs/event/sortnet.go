@@ -2,7 +2,7 @@ package event
 
 import "slices"
 
-// Summary keys are sorted for every event, most maps holding 5 to 30 of
+// Summary keys are sorted for every event, most summaries holding 5 to 30 of
 // them. For so few, a fixed sorting network (Batcher's odd-even merge
 // sort) of branch-free compare-exchanges beats insertion sort and
 // pdqsort, whose comparisons the processor cannot predict.

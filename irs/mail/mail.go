@@ -748,7 +748,7 @@ const ExcerptRunes = 200
 // "Name <addr>"), message_id, in_reply_to, date, user_agent and, for a
 // decoded body, the number of attachments, a body_excerpt and the urls.
 // The mail parsers (SMTP, POP3, IMAP) share these names.
-func (m *Message) PutSummary(s map[string]any) {
+func (m *Message) PutSummary(s *event.Fields) {
 	if m == nil || s == nil {
 		return
 	}
@@ -760,7 +760,7 @@ func (m *Message) PutSummary(s map[string]any) {
 		for i, a := range l {
 			out[i] = a.String()
 		}
-		s[key] = out
+		s.Set(key, out)
 	}
 	list("from", m.From)
 	list("to", m.To)
@@ -771,18 +771,18 @@ func (m *Message) PutSummary(s map[string]any) {
 		{"message_id", m.MessageID}, {"in_reply_to", m.InReplyTo}, {"date", m.Date}, {"user_agent", m.UserAgent},
 	} {
 		if kv.v != "" {
-			s[kv.k] = kv.v
+			s.Set(kv.k, kv.v)
 		}
 	}
 	if m.HeaderOnly {
 		return
 	}
-	s["attachments"] = len(m.Attachments)
+	s.Set("attachments", len(m.Attachments))
 	if m.Text != "" {
-		s["body_excerpt"] = Excerpt(m.Text, ExcerptRunes)
+		s.Set("body_excerpt", Excerpt(m.Text, ExcerptRunes))
 	}
 	if len(m.URLs) > 0 {
-		s["urls"] = append([]string(nil), m.URLs...)
+		s.Set("urls", append([]string(nil), m.URLs...))
 	}
 }
 
@@ -795,12 +795,10 @@ func (m *Message) PutEvent(ev *event.Event) {
 		return
 	}
 	ev.Subject = m.Subject
-	m.PutSummary(ev.Summary)
+	m.PutSummary(&ev.Summary)
 	if m.EML.SHA256 != "" {
 		ev.Artifacts = append(ev.Artifacts, m.EML)
-		if ev.Summary != nil {
-			ev.Summary["sha256"] = m.EML.SHA256
-		}
+		ev.Summary.Set("sha256", m.EML.SHA256)
 	}
 	ev.Artifacts = append(ev.Artifacts, m.Attachments...)
 }

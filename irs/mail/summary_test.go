@@ -86,8 +86,8 @@ func TestPutSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := map[string]any{}
-	m.PutSummary(s)
+	var s event.Fields
+	m.PutSummary(&s)
 	want := map[string]string{
 		"from":         "[Alice <alice@example.org>]",
 		"to":           "[Bob <bob@example.org> carol@example.org]",
@@ -101,19 +101,19 @@ func TestPutSummary(t *testing.T) {
 		"urls":         "[http://example.org/x]",
 	}
 	for k, w := range want {
-		if got := fmt.Sprint(s[k]); got != w {
+		if got := fmt.Sprint(s.Get(k)); got != w {
 			t.Errorf("summary %s = %q; want %q", k, got, w)
 		}
 	}
-	h := map[string]any{}
-	DecodeHeader(raw).PutSummary(h)
+	var h event.Fields
+	DecodeHeader(raw).PutSummary(&h)
 	for _, k := range []string{"attachments", "body_excerpt", "urls"} {
-		if _, ok := h[k]; ok {
-			t.Errorf("header-only summary has %s = %v; want it absent", k, h[k])
+		if v, ok := h.Lookup(k); ok {
+			t.Errorf("header-only summary has %s = %v; want it absent", k, v)
 		}
 	}
-	if fmt.Sprint(h["from"]) != want["from"] {
-		t.Errorf("header-only summary from %v", h["from"])
+	if fmt.Sprint(h.Get("from")) != want["from"] {
+		t.Errorf("header-only summary from %v", h.Get("from"))
 	}
 }
 
@@ -171,7 +171,7 @@ func TestPutEvent(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ev := &event.Event{Summary: map[string]any{}}
+			ev := &event.Event{Summary: event.Fields{}}
 			tc.m.PutEvent(ev)
 			var kinds []string
 			for _, a := range ev.Artifacts {
@@ -180,13 +180,13 @@ func TestPutEvent(t *testing.T) {
 			if got := fmt.Sprint(kinds); got != tc.wantKinds {
 				t.Errorf("artifacts %s; want %s", got, tc.wantKinds)
 			}
-			if got, _ := ev.Summary["sha256"].(string); got != tc.wantSHA {
+			if got, _ := ev.Summary.Get("sha256").(string); got != tc.wantSHA {
 				t.Errorf("sha256 %q; want %q", got, tc.wantSHA)
 			}
 			if ev.Subject != tc.wantSubj {
 				t.Errorf("subject %q; want %q", ev.Subject, tc.wantSubj)
 			}
-			if _, ok := ev.Summary["from"]; ok != tc.wantFromIn {
+			if _, ok := ev.Summary.Lookup("from"); ok != tc.wantFromIn {
 				t.Errorf("summary from present %v; want %v", ok, tc.wantFromIn)
 			}
 		})

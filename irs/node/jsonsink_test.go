@@ -143,9 +143,9 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk ful
 // error is the one flush reports (the first one), the events around it
 // are written; a failing writer's error is reported too.
 func TestJSONSinkErrors(t *testing.T) {
-	ok1 := &event.Event{UID: "1", Protocol: "dns", Summary: map[string]any{"q": "a<b>"}}
-	nan := &event.Event{UID: "2", Summary: map[string]any{"ratio": math.NaN()}}
-	inf := &event.Event{UID: "3", Summary: map[string]any{"ratio": math.Inf(1)}}
+	ok1 := &event.Event{UID: "1", Protocol: "dns", Summary: event.FieldsOf(map[string]any{"q": "a<b>"})}
+	nan := &event.Event{UID: "2", Summary: event.FieldsOf(map[string]any{"ratio": math.NaN()})}
+	inf := &event.Event{UID: "3", Summary: event.FieldsOf(map[string]any{"ratio": math.Inf(1)})}
 	ok2 := &event.Event{UID: "4", Subject: "x"}
 	cases := []struct {
 		name    string
@@ -156,7 +156,7 @@ func TestJSONSinkErrors(t *testing.T) {
 	}{
 		{"all fine", &bytes.Buffer{}, []*event.Event{ok1, ok2}, []*event.Event{ok1, ok2}, ""},
 		{"NaN and Inf dropped, first error kept", &bytes.Buffer{}, []*event.Event{ok1, nan, inf, ok2}, []*event.Event{ok1, ok2},
-			"irs: writing events: json: unsupported value: NaN"},
+			"irs: writing events: json: error calling MarshalJSON for type event.Fields: json: unsupported value: NaN"},
 		{"writer fails", failingWriter{}, []*event.Event{ok1}, nil, "irs: writing events: disk full"},
 	}
 	for _, tc := range cases {

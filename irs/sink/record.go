@@ -208,10 +208,10 @@ func sanitizeJSON(ev *event.Event, now time.Time) (*event.Event, []byte) {
 		b, err := marshalJSON(c.Summary)
 		switch {
 		case err != nil:
-			c.Summary = map[string]any{"sink_unencodable": true}
+			c.Summary = event.Fields{{Key: "sink_unencodable", Value: true}}
 			notes = append(notes, "sink: summary not JSON-encodable, dropped: "+err.Error())
 		case len(b) > maxSummary:
-			c.Summary = map[string]any{"sink_oversize_bytes": len(b)}
+			c.Summary = event.Fields{{Key: "sink_oversize_bytes", Value: len(b)}}
 			notes = append(notes, fmt.Sprintf("sink: summary of %d bytes exceeds %d, dropped", len(b), maxSummary))
 		default:
 			summary = b

@@ -34,7 +34,7 @@ func TestMarshalJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	cases := []check{
 		{"NaN summary", map[string]any{"r": math.NaN(), "a": "<&>"}},
-		{"Inf in event", &event.Event{Summary: map[string]any{"r": math.Inf(-1)}}},
+		{"Inf in event", &event.Event{Summary: event.FieldsOf(map[string]any{"r": math.Inf(-1)})}},
 		{"time out of range", &event.Event{Start: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
 		{"json.Number", map[string]any{"n": json.Number("12")}},
 		{"bad json.Number", map[string]any{"n": json.Number("x")}},
@@ -63,9 +63,9 @@ func TestMarshalJSONMatchesEncodingJSON(t *testing.T) {
 // TestSanitizeNoteUnchanged: the anomaly sanitize writes for a summary
 // JSON cannot encode still quotes encoding/json's error.
 func TestSanitizeNoteUnchanged(t *testing.T) {
-	ev := &event.Event{Start: time.Unix(1, 0), Summary: map[string]any{"x": math.NaN()}}
+	ev := &event.Event{Start: time.Unix(1, 0), Summary: event.FieldsOf(map[string]any{"x": math.NaN()})}
 	got := sanitize(ev, time.Now())
-	want := "sink: summary not JSON-encodable, dropped: json: unsupported value: NaN"
+	want := "sink: summary not JSON-encodable, dropped: json: error calling MarshalJSON for type event.Fields: json: unsupported value: NaN"
 	if len(got.Anomalies) != 1 || got.Anomalies[0] != want {
 		t.Errorf("anomalies: want [%q], got %q", want, got.Anomalies)
 	}
@@ -88,7 +88,7 @@ func TestToRecordSummary(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := toRecord(&event.Event{Start: time.Unix(1, 0), Summary: tc.summary}, time.Now())
+			r := toRecord(&event.Event{Start: time.Unix(1, 0), Summary: event.FieldsOf(tc.summary)}, time.Now())
 			if r.summary != tc.want {
 				t.Errorf("summary: want %v, got %v", tc.want, r.summary)
 			}

@@ -83,9 +83,9 @@ func TestSanitize(t *testing.T) {
 		{"no times", event.Event{}, now, now, 0, "null"},
 		{"year 0", event.Event{Start: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), End: t1}, t1.UTC(), t1.UTC(), 1, "null"},
 		{"year 20000", event.Event{Start: t1, End: time.Date(20000, 1, 1, 0, 0, 0, 0, time.UTC)}, t1.UTC(), t1.UTC(), 1, "null"},
-		{"NaN in summary", event.Event{Start: t1, Summary: map[string]any{"x": math.NaN()}}, t1.UTC(), t1.UTC(), 1, `{"sink_unencodable":true}`},
-		{"oversize summary", event.Event{Start: t1, Summary: map[string]any{"x": strings.Repeat("a", maxSummary)}}, t1.UTC(), t1.UTC(), 1, `{"sink_oversize_bytes":1048584}`},
-		{"fine summary", event.Event{Start: t1, Summary: map[string]any{"a<b": "c&d"}}, t1.UTC(), t1.UTC(), 0, `{"a<b":"c&d"}`},
+		{"NaN in summary", event.Event{Start: t1, Summary: event.FieldsOf(map[string]any{"x": math.NaN()})}, t1.UTC(), t1.UTC(), 1, `{"sink_unencodable":true}`},
+		{"oversize summary", event.Event{Start: t1, Summary: event.FieldsOf(map[string]any{"x": strings.Repeat("a", maxSummary)})}, t1.UTC(), t1.UTC(), 1, `{"sink_oversize_bytes":1048584}`},
+		{"fine summary", event.Event{Start: t1, Summary: event.FieldsOf(map[string]any{"a<b": "c&d"})}, t1.UTC(), t1.UTC(), 0, `{"a<b":"c&d"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,7 +127,7 @@ func TestEncodeEventRoundTrip(t *testing.T) {
 		UID: event.NewUID(), Node: "n1", Protocol: "smtp", Type: "email-send",
 		Start: time.Date(2024, 3, 4, 5, 6, 7, 123456000, time.UTC), End: time.Date(2024, 3, 4, 5, 6, 8, 0, time.UTC),
 		Transport: "tcp", Client: netip.MustParseAddrPort("[2001:db8::1]:40000"), Server: netip.MustParseAddrPort("192.0.2.1:25"),
-		Subject: "Grüße <html>", Summary: map[string]any{"size": json.Number("123")},
+		Subject: "Grüße <html>", Summary: event.FieldsOf(map[string]any{"size": json.Number("123")}),
 		Anomalies: []string{"gap"}, Addresses: []event.Address{{Address: "a@b.c", Role: event.RoleFrom}},
 		Artifacts: []event.Artifact{{Kind: event.KindEML, Size: 10, SHA256: strings.Repeat("ab", 32)}},
 		RawRef:    "pcap/x.pcap",

@@ -141,7 +141,7 @@ func TestRoundTrip(t *testing.T) {
 		{
 			UID: event.NewUID(), Node: "irs-1", Protocol: "smtp", Type: "email-send", Start: t0, End: t0.Add(1500 * time.Millisecond),
 			Transport: "tcp", Client: netip.MustParseAddrPort("198.51.100.7:51234"), Server: netip.MustParseAddrPort("203.0.113.25:587"),
-			Subject: "Grüße 😀 <Quarterly> report", Summary: map[string]any{"helo": "mx.example.org", "size": 12345, "tls": true, "rcpts": []any{"a", "b"}},
+			Subject: "Grüße 😀 <Quarterly> report", Summary: event.FieldsOf(map[string]any{"helo": "mx.example.org", "size": 12345, "tls": true, "rcpts": []any{"a", "b"}}),
 			Anomalies: []string{"line over 1000 bytes"}, RawRef: "pcap/2024/02/29/x.pcap",
 			Addresses: []event.Address{{Address: "Alice@Example.ORG", Role: event.RoleFrom}, {Address: "bob@example.net", Role: event.RoleTo}, {Address: "bob@example.net", Role: event.RoleRcpt}},
 			Artifacts: []event.Artifact{

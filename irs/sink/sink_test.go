@@ -31,7 +31,7 @@ func testEvents(n int, tag string) []*event.Event {
 			Client:    netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(40000+i%20000)),
 			Server:    netip.MustParseAddrPort("192.0.2.25:25"),
 			Subject:   fmt.Sprintf("message %s-%d", tag, i),
-			Summary:   map[string]any{"size": i, "helo": "mx.example.org"},
+			Summary:   event.Fields{{Key: "size", Value: i}, {Key: "helo", Value: "mx.example.org"}},
 			Addresses: []event.Address{
 				{Address: fmt.Sprintf("sender%d@example.org", i), Role: event.RoleMail},
 				{Address: fmt.Sprintf("rcpt%d@example.net", i), Role: event.RoleRcpt},

@@ -144,7 +144,7 @@ var scenarios = []scenario{
 		cipher: "aes128-ctr",
 		check: func(t *testing.T, ev *event.Event) {
 			evidence(t, ev, "keystroke_size_c2s", "64")
-			if got := fmt.Sprint(ev.Summary["length_c2s"]); got != "encrypted" {
+			if got := fmt.Sprint(ev.Summary.Get("length_c2s")); got != "encrypted" {
 				t.Errorf("length_c2s %s; want encrypted", got)
 			}
 		},
@@ -163,15 +163,15 @@ var scenarios = []scenario{
 		cipher: "aes256-gcm@openssh.com",
 		check: func(t *testing.T, ev *event.Event) {
 			evidence(t, ev, "keystroke_size_c2s", "36")
-			if got := fmt.Sprint(ev.Summary["length_c2s"]); got != "cleartext" {
+			if got := fmt.Sprint(ev.Summary.Get("length_c2s")); got != "cleartext" {
 				t.Errorf("length_c2s %s; want cleartext", got)
 			}
 			// With the length in clear every packet is framed, and the
 			// USERAUTH_SUCCESS is found by its exact size.
-			if n, _ := ev.Summary["ssh_packets_c2s"].(int); n < 20 {
-				t.Errorf("ssh_packets_c2s %v; want every framed packet (≥ 20)", ev.Summary["ssh_packets_c2s"])
+			if n, _ := ev.Summary.Get("ssh_packets_c2s").(int); n < 20 {
+				t.Errorf("ssh_packets_c2s %v; want every framed packet (≥ 20)", ev.Summary.Get("ssh_packets_c2s"))
 			}
-			if e := fmt.Sprint(ev.Summary["auth_evidence"]); !strings.HasPrefix(e, "packets framed") {
+			if e := fmt.Sprint(ev.Summary.Get("auth_evidence")); !strings.HasPrefix(e, "packets framed") {
 				t.Errorf("auth_evidence %q; want the framed USERAUTH_SUCCESS", e)
 			}
 		},
@@ -373,7 +373,7 @@ var scenarios = []scenario{
 func fileProtocol(want string) func(t *testing.T, ev *event.Event) {
 	return func(t *testing.T, ev *event.Event) {
 		t.Helper()
-		if got := fmt.Sprint(ev.Summary["file_protocol"]); got != want {
+		if got := fmt.Sprint(ev.Summary.Get("file_protocol")); got != want {
 			t.Errorf("file_protocol %q; want %q", got, want)
 		}
 	}
@@ -382,8 +382,8 @@ func fileProtocol(want string) func(t *testing.T, ev *event.Event) {
 // evidence checks one field of the verdict's evidence.
 func evidence(t *testing.T, ev *event.Event, key, want string) {
 	t.Helper()
-	m, _ := ev.Summary["evidence"].(map[string]any)
-	if got := fmt.Sprint(m[key]); got != want {
+	m, _ := ev.Summary.Get("evidence").(event.Fields)
+	if got := fmt.Sprint(m.Get(key)); got != want {
 		t.Errorf("evidence %s = %s; want %s", key, got, want)
 	}
 }
@@ -415,32 +415,32 @@ func TestSSHLive(t *testing.T) {
 				t.Fatalf("got %d ssh-session events; want 1 (events: %d)", len(sess), len(res.Events))
 			}
 			ev := sess[0]
-			if got := fmt.Sprint(ev.Summary["verdict"]); got != sc.want {
-				b, _ := json.MarshalIndent(ev.Summary["evidence"], "", "  ")
-				t.Errorf("verdict %q; want %q\nevidence: %s\nactivities: %v", got, sc.want, b, ev.Summary["activities"])
+			if got := fmt.Sprint(ev.Summary.Get("verdict")); got != sc.want {
+				b, _ := json.MarshalIndent(ev.Summary.Get("evidence"), "", "  ")
+				t.Errorf("verdict %q; want %q\nevidence: %s\nactivities: %v", got, sc.want, b, ev.Summary.Get("activities"))
 			}
 			wantAuth := sc.wantAuth
 			if wantAuth == "" {
 				wantAuth = "success"
 			}
-			if got := fmt.Sprint(ev.Summary["auth"]); got != wantAuth {
-				t.Errorf("auth %q; want %s (%v)", got, wantAuth, ev.Summary["auth_evidence"])
+			if got := fmt.Sprint(ev.Summary.Get("auth")); got != wantAuth {
+				t.Errorf("auth %q; want %s (%v)", got, wantAuth, ev.Summary.Get("auth_evidence"))
 			}
 			wantCipher := sc.cipher
 			if wantCipher == "" {
 				wantCipher = "chacha20-poly1305@openssh.com"
 			}
-			if got := fmt.Sprint(ev.Summary["cipher_c2s"]); got != wantCipher {
+			if got := fmt.Sprint(ev.Summary.Get("cipher_c2s")); got != wantCipher {
 				t.Errorf("cipher_c2s %q; want %s", got, wantCipher)
 			}
-			if h, _ := ev.Summary["hassh"].(string); len(h) != 32 {
+			if h, _ := ev.Summary.Get("hassh").(string); len(h) != 32 {
 				t.Errorf("hassh %q; want an MD5 in hex", h)
 			}
 			// The main verdict is also one of the activities (a session
 			// that never got past authentication has none).
 			found := sc.want == "no-session"
 			for _, e := range res.Events {
-				if e.Type == "ssh-activity" && fmt.Sprint(e.Summary["kind"]) == sc.want {
+				if e.Type == "ssh-activity" && fmt.Sprint(e.Summary.Get("kind")) == sc.want {
 					found = true
 				}
 			}
@@ -450,10 +450,10 @@ func TestSSHLive(t *testing.T) {
 			for _, k := range sc.acts {
 				found := false
 				for _, e := range res.Events {
-					found = found || e.Type == "ssh-activity" && fmt.Sprint(e.Summary["kind"]) == k
+					found = found || e.Type == "ssh-activity" && fmt.Sprint(e.Summary.Get("kind")) == k
 				}
 				if !found {
-					t.Errorf("no ssh-activity of kind %s; activities %v", k, ev.Summary["activities"])
+					t.Errorf("no ssh-activity of kind %s; activities %v", k, ev.Summary.Get("activities"))
 				}
 			}
 			if sc.check != nil {

@@ -129,7 +129,7 @@ func TestIPsecLive(t *testing.T) {
 	}
 	l.waitCapture("ipsec", 10*time.Second, func(evs []*event.Event) bool {
 		for _, ev := range only(evs, "ipsec") {
-			if ev.Server.Port() == 4500 && ev.Summary["esp"] != nil {
+			if ev.Server.Port() == 4500 && ev.Summary.Get("esp") != nil {
 				return true
 			}
 		}
@@ -149,37 +149,37 @@ func TestIPsecLive(t *testing.T) {
 		t.Fatalf("want IKE flows on 500 and 4500:\n%s", describe(evs))
 	}
 	s := ike500.Summary
-	if fmt.Sprint(s["exchanges"]) != "map[IKE_SA_INIT:2]" || s["detection"] != "content+port" {
+	if fmt.Sprint(s.Get("exchanges")) != "map[IKE_SA_INIT:2]" || s.Get("detection") != "content+port" {
 		t.Errorf("IKE on 500: %v", s)
 	}
 	for _, alg := range []string{"ENCR_AES_CBC-256", "PRF_HMAC_SHA2_256", "AUTH_HMAC_SHA2_256_128", "MODP_2048"} {
-		if !strings.Contains(fmt.Sprint(s["proposals"]), alg) || !strings.Contains(fmt.Sprint(s["chosen"]), alg) {
-			t.Errorf("IKE on 500: %s not in proposals %v and chosen %v", alg, s["proposals"], s["chosen"])
+		if !strings.Contains(fmt.Sprint(s.Get("proposals")), alg) || !strings.Contains(fmt.Sprint(s.Get("chosen")), alg) {
+			t.Errorf("IKE on 500: %s not in proposals %v and chosen %v", alg, s.Get("proposals"), s.Get("chosen"))
 		}
 	}
 	s = natt.Summary
-	if !strings.Contains(fmt.Sprint(s["exchanges"]), "IKE_AUTH") || s["encrypted_messages"] == nil || s["note"] == nil {
+	if !strings.Contains(fmt.Sprint(s.Get("exchanges")), "IKE_AUTH") || s.Get("encrypted_messages") == nil || s.Get("note") == nil {
 		t.Errorf("IKE on 4500: %v", s)
 	}
-	esp, _ := s["esp"].([]map[string]any)
+	esp, _ := s.Get("esp").([]event.Fields)
 	from := map[string]int{}
 	for _, e := range esp {
-		from[e["from"].(string)] += e["packets"].(int)
+		from[e.Get("from").(string)] += e.Get("packets").(int)
 	}
 	if from["client"] < 3 || from["server"] < 3 {
 		t.Errorf("ESP in UDP by side %v, want the 3 echo requests and replies at least: %v", from, esp)
 	}
 	// The IKE SA moves from 500 to 4500: the same initiator SPI.
 	init500 := map[string]bool{}
-	for _, p := range ike500.Summary["spis"].([]string) {
+	for _, p := range ike500.Summary.Get("spis").([]string) {
 		init500[strings.Split(p, "/")[0]] = true
 	}
 	moved := false
-	for _, p := range s["spis"].([]string) {
+	for _, p := range s.Get("spis").([]string) {
 		moved = moved || init500[strings.Split(p, "/")[0]]
 	}
 	if !moved {
-		t.Errorf("IKE SPIs on 4500 %v do not continue those on 500 %v", s["spis"], ike500.Summary["spis"])
+		t.Errorf("IKE SPIs on 4500 %v do not continue those on 500 %v", s.Get("spis"), ike500.Summary.Get("spis"))
 	}
 }
 

@@ -41,7 +41,7 @@ func TestL2TPLive(t *testing.T) {
 	l.start(l.a.ns, "xl2tpd-lac", nil, "xl2tpd", "-D", "-c", lac, "-p", filepath.Join(l.dir, "lac.pid"), "-C", filepath.Join(l.dir, "lac.control"))
 	l.waitCapture("l2tp", 30*time.Second, func(evs []*event.Event) bool {
 		for _, ev := range only(evs, "l2tp") {
-			m := fmt.Sprint(ev.Summary["messages"])
+			m := fmt.Sprint(ev.Summary.Get("messages"))
 			if strings.Contains(m, "ICCN") || strings.Contains(m, "CDN") {
 				return true
 			}
@@ -54,7 +54,7 @@ func TestL2TPLive(t *testing.T) {
 		t.Fatalf("got %d l2tp events, want 1:\n%s\nLAC log:\n%s", len(ev), describe(all), l.log("xl2tpd-lac"))
 	}
 	s := ev[0].Summary
-	m := s["messages"].(map[string]int)
+	m := s.Get("messages").(map[string]int)
 	for _, k := range []string{"SCCRQ", "SCCRP", "SCCCN", "ICRQ", "ICRP"} {
 		if m[k] == 0 {
 			t.Errorf("no %s in %v", k, m)
@@ -62,13 +62,13 @@ func TestL2TPLive(t *testing.T) {
 	}
 	want := map[string]any{"client_host": "vp-lac", "server_host": "vp-lns", "detection": "content+port", "client_vendor": "xelerance.com"}
 	for k, w := range want {
-		if fmt.Sprint(s[k]) != fmt.Sprint(w) {
-			t.Errorf("summary[%s] = %v, want %v", k, s[k], w)
+		if fmt.Sprint(s.Get(k)) != fmt.Sprint(w) {
+			t.Errorf("summary[%s] = %v, want %v", k, s.Get(k), w)
 		}
 	}
 	for _, k := range []string{"client_tunnel_ids", "server_tunnel_ids", "client_session_ids", "server_session_ids"} {
-		if l, _ := s[k].([]int); len(l) == 0 {
-			t.Errorf("summary[%s] = %v, want an assigned ID", k, s[k])
+		if l, _ := s.Get(k).([]int); len(l) == 0 {
+			t.Errorf("summary[%s] = %v, want an assigned ID", k, s.Get(k))
 		}
 	}
 }

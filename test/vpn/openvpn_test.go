@@ -60,12 +60,12 @@ func TestOpenVPNLive(t *testing.T) {
 			}
 			ev := ov[0]
 			s := ev.Summary
-			if ev.Transport != tc.wantTransport || s["control_channel"] != tc.wantChannel || s["detection"] != "content" ||
+			if ev.Transport != tc.wantTransport || s.Get("control_channel") != tc.wantChannel || s.Get("detection") != "content" ||
 				ev.Server.String() != l.b.addr+":"+tc.port {
 				t.Errorf("event %s %s → %s channel %v detection %v; want %s to %s:%s, %s, content",
-					ev.Transport, ev.Client, ev.Server, s["control_channel"], s["detection"], tc.wantTransport, l.b.addr, tc.port, tc.wantChannel)
+					ev.Transport, ev.Client, ev.Server, s.Get("control_channel"), s.Get("detection"), tc.wantTransport, l.b.addr, tc.port, tc.wantChannel)
 			}
-			ops := s["opcodes"].(map[string]int)
+			ops := s.Get("opcodes").(map[string]int)
 			for _, op := range []string{"P_CONTROL_HARD_RESET_CLIENT_V2", "P_CONTROL_HARD_RESET_SERVER_V2", "P_CONTROL_V1", "P_DATA_V2"} {
 				if ops[op] == 0 {
 					t.Errorf("no %s in %v", op, ops)

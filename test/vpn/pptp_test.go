@@ -36,7 +36,7 @@ func TestPPTPLive(t *testing.T) {
 	// capture for the call's reply instead.
 	l.waitCapture("pptp", 20*time.Second, func(evs []*event.Event) bool {
 		for _, ev := range only(evs, "pptp") {
-			if strings.Contains(fmt.Sprint(ev.Summary["messages"]), "Outgoing-Call-Reply") {
+			if strings.Contains(fmt.Sprint(ev.Summary.Get("messages")), "Outgoing-Call-Reply") {
 				return true
 			}
 		}
@@ -54,13 +54,13 @@ func TestPPTPLive(t *testing.T) {
 		}
 	}
 	s := ev.Summary
-	msgs := fmt.Sprint(s["messages"])
+	msgs := fmt.Sprint(s.Get("messages"))
 	for _, m := range []string{"Start-Control-Connection-Request", "Start-Control-Connection-Reply", "Outgoing-Call-Request", "Outgoing-Call-Reply"} {
 		if !strings.Contains(msgs, m) {
 			t.Errorf("messages %s lack %s", msgs, m)
 		}
 	}
-	if s["detection"] != "content+port" || s["phone_number"] != "5550123" || fmt.Sprint(s["call_ids"]) == "<nil>" || s["server_host"] == nil {
+	if s.Get("detection") != "content+port" || s.Get("phone_number") != "5550123" || fmt.Sprint(s.Get("call_ids")) == "<nil>" || s.Get("server_host") == nil {
 		t.Errorf("summary %v", s)
 	}
 	if ev.Server.String() != l.b.addr+":1723" {

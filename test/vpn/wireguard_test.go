@@ -73,11 +73,11 @@ func TestWireGuardLive(t *testing.T) {
 	s := wg[0].Summary
 	want := map[string]any{"detection": "content", "handshakes": 1, "responses": 1, "responses_linked": 1, "confidence": 0.99}
 	for k, w := range want {
-		if fmt.Sprint(s[k]) != fmt.Sprint(w) {
-			t.Errorf("summary[%s] = %v, want %v", k, s[k], w)
+		if fmt.Sprint(s.Get(k)) != fmt.Sprint(w) {
+			t.Errorf("summary[%s] = %v, want %v", k, s.Get(k), w)
 		}
 	}
-	if n := s["data_linked"].(int); n < 6 {
+	if n := s.Get("data_linked").(int); n < 6 {
 		t.Errorf("data_linked = %d, want the 3 echo requests and 3 replies at least", n)
 	}
 	if wg[0].Server.String() != l.b.addr+":4433" {

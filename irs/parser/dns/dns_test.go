@@ -110,7 +110,7 @@ func respMsg(t testing.TB, id uint16, n string, typ dnsmessage.Type, answers ...
 func checkSummary(t *testing.T, ev *event.Event, want map[string]any) {
 	t.Helper()
 	for k, w := range want {
-		g, ok := ev.Summary[k]
+		g, ok := ev.Summary.Lookup(k)
 		if w == nil {
 			if ok {
 				t.Errorf("%s: summary[%q] = %v, want absent", ev.Type, k, g)
@@ -333,7 +333,7 @@ func TestDoubleRequestThenResponses(t *testing.T) {
 		t.Fatalf("events: %s", parsertest.Normalize(evs))
 	}
 	for i, ev := range pairs {
-		if ev.Summary["unanswered"] != nil || ev.Summary["query_not_seen"] != nil {
+		if ev.Summary.Get("unanswered") != nil || ev.Summary.Get("query_not_seen") != nil {
 			t.Errorf("pair %d not matched: %v", i, ev.Summary)
 		}
 	}
@@ -344,7 +344,7 @@ func TestPendingTimeout(t *testing.T) {
 	p := NewDetector().New(udpConn(), env)
 	p.ProcessPacket(parser.ClientToServer, queryMsg(t, 1, "a.example.", dnsmessage.TypeA), t0)
 	p.ProcessPacket(parser.ClientToServer, queryMsg(t, 2, "b.example.", dnsmessage.TypeA), t0.Add(pendingTimeout+time.Second))
-	if len(env.Events) != 1 || env.Events[0].Summary["unanswered"] != true || env.Events[0].Subject != "a.example" {
+	if len(env.Events) != 1 || env.Events[0].Summary.Get("unanswered") != true || env.Events[0].Subject != "a.example" {
 		t.Fatalf("after the timeout: %s", parsertest.Normalize(env.Events))
 	}
 	p.EndProcess(parser.EndIdle, t0.Add(time.Hour))
@@ -399,7 +399,7 @@ func TestTCPGap(t *testing.T) {
 		parsertest.S(tcpFrame(respMsg(t, 1, "a.example.", dnsmessage.TypeA))),
 	}, parsertest.Whole, 0)
 	pairs := byType(evs, TypeQuery)
-	if len(pairs) != 1 || pairs[0].Summary["unanswered"] != true {
+	if len(pairs) != 1 || pairs[0].Summary.Get("unanswered") != true {
 		t.Fatalf("events: %s", parsertest.Normalize(evs))
 	}
 	if len(pairs[0].Anomalies) == 0 || !strings.Contains(pairs[0].Anomalies[0], "capture gap") {
@@ -548,12 +548,12 @@ func TestTunnelDetection(t *testing.T) {
 				t.Fatalf("got %d tunnel events, want 1", len(tun))
 			}
 			ev := tun[0]
-			reasons := ev.Summary["reasons"].([]string)
+			reasons := ev.Summary.Get("reasons").([]string)
 			if reasons[0] != tc.reason {
 				t.Errorf("reasons = %v, want %q first", reasons, tc.reason)
 			}
-			if ev.Summary["client"] != "192.0.2.10" || ev.Subject == "" {
-				t.Errorf("client %v subject %q", ev.Summary["client"], ev.Subject)
+			if ev.Summary.Get("client") != "192.0.2.10" || ev.Subject == "" {
+				t.Errorf("client %v subject %q", ev.Summary.Get("client"), ev.Subject)
 			}
 		})
 	}
@@ -792,8 +792,8 @@ func TestManyPending(t *testing.T) {
 				t.Fatalf("got %d dns-query events, want %d", len(pairs), n+2)
 			}
 			for _, ev := range pairs {
-				id := ev.Summary["id"].(uint16)
-				if ev.Summary["unanswered"] != nil || ev.Summary["query_not_seen"] != nil {
+				id := ev.Summary.Get("id").(uint16)
+				if ev.Summary.Get("unanswered") != nil || ev.Summary.Get("query_not_seen") != nil {
 					t.Errorf("id %d not paired: %v", id, ev.Summary)
 				}
 				if len(ev.Anomalies) > 0 {
@@ -897,7 +897,7 @@ func TestResponseQuestionDiffers(t *testing.T) {
 			if len(evs) != 1 {
 				t.Fatalf("got %d dns-query events, want 1 (paired by ID)", len(evs))
 			}
-			if evs[0].Summary["unanswered"] != nil || evs[0].Summary["query_not_seen"] != nil {
+			if evs[0].Summary.Get("unanswered") != nil || evs[0].Summary.Get("query_not_seen") != nil {
 				t.Fatalf("not paired: %v", evs[0].Summary)
 			}
 			if got := slices.Contains(evs[0].Anomalies, differs); got != tt.want {
@@ -1049,7 +1049,7 @@ func TestOrderReuse(t *testing.T) {
 		t.Fatalf("got %d dns-query events, want 18: %s", len(evs), parsertest.Normalize(env.Events))
 	}
 	for i, ev := range evs {
-		if ev.Summary["unanswered"] != nil || ev.Summary["query_not_seen"] != nil || len(ev.Anomalies) != 0 {
+		if ev.Summary.Get("unanswered") != nil || ev.Summary.Get("query_not_seen") != nil || len(ev.Anomalies) != 0 {
 			t.Errorf("event %d (%s) not paired cleanly: %v %v", i, ev.Subject, ev.Summary, ev.Anomalies)
 		}
 	}

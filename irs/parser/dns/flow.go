@@ -365,7 +365,7 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 	}
 	if len(f.anoms) > 0 {
 		f.emit(&event.Event{Type: TypeAnomaly, Start: f.anomAt, End: ts, Anomalies: f.anoms,
-			Summary: map[string]any{"end_reason": reason.String()}})
+			Summary: event.Fields{{Key: "end_reason", Value: reason.String()}}})
 		f.anoms = nil
 	}
 	f.ended = true
@@ -388,11 +388,11 @@ func (f *flow) emitMalformed(dir parser.Direction, b []byte, m *message, ts time
 	if f.malformed > maxMalformed {
 		return
 	}
-	s := map[string]any{"direction": dir.String(), "size": len(b), "error": errText(m),
-		"head": hex.EncodeToString(b[:min(len(b), 64)])}
+	s := event.Fields{{Key: "direction", Value: dir.String()}, {Key: "size", Value: len(b)}, {Key: "error", Value: errText(m)},
+		{Key: "head", Value: hex.EncodeToString(b[:min(len(b), 64)])}}
 	if len(b) >= headerLen {
-		s["id"] = m.h.id
-		s["flags"] = m.h.flagString()
+		s.Set("id", m.h.id)
+		s.Set("flags", m.h.flagString())
 	}
 	ev := &event.Event{Type: TypeMalformed, Start: ts, End: ts, Summary: s, Anomalies: []string{"malformed DNS message: " + errText(m)}}
 	if len(m.questions) > 0 {
@@ -414,63 +414,63 @@ func errText(m *message) string {
 // emitPair reports a query with its response (r nil: unanswered; q.m nil:
 // the query was not seen).
 func (f *flow) emitPair(q *query, r *message, rts time.Time) {
-	// an answered query's summary has a dozen keys: sized for them it
-	// does not outgrow its first group; an unanswered one fits that group
-	keys := 8
+	// room for the fields an answered query has, a dozen or so, and for
+	// the fewer of an unanswered one: the summary is not grown
+	keys := 10
 	if r != nil {
-		keys = 14
+		keys = 16
 	}
-	ev := &event.Event{Type: TypeQuery, Start: q.ts, End: rts, Summary: make(map[string]any, keys)}
-	s := ev.Summary
+	ev := &event.Event{Type: TypeQuery, Start: q.ts, End: rts, Summary: make(event.Fields, 0, keys)}
+	s := &ev.Summary
 	base := q.m
 	if base == nil {
 		base = r
 	}
-	s["id"] = base.h.id
+	s.Set("id", base.h.id)
 	if len(base.questions) > 0 {
 		qq := base.questions[0]
 		ev.Subject = qq.name
-		s["query"] = qq.name
-		s["qtype"] = typeValue(qq.qtype)
-		s["qclass"] = classValue(qq.qclass)
+		s.Set("query", qq.name)
+		s.Set("qtype", typeValue(qq.qtype))
+		s.Set("qclass", classValue(qq.qclass))
 		if len(base.questions) > 1 {
 			var all []string
 			for _, x := range base.questions {
 				all = append(all, x.name+" "+typeName(x.qtype))
 			}
-			s["questions"] = all
+			s.Set("questions", all)
 		}
 	}
 	if op := base.h.opcode(); op != 0 {
-		s["opcode"] = opcodeName(op)
+		s.Set("opcode", opcodeName(op))
 	}
 	if q.m != nil {
-		s["query_flags"] = q.m.h.flagValue()
+		s.Set("query_flags", q.m.h.flagValue())
 		if e := q.m.edns; e != nil {
-			s["edns_udp_size"] = e.udpSize
+			s.Set("edns_udp_size", e.udpSize)
 			if e.do {
-				s["dnssec_ok"] = true
+				s.Set("dnssec_ok", true)
 			}
 			if e.ecs != "" {
-				s["client_subnet"] = e.ecs
+				s.Set("client_subnet", e.ecs)
 			}
 		}
 		if q.m.err != nil {
 			ev.Anomalies = append(ev.Anomalies, "query: "+errText(q.m))
 		}
 	} else {
-		s["query_not_seen"] = true
+		s.Set("query_not_seen", true)
 	}
 	if r == nil {
-		s["unanswered"] = true
+		s.Set("unanswered", true)
 	} else {
-		s["rcode"] = rcodeValue(int(r.h.rcode()))
-		s["flags"] = r.h.flagValue()
+		s.Set("rcode", rcodeValue(int(r.h.rcode())))
+		s.Set("flags", r.h.flagValue())
 		if r.h.flags&0x0200 != 0 {
-			s["truncated"] = true
+			s.Set("truncated", true)
 		}
 		if q.m != nil {
-			s["rtt_ms"] = math.Round(float64(rts.Sub(q.ts).Microseconds())) / 1000
+			s.Set("rtt_ms", math.Round(float64(rts.Sub(q.ts).Microseconds()))/1000)
 		}
 		qname := ""
 		if len(r.questions) > 0 {
@@ -493,12 +493,12 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 			ttls = append(ttls, a.ttl)
 		}
 		if len(answers) > 0 {
-			s["answers"] = answers
-			s["ttls"] = ttls
+			s.Set("answers", answers)
+			s.Set("ttls", ttls)
 		}
-		s["answer_count"] = r.counts[0]
+		s.Set("answer_count", r.counts[0])
 		if r.counts[1] > 0 {
-			s["authority_count"] = r.counts[1]
+			s.Set("authority_count", r.counts[1])
 			var auth []string
 			for _, a := range r.authority {
 				if len(auth) >= maxAuthorityShown {
@@ -506,10 +506,10 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 				}
 				auth = append(auth, a.withName())
 			}
-			s["authority"] = auth
+			s.Set("authority", auth)
 		}
 		if r.counts[2] > 0 {
-			s["additional_count"] = r.counts[2]
+			s.Set("additional_count", r.counts[2])
 		}
 		if r.err != nil {
 			ev.Anomalies = append(ev.Anomalies, "response: "+errText(r))

@@ -22,8 +22,8 @@ type goldenCase struct {
 // pairs counts the dns-query events that had a query, a response, both.
 func pairs(evs []*event.Event) (queries, responses, both int) {
 	for _, e := range byType(evs, TypeQuery) {
-		q := e.Summary["query_not_seen"] == nil
-		r := e.Summary["unanswered"] == nil
+		q := e.Summary.Get("query_not_seen") == nil
+		r := e.Summary.Get("unanswered") == nil
 		if q {
 			queries++
 		}
@@ -55,7 +55,7 @@ var goldenCases = []goldenCase{
 			if ev.Transport != "tcp" || ev.Subject != "google.com" {
 				t.Errorf("first pair %s over %s", ev.Subject, ev.Transport)
 			}
-			if a := ev.Summary["answers"].([]string); len(a) == 0 || a[0] != "A 74.125.228.46" {
+			if a := ev.Summary.Get("answers").([]string); len(a) == 0 || a[0] != "A 74.125.228.46" {
 				t.Errorf("answers = %v", a)
 			}
 		}},
@@ -144,8 +144,8 @@ var goldenCases = []goldenCase{
 		func(t *testing.T, evs []*event.Event) {
 			checkPairs(t, evs, 20, 20)
 			for _, ev := range byType(evs, TypeQuery) {
-				if ev.Transport != "tcp" || ev.Summary["rcode"] != "NXDOMAIN" {
-					t.Errorf("%s over %s: rcode %v", ev.Subject, ev.Transport, ev.Summary["rcode"])
+				if ev.Transport != "tcp" || ev.Summary.Get("rcode") != "NXDOMAIN" {
+					t.Errorf("%s over %s: rcode %v", ev.Subject, ev.Transport, ev.Summary.Get("rcode"))
 				}
 			}
 		}},

@@ -154,14 +154,14 @@ func TestLiveDNS(t *testing.T) {
 	}
 	got := map[string]*event.Event{}
 	for _, ev := range byType(res.Events, TypeQuery) {
-		got[ev.Subject+" "+ev.Summary["qtype"].(string)] = ev
+		got[ev.Subject+" "+ev.Summary.Get("qtype").(string)] = ev
 	}
 	ev := got["www.example.org A"]
 	if ev == nil {
 		t.Fatalf("no www.example.org A pair; have %d pairs", len(got))
 	}
 	checkSummary(t, ev, map[string]any{"answers": []string{"A 192.0.2.80"}, "rcode": "NOERROR", "flags": "qr aa rd", "unanswered": nil})
-	if ev.Summary["edns_udp_size"] == nil {
+	if ev.Summary.Get("edns_udp_size") == nil {
 		t.Errorf("dig's EDNS not seen: %v", ev.Summary)
 	}
 	ev = got["txt.example.org TXT"]
@@ -174,7 +174,7 @@ func TestLiveDNS(t *testing.T) {
 		t.Errorf("got %d pairs, want 18", len(got))
 	}
 	tun := byType(res.Events, TypeTunnel)
-	if len(tun) != 1 || tun[0].Subject != "example.net" || tun[0].Summary["client"] != "127.0.0.1" {
+	if len(tun) != 1 || tun[0].Subject != "example.net" || tun[0].Summary.Get("client") != "127.0.0.1" {
 		t.Errorf("tunnel events: %v", tun)
 	}
 	for _, ev := range res.Events {

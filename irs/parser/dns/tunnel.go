@@ -339,14 +339,14 @@ func (t *tunnelTable) observe(client netip.Addr, qs []question, ts time.Time) *e
 		meanEnt = math.Round(e.entSum/float64(e.entN)*100) / 100
 	}
 	return &event.Event{Type: TypeTunnel, Start: e.first, End: ts, Subject: base,
-		Summary: map[string]any{
-			"base_domain": base, "client": client.String(), "reasons": why,
-			"queries": e.queries, "unique_subdomains": e.unique,
-			"high_entropy_labels": e.highEnt, "binary_labels": e.nonLDH, "txt_null_queries": e.txtNull,
-			"max_label_len": e.maxLabel, "mean_label_entropy": meanEnt, "samples": e.samples,
-			"thresholds": map[string]any{"window_s": tunWindow.Seconds(), "long_label": tunLongLabel,
+		Summary: event.Fields{
+			{Key: "base_domain", Value: base}, {Key: "client", Value: client.String()}, {Key: "reasons", Value: why},
+			{Key: "queries", Value: e.queries}, {Key: "unique_subdomains", Value: e.unique},
+			{Key: "high_entropy_labels", Value: e.highEnt}, {Key: "binary_labels", Value: e.nonLDH}, {Key: "txt_null_queries", Value: e.txtNull},
+			{Key: "max_label_len", Value: e.maxLabel}, {Key: "mean_label_entropy", Value: meanEnt}, {Key: "samples", Value: e.samples},
+			{Key: "thresholds", Value: map[string]any{"window_s": tunWindow.Seconds(), "long_label": tunLongLabel,
 				"entropy_bits": tunEntropy, "high_labels": tunHighLabels, "unique": tunUnique,
-				"avg_longest_label": tunAvgLabel, "txt_null": tunTxtNull},
+				"avg_longest_label": tunAvgLabel, "txt_null": tunTxtNull}},
 		}}
 }
 

@@ -94,7 +94,7 @@ type control struct {
 	reply  *replyAcc // multi-line reply being read
 	queue  []*command
 	queue0 [2]*command // queue's first array
-	log    []map[string]any
+	log    []event.Fields
 	nCmds  int
 	banner string
 
@@ -488,15 +488,15 @@ func (k *control) onReply(cmd *command, ts time.Time) {
 // logon emits a logon or logon-failure event.
 func (k *control) logon(typ string, cmd *command, ts time.Time) {
 	ev := &event.Event{Type: typ, Start: cmd.ts, End: ts, Subject: k.user,
-		Summary: map[string]any{"user": k.user, "reply_code": codeValue(cmd.code), "reply": cmd.text}}
+		Summary: event.Fields{{Key: "user", Value: k.user}, {Key: "reply_code", Value: codeValue(cmd.code)}, {Key: "reply", Value: cmd.text}}}
 	if k.env.Options().RecordPasswords && k.pass != "" {
-		ev.Summary["password"] = k.pass
+		ev.Summary.Set("password", k.pass)
 	}
 	if k.user != "" {
 		ev.Addresses = []event.Address{{Address: k.user, Role: event.RoleUser}}
 	}
 	if k.banner != "" {
-		ev.Summary["banner"] = k.banner
+		ev.Summary.Set("banner", k.banner)
 	}
 	k.emit(ev)
 }
@@ -513,16 +513,17 @@ func (k *control) logCmd(verb, arg string, interim []int, code int, text string)
 	if len(k.log) >= maxLog {
 		return
 	}
-	e := map[string]any{"command": verbValue(verb)}
+	e := make(event.Fields, 0, 5) // room for every field
+	e.Set("command", verbValue(verb))
 	if arg != "" {
-		e["arg"] = clip(arg, 256)
+		e.Set("arg", clip(arg, 256))
 	}
 	if len(interim) > 0 {
-		e["interim"] = interim
+		e.Set("interim", interim)
 	}
 	if code != 0 {
-		e["reply_code"] = codeValue(code)
-		e["reply"] = clip(text, 256)
+		e.Set("reply_code", codeValue(code))
+		e.Set("reply", clip(text, 256))
 	}
 	k.log = append(k.log, e)
 }
@@ -596,25 +597,25 @@ func (k *control) EndProcess(reason parser.EndReason, ts time.Time) {
 		k.release(x)
 	}
 	k.xfers = nil
-	s := map[string]any{"commands": k.log, "command_count": k.nCmds, "logged_in": k.loggedIn,
-		"end_reason": reason.String()}
+	s := event.Fields{{Key: "commands", Value: k.log}, {Key: "command_count", Value: k.nCmds}, {Key: "logged_in", Value: k.loggedIn},
+		{Key: "end_reason", Value: reason.String()}}
 	if k.nCmds > maxLog {
-		s["commands_truncated"] = true
+		s.Set("commands_truncated", true)
 	}
 	if k.banner != "" {
-		s["banner"] = k.banner
+		s.Set("banner", k.banner)
 	}
 	if k.user != "" {
-		s["user"] = k.user
+		s.Set("user", k.user)
 	}
 	if k.failures > 0 {
-		s["logon_failures"] = k.failures
+		s.Set("logon_failures", k.failures)
 	}
 	if k.tls {
-		s["auth_tls"] = true
+		s.Set("auth_tls", true)
 	}
 	if len(k.files) > 0 {
-		s["files"] = k.files
+		s.Set("files", k.files)
 	}
 	ev := &event.Event{Type: TypeSession, Start: k.start, End: ts, Subject: k.user, Summary: s, Anomalies: k.anoms}
 	if ev.Subject == "" {

@@ -92,58 +92,58 @@ func (x *transfer) readyLocked() bool {
 // eventLocked builds the transfer event. Callers hold x.mu.
 func (x *transfer) eventLocked() *event.Event {
 	ev := &event.Event{Protocol: protocol, Type: x.kind(), Transport: "tcp", Start: x.start, End: x.end,
-		Client: x.ctlClient, Server: x.ctlServer, Summary: map[string]any{}}
-	s := ev.Summary
+		Client: x.ctlClient, Server: x.ctlServer, Summary: event.Fields{}}
+	s := &ev.Summary
 	name := x.fileName()
 	ev.Subject = x.arg
 	if ev.Subject == "" {
 		ev.Subject = name
 	}
 	if x.verb != "" {
-		s["command"] = x.verb
+		s.Set("command", x.verb)
 	} else {
 		ev.Anomalies = append(ev.Anomalies, "transfer command not seen on the control connection")
 	}
 	if x.arg != "" {
-		s["path"] = x.arg
+		s.Set("path", x.arg)
 	}
-	s["filename"] = name
-	s["size"] = x.size
-	s["mode"] = x.mode
-	s["data_client"] = x.dataClient.String()
-	s["data_server"] = x.dataServer.String()
+	s.Set("filename", name)
+	s.Set("size", x.size)
+	s.Set("mode", x.mode)
+	s.Set("data_client", x.dataClient.String())
+	s.Set("data_server", x.dataServer.String())
 	if x.user != "" {
-		s["user"] = x.user
+		s.Set("user", x.user)
 		ev.Addresses = append(ev.Addresses, event.Address{Address: x.user, Role: event.RoleUser})
 	}
 	if x.rest > 0 {
-		s["rest_offset"] = x.rest
+		s.Set("rest_offset", x.rest)
 		ev.Anomalies = append(ev.Anomalies, fmt.Sprintf("transfer resumed at offset %d: the file is partial", x.rest))
 	}
 	if x.announced > 0 {
-		s["announced_size"] = x.announced
+		s.Set("announced_size", x.announced)
 		if x.announced != x.size && x.rest == 0 && !x.truncated {
 			ev.Anomalies = append(ev.Anomalies, fmt.Sprintf("%d bytes seen, %d announced", x.size, x.announced))
 		}
 	}
 	if x.reply != 0 {
-		s["reply_code"] = x.reply
-		s["reply"] = x.replyText
+		s.Set("reply_code", x.reply)
+		s.Set("reply", x.replyText)
 		if x.reply >= 400 {
 			ev.Anomalies = append(ev.Anomalies, fmt.Sprintf("server answered the transfer with %d: the file may be incomplete", x.reply))
 		}
 	}
 	if x.truncated {
-		s["truncated"] = true
+		s.Set("truncated", true)
 	}
 	if x.incomplete {
-		s["incomplete"] = true
+		s.Set("incomplete", true)
 	}
 	if x.art != nil {
 		a := *x.art
 		a.Name = name
 		ev.Artifacts = append(ev.Artifacts, a)
-		s["sha256"] = a.SHA256
+		s.Set("sha256", a.SHA256)
 	}
 	if x.bothDirs {
 		ev.Anomalies = append(ev.Anomalies, "data connection carried bytes in both directions; the larger kept")

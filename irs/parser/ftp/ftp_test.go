@@ -90,7 +90,7 @@ func byType(evs []*event.Event, typ string) []*event.Event {
 func checkSummary(t *testing.T, ev *event.Event, want map[string]any) {
 	t.Helper()
 	for k, w := range want {
-		g, ok := ev.Summary[k]
+		g, ok := ev.Summary.Lookup(k)
 		if w == nil {
 			if ok {
 				t.Errorf("%s: summary[%q] = %v, want absent", ev.Type, k, g)
@@ -180,7 +180,7 @@ func TestLogonAndSession(t *testing.T) {
 			}
 			checkSummary(t, sess[0], map[string]any{"user": "alice", "logged_in": true, "command_count": 6,
 				"banner": "Welcome to the archive | Be nice. | FTP ready"})
-			cmds := sess[0].Summary["commands"].([]map[string]any)
+			cmds := sess[0].Summary.Get("commands").([]event.Fields)
 			if len(cmds) != 7 {
 				t.Fatalf("session has %d command entries, want 7 (greeting + 6): %v", len(cmds), cmds)
 			}
@@ -188,10 +188,10 @@ func TestLogonAndSession(t *testing.T) {
 			if rec {
 				wantPass = "wonderland"
 			}
-			if cmds[2]["command"] != "PASS" || cmds[2]["arg"] != wantPass || cmds[2]["reply_code"] != 230 {
+			if cmds[2].Get("command") != "PASS" || cmds[2].Get("arg") != wantPass || cmds[2].Get("reply_code") != 230 {
 				t.Errorf("PASS entry = %v", cmds[2])
 			}
-			if cmds[4]["command"] != "FEAT" || cmds[4]["reply"] != "Features: | EPRT | EPSV | End" {
+			if cmds[4].Get("command") != "FEAT" || cmds[4].Get("reply") != "Features: | EPRT | EPSV | End" {
 				t.Errorf("FEAT entry = %v", cmds[4])
 			}
 			if len(sess[0].Anomalies) != 0 {
@@ -428,8 +428,8 @@ func TestControlHazards(t *testing.T) {
 		s("not a reply\r\n"),
 	})
 	sess := byType(evs, TypeSession)[0]
-	cmds := sess.Summary["commands"].([]map[string]any)
-	if cmds[2]["command"] != "ABOR" || cmds[2]["reply_code"] != 226 {
+	cmds := sess.Summary.Get("commands").([]event.Fields)
+	if cmds[2].Get("command") != "ABOR" || cmds[2].Get("reply_code") != 226 {
 		t.Errorf("telnet-prefixed ABOR entry = %v", cmds[2])
 	}
 	wantAnoms := []string{"command line over", "capture gap", "not an FTP reply"}
@@ -570,7 +570,7 @@ func TestManyAnnouncementsBounded(t *testing.T) {
 	dp.ProcessPacket(parser.ServerToClient, []byte("x"), t0)
 	dp.EndProcess(parser.EndClosed, t0)
 	dl := byType(env.Events, TypeDownload)
-	if len(dl) != 1 || dl[0].Summary["path"] != "f0" {
+	if len(dl) != 1 || dl[0].Summary.Get("path") != "f0" {
 		t.Fatalf("events: %s", parsertest.Normalize(env.Events))
 	}
 }
@@ -656,9 +656,9 @@ func TestMultiLineReplies(t *testing.T) {
 			if len(logons) != 1 {
 				t.Fatalf("got %d logon events, want 1: %s", len(logons), parsertest.Normalize(evs))
 			}
-			got, _ := logons[0].Summary["reply"].(string)
-			if got != tt.want || logons[0].Summary["reply_code"] != 230 {
-				t.Errorf("reply %v, %d bytes %q...%q; want 230, %d bytes %q...%q", logons[0].Summary["reply_code"], len(got), clip(got, 20), got[max(len(got)-20, 0):],
+			got, _ := logons[0].Summary.Get("reply").(string)
+			if got != tt.want || logons[0].Summary.Get("reply_code") != 230 {
+				t.Errorf("reply %v, %d bytes %q...%q; want 230, %d bytes %q...%q", logons[0].Summary.Get("reply_code"), len(got), clip(got, 20), got[max(len(got)-20, 0):],
 					len(tt.want), clip(tt.want, 20), tt.want[max(len(tt.want)-20, 0):])
 			}
 		})

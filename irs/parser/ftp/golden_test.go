@@ -43,12 +43,12 @@ func session(t *testing.T, evs []*event.Event) *event.Event {
 // commandLog returns "VERB arg code" lines of a session.
 func commandLog(ev *event.Event) []string {
 	var out []string
-	for _, c := range ev.Summary["commands"].([]map[string]any) {
-		line := c["command"].(string)
-		if a, ok := c["arg"].(string); ok {
+	for _, c := range ev.Summary.Get("commands").([]event.Fields) {
+		line := c.Get("command").(string)
+		if a, ok := c.Get("arg").(string); ok {
 			line += " " + a
 		}
-		if code, ok := c["reply_code"].(int); ok {
+		if code, ok := c.Get("reply_code").(int); ok {
 			line += " " + itoa(code)
 		}
 		out = append(out, line)
@@ -86,11 +86,11 @@ func checkTransfers(t *testing.T, evs []*event.Event, want ...string) {
 	}
 	for i, ev := range got {
 		s := ev.Summary
-		line := strings.Join([]string{ev.Type, s["filename"].(string), itoa(int(s["size"].(int64))), s["mode"].(string), s["data_server"].(string)}, " ")
+		line := strings.Join([]string{ev.Type, s.Get("filename").(string), itoa(int(s.Get("size").(int64))), s.Get("mode").(string), s.Get("data_server").(string)}, " ")
 		if line != want[i] {
 			t.Errorf("transfer %d = %q, want %q", i, line, want[i])
 		}
-		if len(ev.Artifacts) != 1 || ev.Artifacts[0].Size != s["size"].(int64) {
+		if len(ev.Artifacts) != 1 || ev.Artifacts[0].Size != s.Get("size").(int64) {
 			t.Errorf("transfer %d: artifact %+v does not hold the file", i, ev.Artifacts)
 		}
 	}
@@ -149,7 +149,7 @@ var goldenCases = []goldenCase{
 			}
 			found := false
 			for _, s := range byType(evs, TypeSession) {
-				found = found || s.Summary["user"] == "csanders"
+				found = found || s.Summary.Get("user") == "csanders"
 			}
 			if !found {
 				t.Errorf("no session with the user csanders")
@@ -199,8 +199,8 @@ var goldenCases = []goldenCase{
 		check: func(t *testing.T, evs []*event.Event) {
 			s := session(t, evs)
 			found := false
-			for _, c := range s.Summary["commands"].([]map[string]any) {
-				found = found || c["command"] == "EPSV" && strings.Contains(c["reply"].(string), "|||58612|")
+			for _, c := range s.Summary.Get("commands").([]event.Fields) {
+				found = found || c.Get("command") == "EPSV" && strings.Contains(c.Get("reply").(string), "|||58612|")
 			}
 			if !found {
 				t.Errorf("no EPSV with port 58612 in the command log")
@@ -218,7 +218,7 @@ var goldenCases = []goldenCase{
 		differs: "sdnli also reports the two directory listings",
 		check: func(t *testing.T, evs []*event.Event) {
 			tr := transfers(evs)
-			if len(tr) != 3 || tr[1].Type != TypeUpload || tr[1].Summary["filename"] != "index.html" || tr[1].Summary["size"] != int64(39) {
+			if len(tr) != 3 || tr[1].Type != TypeUpload || tr[1].Summary.Get("filename") != "index.html" || tr[1].Summary.Get("size") != int64(39) {
 				t.Errorf("transfers: %v", tr)
 			}
 		}},
@@ -227,7 +227,7 @@ var goldenCases = []goldenCase{
 		differs: "sdnli also reports the two directory listings",
 		check: func(t *testing.T, evs []*event.Event) {
 			tr := transfers(evs)
-			if len(tr) != 3 || tr[1].Type != TypeUpload || tr[1].Summary["filename"] != "index.html" || tr[1].Summary["mode"] != "PASV" {
+			if len(tr) != 3 || tr[1].Type != TypeUpload || tr[1].Summary.Get("filename") != "index.html" || tr[1].Summary.Get("mode") != "PASV" {
 				t.Errorf("transfers: %v", tr)
 			}
 		}},

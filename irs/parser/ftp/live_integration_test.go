@@ -275,7 +275,7 @@ func TestLiveFTP(t *testing.T) {
 	}
 	got := map[string]*event.Event{}
 	for _, ev := range transfers(res.Events) {
-		got[ev.Type+" "+ev.Summary["filename"].(string)] = ev
+		got[ev.Type+" "+ev.Summary.Get("filename").(string)] = ev
 	}
 	want := []struct {
 		key, mode string
@@ -293,8 +293,8 @@ func TestLiveFTP(t *testing.T) {
 			t.Errorf("no %s event; have %v", w.key, keys(got))
 			continue
 		}
-		if w.mode != "" && ev.Summary["mode"] != w.mode {
-			t.Errorf("%s: mode %v, want %s", w.key, ev.Summary["mode"], w.mode)
+		if w.mode != "" && ev.Summary.Get("mode") != w.mode {
+			t.Errorf("%s: mode %v, want %s", w.key, ev.Summary.Get("mode"), w.mode)
 		}
 		if len(ev.Artifacts) != 1 || ev.Artifacts[0].SHA256 != sha(w.data) {
 			t.Errorf("%s: artifact %+v, want SHA-256 %s", w.key, ev.Artifacts, sha(w.data))
@@ -314,7 +314,7 @@ func TestLiveFTP(t *testing.T) {
 		t.Errorf("got %d logon events, want 6", n)
 	}
 	fail := byType(res.Events, TypeLogonFailure)
-	if len(fail) != 1 || fail[0].Summary["user"] != "mallory" || fail[0].Summary["password"] != "guess" {
+	if len(fail) != 1 || fail[0].Summary.Get("user") != "mallory" || fail[0].Summary.Get("password") != "guess" {
 		t.Errorf("logon failures: %v", fail)
 	}
 	if n := len(byType(res.Events, TypeSession)); n != 7 {

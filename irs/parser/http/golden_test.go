@@ -61,7 +61,7 @@ var goldenCases = []goldenCase{
 				t.Errorf("subject = %q, want the absolute-form URL", ev.Subject)
 			}
 			checkSummary(t, ev, map[string]any{"content_encoding": "gzip", "response_body_bytes": 268, "status": 200})
-			if n, _ := ev.Summary["response_body_decoded_bytes"].(int64); n <= 268 {
+			if n, _ := ev.Summary.Get("response_body_decoded_bytes").(int64); n <= 268 {
 				t.Errorf("gzip body decoded to %d bytes, want more than 268", n)
 			}
 		}},
@@ -108,7 +108,7 @@ var goldenCases = []goldenCase{
 				t.Fatalf("got %d requests, want 3", len(reqs))
 			}
 			for _, ev := range reqs {
-				if ev.Summary["method"] != "POST" || ev.Summary["request_body_sha256"] == nil {
+				if ev.Summary.Get("method") != "POST" || ev.Summary.Get("request_body_sha256") == nil {
 					t.Errorf("%s: request body not restored", ev.Subject)
 				}
 			}

@@ -451,16 +451,16 @@ func (h *h2conn) end(reason parser.EndReason, ts time.Time) {
 		h.endSide(st, parser.ClientToServer, ts)
 		h.endSide(st, parser.ServerToClient, ts)
 	}
-	s := map[string]any{"prior_knowledge": true, "streams": h.nStreams, "frames": h.frames,
-		"end_reason": reason.String()}
+	s := event.Fields{{Key: "prior_knowledge", Value: true}, {Key: "streams", Value: h.nStreams}, {Key: "frames", Value: h.frames},
+		{Key: "end_reason", Value: reason.String()}}
 	if h.settings[0] != nil {
-		s["client_settings"] = h.settings[0]
+		s.Set("client_settings", h.settings[0])
 	}
 	if h.settings[1] != nil {
-		s["server_settings"] = h.settings[1]
+		s.Set("server_settings", h.settings[1])
 	}
 	if h.goaway != "" {
-		s["goaway"] = h.goaway
+		s.Set("goaway", h.goaway)
 	}
 	h.k.emit(&event.Event{Type: TypeHTTP2, Start: h.start, End: ts, Subject: "HTTP/2 cleartext (prior knowledge)",
 		Summary: s, Anomalies: h.anoms})

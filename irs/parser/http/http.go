@@ -311,7 +311,7 @@ func (k *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	}
 	if len(anoms) > 0 {
 		k.emit(&event.Event{Type: TypeAnomaly, Start: at, End: ts,
-			Summary: map[string]any{"end_reason": reason.String()}, Anomalies: anoms})
+			Summary: event.Fields{{Key: "end_reason", Value: reason.String()}}, Anomalies: anoms})
 	}
 }
 

@@ -76,7 +76,7 @@ func byType(evs []*event.Event, typ string) []*event.Event {
 func checkSummary(t *testing.T, ev *event.Event, want map[string]any) {
 	t.Helper()
 	for k, w := range want {
-		g, ok := ev.Summary[k]
+		g, ok := ev.Summary.Lookup(k)
 		if w == nil {
 			if ok {
 				t.Errorf("summary[%q] = %v, want absent", k, g)
@@ -223,12 +223,12 @@ func TestPipelining(t *testing.T) {
 	}{{"/a", 200, 3}, {"/b", 404, len(b2)}, {"/c", 200, 0}, {"/d", 204, 0}}
 	for i, w := range want {
 		ev := reqs[i]
-		if ev.Summary["uri"] != w.uri || ev.Summary["status"] != w.status {
-			t.Errorf("event %d: uri %v status %v, want %s %d", i, ev.Summary["uri"], ev.Summary["status"], w.uri, w.status)
+		if ev.Summary.Get("uri") != w.uri || ev.Summary.Get("status") != w.status {
+			t.Errorf("event %d: uri %v status %v, want %s %d", i, ev.Summary.Get("uri"), ev.Summary.Get("status"), w.uri, w.status)
 		}
-		got, _ := ev.Summary["response_body_bytes"].(int64)
+		got, _ := ev.Summary.Get("response_body_bytes").(int64)
 		if int(got) != w.body {
-			t.Errorf("event %d: response_body_bytes = %v, want %d", i, ev.Summary["response_body_bytes"], w.body)
+			t.Errorf("event %d: response_body_bytes = %v, want %d", i, ev.Summary.Get("response_body_bytes"), w.body)
 		}
 		if len(ev.Anomalies) != 0 {
 			t.Errorf("event %d: anomalies %v", i, ev.Anomalies)
@@ -507,7 +507,7 @@ func TestHTTP2PriorKnowledge(t *testing.T) {
 		t.Fatalf("got %d http2-session events, want 1", len(sess))
 	}
 	checkSummary(t, sess[0], map[string]any{"streams": 2, "prior_knowledge": true})
-	if fr := sess[0].Summary["frames"].(map[string]int); fr["HEADERS"] != 4 || fr["DATA"] != 3 || fr["CONTINUATION"] != 1 {
+	if fr := sess[0].Summary.Get("frames").(map[string]int); fr["HEADERS"] != 4 || fr["DATA"] != 3 || fr["CONTINUATION"] != 1 {
 		t.Errorf("frame counts = %v", fr)
 	}
 	if len(sess[0].Anomalies) != 0 {

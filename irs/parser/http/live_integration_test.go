@@ -136,7 +136,7 @@ func TestLiveHTTP(t *testing.T) {
 	}
 	byURI := map[string]*event.Event{}
 	for _, ev := range byType(res.Events, TypeRequest) {
-		key := fmt.Sprint(ev.Summary["version"], " ", ev.Summary["uri"])
+		key := fmt.Sprint(ev.Summary.Get("version"), " ", ev.Summary.Get("uri"))
 		if byURI[key] != nil {
 			t.Errorf("two events for %s", key)
 		}

@@ -63,22 +63,22 @@ func (k *conn) emitTxn(t *txn) {
 		return
 	}
 	t.emitted = true
-	ev := &event.Event{Type: TypeRequest, Summary: make(map[string]any, 24)}
-	s := ev.Summary
+	ev := &event.Event{Type: TypeRequest, Summary: make(event.Fields, 0, 24)}
+	s := &ev.Summary
 	req, resp := t.req, t.resp
 	if req != nil {
 		ev.Start, ev.End = req.start, req.end
 		host := req.get("host")
-		s["method"] = req.method
-		s["uri"] = req.target
+		s.Set("method", req.method)
+		s.Set("uri", req.target)
 		if host != "" {
-			s["host"] = host
+			s.Set("host", host)
 		}
 		if req.version != "" {
-			s["version"] = req.version
+			s.Set("version", req.version)
 		}
 		u := k.requestURL(req)
-		s["url"] = u
+		s.Set("url", u)
 		ev.Subject = u
 		if req.method == "CONNECT" {
 			ev.Subject = "CONNECT " + req.target
@@ -89,7 +89,7 @@ func (k *conn) emitTxn(t *txn) {
 		putStr(s, "x_forwarded_for", req.get("x-forwarded-for"))
 		putStr(s, "request_content_type", req.get("content-type"))
 		if n, ok := contentLength(req); ok {
-			s["request_content_length"] = n
+			s.Set("request_content_length", n)
 		}
 		k.putBody(s, requestKeys, req)
 		k.putAuth(ev, req)
@@ -99,7 +99,7 @@ func (k *conn) emitTxn(t *txn) {
 		}
 	}
 	if t.version != "" {
-		s["version"] = t.version
+		s.Set("version", t.version)
 	}
 	if resp != nil {
 		if ev.Start.IsZero() {
@@ -107,35 +107,35 @@ func (k *conn) emitTxn(t *txn) {
 			ev.Subject = strings.TrimSpace(fmt.Sprintf("%d %s (request not captured)", resp.status, resp.reason))
 		}
 		ev.End = resp.end
-		s["status"] = resp.status
+		s.Set("status", resp.status)
 		putStr(s, "reason", resp.reason)
 		if t.version == "" && resp.version != "" && (req == nil || resp.version != req.version) {
-			s["response_version"] = resp.version
+			s.Set("response_version", resp.version)
 		}
 		putStr(s, "content_type", resp.get("content-type"))
 		if n, ok := contentLength(resp); ok {
-			s["content_length"] = n
+			s.Set("content_length", n)
 		}
 		putStr(s, "content_encoding", resp.get("content-encoding"))
 		putStr(s, "transfer_encoding", resp.get("transfer-encoding"))
 		putStr(s, "location", resp.get("location"))
 		putStr(s, "server_software", resp.get("server"))
 		if fn := dispositionName(resp.get("content-disposition")); fn != "" {
-			s["filename"] = fn
+			s.Set("filename", fn)
 		}
 		k.putBody(s, responseKeys, resp)
 		ev.Anomalies = append(ev.Anomalies, resp.anomalies...)
 	} else if req != nil {
-		s["no_response"] = true
+		s.Set("no_response", true)
 	}
 	if len(t.interim) > 0 {
-		s["interim_status"] = t.interim
+		s.Set("interim_status", t.interim)
 	}
 	if t.tunnel {
-		s["tunnel"] = true
+		s.Set("tunnel", true)
 	}
 	if t.upgrade != "" {
-		s["upgrade"] = t.upgrade
+		s.Set("upgrade", t.upgrade)
 	}
 	ev.Anomalies = append(ev.Anomalies, t.notes...)
 	for _, m := range []*message{req, resp} {
@@ -165,29 +165,29 @@ func newBodyKeys(prefix string) *bodyKeys {
 var requestKeys, responseKeys = newBodyKeys("request"), newBodyKeys("response")
 
 // putBody adds body facts under the keys of a request or a response.
-func (k *conn) putBody(s map[string]any, keys *bodyKeys, m *message) {
+func (k *conn) putBody(s *event.Fields, keys *bodyKeys, m *message) {
 	if m.bodyLen == 0 && !m.incomplete {
 		return
 	}
-	s[keys.bytes] = m.bodyLen
+	s.Set(keys.bytes, m.bodyLen)
 	if m.decodedLen != m.bodyLen && m.artifact != nil {
-		s[keys.decodedBytes] = m.decodedLen
+		s.Set(keys.decodedBytes, m.decodedLen)
 	}
 	if m.truncated {
-		s[keys.truncated] = true
+		s.Set(keys.truncated, true)
 	}
 	if m.incomplete {
-		s[keys.incomplete] = true
+		s.Set(keys.incomplete, true)
 	}
 	if m.artifact != nil {
-		s[keys.sha256] = m.artifact.SHA256
-		s[keys.name] = m.artifact.Name
+		s.Set(keys.sha256, m.artifact.SHA256)
+		s.Set(keys.name, m.artifact.Name)
 	}
 	if len(m.partNames) > 0 {
-		s[keys.files] = m.partNames
+		s.Set(keys.files, m.partNames)
 	}
 	if len(m.formFields) > 0 {
-		s[keys.formFields] = m.formFields
+		s.Set(keys.formFields, m.formFields)
 	}
 }
 
@@ -200,7 +200,7 @@ func (k *conn) putAuth(ev *event.Event, req *message) {
 			continue
 		}
 		scheme, cred, _ := strings.Cut(v, " ")
-		ev.Summary["auth_scheme"] = scheme
+		ev.Summary.Set("auth_scheme", scheme)
 		var user string
 		switch strings.ToLower(scheme) {
 		case "basic":
@@ -212,13 +212,13 @@ func (k *conn) putAuth(ev *event.Event, req *message) {
 			u, pw, _ := strings.Cut(string(raw), ":")
 			user = u
 			if k.env.Options().RecordPasswords {
-				ev.Summary["password"] = pw
+				ev.Summary.Set("password", pw)
 			}
 		case "digest":
 			user = digestParam(cred, "username")
 		}
 		if user != "" {
-			ev.Summary["user"] = user
+			ev.Summary.Set("user", user)
 			ev.Addresses = append(ev.Addresses, event.Address{Address: user, Role: event.RoleUser})
 		}
 		return
@@ -266,8 +266,8 @@ func lastSegment(target string) string {
 	return target
 }
 
-func putStr(s map[string]any, k, v string) {
+func putStr(s *event.Fields, k, v string) {
 	if v != "" {
-		s[k] = v
+		s.Set(k, v)
 	}
 }

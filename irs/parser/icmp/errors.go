@@ -33,9 +33,9 @@ func (f *flow) icmpError(dir parser.Direction, typ, code uint8, m []byte, ts tim
 	tname, _ := typeName(f.v6, typ)
 	cname := codeName(f.v6, typ, code)
 	reporter, _ := f.ends(dir)
-	s := map[string]any{"type": typ, "code": code, "type_name": tname, "reporter": reporter.Addr().String()}
+	s := event.Fields{{Key: "type", Value: typ}, {Key: "code", Value: code}, {Key: "type_name", Value: tname}, {Key: "reporter", Value: reporter.Addr().String()}}
 	if cname != "" {
-		s["code_name"] = cname
+		s.Set("code_name", cname)
 	}
 	var anoms []string
 	if len(m) < 8 {
@@ -44,15 +44,15 @@ func (f *flow) icmpError(dir parser.Direction, typ, code uint8, m []byte, ts tim
 		rest := m[4:8]
 		switch {
 		case !f.v6 && typ == 3 && code == 4:
-			s["mtu"] = binary.BigEndian.Uint16(rest[2:])
+			s.Set("mtu", binary.BigEndian.Uint16(rest[2:]))
 		case f.v6 && typ == 2:
-			s["mtu"] = binary.BigEndian.Uint32(rest)
+			s.Set("mtu", binary.BigEndian.Uint32(rest))
 		case !f.v6 && typ == 5:
-			s["gateway"] = netip.AddrFrom4([4]byte(rest)).String()
+			s.Set("gateway", netip.AddrFrom4([4]byte(rest)).String())
 		case typ == 12 && !f.v6:
-			s["pointer"] = rest[0]
+			s.Set("pointer", rest[0])
 		case typ == 4 && f.v6:
-			s["pointer"] = binary.BigEndian.Uint32(rest)
+			s.Set("pointer", binary.BigEndian.Uint32(rest))
 		}
 	}
 	subject := tname
@@ -64,22 +64,22 @@ func (f *flow) icmpError(dir parser.Direction, typ, code uint8, m []byte, ts tim
 		if err != nil {
 			anoms = append(anoms, "quoted datagram: "+err.Error())
 		} else {
-			s["orig_src"] = o.src.String()
-			s["orig_dst"] = o.dst.String()
-			s["orig_proto"] = protoName(o.proto)
+			s.Set("orig_src", o.src.String())
+			s.Set("orig_dst", o.dst.String())
+			s.Set("orig_proto", protoName(o.proto))
 			if o.hasPorts {
-				s["orig_sport"] = o.sport
-				s["orig_dport"] = o.dport
+				s.Set("orig_sport", o.sport)
+				s.Set("orig_dport", o.dport)
 				subject += fmt.Sprintf(": %s %s → %s", protoName(o.proto),
 					netip.AddrPortFrom(o.src, o.sport), netip.AddrPortFrom(o.dst, o.dport))
 			} else {
 				subject += fmt.Sprintf(": %s %s → %s", protoName(o.proto), o.src, o.dst)
 			}
 			if o.hasICMP {
-				s["orig_icmp_type"] = o.icmpType
-				s["orig_icmp_code"] = o.icmpCode
+				s.Set("orig_icmp_type", o.icmpType)
+				s.Set("orig_icmp_code", o.icmpCode)
 				if o.hasEchoID {
-					s["orig_echo_id"] = o.echoID
+					s.Set("orig_echo_id", o.echoID)
 				}
 			}
 			if o.truncated {

@@ -39,7 +39,7 @@ var goldenCases = []goldenCase{
 				t.Fatalf("got %d tunnel events, want one per flow (2)", len(tun))
 			}
 			for _, ev := range tun {
-				if r := ev.Summary["reasons"].([]string); r[0] != "payloads are IP packets" {
+				if r := ev.Summary.Get("reasons").([]string); r[0] != "payloads are IP packets" {
 					t.Errorf("reasons = %v", r)
 				}
 			}
@@ -61,7 +61,7 @@ var goldenCases = []goldenCase{
 		"",
 		func(t *testing.T, evs []*event.Event) {
 			ev := oneOf(t, evs, TypeOther)
-			if ev.Summary["types"].(map[string]int)["type 165"] != 1 || len(ev.Anomalies) != 1 || !strings.Contains(ev.Anomalies[0], "type 165 code 0") {
+			if ev.Summary.Get("types").(map[string]int)["type 165"] != 1 || len(ev.Anomalies) != 1 || !strings.Contains(ev.Anomalies[0], "type 165 code 0") {
 				t.Errorf("summary %v anomalies %v", ev.Summary, ev.Anomalies)
 			}
 		}},

@@ -480,29 +480,29 @@ func (f *flow) subject(s *session) string {
 	return fmt.Sprintf("ping %s → %s", a.Addr(), b.Addr())
 }
 
-func (s *session) evidence() map[string]any {
+func (s *session) evidence() event.Fields {
 	sizes := append(make([]int, 0, len(s.sizes)), s.sizes...)
 	slices.Sort(sizes)
 	if len(sizes) > 8 {
 		sizes = sizes[:8]
 	}
-	return map[string]any{"non_standard_payloads": s.nonStd, "high_entropy_payloads": s.highEnt,
-		"reply_mismatches": s.mismatch, "encapsulated_ip": s.encap, "seq_reused": s.seqReuse,
-		"distinct_sizes": len(s.sizes), "sizes": sizes}
+	return event.Fields{{Key: "non_standard_payloads", Value: s.nonStd}, {Key: "high_entropy_payloads", Value: s.highEnt},
+		{Key: "reply_mismatches", Value: s.mismatch}, {Key: "encapsulated_ip", Value: s.encap}, {Key: "seq_reused", Value: s.seqReuse},
+		{Key: "distinct_sizes", Value: len(s.sizes)}, {Key: "sizes", Value: sizes}}
 }
 
 func (f *flow) emitTunnel(s *session, why []string, ts time.Time) {
 	e := s.evidence()
-	e["reasons"] = why
-	e["identifier"] = s.id
-	e["requests"] = s.requests
-	e["replies"] = s.replies
-	e["payload_max"] = s.sizeMax
+	e.Set("reasons", why)
+	e.Set("identifier", s.id)
+	e.Set("requests", s.requests)
+	e.Set("replies", s.replies)
+	e.Set("payload_max", s.sizeMax)
 	if s.sample != "" {
-		e["sample"] = s.sample
+		e.Set("sample", s.sample)
 	}
-	e["thresholds"] = map[string]any{"mismatch": tunMismatch, "encapsulated": tunEncap, "non_standard": tunNonStd,
-		"high_entropy": tunHighEnt, "sizes": tunSizes, "seq_reuse": tunSeqReuse, "entropy_ratio": tunEntropyRatio}
+	e.Set("thresholds", map[string]any{"mismatch": tunMismatch, "encapsulated": tunEncap, "non_standard": tunNonStd,
+		"high_entropy": tunHighEnt, "sizes": tunSizes, "seq_reuse": tunSeqReuse, "entropy_ratio": tunEntropyRatio})
 	f.emit(&event.Event{Type: TypeTunnel, Start: s.start, End: ts, Subject: f.subject(s), Summary: e})
 }
 
@@ -512,11 +512,11 @@ func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) 
 func (f *flow) emitSession(s *session) {
 	req, resp := f.ends(s.reqDir)
 	sum := s.evidence()
-	sum["identifier"] = s.id
-	sum["requester"] = req.Addr().String()
-	sum["responder"] = resp.Addr().String()
-	sum["requests"] = s.requests
-	sum["replies"] = s.replies
+	sum.Set("identifier", s.id)
+	sum.Set("requester", req.Addr().String())
+	sum.Set("responder", resp.Addr().String())
+	sum.Set("requests", s.requests)
+	sum.Set("replies", s.replies)
 	lost := 0
 	for _, p := range s.out {
 		if !p.replied {
@@ -524,31 +524,31 @@ func (f *flow) emitSession(s *session) {
 		}
 	}
 	lost += s.seqReuse
-	sum["lost"] = lost
+	sum.Set("lost", lost)
 	if s.requests > 0 {
-		sum["loss_pct"] = math.Round(float64(lost)/float64(s.requests)*1000) / 10
+		sum.Set("loss_pct", math.Round(float64(lost)/float64(s.requests)*1000)/10)
 	}
 	if s.dups > 0 {
-		sum["duplicates"] = s.dups
+		sum.Set("duplicates", s.dups)
 	}
 	if s.unsolicited > 0 {
-		sum["replies_without_request"] = s.unsolicited
+		sum.Set("replies_without_request", s.unsolicited)
 	}
 	if s.matched > 0 {
-		sum["rtt_min_ms"] = ms(s.rttMin)
-		sum["rtt_avg_ms"] = ms(s.rttSum / time.Duration(s.matched))
-		sum["rtt_max_ms"] = ms(s.rttMax)
+		sum.Set("rtt_min_ms", ms(s.rttMin))
+		sum.Set("rtt_avg_ms", ms(s.rttSum/time.Duration(s.matched)))
+		sum.Set("rtt_max_ms", ms(s.rttMax))
 	}
 	if s.requests+s.replies > 0 {
-		sum["payload_min"] = s.sizeMin
-		sum["payload_max"] = s.sizeMax
+		sum.Set("payload_min", s.sizeMin)
+		sum.Set("payload_max", s.sizeMax)
 	}
-	sum["bytes"] = s.bytes
+	sum.Set("bytes", s.bytes)
 	if s.pattern != "" {
-		sum["pattern"] = s.pattern
+		sum.Set("pattern", s.pattern)
 	}
 	if s.suspected {
-		sum["tunnel_suspected"] = true
+		sum.Set("tunnel_suspected", true)
 	}
 	f.emit(&event.Event{Type: TypeEcho, Start: s.start, End: s.end, Subject: f.subject(s), Summary: sum})
 }
@@ -573,9 +573,9 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		if start.IsZero() {
 			start = f.c.Start
 		}
-		s := map[string]any{"end_reason": reason.String()}
+		s := event.Fields{{Key: "end_reason", Value: reason.String()}}
 		if len(f.other) > 0 {
-			s["types"] = f.other
+			s.Set("types", f.other)
 		}
 		f.emit(&event.Event{Type: TypeOther, Start: start, End: ts, Summary: s, Anomalies: f.anoms})
 	}

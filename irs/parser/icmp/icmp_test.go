@@ -100,7 +100,7 @@ func byType(evs []*event.Event, typ string) []*event.Event {
 func checkSummary(t *testing.T, ev *event.Event, want map[string]any) {
 	t.Helper()
 	for k, w := range want {
-		g, ok := ev.Summary[k]
+		g, ok := ev.Summary.Lookup(k)
 		if w == nil {
 			if ok {
 				t.Errorf("%s: summary[%q] = %v, want absent", ev.Type, k, g)
@@ -288,7 +288,7 @@ func TestTunnel(t *testing.T) {
 			if len(tun) != 1 {
 				t.Fatalf("got %d tunnel events: %s", len(tun), parsertest.Normalize(evs))
 			}
-			if r := tun[0].Summary["reasons"].([]string); r[0] != tc.reason {
+			if r := tun[0].Summary.Get("reasons").([]string); r[0] != tc.reason {
 				t.Errorf("reasons = %v, want %q first", r, tc.reason)
 			}
 			checkSummary(t, byType(evs, TypeEcho)[0], map[string]any{"tunnel_suspected": true})
@@ -363,7 +363,7 @@ func TestMalformedAndOther(t *testing.T) {
 	if len(other) != 1 {
 		t.Fatalf("events: %s", parsertest.Normalize(evs))
 	}
-	types := other[0].Summary["types"].(map[string]int)
+	types := other[0].Summary.Get("types").(map[string]int)
 	if types["type 165"] != 1 || types["timestamp"] != 1 || types["truncated"] != 1 || types["truncated echo"] != 1 {
 		t.Errorf("type counts = %v", types)
 	}

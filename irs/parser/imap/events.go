@@ -105,9 +105,9 @@ func (p *conn) logon(h *command, mech string, ok bool, ts time.Time) {
 	}
 	ev := p.newEvent(typ, h.ts, ts)
 	mailproto.PutLogon(ev, "AUTHENTICATE", mech, h.user, h.pass, h.auth != nil && h.auth.Canceled)
-	s := mailproto.Summary(ev.Summary)
-	s["tag"] = h.tag
-	s["status"] = h.status
+	s := mailproto.SummaryOf(ev)
+	s.Set("tag", h.tag)
+	s.Set("status", h.status)
 	s.Str("reply", h.reply)
 	s.Str("code", h.code)
 	if h.cut {
@@ -135,39 +135,39 @@ func (p *conn) emitPart(r *response, pt *part, attrs fetchAttrs) {
 		start = h.ts
 	}
 	ev := p.newEvent(typ, start, pt.last)
-	s := mailproto.Summary(ev.Summary)
+	s := mailproto.SummaryOf(ev)
 	var anoms mailproto.Anomalies
 	if h != nil {
-		s["command"] = h.name
-		s["tag"] = h.tag
+		s.Set("command", h.name)
+		s.Set("tag", h.tag)
 		s.Flag("peek", h.peek)
 	} else {
 		anoms.Add("FETCH response without a FETCH command seen")
 	}
-	s["item"] = pt.item.name
+	s.Set("item", pt.item.name)
 	if !pt.item.whole() {
-		s["section"] = pt.item.section
+		s.Set("section", pt.item.section)
 		if pt.item.origin >= 0 {
-			s["origin"] = pt.item.origin
+			s.Set("origin", pt.item.origin)
 		}
 	}
 	if pt.lit8 || pt.item.binary {
-		s["binary"] = true
+		s.Set("binary", true)
 	}
 	s.Str("mailbox", p.sess.selected)
 	s.Count("message", r.num)
 	for k, v := range map[string]string{"uid": attrs.uid, "flags": attrs.flags, "internaldate": attrs.internalDate, "rfc822_size": attrs.size, "modseq": attrs.modseq} {
 		if v != "" {
-			s[k] = v
+			s.Set(k, v)
 		}
 	}
-	s["size"] = pt.size
+	s.Set("size", pt.size)
 	if pt.trunc {
-		s["truncated"] = true
+		s.Set("truncated", true)
 		anoms.Addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
 	}
 	if pt.gap || pt.endLost || pt.trunc {
-		s["partial"] = true
+		s.Set("partial", true)
 	}
 	if pt.gap {
 		anoms.Add("bytes of the literal were lost in a gap")
@@ -179,16 +179,16 @@ func (p *conn) emitPart(r *response, pt *part, attrs fetchAttrs) {
 		anoms.Add(pt.err.Error())
 	}
 	if user := p.currentUser(); user != "" {
-		s["user"] = user
+		s.Set("user", user)
 	}
 	if pt.art.SHA256 != "" {
 		ev.Artifacts = append(ev.Artifacts, pt.art)
-		s["sha256"] = pt.art.SHA256
+		s.Set("sha256", pt.art.SHA256)
 	}
 	var set mail.AddressSet
 	if m := pt.msg; m != nil {
 		ev.Subject = m.Subject
-		m.PutSummary(s)
+		m.PutSummary(s.Fields)
 		for _, a := range m.Anomalies {
 			anoms.Add(a)
 		}
@@ -215,29 +215,29 @@ func (p *conn) emitUploads(h *command, ts time.Time) {
 func (p *conn) emitUpload(h *command, u *upload, ts time.Time) {
 	p.sess.uploads++
 	ev := p.newEvent(TypeUpload, h.ts, ts)
-	s := mailproto.Summary(ev.Summary)
+	s := mailproto.SummaryOf(ev)
 	var anoms mailproto.Anomalies
-	s["command"] = h.name
-	s["tag"] = h.tag
+	s.Set("command", h.name)
+	s.Set("tag", h.tag)
 	s.Str("mailbox", h.mailbox)
 	s.Str("flags", h.flags)
 	s.Str("internaldate", h.date)
 	if h.status != "" {
-		s["status"] = h.status
-		s["accepted"] = h.status == "OK"
+		s.Set("status", h.status)
+		s.Set("accepted", h.status == "OK")
 		s.Str("reply", h.reply)
 		s.Str("code", h.code)
 	} else {
 		anoms.Add("no response to the APPEND was seen")
 	}
 	s.Flag("binary", u.lit8)
-	s["size"] = u.size
+	s.Set("size", u.size)
 	if u.trunc {
-		s["truncated"] = true
+		s.Set("truncated", true)
 		anoms.Addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
 	}
 	if u.gap || u.endLost || u.trunc {
-		s["partial"] = true
+		s.Set("partial", true)
 	}
 	if u.gap {
 		anoms.Add("bytes of the message were lost in a gap")
@@ -249,7 +249,7 @@ func (p *conn) emitUpload(h *command, u *upload, ts time.Time) {
 		anoms.Add(u.err.Error())
 	}
 	if user := p.currentUser(); user != "" {
-		s["user"] = user
+		s.Set("user", user)
 	}
 	var set mail.AddressSet
 	if m := u.msg; m != nil {
@@ -272,7 +272,7 @@ func (p *conn) emitSession(reason parser.EndReason) {
 		return
 	}
 	ev := p.newEvent(TypeLogoff, p.First, p.Last)
-	s := mailproto.Summary(ev.Summary)
+	s := mailproto.SummaryOf(ev)
 	s.Str("greeting", ss.greeting)
 	s.Flag("preauth", ss.preauth)
 	s.List("capabilities", ss.capa)
@@ -283,27 +283,27 @@ func (p *conn) emitSession(reason parser.EndReason) {
 	s.Str("auth_mechanism", ss.authMech)
 	s.Str("auth_result", ss.authResult)
 	if ss.authTries > 1 {
-		s["auth_attempts"] = ss.authTries
+		s.Set("auth_attempts", ss.authTries)
 	}
 	s.Str("starttls", ss.starttls)
 	s.Flag("plaintext_after_starttls", ss.plainAfterTLS)
 	s.Str("compress", ss.compress)
 	s.List("mailboxes", ss.mailboxes)
-	s["downloads"] = ss.downloads
+	s.Set("downloads", ss.downloads)
 	s.Count("partial_downloads", ss.partials)
 	s.Count("uploads", ss.uploads)
 	s.Count("idle", ss.idles)
-	s["command_count"] = ss.commands
-	s["responses"] = ss.responses
+	s.Set("command_count", ss.commands)
+	s.Set("responses", ss.responses)
 	if len(ss.statusCount) > 0 {
 		m := map[string]int{}
 		for k, v := range ss.statusCount {
 			m[k] = v
 		}
-		s["status_counts"] = m
+		s.Set("status_counts", m)
 	}
 	if len(ss.log) > 0 {
-		s["commands"] = LogList(append([]LogEntry(nil), ss.log...))
+		s.Set("commands", LogList(append([]LogEntry(nil), ss.log...)))
 	}
 	s.Count("commands_not_logged", ss.logDropped)
 	s.Flag("logout", ss.logout)
@@ -312,8 +312,8 @@ func (p *conn) emitSession(reason parser.EndReason) {
 	s.Flag("midstream", ss.midstream)
 	s.Count("responses_to_unseen_commands", ss.unmatched)
 	s.Count("gaps", ss.gaps)
-	s["duration_ms"] = p.Last.Sub(p.First).Milliseconds()
-	s["end_reason"] = reason.String()
+	s.Set("duration_ms", p.Last.Sub(p.First).Milliseconds())
+	s.Set("end_reason", reason.String())
 
 	ev.Subject = user
 	if ev.Subject == "" {

@@ -183,8 +183,8 @@ func checkStartTLS(t *testing.T, g *goldenRun) {
 	lo := one(t, g.evs, TypeLogoff)
 	want(t, lo, map[string]string{"summary.starttls": "accepted", "summary.end_reason": "parser-done", "summary.command_count": "2",
 		"summary.commands.1.command": "STARTTLS", "summary.commands.1.tag": ".", "summary.commands.1.reply": "Begin TLS negotiation now"})
-	if c, _ := lo.Summary["capabilities"].([]string); len(c) == 0 || c[0] != "IMAP4rev1" {
-		t.Errorf("capabilities %v", lo.Summary["capabilities"])
+	if c, _ := lo.Summary.Get("capabilities").([]string); len(c) == 0 || c[0] != "IMAP4rev1" {
+		t.Errorf("capabilities %v", lo.Summary.Get("capabilities"))
 	}
 	if len(lo.Anomalies) != 0 {
 		t.Errorf("anomalies %q; want none", lo.Anomalies)
@@ -197,8 +197,8 @@ func checkArtifacts(t *testing.T, g *goldenRun) {
 	t.Helper()
 	g.res.CheckArtifacts(t)
 	for _, ev := range g.evs {
-		if len(ev.Artifacts) > 0 && ev.Summary["sha256"] != ev.Artifacts[0].SHA256 {
-			t.Errorf("%s summary sha256 %v; want the first artifact's %s", ev.Type, ev.Summary["sha256"], ev.Artifacts[0].SHA256)
+		if len(ev.Artifacts) > 0 && ev.Summary.Get("sha256") != ev.Artifacts[0].SHA256 {
+			t.Errorf("%s summary sha256 %v; want the first artifact's %s", ev.Type, ev.Summary.Get("sha256"), ev.Artifacts[0].SHA256)
 		}
 	}
 }

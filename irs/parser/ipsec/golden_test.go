@@ -22,7 +22,7 @@ type goldenCase struct {
 func channels(evs []*event.Event) map[string]int {
 	m := map[string]int{}
 	for _, ev := range evs {
-		m[fmt.Sprint(ev.Summary["channel"])]++
+		m[fmt.Sprint(ev.Summary.Get("channel"))]++
 	}
 	return m
 }
@@ -37,7 +37,7 @@ func want(t *testing.T, evs []*event.Event, ch map[string]int) {
 func summaryHas(t *testing.T, evs []*event.Event, key, sub string) {
 	t.Helper()
 	for _, ev := range evs {
-		if strings.Contains(fmt.Sprint(ev.Summary[key]), sub) {
+		if strings.Contains(fmt.Sprint(ev.Summary.Get(key)), sub) {
 			return
 		}
 	}

@@ -690,50 +690,50 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 	if f.start.IsZero() {
 		f.start, f.end = ts, ts
 	}
-	// sized for an IKE flow's summary (up to some 20 keys), so it does not grow
-	sum := make(map[string]any, 20)
-	sum["packets_to_server"] = f.packets[parser.ClientToServer]
-	sum["packets_to_client"] = f.packets[parser.ServerToClient]
-	sum["bytes_to_server"] = f.bytes[parser.ClientToServer]
-	sum["bytes_to_client"] = f.bytes[parser.ServerToClient]
-	sum["end_reason"] = reason.String()
+	// sized for an IKE flow's summary (up to some 20 fields), so it does not grow
+	sum := make(event.Fields, 0, 22)
+	sum.Set("packets_to_server", f.packets[parser.ClientToServer])
+	sum.Set("packets_to_client", f.packets[parser.ServerToClient])
+	sum.Set("bytes_to_server", f.bytes[parser.ClientToServer])
+	sum.Set("bytes_to_client", f.bytes[parser.ServerToClient])
+	sum.Set("end_reason", reason.String())
 	var evidence []string
 	method, conf := "content", 0.9
 	subject := ""
 	if f.c.Transport == parser.ESP {
-		sum["channel"] = "esp"
+		sum.Set("channel", "esp")
 		method, conf = "content", 0.95
 		evidence = append(evidence, "IP protocol 50 (ESP)")
 		subject = "ESP " + f.c.Client.Addr().String() + " ↔ " + f.c.Server.Addr().String()
 		if vs, spis, ok := f.d.lookupIKE(f.c.Client.Addr(), f.c.Server.Addr()); ok {
-			sum["ike_versions"] = vs
-			sum["ike_spis"] = spis
+			sum.Set("ike_versions", vs)
+			sum.Set("ike_spis", spis)
 			evidence = append(evidence, "IKE seen between the same addresses")
 			conf = 0.99
 		}
 	} else {
-		sum["channel"] = "ike"
+		sum.Set("channel", "ike")
 		subject = "IKE " + f.c.Client.String() + " ↔ " + f.c.Server.String()
 		if f.ikeMsgs > 0 {
-			sum["ike_versions"] = f.versions.list()
+			sum.Set("ike_versions", f.versions.list())
 			exch := make(map[string]int, len(f.exch))
 			for _, e := range f.exch {
 				exch[exchangeName(int(e.typ))] = e.n
 			}
-			sum["exchanges"] = exch
-			sum["ike_messages"] = f.ikeMsgs
-			sum["spis"] = f.spiPairs
+			sum.Set("exchanges", exch)
+			sum.Set("ike_messages", f.ikeMsgs)
+			sum.Set("spis", f.spiPairs)
 			evidence = append(evidence, fmt.Sprintf("%d IKE message(s) with a valid header (version, exchange type, length)", f.ikeMsgs))
 			if f.c.Server.Port() == portIKE || f.c.Server.Port() == portNATT {
 				method = "content+port"
 			}
 			if f.encrypted > 0 {
-				sum["encrypted_messages"] = f.encrypted
-				sum["note"] = "IKEv2 IKE_AUTH/CREATE_CHILD_SA and IKEv1 quick mode are encrypted: child SA SPIs are not visible"
+				sum.Set("encrypted_messages", f.encrypted)
+				sum.Set("note", "IKEv2 IKE_AUTH/CREATE_CHILD_SA and IKEv1 quick mode are encrypted: child SA SPIs are not visible")
 			}
 		} else {
 			method, conf = "content+port", 0.7
-			sum["channel"] = "esp-in-udp"
+			sum.Set("channel", "esp-in-udp")
 			evidence = append(evidence, "ESP-shaped datagrams (SPI > 255, sequence number) on UDP 4500 without IKE seen")
 		}
 		if len(f.vids) > 0 {
@@ -742,40 +742,43 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 				v = append(v, k)
 			}
 			sort.Strings(v)
-			sum["vendor_ids"] = v
+			sum.Set("vendor_ids", v)
 		}
 		if len(f.notify) > 0 {
-			sum["notifications"] = f.notify
+			sum.Set("notifications", f.notify)
 		}
 		if len(f.proposals) > 0 {
-			sum["proposals"] = f.proposals
+			sum.Set("proposals", f.proposals)
 		}
 		if len(f.chosen) > 0 {
-			sum["chosen"] = f.chosen
+			sum.Set("chosen", f.chosen)
 		}
 		if len(f.weak) > 0 {
-			sum["weak"] = f.weak
+			sum.Set("weak", f.weak)
 			f.anomaly("weak algorithms offered or chosen: " + strings.Join(f.weak, ", "))
 		}
 		if f.keepalives > 0 {
-			sum["natt_keepalives"] = f.keepalives
+			sum.Set("natt_keepalives", f.keepalives)
 		}
 	}
 	if len(f.esp) > 0 {
-		var l []map[string]any
+		l := make([]event.Fields, 0, len(f.esp))
 		for i := range f.esp {
 			s := &f.esp[i]
-			l = append(l, map[string]any{"spi": spiHex(s.spi), "from": s.dir.String(), "packets": s.packets,
-				"bytes": s.bytes, "seq_first": s.seqMin, "seq_last": s.seqMax})
+			l = append(l, event.Fields{{Key: "spi", Value: spiHex(s.spi)}, {Key: "from", Value: s.dir.String()},
+				{Key: "packets", Value: s.packets}, {Key: "bytes", Value: s.bytes},
+				{Key: "seq_first", Value: s.seqMin}, {Key: "seq_last", Value: s.seqMax}})
 		}
-		sum["esp"] = l
+		sum.Set("esp", l)
 		if f.c.Transport != parser.ESP {
 			evidence = append(evidence, fmt.Sprintf("ESP in UDP with %d SPI(s)", len(f.esp)))
 		}
 	}
 	if f.other > 0 {
-		sum["unrecognised"] = f.other
+		sum.Set("unrecognised", f.other)
 	}
-	sum["detection"], sum["confidence"], sum["evidence"] = method, conf, evidence
+	sum.Set("detection", method)
+	sum.Set("confidence", conf)
+	sum.Set("evidence", evidence)
 	f.env.Emit(&event.Event{Type: TypeSession, Start: f.start, End: f.end, Subject: subject, Summary: sum, Anomalies: f.anoms})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
@@ -107,17 +108,17 @@ func TestIKEv2Session(t *testing.T) {
 		"spis":      []string{"494e495453504921/0000000000000000", "494e495453504921/5245535053504921"},
 	}
 	for k, w := range want {
-		if fmt.Sprint(s[k]) != fmt.Sprint(w) {
-			t.Errorf("summary[%s] = %v, want %v", k, s[k], w)
+		if fmt.Sprint(s.Get(k)) != fmt.Sprint(w) {
+			t.Errorf("summary[%s] = %v, want %v", k, s.Get(k), w)
 		}
 	}
-	if esps := s["esp"].([]map[string]any); len(esps) != 2 || esps[0]["packets"] != 2 || esps[0]["seq_last"] != uint32(2) {
-		t.Errorf("esp = %v", s["esp"])
+	if esps := s.Get("esp").([]event.Fields); len(esps) != 2 || esps[0].Get("packets") != 2 || esps[0].Get("seq_last") != uint32(2) {
+		t.Errorf("esp = %v", s.Get("esp"))
 	}
 	// An ESP flow between the same addresses names the IKE.
 	c := &parser.Conn{ID: 2, Transport: parser.ESP, Client: netip.MustParseAddrPort("192.0.2.2:0"), Server: netip.MustParseAddrPort("192.0.2.1:0")}
 	_, evs = parsertest.Run(d, c, []parsertest.Segment{{Dir: 0, Data: esp(0x3000, 7)}}, parsertest.Whole, 0)
-	if len(evs) != 1 || evs[0].Summary["channel"] != "esp" || fmt.Sprint(evs[0].Summary["ike_versions"]) != "[2]" || evs[0].Summary["confidence"] != 0.99 {
+	if len(evs) != 1 || evs[0].Summary.Get("channel") != "esp" || fmt.Sprint(evs[0].Summary.Get("ike_versions")) != "[2]" || evs[0].Summary.Get("confidence") != 0.99 {
 		t.Errorf("esp event %v", evs[0].Summary)
 	}
 }

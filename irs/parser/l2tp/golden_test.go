@@ -17,7 +17,7 @@ var goldenCases = []struct {
 	check  func(t *testing.T, evs []*event.Event)
 }{
 	{"packetnet__l2tp.pcap", "captures only: one L2TP data message (PPP LCP) on 1701/1701, inside PPPoE", func(t *testing.T, evs []*event.Event) {
-		if len(evs) != 1 || evs[0].Summary["detection"] != "port-hint" || fmt.Sprint(evs[0].Summary["data_sessions"]) == "" {
+		if len(evs) != 1 || evs[0].Summary.Get("detection") != "port-hint" || fmt.Sprint(evs[0].Summary.Get("data_sessions")) == "" {
 			t.Fatalf("events %v, want one data-only session", evs)
 		}
 	}},

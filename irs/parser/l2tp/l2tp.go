@@ -380,25 +380,25 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		method, conf = "port-hint", 0.6
 		evidence = append(evidence, "L2TPv2 data messages (version 2 header) on port 1701")
 	}
-	sum := map[string]any{
-		"detection":         method,
-		"confidence":        conf,
-		"evidence":          evidence,
-		"packets_to_server": f.packets[parser.ClientToServer],
-		"packets_to_client": f.packets[parser.ServerToClient],
-		"bytes_to_server":   f.bytes[parser.ClientToServer],
-		"bytes_to_client":   f.bytes[parser.ServerToClient],
-		"end_reason":        reason.String(),
+	sum := event.Fields{
+		{Key: "detection", Value: method},
+		{Key: "confidence", Value: conf},
+		{Key: "evidence", Value: evidence},
+		{Key: "packets_to_server", Value: f.packets[parser.ClientToServer]},
+		{Key: "packets_to_client", Value: f.packets[parser.ServerToClient]},
+		{Key: "bytes_to_server", Value: f.bytes[parser.ClientToServer]},
+		{Key: "bytes_to_client", Value: f.bytes[parser.ServerToClient]},
+		{Key: "end_reason", Value: reason.String()},
 	}
 	if len(f.msgs) > 0 {
-		sum["messages"] = f.msgs
+		sum.Set("messages", f.msgs)
 	}
 	if f.zlb > 0 {
-		sum["zlb_acks"] = f.zlb
+		sum.Set("zlb_acks", f.zlb)
 	}
 	set := func(k, v string) {
 		if v != "" {
-			sum[k] = v
+			sum.Set(k, v)
 		}
 	}
 	set("protocol_version", f.protoVersion)
@@ -409,21 +409,21 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 	set("calling_number", f.calling)
 	set("called_number", f.called)
 	if len(f.tunnels[0])+len(f.tunnels[1]) > 0 {
-		sum["client_tunnel_ids"] = f.tunnels[parser.ClientToServer]
-		sum["server_tunnel_ids"] = f.tunnels[parser.ServerToClient]
+		sum.Set("client_tunnel_ids", f.tunnels[parser.ClientToServer])
+		sum.Set("server_tunnel_ids", f.tunnels[parser.ServerToClient])
 	}
 	if len(f.sessions[0])+len(f.sessions[1]) > 0 {
-		sum["client_session_ids"] = f.sessions[parser.ClientToServer]
-		sum["server_session_ids"] = f.sessions[parser.ServerToClient]
+		sum.Set("client_session_ids", f.sessions[parser.ClientToServer])
+		sum.Set("server_session_ids", f.sessions[parser.ServerToClient])
 	}
 	if len(f.results) > 0 {
-		sum["results"] = f.results
+		sum.Set("results", f.results)
 	}
 	if len(f.hidden) > 0 {
-		sum["hidden_avps"] = f.hidden
+		sum.Set("hidden_avps", f.hidden)
 	}
 	if f.challenge {
-		sum["tunnel_authentication"] = true
+		sum.Set("tunnel_authentication", true)
 	}
 	if len(f.data) > 0 {
 		var keys [][2]uint16
@@ -433,16 +433,17 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		sort.Slice(keys, func(i, j int) bool {
 			return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1]
 		})
-		var l []map[string]any
+		l := make([]event.Fields, 0, len(keys))
 		for _, k := range keys {
 			s := f.data[k]
-			l = append(l, map[string]any{"tunnel": int(k[0]), "session": int(k[1]), "packets_to_server": s.packets[0],
-				"packets_to_client": s.packets[1], "bytes_to_server": s.bytes[0], "bytes_to_client": s.bytes[1]})
+			l = append(l, event.Fields{{Key: "tunnel", Value: int(k[0])}, {Key: "session", Value: int(k[1])},
+				{Key: "packets_to_server", Value: s.packets[0]}, {Key: "packets_to_client", Value: s.packets[1]},
+				{Key: "bytes_to_server", Value: s.bytes[0]}, {Key: "bytes_to_client", Value: s.bytes[1]}})
 		}
-		sum["data_sessions"] = l
+		sum.Set("data_sessions", l)
 	}
 	if f.bad > 0 {
-		sum["malformed"] = f.bad
+		sum.Set("malformed", f.bad)
 	}
 	subject := fmt.Sprintf("L2TP %s ↔ %s", f.c.Client, f.c.Server)
 	if h := f.host[parser.ClientToServer]; h != "" {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
@@ -114,12 +115,12 @@ func TestConversation(t *testing.T) {
 		"detection":          "content+port",
 	}
 	for k, w := range want {
-		if fmt.Sprint(s[k]) != fmt.Sprint(w) {
-			t.Errorf("summary[%s] = %v, want %v", k, s[k], w)
+		if fmt.Sprint(s.Get(k)) != fmt.Sprint(w) {
+			t.Errorf("summary[%s] = %v, want %v", k, s.Get(k), w)
 		}
 	}
-	ds := s["data_sessions"].([]map[string]any)
-	if len(ds) != 2 || ds[1]["packets_to_server"] != 2 {
+	ds := s.Get("data_sessions").([]event.Fields)
+	if len(ds) != 2 || ds[1].Get("packets_to_server") != 2 {
 		t.Errorf("data_sessions %v", ds)
 	}
 	if len(evs[0].Anomalies) < 2 {

@@ -25,13 +25,13 @@ func NewEvent(proto, typ string, c *parser.Conn, first, start, end time.Time) *e
 		Transport: "tcp",
 		Client:    c.Client,
 		Server:    c.Server,
-		Summary:   make(map[string]any, summaryKeys(typ)),
+		Summary:   make(event.Fields, 0, summaryKeys(typ)),
 	}
 }
 
-// summaryKeys is room for the summary keys of an event of type typ: a
+// summaryKeys is room for the summary fields of an event of type typ: a
 // logon has a handful, the others 10 to 20 (mail summaries of the shared
-// captures), for which a map made small would grow twice.
+// captures), for which a summary made small would grow twice.
 func summaryKeys(typ string) int {
 	if typ == "logon" || typ == "logon-failure" {
 		return 8
@@ -65,33 +65,36 @@ func ArtifactLimit(o parser.Options) int {
 
 // Summary writes an event's summary fields, leaving out those with
 // nothing to say, so that the three parsers' events read alike.
-type Summary map[string]any
+type Summary struct{ *event.Fields }
+
+// SummaryOf writes ev's summary.
+func SummaryOf(ev *event.Event) Summary { return Summary{&ev.Summary} }
 
 // Str sets k to v unless v is empty.
 func (s Summary) Str(k, v string) {
 	if v != "" {
-		s[k] = v
+		s.Set(k, v)
 	}
 }
 
 // List sets k to a copy of l unless l is empty.
 func (s Summary) List(k string, l []string) {
 	if len(l) > 0 {
-		s[k] = append([]string(nil), l...)
+		s.Set(k, append([]string(nil), l...))
 	}
 }
 
 // Flag sets k to true when b holds.
 func (s Summary) Flag(k string, b bool) {
 	if b {
-		s[k] = true
+		s.Set(k, true)
 	}
 }
 
 // Count sets k to n when n is above zero.
 func (s Summary) Count(k string, n int) {
 	if n > 0 {
-		s[k] = n
+		s.Set(k, n)
 	}
 }
 
@@ -104,8 +107,8 @@ func PutLogon(ev *event.Event, verb, mech, user, pass string, canceled bool) {
 	if ev.Subject == "" {
 		ev.Subject = verb + " " + mech
 	}
-	s := Summary(ev.Summary)
-	s["mechanism"] = mech
+	s := SummaryOf(ev)
+	s.Set("mechanism", mech)
 	s.Str("user", user)
 	s.Str("password", pass)
 	s.Flag("canceled", canceled)

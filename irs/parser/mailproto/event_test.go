@@ -64,7 +64,7 @@ func TestArtifactLimit(t *testing.T) {
 
 func TestSummary(t *testing.T) {
 	list := []string{"a", "b"}
-	s := Summary{}
+	s := SummaryOf(&event.Event{})
 	s.Str("empty", "")
 	s.Str("user", "alice")
 	s.List("none", nil)
@@ -75,16 +75,16 @@ func TestSummary(t *testing.T) {
 	s.Count("negative", -1)
 	s.Count("gaps", 2)
 	want := map[string]any{"user": "alice", "capabilities": []string{"a", "b"}, "quit": true, "gaps": 2}
-	if len(s) != len(want) {
+	if len(*s.Fields) != len(want) {
 		t.Errorf("summary %v; want %v", s, want)
 	}
 	for k, w := range want {
-		if got := fmt.Sprint(s[k]); got != fmt.Sprint(w) {
+		if got := fmt.Sprint(s.Get(k)); got != fmt.Sprint(w) {
 			t.Errorf("%s = %v; want %v", k, got, w)
 		}
 	}
 	list[0] = "changed"
-	if got := s["capabilities"].([]string)[0]; got != "a" {
+	if got := s.Get("capabilities").([]string)[0]; got != "a" {
 		t.Errorf("List kept the caller's slice (%q); want a copy", got)
 	}
 }
@@ -131,12 +131,12 @@ func TestPutLogon(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ev := &event.Event{Summary: map[string]any{}}
+			ev := &event.Event{Summary: event.Fields{}}
 			PutLogon(ev, tc.verb, tc.mech, tc.user, tc.pw, tc.canceled)
 			if ev.Subject != tc.subject {
 				t.Errorf("subject %q; want %q", ev.Subject, tc.subject)
 			}
-			if fmt.Sprint(ev.Summary) != fmt.Sprint(tc.want) {
+			if fmt.Sprint(ev.Summary.Map()) != fmt.Sprint(tc.want) {
 				t.Errorf("summary %v; want %v", ev.Summary, tc.want)
 			}
 		})

@@ -33,7 +33,7 @@ func (u *Unknown) Add(name string, malformed bool) {
 // summary, when there were any.
 func (u *Unknown) Put(s Summary) {
 	if len(u.names) > 0 {
-		s["unknown_commands"] = append([]string(nil), u.names...)
-		s["unknown_command_count"] = u.n
+		s.Set("unknown_commands", append([]string(nil), u.names...))
+		s.Set("unknown_command_count", u.n)
 	}
 }

@@ -54,7 +54,7 @@ func TestGolden(t *testing.T) {
 				if ev.Type != TypeSession {
 					t.Errorf("event type %q", ev.Type)
 				}
-				got[ev.Server.String()] = ev.Summary["control_channel"].(string)
+				got[ev.Server.String()] = ev.Summary.Get("control_channel").(string)
 			}
 			for srv, lay := range tc.want {
 				if got[srv] != lay {

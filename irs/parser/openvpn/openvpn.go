@@ -481,30 +481,30 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 			keys = append(keys, k)
 		}
 	}
-	sum := map[string]any{
-		"detection":         method,
-		"confidence":        conf,
-		"evidence":          evidence,
-		"opcodes":           s.opcodes(),
-		"key_ids":           keys,
-		"control_channel":   layout,
-		"packets_to_server": s.packets[parser.ClientToServer],
-		"packets_to_client": s.packets[parser.ServerToClient],
-		"bytes_to_server":   s.bytes[parser.ClientToServer],
-		"bytes_to_client":   s.bytes[parser.ServerToClient],
-		"end_reason":        reason.String(),
+	sum := event.Fields{
+		{Key: "detection", Value: method},
+		{Key: "confidence", Value: conf},
+		{Key: "evidence", Value: evidence},
+		{Key: "opcodes", Value: s.opcodes()},
+		{Key: "key_ids", Value: keys},
+		{Key: "control_channel", Value: layout},
+		{Key: "packets_to_server", Value: s.packets[parser.ClientToServer]},
+		{Key: "packets_to_client", Value: s.packets[parser.ServerToClient]},
+		{Key: "bytes_to_server", Value: s.bytes[parser.ClientToServer]},
+		{Key: "bytes_to_client", Value: s.bytes[parser.ServerToClient]},
+		{Key: "end_reason", Value: reason.String()},
 	}
 	if l := hexSIDs(s.sids[parser.ClientToServer]); len(l) > 0 {
-		sum["client_session_ids"] = l
+		sum.Set("client_session_ids", l)
 	}
 	if l := hexSIDs(s.sids[parser.ServerToClient]); len(l) > 0 {
-		sum["server_session_ids"] = l
+		sum.Set("server_session_ids", l)
 	}
 	if s.keyMethod > 0 {
-		sum["key_method"] = s.keyMethod
+		sum.Set("key_method", s.keyMethod)
 	}
 	if s.bad > 0 {
-		sum["malformed"] = s.bad
+		sum.Set("malformed", s.bad)
 	}
 	s.env.Emit(&event.Event{
 		Type:      TypeSession,

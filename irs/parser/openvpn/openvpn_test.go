@@ -130,8 +130,8 @@ func TestSessionTCPSplits(t *testing.T) {
 				"opcodes":            map[string]int{"P_CONTROL_HARD_RESET_CLIENT_V2": 1, "P_CONTROL_HARD_RESET_SERVER_V2": 1, "P_CONTROL_V1": 1, "P_ACK_V1": 1, "P_DATA_V2": 1},
 				"client_session_ids": []string{"434c49454e544944"}, "server_session_ids": []string{"5345525645524944"}, "key_method": 2}
 			for k, w := range want {
-				if fmt.Sprint(s[k]) != fmt.Sprint(w) {
-					t.Errorf("summary[%s] = %v, want %v", k, s[k], w)
+				if fmt.Sprint(s.Get(k)) != fmt.Sprint(w) {
+					t.Errorf("summary[%s] = %v, want %v", k, s.Get(k), w)
 				}
 			}
 		})

@@ -7,10 +7,10 @@ import (
 )
 
 func TestField(t *testing.T) {
-	ev := &event.Event{Type: "email-send", Summary: map[string]any{
+	ev := &event.Event{Type: "email-send", Summary: event.FieldsOf(map[string]any{
 		"rcpt_to": []map[string]any{{"address": "b@example.org", "code": 250}},
 		"tags":    []string{"x", "y"},
-	}, Anomalies: []string{"possible SMTP smuggling: 1 dot line"}}
+	}), Anomalies: []string{"possible SMTP smuggling: 1 dot line"}}
 	for path, want := range map[string]string{
 		"type":                   "email-send",
 		"summary.rcpt_to.0.code": "250",

@@ -38,8 +38,8 @@ func (p *conn) logon(h *command, mech string, ok bool, reply string, ts time.Tim
 	}
 	ev := p.newEvent(typ, h.ts, ts)
 	mailproto.PutLogon(ev, "AUTH", mech, h.user, h.pass, h.auth != nil && h.auth.Canceled)
-	s := mailproto.Summary(ev.Summary)
-	s["status"] = statusWord(ok)
+	s := mailproto.SummaryOf(ev)
+	s.Set("status", statusWord(ok))
 	s.Str("reply", reply)
 	var set mail.AddressSet
 	set.Add(event.RoleUser, h.user)
@@ -66,25 +66,25 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 		p.sess.retrieved++
 	}
 	ev := p.newEvent(typ, h.ts, d.last)
-	s := mailproto.Summary(ev.Summary)
-	s["command"] = h.verb
+	s := mailproto.SummaryOf(ev)
+	s.Set("command", h.verb)
 	if h.msg >= 0 {
-		s["message"] = h.msg
+		s.Set("message", h.msg)
 		if u, ok := p.sess.uid(h.msg); ok {
-			s["uid"] = u
+			s.Set("uid", u)
 		}
 	}
 	s.Str("reply", d.reply)
 	if d.octets >= 0 {
-		s["announced_octets"] = d.octets
+		s.Set("announced_octets", d.octets)
 	}
-	s["size"] = d.dec.Size()
+	s.Set("size", d.dec.Size())
 	if d.dec.Truncated {
-		s["truncated"] = true
+		s.Set("truncated", true)
 		anoms.Addf("message larger than the %d-byte artifact limit: only the first %d bytes were kept", p.limit(), p.limit())
 	}
 	if d.gap || endLost || d.partial || d.dec.Truncated {
-		s["partial"] = true
+		s.Set("partial", true)
 	}
 	if d.gap {
 		anoms.Add("bytes of the message were lost in a gap")
@@ -102,7 +102,7 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 		anoms.Addf("%d \".\" line(s) not delimited by CRLF inside the message", d.dec.LooseEnds)
 	}
 	if user := p.currentUser(); user != "" {
-		s["user"] = user
+		s.Set("user", user)
 	}
 	var m *mail.Message
 	if typ == TypeDownload {
@@ -118,9 +118,9 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 			part = "HEADER+" + strconv.Itoa(h.lines) + " lines"
 			name, ctype = "part-TOP-"+strconv.Itoa(h.lines)+".txt", "text/plain"
 		}
-		s["part"] = part
+		s.Set("part", part)
 		if h.lines >= 0 {
-			s["lines"] = h.lines
+			s.Set("lines", h.lines)
 		}
 		m = mail.DecodeHeader(raw)
 		a, err := p.env.SaveArtifact(event.KindFile, name, ctype, raw)
@@ -128,7 +128,7 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 			anoms.Addf("pop3: save %s of message %d: %v", name, h.msg, err)
 		} else {
 			ev.Artifacts = append(ev.Artifacts, a)
-			s["sha256"] = a.SHA256
+			s.Set("sha256", a.SHA256)
 		}
 	}
 	// A TOP part has no eml or attachments: only its header goes in.
@@ -153,7 +153,7 @@ func (p *conn) emitSession(reason parser.EndReason) {
 		return
 	}
 	ev := p.newEvent(TypeLogoff, p.First, p.Last)
-	s := mailproto.Summary(ev.Summary)
+	s := mailproto.SummaryOf(ev)
 	s.Str("greeting", ss.greeting)
 	s.Flag("apop_offered", ss.apopStamp)
 	s.List("capabilities", ss.capa)
@@ -163,36 +163,36 @@ func (p *conn) emitSession(reason parser.EndReason) {
 	s.Str("auth_mechanism", ss.authMech)
 	s.Str("auth_result", ss.authResult)
 	if ss.authTries > 1 {
-		s["auth_attempts"] = ss.authTries
+		s.Set("auth_attempts", ss.authTries)
 	}
 	s.Str("stls", ss.stls)
 	s.Flag("plaintext_after_stls", ss.plainAfterTLS)
 	s.Flag("utf8", ss.utf8)
 	s.Str("stat", ss.stat)
 	s.Count("listed", ss.listed)
-	s["retrieved"] = ss.retrieved
+	s.Set("retrieved", ss.retrieved)
 	s.Count("top", ss.tops)
 	if ss.deletedN > 0 {
-		s["deleted"] = append([]int(nil), ss.deleted...)
-		s["deleted_count"] = ss.deletedN
+		s.Set("deleted", append([]int(nil), ss.deleted...))
+		s.Set("deleted_count", ss.deletedN)
 	}
-	s["command_count"] = ss.commands
-	s["responses"] = ss.responses
+	s.Set("command_count", ss.commands)
+	s.Set("responses", ss.responses)
 	if len(ss.log) > 0 {
-		s["commands"] = LogList(append([]LogEntry(nil), ss.log...))
+		s.Set("commands", LogList(append([]LogEntry(nil), ss.log...)))
 	}
 	s.Count("commands_not_logged", ss.logDropped)
 	s.Flag("pipelining", ss.pipelined)
 	if ss.quit {
-		s["quit"] = true
+		s.Set("quit", true)
 		s.Str("quit_reply", ss.quitReply)
 	}
 	ss.unknown.Put(s)
 	s.Flag("midstream", ss.midstream)
 	s.Count("responses_to_unseen_commands", ss.unmatched)
 	s.Count("gaps", ss.gaps)
-	s["duration_ms"] = p.Last.Sub(p.First).Milliseconds()
-	s["end_reason"] = reason.String()
+	s.Set("duration_ms", p.Last.Sub(p.First).Milliseconds())
+	s.Set("end_reason", reason.String())
 
 	ev.Subject = user
 	if ev.Subject == "" {

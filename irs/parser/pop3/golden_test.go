@@ -53,7 +53,7 @@ func (g *goldenRun) conn(t *testing.T, clientPort uint16) []*event.Event {
 // reply" lines, the way Zeek's and Suricata's request/response logs read.
 func commandLog(t *testing.T, ev *event.Event) []string {
 	t.Helper()
-	l, _ := ev.Summary["commands"].(LogList)
+	l, _ := ev.Summary.Get("commands").(LogList)
 	out := make([]string, len(l))
 	for i, e := range l {
 		out[i] = strings.Join(strings.Fields(strings.Join([]string{e.Command, e.Arg, e.Status, e.Reply}, " ")), " ")
@@ -106,8 +106,8 @@ var goldenCases = []goldenCase{
 		check: func(t *testing.T, g *goldenRun) {
 			lo := one(t, g.evs, TypeLogoff)
 			want(t, lo, map[string]string{"summary.stls": "accepted", "summary.end_reason": "parser-done"})
-			if !strings.HasPrefix(lo.Summary["greeting"].(string), "+OK lavad") {
-				t.Errorf("greeting %v", lo.Summary["greeting"])
+			if !strings.HasPrefix(lo.Summary.Get("greeting").(string), "+OK lavad") {
+				t.Errorf("greeting %v", lo.Summary.Get("greeting"))
 			}
 		},
 	},
@@ -187,7 +187,7 @@ var goldenCases = []goldenCase{
 				}
 			}
 			for _, e := range tops {
-				if e.Summary["part"] == nil || len(e.Artifacts) != 1 || e.Artifacts[0].Kind != event.KindFile || !hasAddress(e, event.RoleUser, "moises.nunez@ingenierianumar.com") {
+				if e.Summary.Get("part") == nil || len(e.Artifacts) != 1 || e.Artifacts[0].Kind != event.KindFile || !hasAddress(e, event.RoleUser, "moises.nunez@ingenierianumar.com") {
 					t.Errorf("TOP event %v: want a part, one file artifact and the user", e.Summary)
 				}
 			}
@@ -237,8 +237,8 @@ func checkArtifacts(t *testing.T, g *goldenRun) {
 	t.Helper()
 	g.res.CheckArtifacts(t)
 	for _, ev := range g.evs {
-		if len(ev.Artifacts) > 0 && ev.Summary["sha256"] != ev.Artifacts[0].SHA256 {
-			t.Errorf("%s summary sha256 %v; want the first artifact's %s", ev.Type, ev.Summary["sha256"], ev.Artifacts[0].SHA256)
+		if len(ev.Artifacts) > 0 && ev.Summary.Get("sha256") != ev.Artifacts[0].SHA256 {
+			t.Errorf("%s summary sha256 %v; want the first artifact's %s", ev.Type, ev.Summary.Get("sha256"), ev.Artifacts[0].SHA256)
 		}
 	}
 }

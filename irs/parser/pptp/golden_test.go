@@ -23,18 +23,18 @@ var goldenCases = []struct {
 			want := map[string]any{"call_ids": []string{"0/0"}, "gre_flows": 1, "gre_packets_to_server": 1, "channels": []string{"control", "gre"},
 				"version": "1.0", "detection": "content+port"}
 			for k, w := range want {
-				if fmt.Sprint(s[k]) != fmt.Sprint(w) {
-					t.Errorf("summary[%s] = %v, want %v", k, s[k], w)
+				if fmt.Sprint(s.Get(k)) != fmt.Sprint(w) {
+					t.Errorf("summary[%s] = %v, want %v", k, s.Get(k), w)
 				}
 			}
-			m := s["messages"].(map[string]int)
+			m := s.Get("messages").(map[string]int)
 			for _, k := range []string{"Start-Control-Connection-Request", "Start-Control-Connection-Reply", "Outgoing-Call-Request", "Outgoing-Call-Reply", "Set-Link-Info"} {
 				if m[k] != 1 {
 					t.Errorf("messages[%s] = %d, want 1", k, m[k])
 				}
 			}
-			if !strings.Contains(fmt.Sprint(s["results"]), "Outgoing-Call-Reply: connected") {
-				t.Errorf("results %v", s["results"])
+			if !strings.Contains(fmt.Sprint(s.Get("results")), "Outgoing-Call-Reply: connected") {
+				t.Errorf("results %v", s.Get("results"))
 			}
 		}},
 	{"ndpi__pptp.pcap", "nDPI: PPTP on TCP 191.101.61.1:1723", 1, func(t *testing.T, evs []*event.Event) {
@@ -44,7 +44,7 @@ var goldenCases = []struct {
 	}},
 	{"flowcontainer__pptp_gre_only_midsession.pcap", "GRE only, call IDs 55936/2035", 1, func(t *testing.T, evs []*event.Event) {
 		s := evs[0].Summary
-		if fmt.Sprint(s["gre_call_ids"]) != "[2035 55936]" || s["mppe"] != true {
+		if fmt.Sprint(s.Get("gre_call_ids")) != "[2035 55936]" || s.Get("mppe") != true {
 			t.Errorf("summary %v", s)
 		}
 	}},

@@ -208,7 +208,7 @@ func (p *pppInfo) merge(o *pppInfo) {
 
 // summarise writes the PPP facts into a summary and the user names into
 // the event's addresses.
-func (p *pppInfo) summarise(s map[string]any, ev *event.Event) {
+func (p *pppInfo) summarise(s *event.Fields, ev *event.Event) {
 	if p == nil || len(p.protocols) == 0 {
 		return
 	}
@@ -216,26 +216,26 @@ func (p *pppInfo) summarise(s map[string]any, ev *event.Event) {
 	for _, c := range p.protocols {
 		names[pppName(c.proto)] = c.n
 	}
-	s["ppp_protocols"] = names
+	s.Set("ppp_protocols", names)
 	if p.authProto != "" {
-		s["ppp_auth"] = p.authProto
+		s.Set("ppp_auth", p.authProto)
 	}
 	if len(p.papUsers) > 0 {
-		s["pap_users"] = p.papUsers
-		s["pap_password_seen"] = p.papPass
+		s.Set("pap_users", p.papUsers)
+		s.Set("pap_password_seen", p.papPass)
 	}
 	if len(p.chapUser) > 0 {
-		s["chap_users"] = p.chapUser
+		s.Set("chap_users", p.chapUser)
 	}
 	if len(p.chapNames) > 0 {
-		s["chap_server_names"] = p.chapNames
+		s.Set("chap_server_names", p.chapNames)
 	}
 	if p.chapOK+p.chapFail+p.papOK+p.papFail > 0 {
-		s["auth_success"] = p.chapOK + p.papOK
-		s["auth_failure"] = p.chapFail + p.papFail
+		s.Set("auth_success", p.chapOK+p.papOK)
+		s.Set("auth_failure", p.chapFail+p.papFail)
 	}
 	if p.frames(pppComp) > 0 || p.frames(pppCCP) > 0 {
-		s["mppe"] = true
+		s.Set("mppe", true)
 	}
 	users := append(append([]string(nil), p.papUsers...), p.chapUser...)
 	sort.Strings(users)

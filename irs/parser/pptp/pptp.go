@@ -243,15 +243,15 @@ func (d *Detector) controlEnded(cl *call, ev *event.Event, env parser.Env) {
 
 // finish adds the GRE channel to the held event (under Detector.mu).
 func finish(cl *call) {
-	s := cl.ev.Summary
-	s["gre_flows"] = cl.gre.flows
-	s["gre_packets_to_server"] = cl.gre.packets[0]
-	s["gre_packets_to_client"] = cl.gre.packets[1]
-	s["gre_bytes_to_server"] = cl.gre.bytes[0]
-	s["gre_bytes_to_client"] = cl.gre.bytes[1]
+	s := &cl.ev.Summary
+	s.Set("gre_flows", cl.gre.flows)
+	s.Set("gre_packets_to_server", cl.gre.packets[0])
+	s.Set("gre_packets_to_client", cl.gre.packets[1])
+	s.Set("gre_bytes_to_server", cl.gre.bytes[0])
+	s.Set("gre_bytes_to_client", cl.gre.bytes[1])
 	if cl.gre.flows > 0 {
-		s["channels"] = []string{"control", "gre"}
-		s["evidence"] = append(s["evidence"].([]string), fmt.Sprintf("GRE version 1 packets with call IDs %d/%d", cl.pacCall, cl.pnsCall))
+		s.Set("channels", []string{"control", "gre"})
+		s.Set("evidence", append(s.Get("evidence").([]string), fmt.Sprintf("GRE version 1 packets with call IDs %d/%d", cl.pacCall, cl.pnsCall)))
 	}
 	if p := cl.gre.ppp; p != nil {
 		p.summarise(s, cl.ev)
@@ -431,17 +431,17 @@ func (p *control) EndProcess(reason parser.EndReason, ts time.Time) {
 	if p.c.Server.Port() == defaultPort {
 		method = "content+port"
 	}
-	sum := map[string]any{
-		"detection":  method,
-		"confidence": 0.99,
-		"evidence":   []string{"control messages with the PPTP magic cookie 0x1A2B3C4D"},
-		"channels":   []string{"control"},
-		"messages":   p.msgs,
-		"end_reason": reason.String(),
+	sum := event.Fields{
+		{Key: "detection", Value: method},
+		{Key: "confidence", Value: 0.99},
+		{Key: "evidence", Value: []string{"control messages with the PPTP magic cookie 0x1A2B3C4D"}},
+		{Key: "channels", Value: []string{"control"}},
+		{Key: "messages", Value: p.msgs},
+		{Key: "end_reason", Value: reason.String()},
 	}
 	set := func(k, v string) {
 		if v != "" {
-			sum[k] = v
+			sum.Set(k, v)
 		}
 	}
 	set("version", p.version)
@@ -451,14 +451,14 @@ func (p *control) EndProcess(reason parser.EndReason, ts time.Time) {
 	set("server_vendor", p.vendor[parser.ServerToClient])
 	set("phone_number", p.phone)
 	if len(p.results) > 0 {
-		sum["results"] = p.results
+		sum.Set("results", p.results)
 	}
 	var ids []string
 	for _, cl := range p.calls {
 		ids = append(ids, fmt.Sprintf("%d/%d", cl.pnsCall, cl.pacCall))
 	}
 	if len(ids) > 0 {
-		sum["call_ids"] = ids // client (PNS) call ID / server (PAC) call ID
+		sum.Set("call_ids", ids) // client (PNS) call ID / server (PAC) call ID
 	}
 	subject := fmt.Sprintf("PPTP %s → %s", p.c.Client.Addr(), p.c.Server)
 	if h := p.host[parser.ClientToServer]; h != "" {
@@ -476,11 +476,8 @@ func (p *control) EndProcess(reason parser.EndReason, ts time.Time) {
 	p.d.controlEnded(p.calls[0], ev, p.env)
 	for _, cl := range p.calls[1:] {
 		ev2 := *ev
-		ev2.Summary = map[string]any{}
-		for k, v := range sum {
-			ev2.Summary[k] = v
-		}
-		ev2.Summary["call_ids"] = []string{fmt.Sprintf("%d/%d", cl.pnsCall, cl.pacCall)}
+		ev2.Summary = slices.Clone(sum) // its own: finish appends to it
+		ev2.Summary.Set("call_ids", []string{fmt.Sprintf("%d/%d", cl.pnsCall, cl.pacCall)})
 		p.d.controlEnded(cl, &ev2, p.env)
 	}
 }
@@ -576,24 +573,24 @@ func (g *greFlow) EndProcess(reason parser.EndReason, ts time.Time) {
 		ids = append(ids, int(id))
 	}
 	sort.Ints(ids)
-	sum := map[string]any{
-		"detection":         "content",
-		"confidence":        0.9,
-		"evidence":          []string{"GRE version 1 (enhanced GRE) carrying PPP (protocol 0x880b)"},
-		"channels":          []string{"gre"},
-		"note":              "control connection not seen: the GRE flow is reported alone",
-		"gre_call_ids":      ids,
-		"packets_to_server": g.st.packets[0],
-		"packets_to_client": g.st.packets[1],
-		"bytes_to_server":   g.st.bytes[0],
-		"bytes_to_client":   g.st.bytes[1],
-		"end_reason":        reason.String(),
+	sum := event.Fields{
+		{Key: "detection", Value: "content"},
+		{Key: "confidence", Value: 0.9},
+		{Key: "evidence", Value: []string{"GRE version 1 (enhanced GRE) carrying PPP (protocol 0x880b)"}},
+		{Key: "channels", Value: []string{"gre"}},
+		{Key: "note", Value: "control connection not seen: the GRE flow is reported alone"},
+		{Key: "gre_call_ids", Value: ids},
+		{Key: "packets_to_server", Value: g.st.packets[0]},
+		{Key: "packets_to_client", Value: g.st.packets[1]},
+		{Key: "bytes_to_server", Value: g.st.bytes[0]},
+		{Key: "bytes_to_client", Value: g.st.bytes[1]},
+		{Key: "end_reason", Value: reason.String()},
 	}
 	if g.bad > 0 {
-		sum["malformed"] = g.bad
+		sum.Set("malformed", g.bad)
 	}
 	ev := &event.Event{Type: TypeSession, Start: g.start, End: g.end,
 		Subject: fmt.Sprintf("PPTP GRE %s ↔ %s", g.c.Client.Addr(), g.c.Server.Addr()), Summary: sum, Anomalies: g.anoms}
-	g.ppp.summarise(sum, ev)
+	g.ppp.summarise(&ev.Summary, ev)
 	g.env.Emit(ev)
 }

@@ -170,8 +170,8 @@ func TestCallWithGRE(t *testing.T) {
 				"gre_packets_to_server": 3, "gre_packets_to_client": 2, "ppp_auth": "MS-CHAPv2", "pap_users": []string{"bob"},
 				"chap_users": []string{"alice"}, "chap_server_names": []string{"gw"}, "mppe": true, "channels": []string{"control", "gre"}}
 			for k, w := range want {
-				if fmt.Sprint(ev.Summary[k]) != fmt.Sprint(w) {
-					t.Errorf("summary[%s] = %v, want %v", k, ev.Summary[k], w)
+				if fmt.Sprint(ev.Summary.Get(k)) != fmt.Sprint(w) {
+					t.Errorf("summary[%s] = %v, want %v", k, ev.Summary.Get(k), w)
 				}
 			}
 			if ev.Transport != "tcp" || ev.Server.Port() != 1723 || len(ev.Addresses) != 2 {

@@ -37,7 +37,7 @@ func TestWorkers(t *testing.T) {
 				t.Fatal(err)
 			}
 			evs := col.Events()
-			if len(evs) != 1 || fmt.Sprint(evs[0].Summary["channels"]) != "[control gre]" || evs[0].Summary["gre_packets_to_server"] != 1 {
+			if len(evs) != 1 || fmt.Sprint(evs[0].Summary.Get("channels")) != "[control gre]" || evs[0].Summary.Get("gre_packets_to_server") != 1 {
 				t.Fatalf("events: %d, first %v", len(evs), evs)
 			}
 		})

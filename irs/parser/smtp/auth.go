@@ -107,10 +107,10 @@ func (p *conn) authDone(h *pending, r *reply, ts time.Time) {
 	}
 	ev := p.newEvent(typ, a.start, ts)
 	mailproto.PutLogon(ev, "AUTH", a.Mech, a.User, a.Pass, a.Canceled)
-	ev.Summary["reply_code"] = r.code
-	ev.Summary["reply"] = r.text()
+	ev.Summary.Set("reply_code", r.code)
+	ev.Summary.Set("reply", r.text())
 	if p.sess.helo != "" {
-		ev.Summary["helo"] = p.sess.helo
+		ev.Summary.Set("helo", p.sess.helo)
 	}
 	var set mail.AddressSet
 	set.Add(event.RoleUser, a.User)

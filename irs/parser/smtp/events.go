@@ -38,18 +38,18 @@ func (p *conn) emitMessage(tx *transaction) {
 		end = m.lastTS
 	}
 	ev := p.newEvent(TypeSend, start, end)
-	s := mailproto.Summary(ev.Summary)
+	s := mailproto.SummaryOf(ev)
 
 	p.restore(tx)
 	restored, err := tx.restored, tx.restoreErr
 
 	if tx.mailSeen {
-		s["mail_from"] = tx.mailFrom
+		s.Set("mail_from", tx.mailFrom)
 		if len(tx.mailParams) > 0 {
-			s["mail_params"] = tx.mailParams
+			s.Set("mail_params", tx.mailParams)
 		}
 		if tx.mailReply != nil {
-			s["mail_reply"] = tx.mailReply.String()
+			s.Set("mail_reply", tx.mailReply.String())
 		}
 	}
 	rcpts := make([]RcptStatus, 0, len(tx.rcpts))
@@ -65,28 +65,28 @@ func (p *conn) emitMessage(tx *transaction) {
 		addrs = append(addrs, r.addr)
 	}
 	if len(rcpts) > 0 {
-		s["rcpt_to"] = RcptList(rcpts)
+		s.Set("rcpt_to", RcptList(rcpts))
 	}
 	s.Count("rcpt_not_recorded", tx.rcptDropped)
 	s.Str("helo", p.sess.helo)
 	s.Str("auth_user", p.sess.authUser)
-	s["transfer"] = m.via
+	s.Set("transfer", m.via)
 	if m.via == viaBDAT {
-		s["bdat_chunks"] = tx.chunks
+		s.Set("bdat_chunks", tx.chunks)
 	}
 	if tx.dataReply != nil && tx.dataReply.code != 354 {
-		s["data_reply"] = tx.dataReply.String()
+		s.Set("data_reply", tx.dataReply.String())
 	}
 	s.Flag("pipelined", tx.pipelined)
-	s["size"] = m.total()
+	s.Set("size", m.total())
 	s.Flag("truncated", m.truncated())
 	partial := tx.partial || m.partial || m.gap || m.endLost || m.truncated()
 	s.Flag("partial", partial)
 	s.Str("aborted", tx.abortedReason)
 	if tx.final != nil {
-		s["reply_code"] = tx.final.code
-		s["reply"] = tx.final.text()
-		s["accepted"] = tx.final.ok()
+		s.Set("reply_code", tx.final.code)
+		s.Set("reply", tx.final.text())
+		s.Set("accepted", tx.final.ok())
 	}
 
 	var anoms mailproto.Anomalies
@@ -141,7 +141,7 @@ func (p *conn) emitSession(reason parser.EndReason) {
 		return
 	}
 	ev := p.newEvent(TypeLogoff, p.First, p.Last)
-	s := mailproto.Summary(ev.Summary)
+	s := mailproto.SummaryOf(ev)
 	s.Str("greeting", ss.greeting)
 	s.Str("helo", ss.helo)
 	s.Str("helo_command", ss.heloVerb)
@@ -151,29 +151,29 @@ func (p *conn) emitSession(reason parser.EndReason) {
 	s.Str("auth_user", ss.authUser)
 	s.Str("auth_result", ss.authResult)
 	if ss.authTries > 1 {
-		s["auth_attempts"] = ss.authTries
+		s.Set("auth_attempts", ss.authTries)
 	}
 	s.Str("starttls", ss.starttls)
 	s.Flag("plaintext_after_starttls", ss.plainAfterTLS)
-	s["messages"] = ss.messages
-	s["commands"] = ss.commands
-	s["replies"] = ss.replies
+	s.Set("messages", ss.messages)
+	s.Set("commands", ss.commands)
+	s.Set("replies", ss.replies)
 	s.Flag("pipelining", ss.pipelined)
 	if ss.quit {
-		s["quit"] = true
+		s.Set("quit", true)
 		s.Str("quit_reply", ss.quitReply)
 	}
 	ss.unknown.Put(s)
 	s.Count("rejected_commands", ss.rejected)
 	s.List("vrfy_expn", ss.vrfy)
 	if len(ss.aborted) > 0 {
-		s["aborted_transactions"] = abortedList(append([]abortedTx(nil), ss.aborted...))
-		s["aborted_count"] = ss.abortedN
+		s.Set("aborted_transactions", abortedList(append([]abortedTx(nil), ss.aborted...)))
+		s.Set("aborted_count", ss.abortedN)
 	}
 	s.Flag("midstream", ss.midstream)
 	s.Count("replies_to_unseen_commands", ss.unmatched)
 	s.Count("gaps", ss.gaps)
-	s["end_reason"] = reason.String()
+	s.Set("end_reason", reason.String())
 
 	ev.Subject = ss.helo
 	if ev.Subject == "" {

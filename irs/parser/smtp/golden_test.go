@@ -563,7 +563,7 @@ func checkArtifacts(t *testing.T, g *goldenRun) {
 			switch a.Kind {
 			case event.KindEML:
 				emlSHA = a.SHA256
-				if s, ok := ev.Summary["sha256"]; !ok || s != a.SHA256 {
+				if s, ok := ev.Summary.Lookup("sha256"); !ok || s != a.SHA256 {
 					t.Errorf("%s summary sha256 %v; want the eml's %s", ev.Type, s, a.SHA256)
 				}
 			case event.KindAttachment:

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
 )
 
@@ -138,7 +139,7 @@ type verdict struct {
 	Kind         string
 	Confidence   float64
 	FileProtocol string
-	Evidence     map[string]any
+	Evidence     event.Fields
 	Activities   []Activity
 }
 
@@ -152,26 +153,26 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 	v := verdict{Activities: t.acts}
 	if t.total[0]+t.total[1] == 0 {
 		v.Kind, v.Confidence = KindNone, 0.5
-		v.Evidence = map[string]any{"reason": "no encrypted traffic after NEWKEYS"}
+		v.Evidence = event.Fields{{Key: "reason", Value: "no encrypted traffic after NEWKEYS"}}
 		return v
 	}
 	if !t.sz.ok {
 		v.Kind = KindUnknown
-		v.Evidence = map[string]any{"reason": "the negotiated cipher or MAC is unknown, compression (zlib) is on from the start, or the session is not SSH-2: packet sizes cannot be interpreted"}
+		v.Evidence = event.Fields{{Key: "reason", Value: "the negotiated cipher or MAC is unknown, compression (zlib) is on from the start, or the session is not SSH-2: packet sizes cannot be interpreted"}}
 		return v
 	}
-	// Sized for the keys set below (17 to 23 on the shared captures):
-	// grown from empty, the map would be rebuilt twice.
-	v.Evidence = make(map[string]any, evidenceKeys)
-	ev := v.Evidence
-	ev["keystroke_size_c2s"] = t.sz.ks[0]
-	ev["smallest_packet_s2c"] = t.sz.min[1]
-	ev["keystrokes"] = t.keys
-	ev["keystrokes_human_paced"] = t.keyHuman
-	ev["keystrokes_echoed"] = t.keyEchoed
-	ev["nested_keystrokes"] = t.nested
-	ev["nested_keystrokes_human_paced"] = t.nestHuman
-	ev["nested_keystrokes_echoed"] = t.nestEcho
+	// Sized for the fields set below (17 to 23 on the shared captures),
+	// so that it is not grown.
+	v.Evidence = make(event.Fields, 0, evidenceKeys)
+	ev := &v.Evidence
+	ev.Set("keystroke_size_c2s", t.sz.ks[0])
+	ev.Set("smallest_packet_s2c", t.sz.min[1])
+	ev.Set("keystrokes", t.keys)
+	ev.Set("keystrokes_human_paced", t.keyHuman)
+	ev.Set("keystrokes_echoed", t.keyEchoed)
+	ev.Set("nested_keystrokes", t.nested)
+	ev.Set("nested_keystrokes_human_paced", t.nestHuman)
+	ev.Set("nested_keystrokes_echoed", t.nestEcho)
 	if len(t.nestedSize) > 0 {
 		best, bn := 0, 0
 		for k, n := range t.nestedSize {
@@ -179,17 +180,17 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 				best, bn = k, n
 			}
 		}
-		ev["nested_keystroke_size"] = best
-		ev["nested_size_excess"] = best - t.sz.ks[0]
+		ev.Set("nested_keystroke_size", best)
+		ev.Set("nested_size_excess", best-t.sz.ks[0])
 	}
 	if m := medianMS(t.keyGaps[0]); m >= 0 {
-		ev["keystroke_interval_median_ms"] = m
+		ev.Set("keystroke_interval_median_ms", m)
 	}
 	if m := medianMS(t.keyGaps[1]); m >= 0 {
-		ev["nested_keystroke_interval_median_ms"] = m
+		ev.Set("nested_keystroke_interval_median_ms", m)
 	}
 	if m := medianMS(t.echoDelays); m >= 0 {
-		ev["echo_delay_median_ms"] = m
+		ev.Set("echo_delay_median_ms", m)
 	}
 	// typed: a person typed at a shell, echoed key by key. Window
 	// adjusts share the keystroke size but come fast and unanswered
@@ -201,22 +202,22 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 		// prompt or motd can follow it as VERSION would.
 		st.sftp = false
 	}
-	ev["bulk_bytes_c2s"] = t.bulk[0]
-	ev["bulk_bytes_s2c"] = t.bulk[1]
-	ev["sftp_init_seen"] = st.sftp
-	ev["x11_request_seen"] = st.x11Req
-	ev["server_opened_channel"] = st.serverOpen
-	ev["inner_handshake_seen"] = st.innerHello
+	ev.Set("bulk_bytes_c2s", t.bulk[0])
+	ev.Set("bulk_bytes_s2c", t.bulk[1])
+	ev.Set("sftp_init_seen", st.sftp)
+	ev.Set("x11_request_seen", st.x11Req)
+	ev.Set("server_opened_channel", st.serverOpen)
+	ev.Set("inner_handshake_seen", st.innerHello)
 	dur := (t.last - t.first).Seconds()
 	if dur > 0 {
-		ev["rate_c2s_bytes_per_s"] = math.Round(float64(t.bytes[0]) / dur)
-		ev["rate_s2c_bytes_per_s"] = math.Round(float64(t.bytes[1]) / dur)
+		ev.Set("rate_c2s_bytes_per_s", math.Round(float64(t.bytes[0])/dur))
+		ev.Set("rate_s2c_bytes_per_s", math.Round(float64(t.bytes[1])/dur))
 	}
 	total := t.bytes[0] + t.bytes[1]
 	setupOnly := t.total[0]+t.total[1] <= 12+setupChunks && total < 4096
 	if setupOnly || auth.Result == AuthFailure {
 		v.Kind, v.Confidence = KindNone, 0.6
-		ev["reason"] = "no traffic beyond authentication and channel set-up"
+		ev.Set("reason", "no traffic beyond authentication and channel set-up")
 		return v
 	}
 	up, down := t.bulk[0], t.bulk[1]
@@ -239,7 +240,7 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 		if st.innerHello {
 			v.Confidence += 0.2
 		}
-		ev["reason"] = "keystroke-paced client packets of a constant size larger than this session's own keystroke packet: keystrokes of an inner SSH session, padded twice"
+		ev.Set("reason", "keystroke-paced client packets of a constant size larger than this session's own keystroke packet: keystrokes of an inner SSH session, padded twice")
 	case x11:
 		// Many clients request X11 on every session (ForwardX11 yes):
 		// the request alone is not X11 traffic.
@@ -250,10 +251,10 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 				v.Confidence += 0.1
 			}
 		}
-		ev["reason"] = "an x11-req sized channel request during set-up and/or an x11-sized channel opened by the server, with X11 traffic both ways"
+		ev.Set("reason", "an x11-req sized channel request during set-up and/or an x11-sized channel opened by the server, with X11 traffic both ways")
 	case st.innerHello && !st.x11Req && t.keys < 5:
 		v.Kind, v.Confidence = KindNested, 0.5
-		ev["reason"] = "an inner version line and KEXINIT-sized packets both ways inside the session"
+		ev.Set("reason", "an inner version line and KEXINIT-sized packets both ways inside the session")
 	case file() && !typed:
 		if up > down {
 			v.Kind = KindUpload
@@ -266,7 +267,7 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 			v.FileProtocol = "sftp"
 			v.Confidence = 0.85
 		}
-		ev["reason"] = "sustained full-size segments one way carrying most of the session's bytes"
+		ev.Set("reason", "sustained full-size segments one way carrying most of the session's bytes")
 	case t.keys >= 5 && t.keyHuman >= 3:
 		// Before or after a bulk transfer: a person typing at a shell
 		// that then printed or received much (cat, base64) is still an
@@ -279,22 +280,22 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 		if t.keyHuman*2 >= t.keys {
 			v.Confidence += 0.1
 		}
-		ev["reason"] = "client packets of the one-byte CHANNEL_DATA size at human typing pace, each echoed by the server"
+		ev.Set("reason", "client packets of the one-byte CHANNEL_DATA size at human typing pace, each echoed by the server")
 	default:
 		var post [2]int
 		for _, a := range t.acts {
 			post[0] += a.Bytes[0]
 			post[1] += a.Bytes[1]
 		}
-		ev["post_setup_bytes_c2s"] = post[0]
-		ev["post_setup_bytes_s2c"] = post[1]
+		ev.Set("post_setup_bytes_c2s", post[0])
+		ev.Set("post_setup_bytes_s2c", post[1])
 		switch {
 		case post[0] >= forwardMin && post[1] >= forwardMin:
 			v.Kind, v.Confidence = KindForwarding, 0.45
-			ev["reason"] = "traffic both ways after set-up that is neither keystrokes nor a one-way transfer: request/response exchanges of a forwarded connection"
+			ev.Set("reason", "traffic both ways after set-up that is neither keystrokes nor a one-way transfer: request/response exchanges of a forwarded connection")
 		default:
 			v.Kind, v.Confidence = KindCommand, 0.4
-			ev["reason"] = "a short exchange after set-up without keystrokes or bulk data: a remote command, or a session closed soon after it opened"
+			ev.Set("reason", "a short exchange after set-up without keystrokes or bulk data: a remote command, or a session closed soon after it opened")
 		}
 	}
 	if v.Kind == KindX11 {
@@ -309,7 +310,7 @@ func (t *traffic) classify(auth authResult, st setup) verdict {
 	if t.sz.compressed {
 		// Delayed compression changes every size after authentication.
 		v.Confidence *= 0.6
-		ev["compressed"] = true
+		ev.Set("compressed", true)
 	}
 	v.Confidence = math.Round(math.Min(v.Confidence, 0.95)*100) / 100
 	return v

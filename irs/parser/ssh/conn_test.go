@@ -44,16 +44,16 @@ func TestHandshake(t *testing.T) {
 		"aead_c2s": true, "length_c2s": lenSeparate, "smallest_packet_s2c": 28, "block_size_c2s": 8,
 		"newkeys_c2s": true, "newkeys_s2c": true, "version": 2,
 	} {
-		if fmt.Sprint(s[k]) != fmt.Sprint(want) {
-			t.Errorf("%s = %v; want %v", k, s[k], want)
+		if fmt.Sprint(s.Get(k)) != fmt.Sprint(want) {
+			t.Errorf("%s = %v; want %v", k, s.Get(k), want)
 		}
 	}
-	ck, _ := s["client_kexinit"].(map[string]any)
-	if ck == nil || ck["cookie"] != "101112131415161718191a1b1c1d1e1f" || ck["compression_s2c"] != cliKex.cmp {
+	ck, _ := s.Get("client_kexinit").(event.Fields)
+	if ck == nil || ck.Get("cookie") != "101112131415161718191a1b1c1d1e1f" || ck.Get("compression_s2c") != cliKex.cmp {
 		t.Errorf("client_kexinit %v; want cookie 1011…1f and every list", ck)
 	}
-	if s["hassh"] == nil || s["hassh_server"] == nil || s["hassh"] == s["hassh_server"] {
-		t.Errorf("hassh %v, hassh_server %v; want both, different", s["hassh"], s["hassh_server"])
+	if s.Get("hassh") == nil || s.Get("hassh_server") == nil || s.Get("hassh") == s.Get("hassh_server") {
+		t.Errorf("hassh %v, hassh_server %v; want both, different", s.Get("hassh"), s.Get("hassh_server"))
 	}
 	if ev.Protocol != "ssh" || ev.Subject != "OpenSSH_9.2p1 → OpenSSH_9.2p1 → no-session" {
 		t.Errorf("protocol %q subject %q", ev.Protocol, ev.Subject)
@@ -69,17 +69,17 @@ func TestNegotiationPerDirection(t *testing.T) {
 	cli.enc = "aes128-ctr,aes256-gcm@openssh.com"
 	_, evs := parsertest.Run(Detector{}, parsertest.Conn(22), handshake(cli, srv), parsertest.Whole, 0)
 	s := session(t, evs).Summary
-	if s["cipher_c2s"] != "aes128-ctr" || s["mac_c2s"] != "hmac-sha2-256-etm@openssh.com" || s["length_c2s"] != lenClear || s["etm_c2s"] != true {
-		t.Errorf("c2s %v %v %v; want aes128-ctr with ETM, length in clear", s["cipher_c2s"], s["mac_c2s"], s["length_c2s"])
+	if s.Get("cipher_c2s") != "aes128-ctr" || s.Get("mac_c2s") != "hmac-sha2-256-etm@openssh.com" || s.Get("length_c2s") != lenClear || s.Get("etm_c2s") != true {
+		t.Errorf("c2s %v %v %v; want aes128-ctr with ETM, length in clear", s.Get("cipher_c2s"), s.Get("mac_c2s"), s.Get("length_c2s"))
 	}
-	if s["smallest_packet_c2s"] != 52 {
-		t.Errorf("smallest_packet_c2s %v; want 52", s["smallest_packet_c2s"])
+	if s.Get("smallest_packet_c2s") != 52 {
+		t.Errorf("smallest_packet_c2s %v; want 52", s.Get("smallest_packet_c2s"))
 	}
 	srv.enc = "aes256-cbc"
 	_, evs = parsertest.Run(Detector{}, parsertest.Conn(22), handshake(cliKex, srv), parsertest.Whole, 0)
 	ev := session(t, evs)
-	if ev.Summary["cipher_c2s"] != "" || !strings.Contains(strings.Join(ev.Anomalies, ";"), "no common cipher client to server") {
-		t.Errorf("cipher %v anomalies %v; want none negotiated and an anomaly", ev.Summary["cipher_c2s"], ev.Anomalies)
+	if ev.Summary.Get("cipher_c2s") != "" || !strings.Contains(strings.Join(ev.Anomalies, ";"), "no common cipher client to server") {
+		t.Errorf("cipher %v anomalies %v; want none negotiated and an anomaly", ev.Summary.Get("cipher_c2s"), ev.Anomalies)
 	}
 }
 
@@ -161,18 +161,18 @@ func TestClassify(t *testing.T) {
 			env, _ := feed(tc.steps)
 			ev := session(t, env.Events)
 			sm := ev.Summary
-			if sm["verdict"] != tc.verdict || sm["auth"] != tc.auth {
-				b, _ := json.MarshalIndent(sm["evidence"], "", " ")
-				t.Errorf("verdict %v auth %v; want %s %s\nevidence %s", sm["verdict"], sm["auth"], tc.verdict, tc.auth, b)
+			if sm.Get("verdict") != tc.verdict || sm.Get("auth") != tc.auth {
+				b, _ := json.MarshalIndent(sm.Get("evidence"), "", " ")
+				t.Errorf("verdict %v auth %v; want %s %s\nevidence %s", sm.Get("verdict"), sm.Get("auth"), tc.verdict, tc.auth, b)
 			}
-			if tc.proto != "" && sm["file_protocol"] != tc.proto {
-				t.Errorf("file_protocol %v; want %s", sm["file_protocol"], tc.proto)
+			if tc.proto != "" && sm.Get("file_protocol") != tc.proto {
+				t.Errorf("file_protocol %v; want %s", sm.Get("file_protocol"), tc.proto)
 			}
-			if sftp := sm["evidence"].(map[string]any)["sftp_init_seen"]; sftp != nil && sftp != (tc.proto == "sftp") {
+			if sftp := sm.Get("evidence").(event.Fields).Get("sftp_init_seen"); sftp != nil && sftp != (tc.proto == "sftp") {
 				t.Errorf("sftp_init_seen %v; want %v", sftp, tc.proto == "sftp")
 			}
-			if c, _ := sm["confidence"].(float64); c <= 0 || c > 1 {
-				t.Errorf("confidence %v; want in (0, 1]", sm["confidence"])
+			if c, _ := sm.Get("confidence").(float64); c <= 0 || c > 1 {
+				t.Errorf("confidence %v; want in (0, 1]", sm.Get("confidence"))
 			}
 		})
 	}
@@ -197,9 +197,9 @@ func TestActivities(t *testing.T) {
 	var kinds []string
 	for _, e := range env.Events {
 		if e.Type == TypeActivity {
-			kinds = append(kinds, fmt.Sprint(e.Summary["kind"]))
+			kinds = append(kinds, fmt.Sprint(e.Summary.Get("kind")))
 			if !e.End.After(e.Start) {
-				t.Errorf("activity %v spans %v to %v", e.Summary["kind"], e.Start, e.End)
+				t.Errorf("activity %v spans %v to %v", e.Summary.Get("kind"), e.Start, e.End)
 			}
 		}
 	}
@@ -281,18 +281,18 @@ func TestFraming(t *testing.T) {
 	for _, split := range []parsertest.Split{parsertest.Whole, parsertest.Bytes, parsertest.Random} {
 		_, evs := parsertest.Run(Detector{}, parsertest.Conn(22), segs, split, 3)
 		s := session(t, evs).Summary
-		if s["auth"] != AuthSuccess || !strings.HasPrefix(fmt.Sprint(s["auth_evidence"]), "packets framed") || s["auth_attempts"] != 1 {
-			t.Errorf("split %d: auth %v (%v), attempts %v; want a framed success after 1 attempt", split, s["auth"], s["auth_evidence"], s["auth_attempts"])
+		if s.Get("auth") != AuthSuccess || !strings.HasPrefix(fmt.Sprint(s.Get("auth_evidence")), "packets framed") || s.Get("auth_attempts") != 1 {
+			t.Errorf("split %d: auth %v (%v), attempts %v; want a framed success after 1 attempt", split, s.Get("auth"), s.Get("auth_evidence"), s.Get("auth_attempts"))
 		}
-		if s["ssh_packets_c2s"] != 2 || s["ssh_packets_s2c"] != 3 {
-			t.Errorf("split %d: ssh_packets %v/%v; want 2/3", split, s["ssh_packets_c2s"], s["ssh_packets_s2c"])
+		if s.Get("ssh_packets_c2s") != 2 || s.Get("ssh_packets_s2c") != 3 {
+			t.Errorf("split %d: ssh_packets %v/%v; want 2/3", split, s.Get("ssh_packets_c2s"), s.Get("ssh_packets_s2c"))
 		}
 	}
 	bad := append(handshake(etm, etm), parsertest.Segment{Dir: parser.ServerToClient, Data: etmPacket(17)})
 	_, evs := parsertest.Run(Detector{}, parsertest.Conn(22), bad, parsertest.Whole, 0)
 	ev := session(t, evs)
-	if _, ok := ev.Summary["ssh_packets_s2c"]; ok || !strings.Contains(strings.Join(ev.Anomalies, ";"), "framing given up") {
-		t.Errorf("length 17 under a 16-byte block: ssh_packets_s2c %v, anomalies %v; want framing given up", ev.Summary["ssh_packets_s2c"], ev.Anomalies)
+	if _, ok := ev.Summary.Lookup("ssh_packets_s2c"); ok || !strings.Contains(strings.Join(ev.Anomalies, ";"), "framing given up") {
+		t.Errorf("length 17 under a 16-byte block: ssh_packets_s2c %v, anomalies %v; want framing given up", ev.Summary.Get("ssh_packets_s2c"), ev.Anomalies)
 	}
 }
 
@@ -304,16 +304,16 @@ func TestGaps(t *testing.T) {
 	before := append([]parsertest.Segment{hs[0], hs[1], {Dir: parser.ServerToClient, Gap: 100}}, hs[2:]...)
 	_, evs := parsertest.Run(Detector{}, parsertest.Conn(22), before, parsertest.Whole, 0)
 	ev := session(t, evs)
-	if ev.Summary["server_kexinit"] != nil || ev.Summary["gaps_s2c"] != 1 || !strings.Contains(strings.Join(ev.Anomalies, ";"), "gap of 100 bytes before NEWKEYS") {
-		t.Errorf("server_kexinit %v gaps %v anomalies %v; want no server KEXINIT, one gap, an anomaly", ev.Summary["server_kexinit"], ev.Summary["gaps_s2c"], ev.Anomalies)
+	if ev.Summary.Get("server_kexinit") != nil || ev.Summary.Get("gaps_s2c") != 1 || !strings.Contains(strings.Join(ev.Anomalies, ";"), "gap of 100 bytes before NEWKEYS") {
+		t.Errorf("server_kexinit %v gaps %v anomalies %v; want no server KEXINIT, one gap, an anomaly", ev.Summary.Get("server_kexinit"), ev.Summary.Get("gaps_s2c"), ev.Anomalies)
 	}
-	if ev.Summary["client_kexinit"] == nil {
+	if ev.Summary.Get("client_kexinit") == nil {
 		t.Error("the client's KEXINIT, before no gap, is lost")
 	}
 	after := append(append([]parsertest.Segment{}, hs...), parsertest.Segment{Dir: parser.ClientToServer, Gap: -1}, parsertest.Segment{Dir: parser.ClientToServer, Data: make([]byte, 36)})
 	_, evs = parsertest.Run(Detector{}, parsertest.Conn(22), after, parsertest.Whole, 0)
 	ev = session(t, evs)
-	if ev.Summary["gaps_c2s"] != 1 || ev.Summary["encrypted_bytes_c2s"] != uint64(36) || len(ev.Anomalies) != 0 {
-		t.Errorf("gaps %v encrypted %v anomalies %v; want 1 gap, 36 bytes, no anomaly", ev.Summary["gaps_c2s"], ev.Summary["encrypted_bytes_c2s"], ev.Anomalies)
+	if ev.Summary.Get("gaps_c2s") != 1 || ev.Summary.Get("encrypted_bytes_c2s") != uint64(36) || len(ev.Anomalies) != 0 {
+		t.Errorf("gaps %v encrypted %v anomalies %v; want 1 gap, 36 bytes, no anomaly", ev.Summary.Get("gaps_c2s"), ev.Summary.Get("encrypted_bytes_c2s"), ev.Anomalies)
 	}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // newEvent returns an event with the summary given.
-func (p *conn) newEvent(typ string, start, end time.Time, summary map[string]any) *event.Event {
+func (p *conn) newEvent(typ string, start, end time.Time, summary event.Fields) *event.Event {
 	if end.Before(start) {
 		end = start
 	}
@@ -57,119 +57,119 @@ var (
 
 // emit builds the ssh-session event and one ssh-activity per activity.
 func (p *conn) emit(reason parser.EndReason) {
-	ev := p.newEvent(TypeSession, p.start, p.end, make(map[string]any, sessionKeys))
-	s := ev.Summary
-	s["end_reason"] = reason.String()
+	ev := p.newEvent(TypeSession, p.start, p.end, make(event.Fields, 0, sessionKeys))
+	s := &ev.Summary
+	s.Set("end_reason", reason.String())
 	// SSH is always recognised by its version line; port 22 only adds
 	// that the port agrees. A version line is unambiguous: confidence 1.
-	s["detection"] = "content"
+	s.Set("detection", "content")
 	if p.c.Server.Port() == 22 || p.c.Client.Port() == 22 {
-		s["detection"] = "content+port"
+		s.Set("detection", "content+port")
 	}
-	s["detection_confidence"] = 1.0
+	s.Set("detection_confidence", 1.0)
 	p.checkRoles()
 	if p.reversed {
-		s["reverse_ssh"] = true
+		s.Set("reverse_ssh", true)
 	}
-	s["duration_s"] = math.Round(p.end.Sub(p.start).Seconds()*1000) / 1000
+	s.Set("duration_s", math.Round(p.end.Sub(p.start).Seconds()*1000)/1000)
 	subject := []string{}
 	for d := range p.h {
 		h := &p.h[d]
 		sk, dk := &sideKey[d], &dirKey[d]
 		if h.ver != nil {
-			s[sk.version] = h.ver.Raw
-			s[sk.proto] = h.ver.Proto
-			s[sk.software] = h.ver.Software
+			s.Set(sk.version, h.ver.Raw)
+			s.Set(sk.proto, h.ver.Proto)
+			s.Set(sk.software, h.ver.Software)
 			if h.ver.Comments != "" {
-				s[sk.comments] = h.ver.Comments
+				s.Set(sk.comments, h.ver.Comments)
 			}
 			subject = append(subject, h.ver.Software)
 		}
 		if len(h.pre) > 0 {
-			s[sk.preBanner] = h.pre
+			s.Set(sk.preBanner, h.pre)
 		}
 		if h.kexErr != "" {
-			s[sk.kexErr] = h.kexErr
+			s.Set(sk.kexErr, h.kexErr)
 		}
 		if h.kex != nil {
-			s[sk.kexinit] = h.kex.summary()
+			s.Set(sk.kexinit, h.kex.summary())
 			str, sum := h.kex.hassh(d == int(parser.ServerToClient))
 			if d == int(parser.ServerToClient) {
-				s["hassh_server"] = sum
-				s["hassh_server_string"] = str
+				s.Set("hassh_server", sum)
+				s.Set("hassh_server_string", str)
 			} else {
-				s["hassh"] = sum
-				s["hassh_string"] = str
+				s.Set("hassh", sum)
+				s.Set("hassh_string", str)
 			}
 		}
-		s[dk.bytes] = h.bytes
-		s[dk.packets] = h.calls
-		s[dk.encBytes] = h.encBytes
-		s[dk.encPackets] = h.encCalls
+		s.Set(dk.bytes, h.bytes)
+		s.Set(dk.packets, h.calls)
+		s.Set(dk.encBytes, h.encBytes)
+		s.Set(dk.encPackets, h.encCalls)
 		if !h.newkeys.IsZero() {
-			s[dk.newkeys] = true
+			s.Set(dk.newkeys, true)
 		}
 		if f := h.frame; f.on && !f.lost {
-			s[dk.sshPackets] = f.packets
+			s.Set(dk.sshPackets, f.packets)
 		}
 		if p.gaps[d] > 0 {
-			s[dk.gaps] = p.gaps[d]
+			s.Set(dk.gaps, p.gaps[d])
 		}
 	}
 	if v := p.h[0].ver; v != nil {
-		s["version"] = protoMajor(v.Proto, p.h[1].ver)
+		s.Set("version", protoMajor(v.Proto, p.h[1].ver))
 	}
 	if a := p.alg; a != nil {
-		s["kex_alg"] = a.Kex
-		s["host_key_alg"] = a.HostKey
+		s.Set("kex_alg", a.Kex)
+		s.Set("host_key_alg", a.HostKey)
 		for d := 0; d < 2; d++ {
 			k := &dirKey[d]
 			ci := a.Cipher[d]
-			s[k.cipher] = a.Enc[d]
+			s.Set(k.cipher, a.Enc[d])
 			// The MAC negotiated, as Zeek reports it; under an AEAD
 			// cipher it goes unused (aead_* says so).
-			s[k.mac] = a.Mac[d]
-			s[k.compression] = a.Cmp[d]
+			s.Set(k.mac, a.Mac[d])
+			s.Set(k.compression, a.Cmp[d])
 			if ci.Known {
-				s[k.blockSize] = ci.Block
-				s[k.macLen] = ci.MacLen
-				s[k.aead] = ci.AEAD
-				s[k.etm] = ci.ETM
-				s[k.length] = ci.LengthMode
-				s[k.smallest] = ci.packetSize(1)
+				s.Set(k.blockSize, ci.Block)
+				s.Set(k.macLen, ci.MacLen)
+				s.Set(k.aead, ci.AEAD)
+				s.Set(k.etm, ci.ETM)
+				s.Set(k.length, ci.LengthMode)
+				s.Set(k.smallest, ci.packetSize(1))
 			}
 		}
 	}
 	var acts []Activity
 	if p.h[0].phase == phEncrypted || p.h[1].phase == phEncrypted {
 		auth := p.tr.inferAuth()
-		s["auth"] = auth.Result
-		s["auth_attempts"] = auth.Attempts
-		s["auth_evidence"] = auth.Evidence
+		s.Set("auth", auth.Result)
+		s.Set("auth_attempts", auth.Attempts)
+		s.Set("auth_evidence", auth.Evidence)
 		st := p.tr.inferSetup(auth)
 		v := p.tr.classify(auth, st)
-		s["verdict"] = v.Kind
-		s["confidence"] = v.Confidence
-		s["evidence"] = v.Evidence
+		s.Set("verdict", v.Kind)
+		s.Set("confidence", v.Confidence)
+		s.Set("evidence", v.Evidence)
 		if v.FileProtocol != "" {
-			s["file_protocol"] = v.FileProtocol
+			s.Set("file_protocol", v.FileProtocol)
 		}
 		acts = v.Activities
-		var list []map[string]any
+		var list []event.Fields
 		for _, a := range acts {
 			list = append(list, activitySummary(p.start, a))
 		}
 		if len(list) > 0 {
-			s["activities"] = list
+			s.Set("activities", list)
 		}
 		subject = append(subject, v.Kind)
 	} else if p.h[0].ver != nil || p.h[1].ver != nil {
-		s["auth"] = AuthUnknown
-		s["verdict"] = KindUnknown
+		s.Set("auth", AuthUnknown)
+		s.Set("verdict", KindUnknown)
 		if p.h[0].phase == phOpaque || p.h[1].phase == phOpaque {
-			s["reason"] = "not SSH-2 or framing lost before NEWKEYS"
+			s.Set("reason", "not SSH-2 or framing lost before NEWKEYS")
 		} else {
-			s["reason"] = "the connection ended before the key exchange completed"
+			s.Set("reason", "the connection ended before the key exchange completed")
 		}
 	}
 	ev.Subject = strings.Join(subject, " → ")
@@ -184,15 +184,15 @@ func (p *conn) emit(reason parser.EndReason) {
 	}
 }
 
-func activitySummary(start time.Time, a Activity) map[string]any {
-	return map[string]any{
-		"kind":        a.Kind,
-		"start":       start.Add(a.Start).UTC().Format(time.RFC3339Nano),
-		"end":         start.Add(a.End).UTC().Format(time.RFC3339Nano),
-		"bytes_c2s":   a.Bytes[0],
-		"bytes_s2c":   a.Bytes[1],
-		"packets_c2s": a.Recs[0],
-		"packets_s2c": a.Recs[1],
+func activitySummary(start time.Time, a Activity) event.Fields {
+	return event.Fields{
+		{Key: "kind", Value: a.Kind},
+		{Key: "start", Value: start.Add(a.Start).UTC().Format(time.RFC3339Nano)},
+		{Key: "end", Value: start.Add(a.End).UTC().Format(time.RFC3339Nano)},
+		{Key: "bytes_c2s", Value: a.Bytes[0]},
+		{Key: "bytes_s2c", Value: a.Bytes[1]},
+		{Key: "packets_c2s", Value: a.Recs[0]},
+		{Key: "packets_s2c", Value: a.Recs[1]},
 	}
 }
 

@@ -238,30 +238,30 @@ func (f facts) check(t *testing.T, ev *event.Event) {
 			t.Errorf("port %d: %s = %q; want %q", f.port, field, str(got), want)
 		}
 	}
-	eq("client_version", f.client, s["client_version"])
-	eq("server_version", f.server, s["server_version"])
+	eq("client_version", f.client, s.Get("client_version"))
+	eq("server_version", f.server, s.Get("server_version"))
 	if f.proto != 0 {
-		eq("version", fmt.Sprint(f.proto), s["version"])
+		eq("version", fmt.Sprint(f.proto), s.Get("version"))
 	}
-	eq("auth", f.auth, s["auth"])
-	eq("cipher_c2s", f.cipher, s["cipher_c2s"])
-	eq("mac_c2s", f.mac, s["mac_c2s"])
-	eq("compression_c2s", f.cmp, s["compression_c2s"])
-	eq("kex_alg", f.kex, s["kex_alg"])
-	eq("host_key_alg", f.hostKey, s["host_key_alg"])
-	eq("hassh", f.hassh, s["hassh"])
-	eq("hassh_server", f.hasshServer, s["hassh_server"])
-	eq("verdict", f.verdict, s["verdict"])
+	eq("auth", f.auth, s.Get("auth"))
+	eq("cipher_c2s", f.cipher, s.Get("cipher_c2s"))
+	eq("mac_c2s", f.mac, s.Get("mac_c2s"))
+	eq("compression_c2s", f.cmp, s.Get("compression_c2s"))
+	eq("kex_alg", f.kex, s.Get("kex_alg"))
+	eq("host_key_alg", f.hostKey, s.Get("host_key_alg"))
+	eq("hassh", f.hassh, s.Get("hassh"))
+	eq("hassh_server", f.hasshServer, s.Get("hassh_server"))
+	eq("verdict", f.verdict, s.Get("verdict"))
 	if f.zeekAttempts > 0 {
-		if got, _ := s["auth_attempts"].(int); got < f.zeekAttempts {
+		if got, _ := s.Get("auth_attempts").(int); got < f.zeekAttempts {
 			t.Errorf("port %d: auth_attempts %d; want at least Zeek's %d", f.port, got, f.zeekAttempts)
 		}
 	}
-	if f.reverse && s["reverse_ssh"] != true {
-		t.Errorf("port %d: reverse_ssh = %v; want true", f.port, s["reverse_ssh"])
+	if f.reverse && s.Get("reverse_ssh") != true {
+		t.Errorf("port %d: reverse_ssh = %v; want true", f.port, s.Get("reverse_ssh"))
 	}
-	if f.newkeysSeen && s["newkeys_c2s"] != true {
-		t.Errorf("port %d: newkeys_c2s = %v; want true", f.port, s["newkeys_c2s"])
+	if f.newkeysSeen && s.Get("newkeys_c2s") != true {
+		t.Errorf("port %d: newkeys_c2s = %v; want true", f.port, s.Get("newkeys_c2s"))
 	}
 	if f.anomaly != "" && !strings.Contains(strings.Join(ev.Anomalies, "\n"), f.anomaly) {
 		t.Errorf("port %d: anomalies %q; want one with %q", f.port, ev.Anomalies, f.anomaly)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/sdnli/sdnli/irs/event"
 )
 
 // Message numbers read in clear (RFC 4250 §4.1.2).
@@ -167,20 +169,20 @@ func printableASCII(s []byte) bool {
 }
 
 // summary renders every name-list as the comma-joined string sent.
-func (k *kexInit) summary() map[string]any {
-	return map[string]any{
-		"cookie":                     k.Cookie,
-		"kex_algorithms":             k.raw[0],
-		"server_host_key_algorithms": k.raw[1],
-		"encryption_c2s":             k.raw[2],
-		"encryption_s2c":             k.raw[3],
-		"mac_c2s":                    k.raw[4],
-		"mac_s2c":                    k.raw[5],
-		"compression_c2s":            k.raw[6],
-		"compression_s2c":            k.raw[7],
-		"languages_c2s":              k.raw[8],
-		"languages_s2c":              k.raw[9],
-		"first_kex_packet_follows":   k.FirstKexFollows,
+func (k *kexInit) summary() event.Fields {
+	return event.Fields{
+		{Key: "cookie", Value: k.Cookie},
+		{Key: "kex_algorithms", Value: k.raw[0]},
+		{Key: "server_host_key_algorithms", Value: k.raw[1]},
+		{Key: "encryption_c2s", Value: k.raw[2]},
+		{Key: "encryption_s2c", Value: k.raw[3]},
+		{Key: "mac_c2s", Value: k.raw[4]},
+		{Key: "mac_s2c", Value: k.raw[5]},
+		{Key: "compression_c2s", Value: k.raw[6]},
+		{Key: "compression_s2c", Value: k.raw[7]},
+		{Key: "languages_c2s", Value: k.raw[8]},
+		{Key: "languages_s2c", Value: k.raw[9]},
+		{Key: "first_kex_packet_follows", Value: k.FirstKexFollows},
 	}
 }
 

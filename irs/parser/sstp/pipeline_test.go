@@ -83,7 +83,7 @@ func TestPipeline(t *testing.T) {
 		t.Fatalf("%d events: %s", len(res.Events), parsertest.Normalize(res.Events))
 	}
 	ev := res.Events[0]
-	if ev.Protocol != protocol || ev.Type != TypeSession || ev.Summary["host"] != "vpn.example.org" || ev.Server.String() != "10.62.0.2:443" {
+	if ev.Protocol != protocol || ev.Type != TypeSession || ev.Summary.Get("host") != "vpn.example.org" || ev.Server.String() != "10.62.0.2:443" {
 		t.Errorf("event %s", parsertest.Normalize(res.Events))
 	}
 	golden.Check(t, "scripted-conversation", res.Events)

@@ -354,21 +354,21 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	if s.c.Server.Port() == 443 {
 		method = "content+port"
 	}
-	sum := map[string]any{
-		"detection":         method,
-		"confidence":        conf,
-		"evidence":          evidence,
-		"bytes_to_server":   s.bytes[parser.ClientToServer],
-		"bytes_to_client":   s.bytes[parser.ServerToClient],
-		"packets_to_server": s.s[0].packets,
-		"packets_to_client": s.s[1].packets,
-		"data_to_server":    s.s[0].data,
-		"data_to_client":    s.s[1].data,
-		"end_reason":        reason.String(),
+	sum := event.Fields{
+		{Key: "detection", Value: method},
+		{Key: "confidence", Value: conf},
+		{Key: "evidence", Value: evidence},
+		{Key: "bytes_to_server", Value: s.bytes[parser.ClientToServer]},
+		{Key: "bytes_to_client", Value: s.bytes[parser.ServerToClient]},
+		{Key: "packets_to_server", Value: s.s[0].packets},
+		{Key: "packets_to_client", Value: s.s[1].packets},
+		{Key: "data_to_server", Value: s.s[0].data},
+		{Key: "data_to_client", Value: s.s[1].data},
+		{Key: "end_reason", Value: reason.String()},
 	}
 	set := func(k, v string) {
 		if v != "" {
-			sum[k] = v
+			sum.Set(k, v)
 		}
 	}
 	set("request", s.request)
@@ -377,13 +377,13 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	set("response", s.status)
 	set("server_software", s.server)
 	if len(s.msgs) > 0 {
-		sum["messages"] = s.msgs
+		sum.Set("messages", s.msgs)
 	}
 	if len(s.attrs) > 0 {
-		sum["attributes"] = s.attrs
+		sum.Set("attributes", s.attrs)
 	}
 	if len(s.ppp) > 0 {
-		sum["ppp_protocols"] = s.ppp
+		sum.Set("ppp_protocols", s.ppp)
 	}
 	ev := &event.Event{Type: TypeSession, Start: s.start, End: s.end,
 		Subject: fmt.Sprintf("SSTP %s → %s", s.c.Client.Addr(), s.c.Server), Summary: sum, Anomalies: s.anoms}
@@ -391,7 +391,7 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		ev.Subject += " (" + s.host + ")"
 	}
 	if len(s.users) > 0 {
-		sum["ppp_users"] = s.users
+		ev.Summary.Set("ppp_users", s.users)
 		for _, u := range s.users {
 			ev.Addresses = append(ev.Addresses, event.Address{Address: u, Role: event.RoleUser})
 		}

@@ -125,11 +125,11 @@ func TestConversation(t *testing.T) {
 				"packets_to_server": 7,
 			}
 			for k, w := range want {
-				if fmt.Sprint(s[k]) != fmt.Sprint(w) {
-					t.Errorf("summary[%s] = %v, want %v", k, s[k], w)
+				if fmt.Sprint(s.Get(k)) != fmt.Sprint(w) {
+					t.Errorf("summary[%s] = %v, want %v", k, s.Get(k), w)
 				}
 			}
-			if a := fmt.Sprint(s["attributes"]); a != "[SSTP_MSG_CALL_CONNECT_REQUEST ENCAPSULATED_PROTOCOL_ID=PPP SSTP_MSG_CALL_CONNECT_ACK CRYPTO_BINDING_REQ SSTP_MSG_CALL_CONNECTED CRYPTO_BINDING SSTP_MSG_CALL_DISCONNECT STATUS_INFO status 0]" {
+			if a := fmt.Sprint(s.Get("attributes")); a != "[SSTP_MSG_CALL_CONNECT_REQUEST ENCAPSULATED_PROTOCOL_ID=PPP SSTP_MSG_CALL_CONNECT_ACK CRYPTO_BINDING_REQ SSTP_MSG_CALL_CONNECTED CRYPTO_BINDING SSTP_MSG_CALL_DISCONNECT STATUS_INFO status 0]" {
 				t.Errorf("attributes %s", a)
 			}
 			if len(ev.Addresses) != 1 || ev.Addresses[0].Role != "user" || len(ev.Anomalies) != 0 {

@@ -55,8 +55,8 @@ func TestGolden(t *testing.T) {
 // checkSession: a session whose ClientHello was seen has a JA3 and JA4.
 func checkSession(t *testing.T, ev *event.Event) {
 	t.Helper()
-	if ev.Summary["client_hello_seen"] == true {
-		if _, ok := ev.Summary["ja3_md5"]; !ok {
+	if ev.Summary.Get("client_hello_seen") == true {
+		if _, ok := ev.Summary.Lookup("ja3_md5"); !ok {
 			t.Errorf("%s: ClientHello seen but no JA3", ev.Server)
 		}
 	}

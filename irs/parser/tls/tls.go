@@ -814,42 +814,42 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	if s.start.IsZero() {
 		s.start, s.end = ts, ts
 	}
-	// sized for the summary of a whole handshake (some 24 keys), so it
-	// does not grow key by key
+	// sized for the summary of a whole handshake (some 24 fields), so it
+	// does not grow field by field
 	keys := 8
 	if s.ch != nil {
-		keys = 24
+		keys = 26
 	}
-	sum := make(map[string]any, keys)
-	sum["detection"] = "content"
-	sum["confidence"] = 1.0
-	sum["bytes_to_server"] = s.bytes[parser.ClientToServer]
-	sum["bytes_to_client"] = s.bytes[parser.ServerToClient]
-	sum["app_records"] = [2]int{s.s[0].appRecords(), s.s[1].appRecords()}
-	sum["end_reason"] = reason.String()
-	sum["client_hello_seen"] = s.ch != nil
+	sum := make(event.Fields, 0, keys)
+	sum.Set("detection", "content")
+	sum.Set("confidence", 1.0)
+	sum.Set("bytes_to_server", s.bytes[parser.ClientToServer])
+	sum.Set("bytes_to_client", s.bytes[parser.ServerToClient])
+	sum.Set("app_records", [2]int{s.s[0].appRecords(), s.s[1].appRecords()})
+	sum.Set("end_reason", reason.String())
+	sum.Set("client_hello_seen", s.ch != nil)
 	if s.c.Server.Port() == 443 {
-		sum["detection"] = "content+port"
+		sum.Set("detection", "content+port")
 	}
 	if s.ch == nil && s.sh == nil {
-		sum["confidence"] = 0.8
-		sum["evidence"] = []string{"mid-stream: a chain of well-formed TLS record headers (no handshake seen)"}
+		sum.Set("confidence", 0.8)
+		sum.Set("evidence", []string{"mid-stream: a chain of well-formed TLS record headers (no handshake seen)"})
 	}
 	subject := ""
 	if ch := s.ch; ch != nil {
-		sum["client_version"] = versionValue(ch.version)
-		sum["cipher_suites"] = len(ch.ciphers)
-		sum["extensions"] = len(ch.exts)
+		sum.Set("client_version", versionValue(ch.version))
+		sum.Set("cipher_suites", len(ch.ciphers))
+		sum.Set("extensions", len(ch.exts))
 		ja3, m := ch.ja3Sum()
-		sum["ja3"] = ja3
-		sum["ja3_md5"] = hex.EncodeToString(m[:])
-		sum["ja4"] = ch.ja4()
+		sum.Set("ja3", ja3)
+		sum.Set("ja3_md5", hex.EncodeToString(m[:]))
+		sum.Set("ja4", ch.ja4())
 		if ch.sni != "" {
-			sum["sni"] = ch.sni
+			sum.Set("sni", ch.sni)
 			subject = "TLS " + ch.sni
 		}
 		if len(ch.alpn) > 0 {
-			sum["alpn"] = ch.alpn
+			sum.Set("alpn", ch.alpn)
 		}
 		if len(ch.versions) > 0 {
 			var vs []string
@@ -858,7 +858,7 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 					vs = append(vs, versionName(v))
 				}
 			}
-			sum["supported_versions"] = vs
+			sum.Set("supported_versions", vs)
 		}
 	}
 	if sh := s.sh; sh != nil {
@@ -866,20 +866,20 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		if sh.selected != 0 {
 			v = sh.selected
 		}
-		sum["version"] = versionValue(v)
-		sum["cipher"] = cipherValue(sh.cipher)
+		sum.Set("version", versionValue(v))
+		sum.Set("cipher", cipherValue(sh.cipher))
 		if sh.alpn != "" {
-			sum["alpn_selected"] = sh.alpn
+			sum.Set("alpn_selected", sh.alpn)
 		}
 	}
 	if ci := s.cert; ci != nil {
-		sum["cert_subject"] = ci.subject
-		sum["cert_issuer"] = ci.issuer
-		sum["cert_names"] = ci.names
-		sum["cert_chain"] = ci.chain
-		sum["cert_self_signed"] = ci.selfSigned
+		sum.Set("cert_subject", ci.subject)
+		sum.Set("cert_issuer", ci.issuer)
+		sum.Set("cert_names", ci.names)
+		sum.Set("cert_chain", ci.chain)
+		sum.Set("cert_self_signed", ci.selfSigned)
 		if !ci.notAfter.IsZero() {
-			sum["cert_not_after"] = ci.notAfter.Format(time.RFC3339)
+			sum.Set("cert_not_after", ci.notAfter.Format(time.RFC3339))
 		}
 	}
 	if subject == "" {
@@ -895,7 +895,7 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 			Type:     TypeSSTPSuspected,
 			Start:    s.start, End: s.end,
 			Subject: fmt.Sprintf("possible SSTP VPN inside TLS to %s", s.c.Server),
-			Summary: map[string]any{"detection": "heuristic", "confidence": conf, "evidence": ev},
+			Summary: event.Fields{{Key: "detection", Value: "heuristic"}, {Key: "confidence", Value: conf}, {Key: "evidence", Value: ev}},
 		})
 	}
 }

@@ -114,7 +114,7 @@ func TestGoHandshakes(t *testing.T) {
 				}
 				s := evs[0].Summary
 				for k, w := range tc.want {
-					g, ok := s[k]
+					g, ok := s.Lookup(k)
 					if w == nil {
 						if ok {
 							t.Errorf("split %d: summary[%s] = %v, want absent", split, k, g)
@@ -125,11 +125,11 @@ func TestGoHandshakes(t *testing.T) {
 						t.Errorf("split %d: summary[%s] = %v, want %v", split, k, g, w)
 					}
 				}
-				ja3, _ := s["ja3"].(string)
-				if !strings.HasPrefix(ja3, "771,") || len(s["ja3_md5"].(string)) != 32 {
-					t.Errorf("ja3 %q md5 %v", ja3, s["ja3_md5"])
+				ja3, _ := s.Get("ja3").(string)
+				if !strings.HasPrefix(ja3, "771,") || len(s.Get("ja3_md5").(string)) != 32 {
+					t.Errorf("ja3 %q md5 %v", ja3, s.Get("ja3_md5"))
 				}
-				if ja4, _ := s["ja4"].(string); !strings.HasPrefix(ja4, tc.ja4) || len(ja4) != 36 {
+				if ja4, _ := s.Get("ja4").(string); !strings.HasPrefix(ja4, tc.ja4) || len(ja4) != 36 {
 					t.Errorf("ja4 = %q, want %s... of 36 characters", ja4, tc.ja4)
 				}
 				if len(evs[0].Anomalies) != 0 {
@@ -224,8 +224,8 @@ func TestSSTPSuspicion(t *testing.T) {
 	for _, ev := range env.Events {
 		if ev.Protocol == "sstp" {
 			sstp++
-			if c := ev.Summary["confidence"].(float64); c < sstpThreshold || len(ev.Summary["evidence"].([]string)) < 3 {
-				t.Errorf("confidence %v evidence %v", c, ev.Summary["evidence"])
+			if c := ev.Summary.Get("confidence").(float64); c < sstpThreshold || len(ev.Summary.Get("evidence").([]string)) < 3 {
+				t.Errorf("confidence %v evidence %v", c, ev.Summary.Get("evidence"))
 			}
 		}
 	}

@@ -33,7 +33,7 @@ func protos(evs []*event.Event) string {
 func has(t *testing.T, evs []*event.Event, key, sub string) {
 	t.Helper()
 	for _, ev := range evs {
-		if strings.Contains(fmt.Sprint(ev.Summary[key]), sub) {
+		if strings.Contains(fmt.Sprint(ev.Summary.Get(key)), sub) {
 			return
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
 )
 
@@ -105,20 +106,20 @@ func (g *greFlow) ProcessPacket(dir parser.Direction, b []byte, ts time.Time) {
 }
 
 func (g *greFlow) EndProcess(reason parser.EndReason, ts time.Time) {
-	s := map[string]any{
-		"detection":  "content",
-		"confidence": 0.95,
-		"evidence":   []string{"IP protocol 47 with a well-formed GRE version 0 header"},
+	s := event.Fields{
+		{Key: "detection", Value: "content"},
+		{Key: "confidence", Value: 0.95},
+		{Key: "evidence", Value: []string{"IP protocol 47 with a well-formed GRE version 0 header"}},
 	}
-	g.in.put(s)
+	g.in.put(&s)
 	if len(g.keys) > 0 {
 		var k []uint32
 		for x := range g.keys {
 			k = append(k, x)
 		}
 		sort.Slice(k, func(i, j int) bool { return k[i] < k[j] })
-		s["keys"] = k
+		s.Set("keys", k)
 	}
-	g.n.put(s, reason)
+	g.n.put(&s, reason)
 	g.n.emit(g.env, "gre", fmt.Sprintf("GRE %s ↔ %s", g.c.Client.Addr(), g.c.Server.Addr()), s, ts)
 }

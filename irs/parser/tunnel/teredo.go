@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
 )
 
@@ -124,26 +125,26 @@ func (f *teredoFlow) EndProcess(reason parser.EndReason, ts time.Time) {
 	if f.addrSeen {
 		conf = 0.95
 	}
-	s := map[string]any{"detection": method, "confidence": conf, "evidence": ev}
-	f.in.put(s)
+	s := event.Fields{{Key: "detection", Value: method}, {Key: "confidence", Value: conf}, {Key: "evidence", Value: ev}}
+	f.in.put(&s)
 	if len(f.clients) > 0 {
 		l := make([]string, 0, len(f.clients))
 		for a := range f.clients {
 			l = append(l, teredoAddrText(a))
 		}
 		sort.Strings(l)
-		s["teredo_addresses"] = l
+		s.Set("teredo_addresses", l)
 	}
 	if len(f.origins) > 0 {
 		l := make([]string, len(f.origins))
 		for i, o := range f.origins {
 			l[i] = o.String()
 		}
-		s["origin_indications"] = l
+		s.Set("origin_indications", l)
 	}
 	if f.bubbles > 0 {
-		s["bubbles"] = f.bubbles
+		s.Set("bubbles", f.bubbles)
 	}
-	f.n.put(s, reason)
+	f.n.put(&s, reason)
 	f.n.emit(f.env, "teredo", fmt.Sprintf("Teredo %s ↔ %s", f.c.Client, f.c.Server), s, ts)
 }

@@ -102,12 +102,12 @@ func (in *inner) ip(b []byte) bool {
 }
 
 // put writes the inner summary.
-func (in *inner) put(s map[string]any) {
+func (in *inner) put(s *event.Fields) {
 	if len(in.kinds) > 0 {
-		s["inner_protocols"] = in.kinds
+		s.Set("inner_protocols", in.kinds)
 	}
 	if len(in.trans) > 0 {
-		s["inner_transports"] = in.trans
+		s.Set("inner_transports", in.trans)
 	}
 	if len(in.pairs) > 0 {
 		l := make([]string, 0, len(in.pairs))
@@ -115,10 +115,10 @@ func (in *inner) put(s map[string]any) {
 			l = append(l, k[0].String()+" → "+k[1].String())
 		}
 		sort.Strings(l)
-		s["inner_pairs"] = l
+		s.Set("inner_pairs", l)
 	}
 	if in.dropped > 0 {
-		s["inner_pairs_not_kept"] = in.dropped
+		s.Set("inner_pairs_not_kept", in.dropped)
 	}
 }
 
@@ -146,18 +146,18 @@ func (c *counts) anomaly(a string) {
 	}
 }
 
-func (c *counts) put(s map[string]any, reason parser.EndReason) {
-	s["packets_to_server"] = c.packets[parser.ClientToServer]
-	s["packets_to_client"] = c.packets[parser.ServerToClient]
-	s["bytes_to_server"] = c.bytes[parser.ClientToServer]
-	s["bytes_to_client"] = c.bytes[parser.ServerToClient]
-	s["end_reason"] = reason.String()
+func (c *counts) put(s *event.Fields, reason parser.EndReason) {
+	s.Set("packets_to_server", c.packets[parser.ClientToServer])
+	s.Set("packets_to_client", c.packets[parser.ServerToClient])
+	s.Set("bytes_to_server", c.bytes[parser.ClientToServer])
+	s.Set("bytes_to_client", c.bytes[parser.ServerToClient])
+	s.Set("end_reason", reason.String())
 	if c.bad > 0 {
-		s["malformed"] = c.bad
+		s.Set("malformed", c.bad)
 	}
 }
 
-func (c *counts) emit(env parser.Env, proto, subject string, s map[string]any, ts time.Time) {
+func (c *counts) emit(env parser.Env, proto, subject string, s event.Fields, ts time.Time) {
 	if c.start.IsZero() {
 		c.start, c.end = ts, ts
 	}

@@ -83,8 +83,8 @@ func TestTeredoSummary(t *testing.T) {
 		"inner_transports": map[string]int{"ip-proto-59": 1, "tcp": 1},
 	}
 	for k, w := range want {
-		if fmt.Sprint(s[k]) != fmt.Sprint(w) {
-			t.Errorf("summary[%s] = %v, want %v", k, s[k], w)
+		if fmt.Sprint(s.Get(k)) != fmt.Sprint(w) {
+			t.Errorf("summary[%s] = %v, want %v", k, s.Get(k), w)
 		}
 	}
 }
@@ -107,8 +107,8 @@ func TestGREInner(t *testing.T) {
 		"inner_pairs":     []string{"10.0.0.1 → 10.0.0.2"}, "keys": []uint32{9}, "malformed": 1,
 	}
 	for k, w := range want {
-		if fmt.Sprint(s[k]) != fmt.Sprint(w) {
-			t.Errorf("summary[%s] = %v, want %v", k, s[k], w)
+		if fmt.Sprint(s.Get(k)) != fmt.Sprint(w) {
+			t.Errorf("summary[%s] = %v, want %v", k, s.Get(k), w)
 		}
 	}
 }

@@ -20,20 +20,20 @@ var goldenCases = []struct {
 }{
 	{"ndpi__wireguard.pcap", "nDPI: two WireGuard flows (139.162.192.157:51820 and 10.9.0.2:51820); sdnli sees three: the 10.9.0.x flow pauses 128 s, past the 2-minute UDP idle timeout", 3, func(t *testing.T, evs []*event.Event) {
 		for _, ev := range evs {
-			if ev.Client.Addr().String() == "10.9.0.1" && ev.Summary["handshakes"].(int) < 1 || ev.Summary["confidence"].(float64) < 0.6 {
+			if ev.Client.Addr().String() == "10.9.0.1" && ev.Summary.Get("handshakes").(int) < 1 || ev.Summary.Get("confidence").(float64) < 0.6 {
 				t.Errorf("%s: summary %v", ev.Server, ev.Summary)
 			}
 		}
 	}},
 	{"ndpi__mullvad_wireguard.pcap", "nDPI: WireGuard.Mullvad on UDP 5060 (not the WireGuard port)", 1, func(t *testing.T, evs []*event.Event) {
-		if m := evs[0].Summary["detection"]; m != "content" {
+		if m := evs[0].Summary.Get("detection"); m != "content" {
 			t.Errorf("detection = %v, want content (port 5060)", m)
 		}
 	}},
 	{"pcapplusplus__WireGuard.pcap", "captures only (PcapPlusPlus decodes initiation, response, cookie and data; the cookie reply is a flow of its own)", 2, func(t *testing.T, evs []*event.Event) {
 		m := map[string]int{}
 		for _, ev := range evs {
-			for k, n := range ev.Summary["messages"].(map[string]int) {
+			for k, n := range ev.Summary.Get("messages").(map[string]int) {
 				m[k] += n
 			}
 		}
@@ -59,7 +59,7 @@ func TestGoldenTailscale(t *testing.T) {
 		t.Fatalf("%d events, want 1", len(res.Events))
 	}
 	s := res.Events[0].Summary
-	if s["tailscale_disco"].(int) == 0 || s["non_wireguard"] != nil || s["messages"].(map[string]int)["transport-data"] == 0 {
+	if s.Get("tailscale_disco").(int) == 0 || s.Get("non_wireguard") != nil || s.Get("messages").(map[string]int)["transport-data"] == 0 {
 		t.Errorf("summary %v", s)
 	}
 }

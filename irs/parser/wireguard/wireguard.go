@@ -284,29 +284,29 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		idx = append(idx, fmt.Sprintf("%08x@%s", i, d))
 	}
 	sort.Strings(idx)
-	sum := map[string]any{
-		"detection":         method,
-		"confidence":        conf,
-		"evidence":          evidence,
-		"messages":          f.messages(),
-		"handshakes":        f.initiations,
-		"responses":         f.responses,
-		"responses_linked":  f.linked,
-		"data_linked":       f.dataLinked,
-		"packets_to_server": f.packets[parser.ClientToServer],
-		"packets_to_client": f.packets[parser.ServerToClient],
-		"bytes_to_server":   f.bytes[parser.ClientToServer],
-		"bytes_to_client":   f.bytes[parser.ServerToClient],
-		"end_reason":        reason.String(),
+	sum := event.Fields{
+		{Key: "detection", Value: method},
+		{Key: "confidence", Value: conf},
+		{Key: "evidence", Value: evidence},
+		{Key: "messages", Value: f.messages()},
+		{Key: "handshakes", Value: f.initiations},
+		{Key: "responses", Value: f.responses},
+		{Key: "responses_linked", Value: f.linked},
+		{Key: "data_linked", Value: f.dataLinked},
+		{Key: "packets_to_server", Value: f.packets[parser.ClientToServer]},
+		{Key: "packets_to_client", Value: f.packets[parser.ServerToClient]},
+		{Key: "bytes_to_server", Value: f.bytes[parser.ClientToServer]},
+		{Key: "bytes_to_client", Value: f.bytes[parser.ServerToClient]},
+		{Key: "end_reason", Value: reason.String()},
 	}
 	if len(idx) > 0 {
-		sum["sender_indices"] = idx
+		sum.Set("sender_indices", idx)
 	}
 	if f.other > 0 {
-		sum["non_wireguard"] = f.other
+		sum.Set("non_wireguard", f.other)
 	}
 	if f.disco > 0 {
-		sum["tailscale_disco"] = f.disco
+		sum.Set("tailscale_disco", f.disco)
 	}
 	f.env.Emit(&event.Event{
 		Type:      TypeSession,

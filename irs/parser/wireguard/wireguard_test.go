@@ -89,8 +89,8 @@ func TestSession(t *testing.T) {
 		"bytes_to_client": 92 + 128, "non_wireguard": 1,
 	}
 	for k, w := range want {
-		if fmt.Sprint(s[k]) != fmt.Sprint(w) {
-			t.Errorf("summary[%s] = %v, want %v", k, s[k], w)
+		if fmt.Sprint(s.Get(k)) != fmt.Sprint(w) {
+			t.Errorf("summary[%s] = %v, want %v", k, s.Get(k), w)
 		}
 	}
 	if evs[0].Type != TypeSession || len(evs[0].Anomalies) != 1 {
