@@ -18,7 +18,6 @@ import (
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/traditionalchinese"
-	"golang.org/x/text/transform"
 )
 
 // The plain decoder: most intercepted mail is plainly well formed, and
@@ -192,10 +191,22 @@ var wordCharsets = map[string]encoding.Encoding{
 // charsets Go decodes by itself and those of wordCharsets (with the same
 // decoders, so to the same text); any other charset is an error.
 var plainWordDecoder = &mime.WordDecoder{CharsetReader: func(charset string, in io.Reader) (io.Reader, error) {
-	if e, ok := wordCharsets[charset]; ok {
-		return transform.NewReader(in, e.NewDecoder()), nil
+	e, ok := wordCharsets[charset]
+	if !ok {
+		return nil, errOtherCharset
 	}
-	return nil, errOtherCharset
+	// A word is converted whole: the decoder copies what this returns
+	// with io.Copy, which allocates 32 KiB per word unless the reader is
+	// an io.WriterTo, as a *bytes.Reader is.
+	raw, err := io.ReadAll(in)
+	if err != nil {
+		return nil, err
+	}
+	out, err := e.NewDecoder().Bytes(raw)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(out), nil
 }}
 
 // plainWord decodes the encoded words of a header value as enmime does,
