@@ -74,7 +74,7 @@ type session struct {
 	utf8          bool
 	stat          string
 	listed        int
-	uids          map[int]uidSpan // UIDL: message number → where its UID is in uidText
+	uids          []uidSpan       // UIDL: message number n's UID at n-1, where it is in uidText
 	uidText       [][]byte        // the UIDs of uids, cleaned, one after another in chunks of up to uidChunk
 	uidHeld       int             // the capacity of uidText's chunks
 	uidLive       int             // bytes of uidText in uids
@@ -511,17 +511,21 @@ func (p *conn) uidLine(b []byte) {
 		return
 	}
 	n, ok := mailproto.Atoi(f[0])
-	if !ok {
+	// Message numbers run from 1 to the mailbox's count: the first
+	// maxUIDs are remembered, in a table indexed by number.
+	if !ok || n < 1 || n > maxUIDs {
 		return
 	}
 	ss := &p.sess
-	if ss.uids == nil {
-		ss.uids = map[int]uidSpan{}
+	if n > cap(ss.uids) { // doubled, up to maxUIDs: the bound Buffered counts on
+		grown := make([]uidSpan, n, min(max(2*cap(ss.uids), n, 64), maxUIDs))
+		ss.uids = grown[:copy(grown, ss.uids)]
 	}
-	old, seen := ss.uids[n]
-	if !seen && len(ss.uids) >= maxUIDs {
-		return
+	if n > len(ss.uids) {
+		ss.uids = ss.uids[:n] // past len: never written, zero
 	}
+	old := ss.uids[n-1]
+	seen := old.listed
 	// The UIDs of a listing go into a few chunks, not a string each: a
 	// mailbox lists thousands, a session downloads a few.
 	var buf [maxUID * utf8.UTFMax]byte
@@ -533,7 +537,7 @@ func (p *conn) uidLine(b []byte) {
 		ss.uidDead += int(old.end - old.off)
 		ss.uidLive -= int(old.end - old.off)
 	}
-	ss.uids[n] = ss.keepUID(uid)
+	ss.uids[n-1] = ss.keepUID(uid)
 	if ss.uidDead > uidChunk && ss.uidDead > ss.uidLive {
 		ss.compactUIDs()
 	}
@@ -546,8 +550,11 @@ const (
 	uidChunk = 4096
 )
 
-// uidSpan is where a UID is in session.uidText.
-type uidSpan struct{ chunk, off, end int32 }
+// uidSpan is where a UID is in session.uidText, if one was listed.
+type uidSpan struct {
+	chunk, off, end int32
+	listed          bool
+}
 
 // keepUID copies uid into uidText and says where.
 func (ss *session) keepUID(uid []byte) uidSpan {
@@ -563,7 +570,7 @@ func (ss *session) keepUID(uid []byte) uidSpan {
 		last++
 	}
 	c := ss.uidText[last]
-	s := uidSpan{chunk: int32(last), off: int32(len(c)), end: int32(len(c) + len(uid))}
+	s := uidSpan{chunk: int32(last), off: int32(len(c)), end: int32(len(c) + len(uid)), listed: true}
 	ss.uidText[last] = append(c, uid...)
 	ss.uidLive += len(uid)
 	return s
@@ -573,11 +580,10 @@ func (ss *session) uidBytes(s uidSpan) []byte { return ss.uidText[s.chunk][s.off
 
 // uid returns the UID UIDL gave message n.
 func (ss *session) uid(n int) (string, bool) {
-	s, ok := ss.uids[n]
-	if !ok {
+	if n < 1 || n > len(ss.uids) || !ss.uids[n-1].listed {
 		return "", false
 	}
-	return string(ss.uidBytes(s)), true
+	return string(ss.uidBytes(ss.uids[n-1])), true
 }
 
 // compactUIDs drops the overwritten UIDs from uidText (a server listing
@@ -585,13 +591,15 @@ func (ss *session) uid(n int) (string, bool) {
 func (ss *session) compactUIDs() {
 	old := ss.uidText
 	ss.uidText, ss.uidHeld, ss.uidLive, ss.uidDead = nil, 0, 0, 0
-	for n, s := range ss.uids {
-		ss.uids[n] = ss.keepUID(old[s.chunk][s.off:s.end])
+	for i, s := range ss.uids {
+		if s.listed {
+			ss.uids[i] = ss.keepUID(old[s.chunk][s.off:s.end])
+		}
 	}
 }
 
 // uidBuffered is the memory the UIDL table holds.
-func (ss *session) uidBuffered() int { return ss.uidHeld + 16*len(ss.uids) }
+func (ss *session) uidBuffered() int { return ss.uidHeld + 16*cap(ss.uids) }
 
 // stlsResponse: +OK hands the connection to TLS; -ERR keeps plaintext.
 func (p *conn) stlsResponse(h *command, ok bool, txt string, ts time.Time) {
