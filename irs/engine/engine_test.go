@@ -331,6 +331,47 @@ func TestReorderTimeout(t *testing.T) {
 	}
 }
 
+// TestFlushedDataTime: data behind a hole, pushed out by the reorder
+// timeout or at Close, reaches the parser stamped with its connection's
+// last packet, as the connection's end is: not with the worker's clock,
+// which other connections' packets moved on (and which differs with the
+// number of workers).
+func TestFlushedDataTime(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		workers int
+		others  int // seconds of other traffic after the connection
+	}{
+		{"reorder timeout", 1, 25},
+		{"reorder timeout, workers", 2, 25},
+		{"close", 1, 5},
+		{"close, workers", 2, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Config{Workers: tc.workers, IdleTimeouts: IdleTimeouts{Reorder: 10 * time.Second}})
+			c := newCap(t)
+			v := newConv(c, cli, srv).handshake().client("ECHO w\n")
+			c.after(time.Second).tcp(ep(cli), ep(srv), "PA", v.cseq+3, v.sseq, "late\n")
+			last := c.ts
+			for i := 0; i < tc.others; i++ { // other traffic moves the clock on
+				c.after(time.Second).udp(ep("10.9.9.9:5000"), ep("10.9.9.8:5000"), "x")
+			}
+			h.run(c)
+			h.eng.Close()
+			p := h.rec.all()
+			if len(p) != 1 {
+				t.Fatalf("%d parsers, want 1", len(p))
+			}
+			if got, want := p[0].data[0].String(), "ECHO w\n[gap 3]late\n"; got != want {
+				t.Fatalf("client bytes = %q, want %q", got, want)
+			}
+			if n := len(p[0].times); n != 3 || !p[0].times[1].Equal(last) || !p[0].times[2].Equal(last) {
+				t.Errorf("gap and late data at %v; want both at the connection's last packet, %v", p[0].times[1:], last)
+			}
+		})
+	}
+}
+
 // TestParserPanic: a panicking parser is dropped with an anomaly event;
 // the engine and the other connections go on.
 func TestParserPanic(t *testing.T) {

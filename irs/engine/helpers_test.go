@@ -72,6 +72,7 @@ type echoParser struct {
 	env    parser.Env
 	data   [2]bytes.Buffer
 	gaps   []string
+	times  []time.Time // of every ProcessPacket and Gap call
 	calls  int
 	quit   bool
 	ends   int
@@ -81,6 +82,7 @@ type echoParser struct {
 
 func (p *echoParser) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 	p.calls++
+	p.times = append(p.times, ts)
 	if p.quit {
 		p.after++
 	}
@@ -94,6 +96,7 @@ func (p *echoParser) ProcessPacket(dir parser.Direction, data []byte, ts time.Ti
 }
 
 func (p *echoParser) Gap(dir parser.Direction, n int, ts time.Time) {
+	p.times = append(p.times, ts)
 	p.gaps = append(p.gaps, fmt.Sprintf("%s:%d", dir, n))
 	p.data[dir].WriteString(fmt.Sprintf("[gap %d]", n))
 }

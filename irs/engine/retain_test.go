@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sdnli/sdnli/internal/mixed"
 	"github.com/sdnli/sdnli/irs/capture"
 	"github.com/sdnli/sdnli/irs/parser"
 	_ "github.com/sdnli/sdnli/irs/parser/all" // every parser, in parser.Default
@@ -179,4 +180,38 @@ func firstDiff(got, want string) string {
 		}
 	}
 	return "none"
+}
+
+// TestWorkersAgree runs the shared captures' frames as the throughput
+// benchmark's mixed capture has them, four times over with shifted
+// addresses (enough connections for each worker to reclaim streams, and
+// push out data waiting past a gap, at its own moments), with every
+// parser, on one worker and on two: the events must be the same. Nothing
+// an event says may depend on which other connections share a worker,
+// such as the time of data a flush pushes out of reassembly.
+func TestWorkersAgree(t *testing.T) {
+	set, err := mixed.Load(sharedPcaps(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(workers int) string {
+		col := &Collector{}
+		eng, err := New(Config{Workers: workers, Registry: freshRegistry(t), Sink: col, Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := eng.Run(context.Background(), &mixed.Source{Set: set, Limit: 4 * len(set)}); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		eng.Close()
+		return parsertest.Normalize(col.Events())
+	}
+	one, two := run(1), run(2)
+	t.Logf("%d frames, %d events", len(set), strings.Count(one, `"uid"`))
+	if n := strings.Count(one, `"uid"`); n < 1000 {
+		t.Fatalf("only %d events: too little compared", n)
+	}
+	if one != two {
+		t.Errorf("events differ between one worker and two: %s", firstDiff(two, one))
+	}
 }

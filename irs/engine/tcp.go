@@ -103,6 +103,13 @@ func (s *tcpStream) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.Asse
 	d, _, end, skip := sg.Info()
 	dir := s.mapDir(d)
 	ts := w.curTS
+	if w.cur != e {
+		// Pushed by a flush (shutdown, or data that waited past a gap
+		// too long), not by a packet of this connection: stamped with
+		// the connection's last packet, as its end is, rather than with
+		// the worker's clock, which another connection's packet set.
+		ts = e.V.lastTS
+	}
 	if skip > 0 {
 		w.gap(e, dir, skip, ts)
 	}
