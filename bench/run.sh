@@ -11,7 +11,9 @@
 #   ndpiReader -n 1             (nDPI 4.2: flow classification only)
 # and prints packets/s (wall clock) and packets per CPU-second (user +
 # system time: steadier on a busy machine) for each, best of RUNS, and
-# the ratios.
+# the ratios; then runs the two tools in RUNS pairs, back to back, and
+# prints the median and range of the pairs' ratios, which the drift of a
+# shared machine's speed between minutes moves less.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out
@@ -27,12 +29,17 @@ go build -o "$out/mkmixed" ./bench/mkmixed
 total=$(capinfos -c -M "$out/mixed.pcap" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
 [ -n "$total" ] || total=$packets
 
+timed() { # "wall_ms cpu_ms" of one run of "$@"
+  local r
+  r=$( { TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
+  awk '{printf "%d %d\n", $1 * 1000, ($2 + $3) * 1000}' <<<"$r"
+}
+
 best() { # "wall_ms cpu_ms": the least of each over RUNS runs of "$@"
-  local bw=0 bc=0 r w c
+  local bw=0 bc=0 w c
   for _ in $(seq 1 "$runs"); do
     [ -z "${clean:-}" ] || rm -rf "$clean"
-    r=$( { TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
-    read -r w c < <(awk '{printf "%d %d\n", $1 * 1000, ($2 + $3) * 1000}' <<<"$r")
+    read -r w c < <(timed "$@")
     { [ "$bw" = 0 ] || [ "$w" -lt "$bw" ]; } && bw=$w
     { [ "$bc" = 0 ] || [ "$c" -lt "$bc" ]; } && bc=$c
   done
@@ -48,7 +55,17 @@ sdnli_inspect() { # data directory, then extra flags
 read -r pipe_w pipe_c < <(clean=$shm best sdnli_inspect "$shm" --session-pcaps=false)
 read -r mem_w mem_c < <(clean=$shm best sdnli_inspect "$shm")
 read -r disk_w disk_c < <(clean=$out/data best sdnli_inspect "$out/data")
-read -r ndpi_w ndpi_c < <(best taskset -c 0 ndpiReader -i "$out/mixed.pcap" -n 1 -q)
+ndpi() { taskset -c 0 ndpiReader -i "$out/mixed.pcap" -n 1 -q; }
+read -r ndpi_w ndpi_c < <(best ndpi)
+# This machine's speed drifts between minutes: the two tools also run in
+# pairs, back to back, and each pair gives a ratio (wall time).
+ratios=""
+for _ in $(seq 1 "$runs"); do
+  rm -rf "$shm"
+  read -r sw _ < <(timed sdnli_inspect "$shm" --session-pcaps=false)
+  read -r nw _ < <(timed ndpi)
+  ratios="$ratios $(awk -v s="$sw" -v n="$nw" 'BEGIN {printf "%.3f", n / s}')"
+done
 rm -rf "$shm"
 events=$(sdnli_inspect "$shm" | wc -l)
 
@@ -64,3 +81,7 @@ awk -v n="$total" -v ev="$events" \
   printf f, "ndpiReader 4.2, 1 core (classifies only)", n / bw * 1000, n / bc * 1000
   printf "ratio sdnli / ndpiReader (wall): %.2f without session pcaps, %.2f with them in RAM\n", bw / pw, bw / aw
 }'
+sorted=$(tr ' ' '\n' <<<"$ratios" | grep . | sort -n)
+awk '{r[NR] = $1} END {
+  printf "ratio sdnli / ndpiReader (wall), %d pairs run back to back, no session pcaps: median %.2f, range %.2f-%.2f\n", NR, r[int((NR + 1) / 2)], r[1], r[NR]
+}' <<<"$sorted"
