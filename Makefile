@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 BIN   := bin/sdnli
 
-.PHONY: help build demo test unit fuzz bench lint clean
+.PHONY: help build demo test unit fuzz bench pgo lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ fuzz: ## fuzz every target for FUZZTIME (default 60s each)
 
 bench: ## benchmarks: pipeline packets/s and sdnli inspect vs ndpiReader on a mixed capture
 	bash bench/run.sh
+
+pgo: ## refresh cmd/sdnli/default.pgo, the profile sdnli is built with, from the benchmark's workload
+	bash bench/pgo.sh
 
 lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
