@@ -74,11 +74,11 @@ type session struct {
 	utf8          bool
 	stat          string
 	listed        int
-	uids          []uidSpan       // UIDL: message number n's UID at n-1, where it is in uidText
-	uidText       [][]byte        // the UIDs of uids, cleaned, one after another in chunks of up to uidChunk
-	uidHeld       int             // the capacity of uidText's chunks
-	uidLive       int             // bytes of uidText in uids
-	uidDead       int             // bytes of uidText no longer in uids (overwritten)
+	uids          []uidSpan // UIDL: message number n's UID at n-1, where it is in uidText
+	uidText       [][]byte  // the UIDs of uids, cleaned, one after another in chunks of up to uidChunk
+	uidHeld       int       // the capacity of uidText's chunks
+	uidLive       int       // bytes of uidText in uids
+	uidDead       int       // bytes of uidText no longer in uids (overwritten)
 	retrieved     int
 	tops          int
 	deleted       []int
