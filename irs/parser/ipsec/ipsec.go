@@ -692,11 +692,7 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 	}
 	// sized for an IKE flow's summary (up to some 20 fields), so it does not grow
 	sum := make(event.Fields, 0, 22)
-	sum.Set("packets_to_server", f.packets[parser.ClientToServer])
-	sum.Set("packets_to_client", f.packets[parser.ServerToClient])
-	sum.Set("bytes_to_server", f.bytes[parser.ClientToServer])
-	sum.Set("bytes_to_client", f.bytes[parser.ServerToClient])
-	sum.Set("end_reason", reason.String())
+	parser.PutTraffic(&sum, f.packets, f.bytes, reason)
 	var evidence []string
 	method, conf := "content", 0.9
 	subject := ""
@@ -777,8 +773,6 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 	if f.other > 0 {
 		sum.Set("unrecognised", f.other)
 	}
-	sum.Set("detection", method)
-	sum.Set("confidence", conf)
-	sum.Set("evidence", evidence)
+	parser.PutDetection(&sum, method, conf, evidence)
 	f.env.Emit(&event.Event{Type: TypeSession, Start: f.start, End: f.end, Subject: subject, Summary: sum, Anomalies: f.anoms})
 }

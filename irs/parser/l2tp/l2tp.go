@@ -380,16 +380,9 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		method, conf = "port-hint", 0.6
 		evidence = append(evidence, "L2TPv2 data messages (version 2 header) on port 1701")
 	}
-	sum := event.Fields{
-		{Key: "detection", Value: method},
-		{Key: "confidence", Value: conf},
-		{Key: "evidence", Value: evidence},
-		{Key: "packets_to_server", Value: f.packets[parser.ClientToServer]},
-		{Key: "packets_to_client", Value: f.packets[parser.ServerToClient]},
-		{Key: "bytes_to_server", Value: f.bytes[parser.ClientToServer]},
-		{Key: "bytes_to_client", Value: f.bytes[parser.ServerToClient]},
-		{Key: "end_reason", Value: reason.String()},
-	}
+	var sum event.Fields
+	parser.PutDetection(&sum, method, conf, evidence)
+	parser.PutTraffic(&sum, f.packets, f.bytes, reason)
 	if len(f.msgs) > 0 {
 		sum.Set("messages", f.msgs)
 	}

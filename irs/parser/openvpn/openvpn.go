@@ -482,18 +482,12 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		}
 	}
 	sum := event.Fields{
-		{Key: "detection", Value: method},
-		{Key: "confidence", Value: conf},
-		{Key: "evidence", Value: evidence},
 		{Key: "opcodes", Value: s.opcodes()},
 		{Key: "key_ids", Value: keys},
 		{Key: "control_channel", Value: layout},
-		{Key: "packets_to_server", Value: s.packets[parser.ClientToServer]},
-		{Key: "packets_to_client", Value: s.packets[parser.ServerToClient]},
-		{Key: "bytes_to_server", Value: s.bytes[parser.ClientToServer]},
-		{Key: "bytes_to_client", Value: s.bytes[parser.ServerToClient]},
-		{Key: "end_reason", Value: reason.String()},
 	}
+	parser.PutDetection(&sum, method, conf, evidence)
+	parser.PutTraffic(&sum, s.packets, s.bytes, reason)
 	if l := hexSIDs(s.sids[parser.ClientToServer]); len(l) > 0 {
 		sum.Set("client_session_ids", l)
 	}

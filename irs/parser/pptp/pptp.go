@@ -432,13 +432,11 @@ func (p *control) EndProcess(reason parser.EndReason, ts time.Time) {
 		method = "content+port"
 	}
 	sum := event.Fields{
-		{Key: "detection", Value: method},
-		{Key: "confidence", Value: 0.99},
-		{Key: "evidence", Value: []string{"control messages with the PPTP magic cookie 0x1A2B3C4D"}},
 		{Key: "channels", Value: []string{"control"}},
 		{Key: "messages", Value: p.msgs},
 		{Key: "end_reason", Value: reason.String()},
 	}
+	parser.PutDetection(&sum, method, 0.99, []string{"control messages with the PPTP magic cookie 0x1A2B3C4D"})
 	set := func(k, v string) {
 		if v != "" {
 			sum.Set(k, v)
@@ -574,18 +572,12 @@ func (g *greFlow) EndProcess(reason parser.EndReason, ts time.Time) {
 	}
 	sort.Ints(ids)
 	sum := event.Fields{
-		{Key: "detection", Value: "content"},
-		{Key: "confidence", Value: 0.9},
-		{Key: "evidence", Value: []string{"GRE version 1 (enhanced GRE) carrying PPP (protocol 0x880b)"}},
 		{Key: "channels", Value: []string{"gre"}},
 		{Key: "note", Value: "control connection not seen: the GRE flow is reported alone"},
 		{Key: "gre_call_ids", Value: ids},
-		{Key: "packets_to_server", Value: g.st.packets[0]},
-		{Key: "packets_to_client", Value: g.st.packets[1]},
-		{Key: "bytes_to_server", Value: g.st.bytes[0]},
-		{Key: "bytes_to_client", Value: g.st.bytes[1]},
-		{Key: "end_reason", Value: reason.String()},
 	}
+	parser.PutDetection(&sum, "content", 0.9, []string{"GRE version 1 (enhanced GRE) carrying PPP (protocol 0x880b)"})
+	parser.PutTraffic(&sum, g.st.packets, g.st.bytes, reason)
 	if g.bad > 0 {
 		sum.Set("malformed", g.bad)
 	}

@@ -354,18 +354,9 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	if s.c.Server.Port() == 443 {
 		method = "content+port"
 	}
-	sum := event.Fields{
-		{Key: "detection", Value: method},
-		{Key: "confidence", Value: conf},
-		{Key: "evidence", Value: evidence},
-		{Key: "bytes_to_server", Value: s.bytes[parser.ClientToServer]},
-		{Key: "bytes_to_client", Value: s.bytes[parser.ServerToClient]},
-		{Key: "packets_to_server", Value: s.s[0].packets},
-		{Key: "packets_to_client", Value: s.s[1].packets},
-		{Key: "data_to_server", Value: s.s[0].data},
-		{Key: "data_to_client", Value: s.s[1].data},
-		{Key: "end_reason", Value: reason.String()},
-	}
+	sum := event.Fields{{Key: "data_to_server", Value: s.s[0].data}, {Key: "data_to_client", Value: s.s[1].data}}
+	parser.PutDetection(&sum, method, conf, evidence)
+	parser.PutTraffic(&sum, [2]int{s.s[0].packets, s.s[1].packets}, s.bytes, reason)
 	set := func(k, v string) {
 		if v != "" {
 			sum.Set(k, v)

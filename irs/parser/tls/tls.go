@@ -890,12 +890,14 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	})
 	if conf, _ := s.sstpEvidence(false); conf >= sstpThreshold {
 		_, ev := s.sstpEvidence(true)
+		var sum event.Fields
+		parser.PutDetection(&sum, "heuristic", conf, ev)
 		s.env.Emit(&event.Event{
 			Protocol: "sstp",
 			Type:     TypeSSTPSuspected,
 			Start:    s.start, End: s.end,
 			Subject: fmt.Sprintf("possible SSTP VPN inside TLS to %s", s.c.Server),
-			Summary: event.Fields{{Key: "detection", Value: "heuristic"}, {Key: "confidence", Value: conf}, {Key: "evidence", Value: ev}},
+			Summary: sum,
 		})
 	}
 }

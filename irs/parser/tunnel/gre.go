@@ -106,11 +106,8 @@ func (g *greFlow) ProcessPacket(dir parser.Direction, b []byte, ts time.Time) {
 }
 
 func (g *greFlow) EndProcess(reason parser.EndReason, ts time.Time) {
-	s := event.Fields{
-		{Key: "detection", Value: "content"},
-		{Key: "confidence", Value: 0.95},
-		{Key: "evidence", Value: []string{"IP protocol 47 with a well-formed GRE version 0 header"}},
-	}
+	var s event.Fields
+	parser.PutDetection(&s, "content", 0.95, []string{"IP protocol 47 with a well-formed GRE version 0 header"})
 	g.in.put(&s)
 	if len(g.keys) > 0 {
 		var k []uint32

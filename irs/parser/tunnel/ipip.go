@@ -76,7 +76,8 @@ func (f *ipFlow) EndProcess(reason parser.EndReason, ts time.Time) {
 	if f.proto == "6in4" {
 		ev = "IP protocol 41 carrying IPv6 packets"
 	}
-	s := event.Fields{{Key: "detection", Value: "content"}, {Key: "confidence", Value: 0.99}, {Key: "evidence", Value: []string{ev}}}
+	var s event.Fields
+	parser.PutDetection(&s, "content", 0.99, []string{ev})
 	f.in.put(&s)
 	f.n.put(&s, reason)
 	f.n.emit(f.env, f.proto, fmt.Sprintf("%s tunnel %s ↔ %s", f.proto, f.c.Client.Addr(), f.c.Server.Addr()), s, ts)

@@ -125,7 +125,8 @@ func (f *teredoFlow) EndProcess(reason parser.EndReason, ts time.Time) {
 	if f.addrSeen {
 		conf = 0.95
 	}
-	s := event.Fields{{Key: "detection", Value: method}, {Key: "confidence", Value: conf}, {Key: "evidence", Value: ev}}
+	var s event.Fields
+	parser.PutDetection(&s, method, conf, ev)
 	f.in.put(&s)
 	if len(f.clients) > 0 {
 		l := make([]string, 0, len(f.clients))

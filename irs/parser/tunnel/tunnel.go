@@ -147,11 +147,7 @@ func (c *counts) anomaly(a string) {
 }
 
 func (c *counts) put(s *event.Fields, reason parser.EndReason) {
-	s.Set("packets_to_server", c.packets[parser.ClientToServer])
-	s.Set("packets_to_client", c.packets[parser.ServerToClient])
-	s.Set("bytes_to_server", c.bytes[parser.ClientToServer])
-	s.Set("bytes_to_client", c.bytes[parser.ServerToClient])
-	s.Set("end_reason", reason.String())
+	parser.PutTraffic(s, c.packets, c.bytes, reason)
 	if c.bad > 0 {
 		s.Set("malformed", c.bad)
 	}

@@ -285,20 +285,14 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 	}
 	sort.Strings(idx)
 	sum := event.Fields{
-		{Key: "detection", Value: method},
-		{Key: "confidence", Value: conf},
-		{Key: "evidence", Value: evidence},
 		{Key: "messages", Value: f.messages()},
 		{Key: "handshakes", Value: f.initiations},
 		{Key: "responses", Value: f.responses},
 		{Key: "responses_linked", Value: f.linked},
 		{Key: "data_linked", Value: f.dataLinked},
-		{Key: "packets_to_server", Value: f.packets[parser.ClientToServer]},
-		{Key: "packets_to_client", Value: f.packets[parser.ServerToClient]},
-		{Key: "bytes_to_server", Value: f.bytes[parser.ClientToServer]},
-		{Key: "bytes_to_client", Value: f.bytes[parser.ServerToClient]},
-		{Key: "end_reason", Value: reason.String()},
 	}
+	parser.PutDetection(&sum, method, conf, evidence)
+	parser.PutTraffic(&sum, f.packets, f.bytes, reason)
 	if len(idx) > 0 {
 		sum.Set("sender_indices", idx)
 	}
