@@ -11,8 +11,8 @@ import (
 
 // Fields is an event's summary: the protocol's own fields, each a name
 // and a value, in the order the parser set them. Every event has one, so
-// it is a slice rather than a map: building, filling and walking a map
-// per event cost the pipeline about a tenth of its time.
+// it is a slice rather than a map: making, filling and walking a map per
+// event cost the pipeline some 4% of its time on the mixed capture.
 //
 // Set appends without looking for the name: a later Set of a name
 // overrides an earlier one for Get, Lookup, Map and the JSON encoding,
