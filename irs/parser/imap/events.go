@@ -156,11 +156,11 @@ func (p *conn) emitPart(r *response, pt *part, attrs fetchAttrs) {
 	}
 	s.Str("mailbox", p.sess.selected)
 	s.Count("message", r.num)
-	for k, v := range map[string]string{"uid": attrs.uid, "flags": attrs.flags, "internaldate": attrs.internalDate, "rfc822_size": attrs.size, "modseq": attrs.modseq} {
-		if v != "" {
-			s.Set(k, v)
-		}
-	}
+	s.Str("uid", attrs.uid)
+	s.Str("flags", attrs.flags)
+	s.Str("internaldate", attrs.internalDate)
+	s.Str("rfc822_size", attrs.size)
+	s.Str("modseq", attrs.modseq)
 	s.Set("size", pt.size)
 	if pt.trunc {
 		s.Set("truncated", true)
