@@ -296,37 +296,11 @@ func (e *JSONEncoder) value(b []byte, v any, depth int) ([]byte, error) {
 	case Fields:
 		return e.summary(b, x, depth+1)
 	case []Fields:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		var err error
-		for i, f := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = e.summary(b, f, depth+1); err != nil {
-				return b, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendObjects(e, b, x, depth+1, (*JSONEncoder).summary)
 	case map[string]any:
 		return e.object(b, x, depth+1)
 	case []map[string]any:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		var err error
-		for i, m := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = e.object(b, m, depth+1); err != nil {
-				return b, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendObjects(e, b, x, depth+1, (*JSONEncoder).object)
 	case []any:
 		if x == nil {
 			return append(b, "null"...), nil
@@ -714,6 +688,25 @@ func (e *JSONEncoder) str(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendObjects appends l as a JSON array, null when nil, each element
+// by enc (a summary or a map).
+func appendObjects[T any](e *JSONEncoder, b []byte, l []T, depth int, enc func(*JSONEncoder, []byte, T, int) ([]byte, error)) ([]byte, error) {
+	if l == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '[')
+	var err error
+	for i, x := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = enc(e, b, x, depth); err != nil {
+			return b, err
+		}
+	}
+	return append(b, ']'), nil
 }
 
 // appendList appends l as a JSON array, null when nil, each element by el.
