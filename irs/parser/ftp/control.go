@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -122,9 +123,7 @@ type control struct {
 // that one array serves the whole session (at most maxPending wait).
 func (k *control) popQueue() *command {
 	cmd := k.queue[0]
-	n := copy(k.queue, k.queue[1:])
-	k.queue[n] = nil
-	k.queue = k.queue[:n]
+	k.queue = slices.Delete(k.queue, 0, 1) // clears the slot it frees
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/sdnli/sdnli/irs/event"
@@ -51,9 +52,7 @@ func (k *conn) flush() {
 // at most maxPending+1).
 func (k *conn) popQueue() *txn {
 	t := k.queue[0]
-	n := copy(k.queue, k.queue[1:])
-	k.queue[n] = nil
-	k.queue = k.queue[:n]
+	k.queue = slices.Delete(k.queue, 0, 1) // clears the slot it frees
 	return t
 }
 
