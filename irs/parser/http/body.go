@@ -316,15 +316,47 @@ func dispositionName(v string) string {
 	if _, params, err := mime.ParseMediaType(v); err == nil {
 		return sanitize(params["filename"])
 	}
-	i := strings.Index(strings.ToLower(v), "filename=")
+	// Search with ASCII-only folding: strings.ToLower may change the
+	// length of non-ASCII runes (İ grows, invalid bytes become U+FFFD),
+	// and an index into the lowered copy would not fit v.
+	i := indexFoldASCII(v, "filename=")
 	if i < 0 {
 		return ""
 	}
-	fn := v[i+len("filename="):]
+	fn := strings.TrimSpace(v[i+len("filename="):])
+	if q := fn[:min(1, len(fn))]; q == `"` || q == "'" {
+		// A quoted name runs to its closing quote, ';' included.
+		if j := strings.Index(fn[1:], q); j >= 0 {
+			return sanitize(fn[1 : 1+j])
+		}
+	}
 	if j := strings.IndexByte(fn, ';'); j >= 0 {
 		fn = fn[:j]
 	}
 	return sanitize(strings.Trim(strings.TrimSpace(fn), `"'`))
+}
+
+// indexFoldASCII is the index of the first sub (lower-case ASCII) in s
+// with s's ASCII letters in either case, or -1.
+func indexFoldASCII(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) && s[i+j]|asciiCaseBit(s[i+j]) == sub[j] {
+			j++
+		}
+		if j == len(sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+// asciiCaseBit is the bit that lowers c if c is an upper-case ASCII letter.
+func asciiCaseBit(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return 0x20
+	}
+	return 0
 }
 
 // sanitize turns a name from the wire into a safe file name: the last

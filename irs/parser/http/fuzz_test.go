@@ -51,6 +51,7 @@ func FuzzHTTP(f *testing.F) {
 	f.Add([]byte(h2Preface+"\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x05\x01\x05\x00\x00\x00\x01\x82\x86\x84\x41\x8a"),
 		[]byte("\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x01\x01\x05\x00\x00\x00\x01\x88"), uint16(3), false)
 	f.Add([]byte("junk\r\nGET /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nab"), []byte("HTTP/1.1 200 OK\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 40\r\n\r\n--b\r\nContent-Disposition: form-data; filename=a\r\n\r\nx\r\n--b--\r\n"), uint16(0xa001), true)
+	f.Add([]byte("GET /f HTTP/1.1\r\n\r\n"), []byte("HTTP/1.1 200 OK\r\nContent-Disposition: \u0130\u0130\u0130 filename=\r\nContent-Length: 1\r\n\r\nx"), uint16(0), false)
 	f.Fuzz(func(t *testing.T, cli, srv []byte, shape uint16, mid bool) {
 		if len(cli)+len(srv) > 1<<16 {
 			return

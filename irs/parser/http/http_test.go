@@ -655,6 +655,28 @@ func TestContentDispositionName(t *testing.T) {
 	checkSummary(t, evs[0], map[string]any{"filename": "report.pdf"})
 }
 
+// TestDispositionNameHostile feeds values that mime.ParseMediaType
+// rejects, with runes whose lower case has another length than
+// themselves: the name is read at the right place and nothing panics.
+func TestDispositionNameHostile(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"attachment; FileName=a.txt; x", "a.txt"},
+		{"\u0130\u0130\u0130 filename=b.txt", "b.txt"},
+		{"\u0130\u0130\u0130 filename=", ""},
+		{"\xff\xff\xfe filename=\"c d.pdf\" junk;", "c d.pdf"},
+		{"\u0130filename", ""},
+		{"K filename=k", "k"},
+		{"attachment; filename='semi;colon.txt'; size=3", "semi_colon.txt"},
+		{`attachment; filename="unclosed.txt; size=3`, "unclosed.txt"},
+		{"attachment; name=x", ""},
+	}
+	for _, tt := range tests {
+		if got := dispositionName(tt.in); got != tt.want {
+			t.Errorf("dispositionName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestSanitize(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"report.pdf", "report.pdf"},
