@@ -18,6 +18,8 @@ import (
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/traditionalchinese"
+
+	"github.com/sdnli/sdnli/internal/ascii"
 )
 
 // The plain decoder: most intercepted mail is plainly well formed, and
@@ -108,26 +110,11 @@ func readField(name []byte) bool {
 		return false
 	}
 	for _, k := range readFields[len(name)] {
-		if equalFoldASCII(name, k) {
+		if ascii.EqualFold(name, k) {
 			return true
 		}
 	}
 	return false
-}
-
-// equalFoldASCII is strings.EqualFold for a field name (printable ASCII)
-// and a name of letters and hyphens.
-func equalFoldASCII(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		c, d := b[i], s[i]
-		if c != d && (c|0x20 != d|0x20 || d|0x20 < 'a' || d|0x20 > 'z') {
-			return false
-		}
-	}
-	return true
 }
 
 // get is the first raw value of the field name (field names compare

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/net/dns/dnsmessage"
 
+	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
@@ -1099,14 +1100,14 @@ func TestRecordLines(t *testing.T) {
 	})
 }
 
-// equalFoldASCII says two names pair as comparing their lowerName forms
+// ascii.EqualFold says two names pair as comparing their lowerName forms
 // would: ASCII letters without regard to case, other bytes as they are.
-func TestEqualFoldASCII(t *testing.T) {
+func TestEqualFoldMatchesLowerName(t *testing.T) {
 	names := []string{"", "a", "A", "www.Example.ORG", "WWW.EXAMPLE.ORG", "www.example.org.", "\xc3\x89t\xc3\xa9", "\xc3\xa9t\xc3\xa9", "k", "\u212a", "a\\065", "A\\065", "a[", "A{"}
 	for _, a := range names {
 		for _, b := range names {
-			if got, want := equalFoldASCII(a, b), lowerName(a) == lowerName(b); got != want {
-				t.Errorf("equalFoldASCII(%q, %q) = %v, want %v", a, b, got, want)
+			if got, want := ascii.EqualFold(a, b), lowerName(a) == lowerName(b); got != want {
+				t.Errorf("ascii.EqualFold(%q, %q) = %v, want %v", a, b, got, want)
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
 )
@@ -24,27 +25,13 @@ type pkey struct {
 
 // same reports whether k and o pair (names equal but for ASCII case).
 func (k pkey) same(o pkey) bool {
-	return k.id == o.id && k.qtype == o.qtype && k.qclass == o.qclass && equalFoldASCII(k.name, o.name)
+	return k.id == o.id && k.qtype == o.qtype && k.qclass == o.qclass && ascii.EqualFold(k.name, o.name)
 }
 
 // indexed is k as the pending index keys it: the name lowered.
 func (k pkey) indexed() pkey {
 	k.name = lowerName(k.name)
 	return k
-}
-
-// equalFoldASCII reports whether a and b are equal when ASCII letters
-// are lowered (other bytes compare as they are).
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if a[i] != b[i] && asciiLowerByte(a[i]) != asciiLowerByte(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 type query struct {
@@ -540,7 +527,7 @@ func lowerName(s string) string {
 	var buf [256]byte
 	b := append(buf[:0], s...)
 	for j := i; j < len(b); j++ {
-		b[j] = asciiLowerByte(b[j])
+		b[j] = ascii.Lower(b[j])
 	}
 	return string(b)
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/event"
 )
 
@@ -121,7 +122,7 @@ func genericSLD(l []byte) bool {
 		}
 		var low [3]byte
 		for i, c := range l {
-			low[i] = asciiLowerByte(c)
+			low[i] = ascii.Lower(c)
 		}
 		sld = string(low[:len(l)])
 	} else {
@@ -143,13 +144,6 @@ func isASCII(b []byte) bool {
 	return true
 }
 
-func asciiLowerByte(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		c += 'a' - 'A'
-	}
-	return c
-}
-
 // lowerJoin is strings.ToLower(joinLabels(labels)) in one allocation:
 // the rendered name is ASCII (appendLabel escapes every other byte), on
 // which strings.ToLower only folds A-Z.
@@ -168,7 +162,7 @@ func appendLowerJoin(dst []byte, labels [][]byte) []byte {
 		dst = appendLabel(dst, l)
 	}
 	for i, c := range dst[start:] {
-		dst[start+i] = asciiLowerByte(c)
+		dst[start+i] = ascii.Lower(c)
 	}
 	return dst
 }
@@ -393,7 +387,7 @@ func nameHash(labels [][]byte) uint64 {
 			h *= prime64
 		}
 		for _, c := range l {
-			h ^= uint64(asciiLowerByte(c))
+			h ^= uint64(ascii.Lower(c))
 			h *= prime64
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
+	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser/bufpool"
 )
@@ -319,7 +320,7 @@ func dispositionName(v string) string {
 	// Search with ASCII-only folding: strings.ToLower may change the
 	// length of non-ASCII runes (İ grows, invalid bytes become U+FFFD),
 	// and an index into the lowered copy would not fit v.
-	i := indexFoldASCII(v, "filename=")
+	i := ascii.IndexFold(v, "filename=")
 	if i < 0 {
 		return ""
 	}
@@ -334,29 +335,6 @@ func dispositionName(v string) string {
 		fn = fn[:j]
 	}
 	return sanitize(strings.Trim(strings.TrimSpace(fn), `"'`))
-}
-
-// indexFoldASCII is the index of the first sub (lower-case ASCII) in s
-// with s's ASCII letters in either case, or -1.
-func indexFoldASCII(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		j := 0
-		for j < len(sub) && s[i+j]|asciiCaseBit(s[i+j]) == sub[j] {
-			j++
-		}
-		if j == len(sub) {
-			return i
-		}
-	}
-	return -1
-}
-
-// asciiCaseBit is the bit that lowers c if c is an upper-case ASCII letter.
-func asciiCaseBit(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return 0x20
-	}
-	return 0
 }
 
 // sanitize turns a name from the wire into a safe file name: the last

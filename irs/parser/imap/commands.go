@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/mail"
 	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
@@ -320,7 +321,7 @@ func (p *conn) clientPiece(pc *piece, ts time.Time) {
 		p.saslResponse(a, text)
 		return
 	}
-	if p.idle != nil && mailproto.EqualFold(bytes.TrimSpace(text), "DONE") {
+	if p.idle != nil && ascii.EqualFold(bytes.TrimSpace(text), "DONE") {
 		p.cr.cancelLiteral()
 		p.idling = false
 		p.sess.idleDone++

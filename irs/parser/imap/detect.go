@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 
+	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
@@ -68,7 +69,7 @@ func classify(data []byte) mailproto.Shape {
 		}
 		return mailproto.ShapeNone
 	}
-	if complete && mailproto.EqualFold(line, "DONE") {
+	if complete && ascii.EqualFold(line, "DONE") {
 		return mailproto.ShapeClientVague
 	}
 	return taggedShape(line, complete)
@@ -112,10 +113,10 @@ func wordShape(rest []byte, words []string, complete bool, yes mailproto.Shape) 
 		complete = true
 	}
 	for _, k := range words {
-		if mailproto.EqualFold(w, k) && (complete || len(w) < len(rest)) {
+		if ascii.EqualFold(w, k) && (complete || len(w) < len(rest)) {
 			return yes
 		}
-		if !complete && len(w) <= len(k) && mailproto.HasPrefixFold([]byte(k), string(w)) {
+		if !complete && len(w) <= len(k) && ascii.HasPrefixFold(k, w) {
 			return mailproto.ShapeNeedMore
 		}
 	}
@@ -161,8 +162,8 @@ func foreign(d []byte) bool {
 	case len(d) >= 2 && d[0] == 0x16 && d[1] == 0x03, // TLS handshake
 		d[0] == 0x80, // SSLv2 hello
 		len(d) >= 2 && d[0] == '*' && mailproto.IsDigit(d[1]), // Redis RESP array
-		mailproto.HasPrefixFold(d, "SSH-"), mailproto.HasPrefixFold(d, "HTTP/"),
-		mailproto.HasPrefixFold(d, "+OK"), mailproto.HasPrefixFold(d, "-ERR"): // POP3
+		ascii.HasPrefixFold(d, "SSH-"), ascii.HasPrefixFold(d, "HTTP/"),
+		ascii.HasPrefixFold(d, "+OK"), ascii.HasPrefixFold(d, "-ERR"): // POP3
 		return true
 	}
 	// A three-digit reply: SMTP or FTP.
@@ -170,7 +171,7 @@ func foreign(d []byte) bool {
 		return true
 	}
 	for _, m := range foreignCommands {
-		if mailproto.HasPrefixFold(d, m) {
+		if ascii.HasPrefixFold(d, m) {
 			return true
 		}
 	}

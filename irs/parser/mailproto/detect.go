@@ -3,6 +3,7 @@ package mailproto
 import (
 	"bytes"
 
+	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/parser"
 )
 
@@ -87,23 +88,23 @@ type Commands struct {
 // could still become one of them, else ShapeNone.
 func (c *Commands) Shape(line []byte, complete bool) Shape {
 	for _, k := range c.Strong {
-		if HasPrefixFold(line, k) {
+		if ascii.HasPrefixFold(line, k) {
 			return ShapeClient
 		}
 	}
 	for _, k := range c.Vague {
-		if HasPrefixFold(line, k) {
+		if ascii.HasPrefixFold(line, k) {
 			return ShapeClientVague
 		}
 	}
 	if complete {
 		for _, k := range c.StrongWords {
-			if EqualFold(line, k) {
+			if ascii.EqualFold(line, k) {
 				return ShapeClient
 			}
 		}
 		for _, k := range c.VagueWords {
-			if EqualFold(line, k) {
+			if ascii.EqualFold(line, k) {
 				return ShapeClientVague
 			}
 		}
@@ -111,7 +112,7 @@ func (c *Commands) Shape(line []byte, complete bool) Shape {
 	}
 	for _, list := range [][]string{c.Strong, c.Vague, c.StrongWords, c.VagueWords} {
 		for _, k := range list {
-			if len(line) <= len(k) && HasPrefixFold([]byte(k), string(line)) {
+			if len(line) <= len(k) && ascii.HasPrefixFold(k, line) {
 				return ShapeNeedMore
 			}
 		}

@@ -79,40 +79,6 @@ func Quote(b []byte, max int) string {
 	return s
 }
 
-// Upper is the ASCII upper case of c.
-func Upper(c byte) byte {
-	if c >= 'a' && c <= 'z' {
-		return c - 'a' + 'A'
-	}
-	return c
-}
-
-// HasPrefixFold reports whether b begins with p, ignoring ASCII case.
-func HasPrefixFold(b []byte, p string) bool {
-	if len(b) < len(p) {
-		return false
-	}
-	for i := 0; i < len(p); i++ {
-		if Upper(b[i]) != Upper(p[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// ContainsFold reports whether s is in b, ignoring ASCII case.
-func ContainsFold(b []byte, s string) bool {
-	for i := 0; i+len(s) <= len(b); i++ {
-		if HasPrefixFold(b[i:], s) {
-			return true
-		}
-	}
-	return false
-}
-
-// EqualFold reports whether b is s, ignoring ASCII case.
-func EqualFold(b []byte, s string) bool { return len(b) == len(s) && HasPrefixFold(b, s) }
-
 // IsDigit reports an ASCII digit.
 func IsDigit(c byte) bool { return c >= '0' && c <= '9' }
 

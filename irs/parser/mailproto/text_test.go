@@ -54,36 +54,6 @@ func TestQuote(t *testing.T) {
 	}
 }
 
-func TestFold(t *testing.T) {
-	tests := []struct {
-		b, s                    string
-		prefix, contains, equal bool
-	}{
-		{"ehlo mail.example", "EHLO", true, true, false},
-		{"EHLO", "ehlo", true, true, true},
-		{"EH", "EHLO", false, false, false},
-		{"220 mx ESMTP Postfix", "postfix", false, true, false},
-		{"", "", true, true, true},
-		{"x", "", true, true, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.b+"/"+tc.s, func(t *testing.T) {
-			if got := HasPrefixFold([]byte(tc.b), tc.s); got != tc.prefix {
-				t.Errorf("HasPrefixFold = %v; want %v", got, tc.prefix)
-			}
-			if got := ContainsFold([]byte(tc.b), tc.s); got != tc.contains {
-				t.Errorf("ContainsFold = %v; want %v", got, tc.contains)
-			}
-			if got := EqualFold([]byte(tc.b), tc.s); got != tc.equal {
-				t.Errorf("EqualFold = %v; want %v", got, tc.equal)
-			}
-		})
-	}
-	if Upper('a') != 'A' || Upper('Z') != 'Z' || Upper('1') != '1' || Upper(0xe9) != 0xe9 {
-		t.Errorf("Upper: want ASCII letters only upper-cased")
-	}
-}
-
 func TestAtoi(t *testing.T) {
 	tests := []struct {
 		in   string

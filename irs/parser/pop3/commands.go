@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/mail"
 	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
@@ -313,9 +314,9 @@ const (
 // statusOf classifies a server line and returns its text.
 func statusOf(line []byte) (int, []byte) {
 	switch {
-	case mailproto.HasPrefixFold(line, "+OK") && (len(line) == 3 || line[3] == ' '):
+	case ascii.HasPrefixFold(line, "+OK") && (len(line) == 3 || line[3] == ' '):
 		return stOK, bytes.TrimSpace(line[3:])
-	case mailproto.HasPrefixFold(line, "-ERR") && (len(line) == 4 || line[4] == ' '):
+	case ascii.HasPrefixFold(line, "-ERR") && (len(line) == 4 || line[4] == ' '):
 		return stErr, bytes.TrimSpace(line[4:])
 	case len(line) >= 1 && line[0] == '+' && (len(line) == 1 || line[1] == ' '):
 		return stCont, bytes.TrimSpace(line[1:])
@@ -358,7 +359,7 @@ func (p *conn) serverLine(raw []byte, ts time.Time) {
 
 // greetingText reports whether a status line reads like a greeting.
 func greetingText(t []byte) bool {
-	return mailproto.ContainsFold(t, "ready") || mailproto.ContainsFold(t, "POP") || mailproto.ContainsFold(t, "hello") || mailproto.ContainsFold(t, "welcome") ||
+	return ascii.ContainsFold(t, "ready") || ascii.ContainsFold(t, "POP") || ascii.ContainsFold(t, "hello") || ascii.ContainsFold(t, "welcome") ||
 		bytes.IndexByte(t, '<') >= 0 && bytes.IndexByte(t, '@') > 0
 }
 

@@ -3,6 +3,7 @@ package pop3
 import (
 	"bytes"
 
+	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
@@ -57,7 +58,7 @@ func foreign(d []byte) bool {
 	case len(d) >= 2 && d[0] == 0x16 && d[1] == 0x03, // TLS handshake
 		d[0] == 0x80, // SSLv2 hello
 		d[0] == '*' || d[0] == '$' || d[0] == ':', // IMAP untagged, Redis RESP
-		mailproto.HasPrefixFold(d, "SSH-"), mailproto.HasPrefixFold(d, "HTTP/"):
+		ascii.HasPrefixFold(d, "SSH-"), ascii.HasPrefixFold(d, "HTTP/"):
 		return true
 	}
 	// A three-digit reply: SMTP or FTP.
@@ -65,7 +66,7 @@ func foreign(d []byte) bool {
 		return true
 	}
 	for _, m := range foreignCommands {
-		if mailproto.HasPrefixFold(d, m) {
+		if ascii.HasPrefixFold(d, m) {
 			return true
 		}
 	}
@@ -85,7 +86,7 @@ func imapTagged(d []byte) bool {
 	}
 	rest := d[i+1:]
 	for _, k := range []string{"LOGIN ", "CAPABILITY", "AUTHENTICATE ", "SELECT ", "EXAMINE ", "LOGOUT", "STARTTLS", "FETCH ", "UID ", "LIST ", "LSUB ", "ID ", "ENABLE "} {
-		if mailproto.HasPrefixFold(rest, k) {
+		if ascii.HasPrefixFold(rest, k) {
 			return true
 		}
 	}
@@ -96,12 +97,12 @@ func imapTagged(d []byte) bool {
 func serverShape(line []byte, complete bool) mailproto.Shape {
 	var text []byte
 	switch {
-	case mailproto.HasPrefixFold(line, "+OK"):
+	case ascii.HasPrefixFold(line, "+OK"):
 		text = line[3:]
-	case mailproto.HasPrefixFold(line, "-ERR"):
+	case ascii.HasPrefixFold(line, "-ERR"):
 		text = line[4:]
 	default:
-		if !complete && len(line) < 4 && (mailproto.HasPrefixFold([]byte("+OK"), string(line)) || mailproto.HasPrefixFold([]byte("-ERR"), string(line))) {
+		if !complete && len(line) < 4 && (ascii.HasPrefixFold("+OK", line) || ascii.HasPrefixFold("-ERR", line)) {
 			return mailproto.ShapeNeedMore
 		}
 		return mailproto.ShapeNone
@@ -112,9 +113,9 @@ func serverShape(line []byte, complete bool) mailproto.Shape {
 	if !complete {
 		return mailproto.ShapeNeedMore
 	}
-	if line[0] == '+' && (mailproto.ContainsFold(text, "POP") || mailproto.ContainsFold(text, "ready") || mailproto.ContainsFold(text, "dovecot") ||
-		bytes.IndexByte(text, '<') >= 0 && bytes.IndexByte(text, '@') > 0 || mailproto.ContainsFold(text, "octets") ||
-		mailproto.ContainsFold(text, "messages") || mailproto.ContainsFold(text, "capabilit")) {
+	if line[0] == '+' && (ascii.ContainsFold(text, "POP") || ascii.ContainsFold(text, "ready") || ascii.ContainsFold(text, "dovecot") ||
+		bytes.IndexByte(text, '<') >= 0 && bytes.IndexByte(text, '@') > 0 || ascii.ContainsFold(text, "octets") ||
+		ascii.ContainsFold(text, "messages") || ascii.ContainsFold(text, "capabilit")) {
 		return mailproto.ShapeServer
 	}
 	return mailproto.ShapeServerVague

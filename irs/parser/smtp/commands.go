@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/mail"
 	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
@@ -212,7 +213,7 @@ func splitVerb(line []byte) (string, []byte) {
 	}
 	var b [16]byte
 	for j, c := range v {
-		b[j] = mailproto.Upper(c)
+		b[j] = ascii.Upper(c)
 	}
 	return string(b[:len(v)]), arg
 }
@@ -293,7 +294,7 @@ func (p *conn) rcptTo(arg []byte, ts time.Time) {
 // parsePath reads "FROM:<path> PARAM=value ..." (tolerating a space after
 // the colon and a missing pair of brackets).
 func parsePath(arg []byte, key string) (string, map[string]string, bool) {
-	ok := mailproto.HasPrefixFold(arg, key)
+	ok := ascii.HasPrefixFold(arg, key)
 	if ok {
 		arg = arg[len(key):]
 	} else if i := bytes.IndexByte(arg, ':'); i >= 0 && i < 8 {
@@ -330,7 +331,7 @@ func parsePath(arg []byte, key string) (string, map[string]string, bool) {
 			k = k[:len(kb)]
 		}
 		for i, c := range k {
-			kb[i] = mailproto.Upper(c)
+			kb[i] = ascii.Upper(c)
 		}
 		params[mailproto.Clean(kb[:len(k)], 32)] = mailproto.Clean(v, 128)
 	}
@@ -531,14 +532,14 @@ func (p *conn) abandon(tx *transaction, reason string) {
 func resyncCommand(raw []byte) bool {
 	line, _ := mailproto.TrimEOL(raw)
 	switch {
-	case mailproto.HasPrefixFold(line, "MAIL FROM:"), mailproto.HasPrefixFold(line, "RCPT TO:"):
+	case ascii.HasPrefixFold(line, "MAIL FROM:"), ascii.HasPrefixFold(line, "RCPT TO:"):
 		return bytes.IndexByte(line, '<') > 0 || bytes.IndexByte(line, '@') > 0
-	case mailproto.HasPrefixFold(line, "EHLO "), mailproto.HasPrefixFold(line, "HELO "), mailproto.HasPrefixFold(line, "LHLO "):
+	case ascii.HasPrefixFold(line, "EHLO "), ascii.HasPrefixFold(line, "HELO "), ascii.HasPrefixFold(line, "LHLO "):
 		return len(bytes.Fields(line)) == 2
-	case mailproto.HasPrefixFold(line, "AUTH "):
+	case ascii.HasPrefixFold(line, "AUTH "):
 		f := bytes.Fields(line)
 		return len(f) >= 2 && len(f) <= 3 && verbShaped(string(bytes.ToUpper(f[1])))
-	case mailproto.HasPrefixFold(line, "BDAT "):
+	case ascii.HasPrefixFold(line, "BDAT "):
 		f := bytes.Fields(line)
 		if len(f) < 2 || len(f) > 3 {
 			return false

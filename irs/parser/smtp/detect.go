@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
@@ -62,14 +63,14 @@ func foreign(d []byte) bool {
 	switch {
 	case len(d) >= 2 && d[0] == 0x16 && d[1] == 0x03, // TLS handshake
 		len(d) >= 1 && d[0] == 0x80, // SSLv2 hello
-		mailproto.HasPrefixFold(d, "SSH-"),
-		mailproto.HasPrefixFold(d, "HTTP/"),
-		mailproto.HasPrefixFold(d, "+OK"), mailproto.HasPrefixFold(d, "-ERR"), // POP3
-		mailproto.HasPrefixFold(d, "* OK"), mailproto.HasPrefixFold(d, "* PREAUTH"), mailproto.HasPrefixFold(d, "* BYE"): // IMAP
+		ascii.HasPrefixFold(d, "SSH-"),
+		ascii.HasPrefixFold(d, "HTTP/"),
+		ascii.HasPrefixFold(d, "+OK"), ascii.HasPrefixFold(d, "-ERR"), // POP3
+		ascii.HasPrefixFold(d, "* OK"), ascii.HasPrefixFold(d, "* PREAUTH"), ascii.HasPrefixFold(d, "* BYE"): // IMAP
 		return true
 	}
 	for _, m := range httpMethods {
-		if mailproto.HasPrefixFold(d, m) {
+		if ascii.HasPrefixFold(d, m) {
 			return true
 		}
 	}
@@ -97,7 +98,7 @@ func serverShape(line []byte, complete bool) mailproto.Shape {
 	if len(text) > 0 {
 		text = text[1:]
 	}
-	if mailproto.ContainsFold(text, "FTP") {
+	if ascii.ContainsFold(text, "FTP") {
 		return mailproto.ShapeForeign
 	}
 	if !smtpCode(code) {
@@ -107,12 +108,12 @@ func serverShape(line []byte, complete bool) mailproto.Shape {
 	switch {
 	case code == 354:
 		return mailproto.ShapeServer
-	case (code == 334 || code == 235) && !mailproto.ContainsFold(text, "ADAT"): // FTP security exchange: RFC 2228
+	case (code == 334 || code == 235) && !ascii.ContainsFold(text, "ADAT"): // FTP security exchange: RFC 2228
 		return mailproto.ShapeServer
 	case enhancedCode(text):
 		return mailproto.ShapeServer
-	case mailproto.ContainsFold(text, "SMTP") || mailproto.ContainsFold(text, "Postfix") || mailproto.ContainsFold(text, "Exim") ||
-		mailproto.ContainsFold(text, "Sendmail"):
+	case ascii.ContainsFold(text, "SMTP") || ascii.ContainsFold(text, "Postfix") || ascii.ContainsFold(text, "Exim") ||
+		ascii.ContainsFold(text, "Sendmail"):
 		return mailproto.ShapeServer
 	}
 	if !complete {
@@ -169,7 +170,7 @@ var clientForeign = []string{"USER ", "PASS ", "AUTH TLS", "AUTH SSL", "FEAT", "
 
 func clientShape(line []byte, complete bool) mailproto.Shape {
 	for _, k := range clientForeign {
-		if mailproto.HasPrefixFold(line, k) {
+		if ascii.HasPrefixFold(line, k) {
 			return mailproto.ShapeForeign
 		}
 	}

@@ -3,6 +3,8 @@ package tls
 import (
 	"fmt"
 	"slices"
+
+	"github.com/sdnli/sdnli/internal/ascii"
 )
 
 // sstpThreshold is the confidence from which a TLS session is reported
@@ -85,37 +87,15 @@ func (s *conn) sstpEvidence(explain bool) (float64, []string) {
 // lowered copy: of the non-ASCII letters only U+0130 and U+212A lower to
 // ASCII ('i', 'k'), which no word here holds.
 func (s *conn) nameWith(word string) (string, bool) {
-	if s.ch != nil && s.ch.sni != "" && containsFoldASCII(s.ch.sni, word) {
+	if s.ch != nil && s.ch.sni != "" && ascii.ContainsFold(s.ch.sni, word) {
 		return s.ch.sni, true
 	}
 	if s.cert != nil {
 		for _, n := range s.cert.names {
-			if containsFoldASCII(n, word) {
+			if ascii.ContainsFold(n, word) {
 				return n, true
 			}
 		}
 	}
 	return "", false
-}
-
-// containsFoldASCII reports whether s holds word (lower-case ASCII) with
-// s's ASCII letters in either case.
-func containsFoldASCII(s, word string) bool {
-	for i := 0; i+len(word) <= len(s); i++ {
-		j := 0
-		for j < len(word) {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != word[j] {
-				break
-			}
-			j++
-		}
-		if j == len(word) {
-			return true
-		}
-	}
-	return false
 }

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/sdnli/sdnli/internal/ascii"
 )
 
 // TestContainsFoldASCII: the folded search answers as
@@ -28,8 +30,8 @@ func TestContainsFoldASCII(t *testing.T) {
 	for _, word := range []string{"sstp", "vpn"} {
 		for _, s := range cases {
 			want := strings.Contains(strings.ToLower(s), word)
-			if got := containsFoldASCII(s, word); got != want {
-				t.Errorf("containsFoldASCII(%q, %q) = %v; want %v", s, word, got, want)
+			if got := ascii.ContainsFold(s, word); got != want {
+				t.Errorf("ascii.ContainsFold(%q, %q) = %v; want %v", s, word, got, want)
 			}
 		}
 	}
