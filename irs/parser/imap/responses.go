@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
@@ -248,7 +249,7 @@ func (p *conn) finishResponse(r *response, ts time.Time) {
 	case "OK", "NO", "BAD", "PREAUTH", "BYE":
 		rest := bytes.TrimSpace(text[min(len(r.kind), len(text)):])
 		code, _ := respCode(rest)
-		if strings.HasPrefix(strings.ToUpper(code), "CAPABILITY ") {
+		if ascii.HasPrefixFold(code, "CAPABILITY ") {
 			p.setCapabilities(code[len("CAPABILITY "):])
 		}
 		if !p.sess.greetingSeen && p.sess.commands == 0 && (r.kind == "OK" || r.kind == "PREAUTH" || r.kind == "BYE") {
@@ -342,7 +343,7 @@ func (p *conn) tagged(r *response, ts time.Time) {
 		p.sess.statusCount = map[string]int{}
 	}
 	p.sess.statusCount[h.status]++
-	if strings.HasPrefix(strings.ToUpper(code), "CAPABILITY ") {
+	if ascii.HasPrefixFold(code, "CAPABILITY ") {
 		p.setCapabilities(code[len("CAPABILITY "):])
 	}
 	ok := h.status == "OK"
