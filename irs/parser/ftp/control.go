@@ -478,7 +478,7 @@ func (k *control) onReply(cmd *command, ts time.Time) {
 		if cmd.code >= 400 {
 			// refused: no data connection will come for it
 			k.tab.removeTransfer(x)
-		} else if n := sanitize(cmd.arg); n != "" && cmd.verb != "LIST" && cmd.verb != "NLST" && cmd.verb != "MLSD" && len(k.files) < maxLog {
+		} else if n := parser.SafeFileName(cmd.arg); n != "" && cmd.verb != "LIST" && cmd.verb != "NLST" && cmd.verb != "MLSD" && len(k.files) < maxLog {
 			k.files = append(k.files, cmd.verb+" "+cmd.arg)
 		}
 	}

@@ -4,11 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/sdnli/sdnli/irs/event"
 	"github.com/sdnli/sdnli/irs/parser"
@@ -72,7 +69,7 @@ func (x *transfer) fileName() string {
 	if x.kind() == TypeListing {
 		return "listing.txt"
 	}
-	if n := sanitize(x.arg); n != "" {
+	if n := parser.SafeFileName(x.arg); n != "" {
 		return n
 	}
 	return "ftp-data"
@@ -324,30 +321,4 @@ func (d *data) EndProcess(reason parser.EndReason, ts time.Time) {
 	if ev != nil {
 		d.env.Emit(ev)
 	}
-}
-
-// sanitize turns a path from the wire into a safe file name: its last
-// element, letters, digits and a few marks only, no leading dots, at
-// most 128 bytes.
-func sanitize(name string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	var b strings.Builder
-	for _, r := range name {
-		switch {
-		case r == utf8.RuneError:
-			b.WriteByte('_')
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-+()=,@~ ", r):
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	s := strings.TrimLeft(strings.TrimSpace(b.String()), ". ")
-	for len(s) > 128 {
-		_, size := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-size]
-	}
-	return s
 }

@@ -13,13 +13,12 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/andybalholm/brotli"
 
 	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/bufpool"
 )
 
@@ -337,33 +336,13 @@ func dispositionName(v string) string {
 	return sanitize(strings.Trim(strings.TrimSpace(fn), `"'`))
 }
 
-// sanitize turns a name from the wire into a safe file name: the last
-// path element, percent-decoded, letters, digits and a few marks only, no
-// leading dots, at most 128 bytes.
+// sanitize is parser.SafeFileName of a name percent-decoded first, as
+// URL segments and some Content-Disposition values are.
 func sanitize(name string) string {
 	if u, err := url.PathUnescape(name); err == nil {
 		name = u
 	}
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	var b strings.Builder
-	for _, r := range name {
-		switch {
-		case r == utf8.RuneError:
-			b.WriteByte('_')
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-+()=,@~ ", r):
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	s := strings.TrimLeft(strings.TrimSpace(b.String()), ". ")
-	for len(s) > 128 {
-		_, size := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-size]
-	}
-	return s
+	return parser.SafeFileName(name)
 }
 
 // clipName bounds a form field name kept in a summary.
