@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/sdnli/sdnli/irs/parser"
-	"github.com/sdnli/sdnli/irs/parser/mailproto"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
 
@@ -77,7 +76,7 @@ func TestMemoryBounded(t *testing.T) {
 				t.Errorf("%s (step %d): %d bytes held after EndProcess", tc.name, step, b)
 			}
 			for _, ev := range env.Events {
-				if len(ev.Anomalies) > mailproto.MaxAnomalies+mailAnomalyRoom {
+				if len(ev.Anomalies) > parser.MaxAnomalies+mailAnomalyRoom {
 					t.Errorf("%s: %d anomalies in one event", tc.name, len(ev.Anomalies))
 				}
 			}

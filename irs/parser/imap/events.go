@@ -59,7 +59,7 @@ type session struct {
 	unknown        mailproto.Unknown
 	log            []LogEntry
 	logDropped     int
-	anoms          mailproto.Anomalies
+	anoms          parser.Anomalies
 	injected       mailproto.Injection
 }
 
@@ -136,7 +136,7 @@ func (p *conn) emitPart(r *response, pt *part, attrs fetchAttrs) {
 	}
 	ev := p.newEvent(typ, start, pt.last)
 	s := mailproto.SummaryOf(ev)
-	var anoms mailproto.Anomalies
+	var anoms parser.Anomalies
 	if h != nil {
 		s.Set("command", h.name)
 		s.Set("tag", h.tag)
@@ -216,7 +216,7 @@ func (p *conn) emitUpload(h *command, u *upload, ts time.Time) {
 	p.sess.uploads++
 	ev := p.newEvent(TypeUpload, h.ts, ts)
 	s := mailproto.SummaryOf(ev)
-	var anoms mailproto.Anomalies
+	var anoms parser.Anomalies
 	s.Set("command", h.name)
 	s.Set("tag", h.tag)
 	s.Str("mailbox", h.mailbox)

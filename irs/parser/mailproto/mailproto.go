@@ -17,8 +17,6 @@ const (
 	// MaxLine caps a command or response line without its end; a longer
 	// line is skipped to its LF and reported as an overflow.
 	MaxLine = 64 << 10
-	// MaxAnomalies caps the anomalies listed in one event.
-	MaxAnomalies = 32
 	// MaxSASL caps one SASL response before it is decoded.
 	MaxSASL = 4096
 	// maxCredential caps a user name or password taken from a SASL

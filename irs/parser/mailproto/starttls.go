@@ -1,5 +1,7 @@
 package mailproto
 
+import "github.com/sdnli/sdnli/irs/parser"
+
 const (
 	// MaxInjected caps the injected bytes kept for quoting.
 	MaxInjected = 64
@@ -31,7 +33,7 @@ func (j *Injection) Buffered() int { return cap(j.quote) }
 
 // Report adds the injection, if any, to a, naming the command that was
 // accepted (verb: "STARTTLS", "STLS"), and forgets it.
-func (j *Injection) Report(a *Anomalies, verb string) {
+func (j *Injection) Report(a *parser.Anomalies, verb string) {
 	if j.n == 0 {
 		return
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/sdnli/sdnli/irs/parser"
 )
 
 func TestInjection(t *testing.T) {
@@ -31,7 +33,7 @@ func TestInjection(t *testing.T) {
 			if j.Buffered() > MaxInjected {
 				t.Errorf("Buffered() = %d; want at most %d", j.Buffered(), MaxInjected)
 			}
-			var a Anomalies
+			var a parser.Anomalies
 			j.Report(&a, tc.verb)
 			got := fmt.Sprint(a.Out())
 			if want := fmt.Sprint(nilIfEmpty(tc.want)); got != want {

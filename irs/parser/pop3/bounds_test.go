@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/sdnli/sdnli/irs/parser"
-	"github.com/sdnli/sdnli/irs/parser/mailproto"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
 
@@ -61,7 +60,7 @@ func TestMemoryBounded(t *testing.T) {
 				t.Errorf("%s (step %d): %d bytes held after EndProcess", tc.name, step, b)
 			}
 			for _, ev := range env.Events {
-				if len(ev.Anomalies) > mailproto.MaxAnomalies+1 {
+				if len(ev.Anomalies) > parser.MaxAnomalies+1 {
 					t.Errorf("%s: %d anomalies in one event", tc.name, len(ev.Anomalies))
 				}
 			}

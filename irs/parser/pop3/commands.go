@@ -8,6 +8,7 @@ import (
 
 	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/mail"
+	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
@@ -95,7 +96,7 @@ type session struct {
 	unknown       mailproto.Unknown
 	log           []LogEntry
 	logDropped    int
-	anoms         mailproto.Anomalies
+	anoms         parser.Anomalies
 	injected      mailproto.Injection
 	clientSkipped int
 }

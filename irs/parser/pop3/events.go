@@ -57,7 +57,7 @@ func (p *conn) finishDownload(ts time.Time, endLost bool) {
 	}
 	h := d.cmd
 	raw := d.dec.Bytes()
-	var anoms mailproto.Anomalies
+	var anoms parser.Anomalies
 	typ := TypeDownload
 	if h.kind == kTOP {
 		typ = TypePartialDownload

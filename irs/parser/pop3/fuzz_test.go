@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/sdnli/sdnli/irs/parser"
-	"github.com/sdnli/sdnli/irs/parser/mailproto"
 	"github.com/sdnli/sdnli/irs/parser/parsertest"
 )
 
@@ -36,7 +35,7 @@ func fuzzOne(t *testing.T, client, server []byte, cuts uint64) {
 	parsertest.FuzzTarget{
 		Port: 110, Detector: Detector{}, Limit: fuzzLimit, Bound: memoryBound(fuzzLimit),
 		Held:     func(p parser.Parser) int { return p.(*conn).buffered() },
-		Protocol: Name, MaxAnomalies: mailproto.MaxAnomalies + mailAnomalyRoom,
+		Protocol: Name, MaxAnomalies: parser.MaxAnomalies + mailAnomalyRoom,
 	}.Run(t, client, server, cuts)
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sdnli/sdnli/internal/ascii"
 	"github.com/sdnli/sdnli/irs/mail"
+	"github.com/sdnli/sdnli/irs/parser"
 	"github.com/sdnli/sdnli/irs/parser/mailproto"
 )
 
@@ -68,7 +69,7 @@ type session struct {
 	vrfy          []string
 	aborted       []abortedTx
 	abortedN      int
-	anoms         mailproto.Anomalies
+	anoms         parser.Anomalies
 }
 
 type abortedTx struct {
@@ -98,7 +99,7 @@ type transaction struct {
 	pipelined     bool
 	emitted       bool
 	abortedReason string
-	anoms         mailproto.Anomalies
+	anoms         parser.Anomalies
 }
 
 type rcpt struct {

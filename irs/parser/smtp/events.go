@@ -89,7 +89,7 @@ func (p *conn) emitMessage(tx *transaction) {
 		s.Set("accepted", tx.final.ok())
 	}
 
-	var anoms mailproto.Anomalies
+	var anoms parser.Anomalies
 	for _, a := range tx.anoms.Out() {
 		anoms.Add(a)
 	}

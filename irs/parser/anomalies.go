@@ -1,9 +1,15 @@
-package mailproto
+package parser
 
 import "fmt"
 
+// MaxAnomalies caps the anomalies listed in one event; past it they are
+// counted, and the count is the list's last entry.
+const MaxAnomalies = 32
+
 // Anomalies is a bounded (MaxAnomalies), de-duplicated list of findings
-// for an event. The zero value is ready to use.
+// for an event: a parser meeting hostile input may find the same fault in
+// every packet, and the event must stay small while saying how many more
+// there were. The zero value is ready to use.
 type Anomalies struct {
 	list    []string
 	dropped int

@@ -1,4 +1,4 @@
-package mailproto
+package parser
 
 import (
 	"fmt"
