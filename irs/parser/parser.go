@@ -18,6 +18,11 @@
 // A protocol lives in its own folder under irs/parser/ and registers its
 // Detector from init(); the registration line in irs/parser/all is the one
 // line a new protocol adds.
+//
+// Beside the lifecycle, the package holds what every parser writes the
+// same way: Anomalies (a bounded, de-duplicated list for an event),
+// SafeFileName (a name from the wire made safe to store a file under) and
+// the summary fields the VPN and tunnel parsers share.
 package parser
 
 import (

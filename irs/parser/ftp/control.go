@@ -2,7 +2,6 @@ package ftp
 
 import (
 	"bytes"
-	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -115,7 +114,7 @@ type control struct {
 	rest  int64
 
 	start, last time.Time
-	anoms       []string
+	anoms       parser.Anomalies
 	files       []string
 }
 
@@ -139,12 +138,6 @@ func newControl(c *parser.Conn, env parser.Env, tab *table) *control {
 	k := &control{c: c, env: env, tab: tab, start: c.Start}
 	k.queue = k.queue0[:0]
 	return k
-}
-
-func (k *control) anomaly(format string, a ...any) {
-	if len(k.anoms) < maxAnoms {
-		k.anoms = append(k.anoms, fmt.Sprintf(format, a...))
-	}
 }
 
 func (k *control) IsContinue() bool { return !k.stopped && !k.ended }
@@ -174,7 +167,7 @@ func (k *control) Gap(dir parser.Direction, n int, ts time.Time) {
 	if k.stopped || k.ended || dir > parser.ServerToClient {
 		return
 	}
-	k.anomaly("%d bytes missing from the %s stream (capture gap); commands and replies may be mispaired", n, dir)
+	k.anoms.Addf("%d bytes missing from the %s stream (capture gap); commands and replies may be mispaired", n, dir)
 	r := &k.lines[dir]
 	r.buf, r.over, r.skip = r.buf[:0], false, true
 	if dir == parser.ServerToClient {
@@ -189,7 +182,7 @@ func (k *control) clientLine(raw []byte, over bool, ts time.Time) {
 		return
 	}
 	if over {
-		k.anomaly("command line over %d bytes, cut", maxLine)
+		k.anoms.Addf("command line over %d bytes, cut", maxLine)
 	}
 	if line[0] == 0x16 {
 		// a TLS handshake after AUTH: the channel is encrypted from here
@@ -203,7 +196,7 @@ func (k *control) clientLine(raw []byte, over bool, ts time.Time) {
 	k.nCmds++
 	if len(k.queue) >= maxPending {
 		old := k.popQueue()
-		k.anomaly("no reply to %s before %d further commands", old.verb, maxPending)
+		k.anoms.Addf("no reply to %s before %d further commands", old.verb, maxPending)
 		k.finishCommand(old, ts)
 	}
 	k.queue = append(k.queue, cmd)
@@ -221,7 +214,7 @@ func (k *control) clientLine(raw []byte, over bool, ts time.Time) {
 			ep, err = parseEPRT(arg)
 		}
 		if err != nil {
-			k.anomaly("%v", err)
+			k.anoms.Addf("%v", err)
 			return
 		}
 		cmd.e = k.announce(verb, ep, nil, k.c.Server.Addr(), ts)
@@ -312,7 +305,7 @@ func pairReason(a, b netip.Addr) string {
 // string (a multi-line reply's lines go straight into its text).
 func (k *control) serverLine(line []byte, over bool, ts time.Time) {
 	if over {
-		k.anomaly("reply line over %d bytes, cut", maxLine)
+		k.anoms.Addf("reply line over %d bytes, cut", maxLine)
 	}
 	if r := k.reply; r != nil {
 		r.lines++
@@ -323,7 +316,7 @@ func (k *control) serverLine(line []byte, over bool, ts time.Time) {
 			return
 		}
 		if r.lines > maxReplyLines {
-			k.anomaly("multi-line %s reply over %d lines, cut", r.code, maxReplyLines)
+			k.anoms.Addf("multi-line %s reply over %d lines, cut", r.code, maxReplyLines)
 			k.reply = nil
 			k.finalReply(r.num, r.text.String(), ts)
 			return
@@ -335,7 +328,7 @@ func (k *control) serverLine(line []byte, over bool, ts time.Time) {
 		return
 	}
 	if len(line) < 3 || !isDigit(line[0]) || !isDigit(line[1]) || !isDigit(line[2]) || (len(line) > 3 && line[3] != ' ' && line[3] != '-') {
-		k.anomaly("server line is not an FTP reply: %q", clip(string(line), 60))
+		k.anoms.Addf("server line is not an FTP reply: %q", clip(string(line), 60))
 		return
 	}
 	var text []byte
@@ -376,7 +369,7 @@ func (k *control) finalReply(code int, text string, ts time.Time) {
 			return
 		}
 		if !k.c.MidStream || k.nCmds > 0 {
-			k.anomaly("reply %d without a command: %q", code, clip(text, 60))
+			k.anoms.Addf("reply %d without a command: %q", code, clip(text, 60))
 		}
 		return
 	}
@@ -432,7 +425,7 @@ func (k *control) onReply(cmd *command, ts time.Time) {
 		}
 		ep, err := parsePASV(cmd.text)
 		if err != nil {
-			k.anomaly("%v", err)
+			k.anoms.Addf("%v", err)
 			return
 		}
 		var alias []netip.AddrPort
@@ -447,7 +440,7 @@ func (k *control) onReply(cmd *command, ts time.Time) {
 		}
 		port, err := parseEPSV(cmd.text)
 		if err != nil {
-			k.anomaly("%v", err)
+			k.anoms.Addf("%v", err)
 			return
 		}
 		k.announce("EPSV", netip.AddrPortFrom(k.c.Server.Addr(), port), nil, k.c.Client.Addr(), ts)
@@ -582,7 +575,7 @@ func (k *control) EndProcess(reason parser.EndReason, ts time.Time) {
 	}
 	k.ended = true
 	if r := k.reply; r != nil {
-		k.anomaly("connection ended inside a multi-line %s reply", r.code)
+		k.anoms.Addf("connection ended inside a multi-line %s reply", r.code)
 		k.reply = nil
 	}
 	for _, cmd := range k.queue {
@@ -616,7 +609,7 @@ func (k *control) EndProcess(reason parser.EndReason, ts time.Time) {
 	if len(k.files) > 0 {
 		s.Set("files", k.files)
 	}
-	ev := &event.Event{Type: TypeSession, Start: k.start, End: ts, Subject: k.user, Summary: s, Anomalies: k.anoms}
+	ev := &event.Event{Type: TypeSession, Start: k.start, End: ts, Subject: k.user, Summary: s, Anomalies: k.anoms.Out()}
 	if ev.Subject == "" {
 		ev.Subject = k.banner
 	}

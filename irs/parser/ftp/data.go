@@ -164,7 +164,7 @@ type data struct {
 	buf   [2][]byte
 	n     [2]int64
 	trunc [2]bool
-	anoms []string
+	anoms parser.Anomalies
 	inc   bool
 	start time.Time
 	end   time.Time
@@ -241,14 +241,10 @@ func (d *data) Gap(dir parser.Direction, n int, ts time.Time) {
 	}
 	d.inc = true
 	if n <= 0 {
-		if len(d.anoms) < maxAnoms {
-			d.anoms = append(d.anoms, "unknown number of bytes missing (capture gap); the file is incomplete")
-		}
+		d.anoms.Add("unknown number of bytes missing (capture gap); the file is incomplete")
 		return
 	}
-	if len(d.anoms) < maxAnoms {
-		d.anoms = append(d.anoms, fmt.Sprintf("%d bytes missing (capture gap); filled with zeros", n))
-	}
+	d.anoms.Addf("%d bytes missing (capture gap); filled with zeros", n)
 	var zeros [4096]byte
 	for n > 0 {
 		k := min(n, len(zeros))
@@ -294,7 +290,7 @@ func (d *data) EndProcess(reason parser.EndReason, ts time.Time) {
 		sender = d.c.Client
 	}
 	if reason == parser.EndIdle || reason == parser.EndEvicted {
-		d.anoms = append(d.anoms, "data connection ended by "+reason.String()+", not by its own close")
+		d.anoms.Add("data connection ended by " + reason.String() + ", not by its own close")
 	}
 
 	x.mu.Lock()
@@ -306,7 +302,7 @@ func (d *data) EndProcess(reason parser.EndReason, ts time.Time) {
 	x.artifactError = artErr
 	x.truncated = d.trunc[dir]
 	x.incomplete = d.inc
-	x.dataAnoms = d.anoms
+	x.dataAnoms = d.anoms.Out()
 	x.fromServerIP = sender.Addr() == ctlServer
 	x.bothDirs = d.n[0] > 0 && d.n[1] > 0
 	var ev *event.Event

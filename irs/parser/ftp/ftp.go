@@ -46,7 +46,6 @@ const (
 	maxExpect      = 4096    // announced data connections remembered
 	maxXfers       = 256     // transfers one control connection keeps track of
 	expectTTL      = 2 * time.Minute
-	maxAnoms       = 32
 	mirrorIdle     = 2 * time.Minute
 	maxDetectProbe = 512 // bytes of a first line the detector waits for
 )

@@ -39,7 +39,6 @@ const (
 	maxOutstanding = 1024 // requests waiting for a reply per session
 	maxErrors      = 256  // error events per flow; more are counted
 	maxSizes       = 64   // distinct payload sizes remembered
-	maxAnoms       = 32
 )
 
 // Tunnel thresholds, per echo session. Ordinary ping (iputils, BSD,
@@ -106,7 +105,7 @@ type flow struct {
 	other      map[string]int
 	otherFirst time.Time
 	otherLast  time.Time
-	anoms      []string
+	anoms      parser.Anomalies
 	badSum     int
 	ended      bool
 }
@@ -151,12 +150,6 @@ func (f *flow) IsContinue() bool { return !f.ended }
 // Gap means nothing for datagrams.
 func (f *flow) Gap(parser.Direction, int, time.Time) {}
 
-func (f *flow) anomaly(format string, a ...any) {
-	if len(f.anoms) < maxAnoms {
-		f.anoms = append(f.anoms, fmt.Sprintf(format, a...))
-	}
-}
-
 // src and dst of a direction.
 func (f *flow) ends(dir parser.Direction) (netip.AddrPort, netip.AddrPort) {
 	if dir == parser.ClientToServer {
@@ -172,7 +165,7 @@ func (f *flow) ProcessPacket(dir parser.Direction, m []byte, ts time.Time) {
 	}
 	if len(m) < 4 {
 		f.noteOther("truncated", ts)
-		f.anomaly("ICMP message of %d bytes, shorter than its header", len(m))
+		f.anoms.Addf("ICMP message of %d bytes, shorter than its header", len(m))
 		return
 	}
 	if !f.checksumOK(dir, m) {
@@ -183,7 +176,7 @@ func (f *flow) ProcessPacket(dir parser.Direction, m []byte, ts time.Time) {
 	case isEchoRequest(f.v6, typ) || isEchoReply(f.v6, typ):
 		if len(m) < 8 {
 			f.noteOther("truncated echo", ts)
-			f.anomaly("echo message of %d bytes, shorter than 8", len(m))
+			f.anoms.Addf("echo message of %d bytes, shorter than 8", len(m))
 			return
 		}
 		f.echo(dir, isEchoRequest(f.v6, typ), code, binary.BigEndian.Uint16(m[4:]), binary.BigEndian.Uint16(m[6:]), m[8:], ts)
@@ -192,7 +185,7 @@ func (f *flow) ProcessPacket(dir parser.Direction, m []byte, ts time.Time) {
 	default:
 		name, known := typeName(f.v6, typ)
 		if !known {
-			f.anomaly("unassigned ICMP type %d code %d", typ, code)
+			f.anoms.Addf("unassigned ICMP type %d code %d", typ, code)
 		}
 		f.noteOther(name, ts)
 	}
@@ -266,7 +259,7 @@ func (f *flow) echo(dir parser.Direction, req bool, code uint8, id, seq uint16, 
 		s.sizes = append(s.sizes, len(data))
 	}
 	if code != 0 {
-		f.anomaly("echo message with code %d (always 0)", code)
+		f.anoms.Addf("echo message with code %d (always 0)", code)
 	}
 	// a reply is matched to its request's data by a 64-bit hash;
 	// maphash reads 16 bytes at a time where FNV-1a reads one
@@ -563,12 +556,12 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		f.emitSession(s)
 	}
 	if f.errors > maxErrors {
-		f.anomaly("%d further error messages not reported one by one", f.errors-maxErrors)
+		f.anoms.Addf("%d further error messages not reported one by one", f.errors-maxErrors)
 	}
 	if f.badSum > 0 {
-		f.anomaly("%d messages with a bad checksum", f.badSum)
+		f.anoms.Addf("%d messages with a bad checksum", f.badSum)
 	}
-	if len(f.other) > 0 || len(f.anoms) > 0 {
+	if len(f.other) > 0 || f.anoms.Len() > 0 {
 		start := f.otherFirst
 		if start.IsZero() {
 			start = f.c.Start
@@ -577,6 +570,6 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		if len(f.other) > 0 {
 			s.Set("types", f.other)
 		}
-		f.emit(&event.Event{Type: TypeOther, Start: start, End: ts, Summary: s, Anomalies: f.anoms})
+		f.emit(&event.Event{Type: TypeOther, Start: start, End: ts, Summary: s, Anomalies: f.anoms.Out()})
 	}
 }

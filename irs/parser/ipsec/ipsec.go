@@ -227,14 +227,8 @@ type flow struct {
 	esp     []spiStats
 	espLast int
 	other   int
-	anoms   []string
+	anoms   parser.Anomalies
 	ended   bool
-}
-
-func (f *flow) anomaly(a string) {
-	if len(f.anoms) < 16 {
-		f.anoms = append(f.anoms, a)
-	}
 }
 
 // ProcessPacket handles one IKE/NAT-T datagram or one ESP packet.
@@ -260,7 +254,7 @@ func (f *flow) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 		f.espPacket(dir, data)
 	default:
 		f.other++
-		f.anomaly(fmt.Sprintf("%d-byte datagram from the %s is neither IKE nor ESP", len(data), dir))
+		f.anoms.Addf("%d-byte datagram from the %s is neither IKE nor ESP", len(data), dir)
 	}
 }
 
@@ -335,7 +329,7 @@ func (f *flow) countExchange(typ byte) {
 func (f *flow) ike(dir parser.Direction, b []byte, ts time.Time) {
 	if !ikeHeaderOK(b) {
 		f.other++
-		f.anomaly(fmt.Sprintf("bad IKE header from the %s", dir))
+		f.anoms.Addf("bad IKE header from the %s", dir)
 		return
 	}
 	f.ikeMsgs++
@@ -388,12 +382,12 @@ func (f *flow) spiString(text []byte) string {
 func (f *flow) payloads(dir parser.Direction, ver, next int, b []byte, flags byte) {
 	for i := 0; next != 0 && i < maxPayloads; i++ {
 		if len(b) < 4 {
-			f.anomaly(fmt.Sprintf("IKE payload chain truncated (next payload %d)", next))
+			f.anoms.Addf("IKE payload chain truncated (next payload %d)", next)
 			return
 		}
 		n := int(binary.BigEndian.Uint16(b[2:]))
 		if n < 4 || n > len(b) {
-			f.anomaly(fmt.Sprintf("IKE payload %d with bad length %d", next, n))
+			f.anoms.Addf("IKE payload %d with bad length %d", next, n)
 			return
 		}
 		body := b[4:n]
@@ -525,7 +519,7 @@ func (f *flow) proposalsV2(dir parser.Direction, b []byte, response bool) {
 	for len(b) >= 8 {
 		n := int(binary.BigEndian.Uint16(b[2:]))
 		if n < 8 || n > len(b) {
-			f.anomaly("IKEv2 proposal with bad length")
+			f.anoms.Add("IKEv2 proposal with bad length")
 			return
 		}
 		proto, spiSize, count := b[5], int(b[6]), int(b[7])
@@ -751,7 +745,7 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		}
 		if len(f.weak) > 0 {
 			sum.Set("weak", f.weak)
-			f.anomaly("weak algorithms offered or chosen: " + strings.Join(f.weak, ", "))
+			f.anoms.Add("weak algorithms offered or chosen: " + strings.Join(f.weak, ", "))
 		}
 		if f.keepalives > 0 {
 			sum.Set("natt_keepalives", f.keepalives)
@@ -774,5 +768,5 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		sum.Set("unrecognised", f.other)
 	}
 	parser.PutDetection(&sum, method, conf, evidence)
-	f.env.Emit(&event.Event{Type: TypeSession, Start: f.start, End: f.end, Subject: subject, Summary: sum, Anomalies: f.anoms})
+	f.env.Emit(&event.Event{Type: TypeSession, Start: f.start, End: f.end, Subject: subject, Summary: sum, Anomalies: f.anoms.Out()})
 }

@@ -182,14 +182,8 @@ type flow struct {
 	data           map[[2]uint16]*sessionStats
 	dataOverflow   int
 	bad            int
-	anoms          []string
+	anoms          parser.Anomalies
 	ended          bool
-}
-
-func (f *flow) anomaly(a string) {
-	if len(f.anoms) < 16 {
-		f.anoms = append(f.anoms, a)
-	}
 }
 
 func addInt(l []int, v int) []int {
@@ -214,7 +208,7 @@ func (f *flow) ProcessPacket(dir parser.Direction, b []byte, ts time.Time) {
 	f.bytes[dir] += len(b)
 	if len(b) < 6 || binary.BigEndian.Uint16(b)&versionMask != 2 {
 		f.bad++
-		f.anomaly(fmt.Sprintf("%d-byte datagram from the %s is not L2TPv2", len(b), dir))
+		f.anoms.Addf("%d-byte datagram from the %s is not L2TPv2", len(b), dir)
 		return
 	}
 	flags := int(binary.BigEndian.Uint16(b))
@@ -235,12 +229,12 @@ func (f *flow) ProcessPacket(dir parser.Direction, b []byte, ts time.Time) {
 	}
 	if len(b) < 12 {
 		f.bad++
-		f.anomaly(fmt.Sprintf("control message of %d bytes from the %s: header truncated", len(b), dir))
+		f.anoms.Addf("control message of %d bytes from the %s: header truncated", len(b), dir)
 		return
 	}
 	n := int(binary.BigEndian.Uint16(b[2:]))
 	if n > len(b) {
-		f.anomaly(fmt.Sprintf("control message from the %s says %d bytes, %d captured", dir, n, len(b)))
+		f.anoms.Addf("control message from the %s says %d bytes, %d captured", dir, n, len(b))
 		n = len(b)
 	}
 	if n < 12 {
@@ -260,17 +254,17 @@ func (f *flow) avps(dir parser.Direction, b []byte) {
 	msg := ""
 	for i := 0; len(b) > 0; i++ {
 		if i >= maxAVPs {
-			f.anomaly(fmt.Sprintf("more than %d AVPs in one message from the %s: the rest skipped", maxAVPs, dir))
+			f.anoms.Addf("more than %d AVPs in one message from the %s: the rest skipped", maxAVPs, dir)
 			return
 		}
 		if len(b) < 6 {
-			f.anomaly(fmt.Sprintf("AVP header truncated (%d bytes left) from the %s", len(b), dir))
+			f.anoms.Addf("AVP header truncated (%d bytes left) from the %s", len(b), dir)
 			return
 		}
 		hdr := int(binary.BigEndian.Uint16(b))
 		l := hdr & 0x03ff
 		if l < 6 || l > len(b) {
-			f.anomaly(fmt.Sprintf("AVP length %d with %d bytes left from the %s: message not parsed further", l, len(b), dir))
+			f.anoms.Addf("AVP length %d with %d bytes left from the %s: message not parsed further", l, len(b), dir)
 			return
 		}
 		vendor, typ := binary.BigEndian.Uint16(b[2:]), int(binary.BigEndian.Uint16(b[4:]))
@@ -287,7 +281,7 @@ func (f *flow) avps(dir parser.Direction, b []byte) {
 		}
 		u16 := func() int {
 			if len(val) < 2 {
-				f.anomaly(fmt.Sprintf("AVP %d too short (%d bytes)", typ, len(val)))
+				f.anoms.Addf("AVP %d too short (%d bytes)", typ, len(val))
 				return -1
 			}
 			return int(binary.BigEndian.Uint16(val))
@@ -295,7 +289,7 @@ func (f *flow) avps(dir parser.Direction, b []byte) {
 		switch typ {
 		case 0:
 			if i != 0 {
-				f.anomaly("Message Type AVP not first")
+				f.anoms.Add("Message Type AVP not first")
 			}
 			if v := u16(); v >= 0 {
 				msg = msgName(v)
@@ -442,5 +436,5 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 	if h := f.host[parser.ClientToServer]; h != "" {
 		subject += " from host " + h
 	}
-	f.env.Emit(&event.Event{Type: TypeSession, Start: f.start, End: f.end, Subject: subject, Summary: sum, Anomalies: f.anoms})
+	f.env.Emit(&event.Event{Type: TypeSession, Start: f.start, End: f.end, Subject: subject, Summary: sum, Anomalies: f.anoms.Out()})
 }

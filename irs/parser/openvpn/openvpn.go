@@ -307,7 +307,7 @@ type conn struct {
 	keyMethod  int // 1 from a V1 hard reset, 2 from V2/V3
 	bad        int
 	gaps       int
-	anoms      []string
+	anoms      parser.Anomalies
 	ended      bool
 }
 
@@ -364,7 +364,7 @@ func (s *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 // zeroLength: a zero length field means the stream's framing is lost;
 // what this call brought is dropped.
 func (s *conn) zeroLength(dir parser.Direction) {
-	s.anomaly(fmt.Sprintf("zero-length packet from the %s: stream no longer followed", dir))
+	s.anoms.Addf("zero-length packet from the %s: stream no longer followed", dir)
 	s.buf[dir] = s.buf[dir][:0]
 }
 
@@ -433,17 +433,11 @@ func containsSID(l [][8]byte, s [8]byte) bool {
 	return false
 }
 
-func (s *conn) anomaly(a string) {
-	if len(s.anoms) < 16 {
-		s.anoms = append(s.anoms, a)
-	}
-}
-
 // Gap: TCP framing is lost after a gap; the rest is not parsed.
 func (s *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	s.gaps++
 	s.buf[dir] = nil
-	s.anomaly(fmt.Sprintf("gap of %d bytes from the %s", n, dir))
+	s.anoms.Addf("gap of %d bytes from the %s", n, dir)
 }
 
 // IsContinue stops after a TCP gap: the packet boundaries are lost.
@@ -506,7 +500,7 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		End:       s.end,
 		Subject:   fmt.Sprintf("OpenVPN over %s %s → %s (%s)", s.c.Transport, s.c.Client, s.c.Server, layout),
 		Summary:   sum,
-		Anomalies: s.anoms,
+		Anomalies: s.anoms.Out(),
 	})
 }
 

@@ -275,14 +275,8 @@ type control struct {
 	pending    map[uint16]uint16 // OCRQ call ID → call serial
 	phone      string
 	lost       [2]bool
-	anoms      []string
+	anoms      parser.Anomalies
 	ended      bool
-}
-
-func (p *control) anomaly(a string) {
-	if len(p.anoms) < 16 {
-		p.anoms = append(p.anoms, a)
-	}
 }
 
 // ProcessPacket frames control messages from the stream.
@@ -299,7 +293,7 @@ func (p *control) ProcessPacket(dir parser.Direction, data []byte, ts time.Time)
 		n := int(binary.BigEndian.Uint16(b))
 		if n < ctrlHeader || n > maxCtrl {
 			p.lost[dir] = true
-			p.anomaly(fmt.Sprintf("control message of %d bytes from the %s: framing lost", n, dir))
+			p.anoms.Addf("control message of %d bytes from the %s: framing lost", n, dir)
 			b = nil
 			break
 		}
@@ -329,7 +323,7 @@ var resultNames = map[int]string{1: "connected", 2: "general-error", 3: "no-carr
 
 func (p *control) message(dir parser.Direction, m []byte, ts time.Time) {
 	if binary.BigEndian.Uint16(m[2:]) != 1 || binary.BigEndian.Uint32(m[4:]) != magic {
-		p.anomaly(fmt.Sprintf("message from the %s without the PPTP magic cookie", dir))
+		p.anoms.Addf("message from the %s without the PPTP magic cookie", dir)
 		return
 	}
 	t := int(binary.BigEndian.Uint16(m[8:]))
@@ -338,7 +332,7 @@ func (p *control) message(dir parser.Direction, m []byte, ts time.Time) {
 	switch t {
 	case 1, 2: // SCCRQ/SCCRP: version(2) [result(1) error(1) | reserved(2)] framing(4) bearer(4) maxch(2) fw(2) host(64) vendor(64)
 		if len(body) < 16+128 {
-			p.anomaly(ctrlName(t) + " too short")
+			p.anoms.Add(ctrlName(t) + " too short")
 			return
 		}
 		p.version = fmt.Sprintf("%d.%d", body[0], body[1])
@@ -362,7 +356,7 @@ func (p *control) message(dir parser.Direction, m []byte, ts time.Time) {
 		}
 	case 8: // OCRP: call ID(2) peer call ID(2) result(1) error(1) cause(2) speed(4) window(2) delay(2) channel(4)
 		if len(body) < 6 {
-			p.anomaly("Outgoing-Call-Reply too short")
+			p.anoms.Add("Outgoing-Call-Reply too short")
 			return
 		}
 		pac, pns := binary.BigEndian.Uint16(body), binary.BigEndian.Uint16(body[2:])
@@ -412,7 +406,7 @@ func (p *control) result(msg string, code, errc int) {
 func (p *control) Gap(dir parser.Direction, n int, ts time.Time) {
 	p.lost[dir] = true
 	p.buf[dir] = nil
-	p.anomaly(fmt.Sprintf("gap of %d bytes from the %s: the rest of that direction is not parsed", n, dir))
+	p.anoms.Addf("gap of %d bytes from the %s: the rest of that direction is not parsed", n, dir)
 }
 
 // IsContinue: the control connection is followed to its end.
@@ -463,7 +457,7 @@ func (p *control) EndProcess(reason parser.EndReason, ts time.Time) {
 		subject += " from host " + h
 	}
 	ev := &event.Event{Type: TypeSession, Start: p.start, End: p.end, Transport: "tcp", Client: p.c.Client, Server: p.c.Server,
-		Protocol: protocol, Subject: subject, Summary: sum, Anomalies: p.anoms}
+		Protocol: protocol, Subject: subject, Summary: sum, Anomalies: p.anoms.Out()}
 	if len(p.calls) == 0 {
 		p.env.Emit(ev)
 		return
@@ -493,7 +487,7 @@ type greFlow struct {
 	fromPNS    [2]bool
 	tries      int
 	bad        int
-	anoms      []string
+	anoms      parser.Anomalies
 	ended      bool
 }
 
@@ -582,7 +576,7 @@ func (g *greFlow) EndProcess(reason parser.EndReason, ts time.Time) {
 		sum.Set("malformed", g.bad)
 	}
 	ev := &event.Event{Type: TypeSession, Start: g.start, End: g.end,
-		Subject: fmt.Sprintf("PPTP GRE %s ↔ %s", g.c.Client.Addr(), g.c.Server.Addr()), Summary: sum, Anomalies: g.anoms}
+		Subject: fmt.Sprintf("PPTP GRE %s ↔ %s", g.c.Client.Addr(), g.c.Server.Addr()), Summary: sum, Anomalies: g.anoms.Out()}
 	g.ppp.summarise(&ev.Summary, ev)
 	g.env.Emit(ev)
 }

@@ -3,7 +3,6 @@ package ssh
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"strings"
 	"time"
 
@@ -16,7 +15,6 @@ const (
 	maxLineSeen  = 1024 // longer non-version lines are cut here while skipped
 	maxPreLines  = 64   // server lines before the version line
 	maxClearPkt  = 65536
-	maxAnomalies = 16
 	earlyRecords = 256 // encrypted records kept in order for the setup analysis
 )
 
@@ -78,7 +76,7 @@ type conn struct {
 	start time.Time
 	end   time.Time
 	gaps  [2]int
-	anom  []string
+	anoms parser.Anomalies
 	tr    traffic
 	done  bool
 	// reversed: the TCP client is the SSH server (reverse SSH).
@@ -87,12 +85,6 @@ type conn struct {
 
 func newConn(c *parser.Conn, env parser.Env) *conn {
 	return &conn{c: c, env: env, start: c.Start}
-}
-
-func (p *conn) anomaly(format string, args ...any) {
-	if len(p.anom) < maxAnomalies {
-		p.anom = append(p.anom, fmt.Sprintf(format, args...))
-	}
 }
 
 // ProcessPacket consumes stream bytes of one direction.
@@ -155,7 +147,7 @@ func (p *conn) bannerBytes(dir parser.Direction, data []byte) []byte {
 		}
 		if strings.HasPrefix(line, "SSH-") {
 			if len(line)+2 > maxLine {
-				p.anomaly("%s version line of %d bytes exceeds RFC 4253's 255", dir, len(line)+2)
+				p.anoms.Addf("%s version line of %d bytes exceeds RFC 4253's 255", dir, len(line)+2)
 				if len(line) > maxLine {
 					line = line[:maxLine]
 				}
@@ -179,13 +171,13 @@ func (p *conn) bannerBytes(dir parser.Direction, data []byte) []byte {
 		}
 		h.lines++
 		if dir == parser.ClientToServer {
-			p.anomaly("client sent a line before its version line: %.60q", line)
+			p.anoms.Addf("client sent a line before its version line: %.60q", line)
 		}
 		if len(h.pre) < 8 {
 			h.pre = append(h.pre, line)
 		}
 		if h.lines >= maxPreLines {
-			p.anomaly("%s sent %d lines without a version line", dir, h.lines)
+			p.anoms.Addf("%s sent %d lines without a version line", dir, h.lines)
 			h.phase = phOpaque
 			h.line = nil
 			return data
@@ -225,7 +217,7 @@ func (p *conn) clearBytes(dir parser.Direction, data []byte, ts time.Time) []byt
 					h.phase = phRefusal
 					return p.refusalBytes(dir, data, ts)
 				} else {
-					p.anomaly("%s cleartext packet length %d out of range: framing lost", dir, n)
+					p.anoms.Addf("%s cleartext packet length %d out of range: framing lost", dir, n)
 				}
 				h.buf = nil
 				h.phase = phOpaque
@@ -259,7 +251,7 @@ func (p *conn) clearPacket(dir parser.Direction, pkt []byte, ts time.Time) {
 	h.clearPk++
 	padLen := int(pkt[4])
 	if 5+padLen >= len(pkt) {
-		p.anomaly("%s cleartext packet %d: padding %d leaves no payload", dir, h.clearPk, padLen)
+		p.anoms.Addf("%s cleartext packet %d: padding %d leaves no payload", dir, h.clearPk, padLen)
 		return
 	}
 	payload := pkt[5 : len(pkt)-padLen]
@@ -274,7 +266,7 @@ func (p *conn) clearPacket(dir parser.Direction, pkt []byte, ts time.Time) {
 		k, err := readKexInit(payload)
 		if err != nil {
 			h.kexErr = err.Error()
-			p.anomaly("%s %v", dir, err)
+			p.anoms.Addf("%s %v", dir, err)
 			return
 		}
 		h.kex = k
@@ -282,7 +274,7 @@ func (p *conn) clearPacket(dir parser.Direction, pkt []byte, ts time.Time) {
 			a := negotiated(p.h[0].kex, p.h[1].kex)
 			p.alg = &a
 			for _, f := range a.negotiationFails {
-				p.anomaly("no common %s algorithm", f)
+				p.anoms.Addf("no common %s algorithm", f)
 			}
 		}
 	case msgNewKeys:
@@ -310,7 +302,7 @@ func (p *conn) refusalBytes(dir parser.Direction, data []byte, ts time.Time) []b
 	if len(msg) > 120 {
 		msg = msg[:120]
 	}
-	p.anomaly("%s sent text instead of a binary packet: %q", dir, msg)
+	p.anoms.Addf("%s sent text instead of a binary packet: %q", dir, msg)
 	h.line = nil
 	h.phase = phOpaque
 	return rest
@@ -350,7 +342,7 @@ func (p *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	h := &p.h[dir]
 	h.frame.lost = true
 	if h.phase == phBanner || h.phase == phClear {
-		p.anomaly("%s stream gap of %d bytes before NEWKEYS: the rest of the direction is read as opaque", dir, n)
+		p.anoms.Addf("%s stream gap of %d bytes before NEWKEYS: the rest of the direction is read as opaque", dir, n)
 		h.phase = phOpaque
 		h.buf, h.line = nil, nil
 	}
@@ -407,7 +399,7 @@ func (p *conn) checkRoles() {
 		return
 	}
 	p.reversed = true
-	p.anomaly("reverse SSH: the TCP server sent the client's key exchange messages, the TCP client the server's")
+	p.anoms.Add("reverse SSH: the TCP server sent the client's key exchange messages, the TCP client the server's")
 	// Index the per-direction results by TCP direction again.
 	a := negotiated(p.h[1].kex, p.h[0].kex).swapped()
 	p.alg = &a
@@ -457,7 +449,7 @@ func (p *conn) frame(dir parser.Direction, data []byte, ts time.Time) {
 			n := int(binary.BigEndian.Uint32(f.hdr[:]))
 			if n < 5 || n > maxEncPkt || n%f.block != 0 {
 				f.lost = true
-				p.anomaly("%s encrypted packet length %d impossible for its cipher: framing given up", dir, n)
+				p.anoms.Addf("%s encrypted packet length %d impossible for its cipher: framing given up", dir, n)
 				return
 			}
 			f.left = n + f.macLen

@@ -173,9 +173,7 @@ func (p *conn) emit(reason parser.EndReason) {
 		}
 	}
 	ev.Subject = strings.Join(subject, " → ")
-	if len(p.anom) > 0 {
-		ev.Anomalies = append([]string(nil), p.anom...)
-	}
+	ev.Anomalies = p.anoms.Out()
 	p.env.Emit(ev)
 	for _, a := range acts {
 		ae := p.newEvent(TypeActivity, p.start.Add(a.Start), p.start.Add(a.End), activitySummary(p.start, a))

@@ -139,14 +139,8 @@ type conn struct {
 	ppp        map[string]int
 	users      []string
 	bytes      [2]int
-	anoms      []string
+	anoms      parser.Anomalies
 	ended      bool
-}
-
-func (s *conn) anomaly(a string) {
-	if len(s.anoms) < 16 {
-		s.anoms = append(s.anoms, a)
-	}
 }
 
 // ProcessPacket reads the HTTP head of each direction, then SSTP packets.
@@ -169,7 +163,7 @@ func (s *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 			if i < 0 {
 				if len(sd.head) > maxHeader {
 					sd.lost = true
-					s.anomaly(fmt.Sprintf("HTTP head from the %s longer than %d bytes", dir, maxHeader))
+					s.anoms.Addf("HTTP head from the %s longer than %d bytes", dir, maxHeader)
 				}
 				return
 			}
@@ -183,14 +177,14 @@ func (s *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 	for len(b) >= 4 {
 		if b[0] != 0x10 {
 			sd.lost = true
-			s.anomaly(fmt.Sprintf("SSTP version byte 0x%02x from the %s: framing lost", b[0], dir))
+			s.anoms.Addf("SSTP version byte 0x%02x from the %s: framing lost", b[0], dir)
 			b = nil
 			break
 		}
 		l := int(binary.BigEndian.Uint16(b[2:]) & 0x0fff)
 		if l < 4 {
 			sd.lost = true
-			s.anomaly(fmt.Sprintf("SSTP packet length %d from the %s: framing lost", l, dir))
+			s.anoms.Addf("SSTP packet length %d from the %s: framing lost", l, dir)
 			b = nil
 			break
 		}
@@ -208,7 +202,7 @@ func (s *conn) httpHead(dir parser.Direction, head string) {
 	if dir == parser.ClientToServer {
 		s.request = lines[0]
 		if !strings.HasPrefix(lines[0], method+uri) {
-			s.anomaly("request line is not the MS-SSTP one: " + clip(lines[0]))
+			s.anoms.Add("request line is not the MS-SSTP one: " + clip(lines[0]))
 		}
 	} else {
 		s.status = clip(lines[0])
@@ -249,7 +243,7 @@ func (s *conn) packet(dir parser.Direction, p []byte) {
 		return
 	}
 	if len(p) < 8 {
-		s.anomaly(fmt.Sprintf("control packet of %d bytes from the %s", len(p), dir))
+		s.anoms.Addf("control packet of %d bytes from the %s", len(p), dir)
 		return
 	}
 	t := int(binary.BigEndian.Uint16(p[4:]))
@@ -260,7 +254,7 @@ func (s *conn) packet(dir parser.Direction, p []byte) {
 	for i := 0; i < n && len(a) >= 4; i++ {
 		id, l := int(a[1]), int(binary.BigEndian.Uint16(a[2:])&0x0fff)
 		if l < 4 || l > len(a) {
-			s.anomaly(fmt.Sprintf("%s: attribute %d with length %d", name, id, l))
+			s.anoms.Addf("%s: attribute %d with length %d", name, id, l)
 			return
 		}
 		an, ok := attrNames[id]
@@ -327,7 +321,7 @@ func (s *conn) pppFrame(b []byte) {
 // Gap: framing of that direction is lost.
 func (s *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	s.s[dir].lost = true
-	s.anomaly(fmt.Sprintf("gap of %d bytes from the %s", n, dir))
+	s.anoms.Addf("gap of %d bytes from the %s", n, dir)
 }
 
 // IsContinue: followed to the end unless both directions are lost.
@@ -377,7 +371,7 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		sum.Set("ppp_protocols", s.ppp)
 	}
 	ev := &event.Event{Type: TypeSession, Start: s.start, End: s.end,
-		Subject: fmt.Sprintf("SSTP %s → %s", s.c.Client.Addr(), s.c.Server), Summary: sum, Anomalies: s.anoms}
+		Subject: fmt.Sprintf("SSTP %s → %s", s.c.Client.Addr(), s.c.Server), Summary: sum, Anomalies: s.anoms.Out()}
 	if s.host != "" {
 		ev.Subject += " (" + s.host + ")"
 	}

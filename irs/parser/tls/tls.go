@@ -175,7 +175,7 @@ type conn struct {
 	sh         *serverHello
 	cert       *certInfo
 	bytes      [2]int
-	anoms      []string
+	anoms      parser.Anomalies
 	ended      bool
 }
 
@@ -206,12 +206,6 @@ type certInfo struct {
 	notAfter        time.Time
 	selfSigned      bool
 	chain           int
-}
-
-func (s *conn) anomaly(a string) {
-	if len(s.anoms) < 16 {
-		s.anoms = append(s.anoms, a)
-	}
 }
 
 // ProcessPacket walks the records of one direction.
@@ -247,7 +241,7 @@ func (s *conn) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 		length := int(binary.BigEndian.Uint16(h[3:]))
 		if h[0] < recCCS || h[0] > recHeartbeat || h[1] != 3 || length > maxRecord {
 			sd.lost = true
-			s.anomaly(fmt.Sprintf("not a TLS record header from the %s (% x): the rest of that direction is not parsed", dir, h))
+			s.anoms.Addf("not a TLS record header from the %s (% x): the rest of that direction is not parsed", dir, h)
 			return
 		}
 		sd.typ, sd.want, sd.skip = h[0], length, length
@@ -288,7 +282,7 @@ func (s *conn) recordDone(dir parser.Direction, sd *side, body []byte) {
 		}
 		if len(sd.hs)+len(body) > maxHandshake {
 			sd.encrypted = true // stop collecting: hostile or huge chain
-			s.anomaly(fmt.Sprintf("more than %d handshake bytes from the %s: the rest is not parsed", maxHandshake, dir))
+			s.anoms.Addf("more than %d handshake bytes from the %s: the rest is not parsed", maxHandshake, dir)
 			return
 		}
 		if len(sd.hs) > 0 {
@@ -313,7 +307,7 @@ func (s *conn) handshakes(dir parser.Direction, sd *side) {
 		n := int(sd.hs[1])<<16 | int(sd.hs[2])<<8 | int(sd.hs[3])
 		if n > maxHandshake {
 			sd.encrypted = true
-			s.anomaly(fmt.Sprintf("handshake message of %d bytes from the %s", n, dir))
+			s.anoms.Addf("handshake message of %d bytes from the %s", n, dir)
 			return
 		}
 		if len(sd.hs) < 4+n {
@@ -324,13 +318,13 @@ func (s *conn) handshakes(dir parser.Direction, sd *side) {
 		case typ == hsClientHello && dir == parser.ClientToServer && s.ch == nil:
 			ch, err := parseClientHello(body)
 			if err != nil {
-				s.anomaly(err.Error())
+				s.anoms.Add(err.Error())
 			}
 			s.ch = ch
 		case typ == hsServerHello && dir == parser.ServerToClient && s.sh == nil:
 			sh, err := parseServerHello(body)
 			if err != nil {
-				s.anomaly(err.Error())
+				s.anoms.Add(err.Error())
 			}
 			s.sh = sh
 			if sh != nil && sh.selected == 0x0304 {
@@ -339,7 +333,7 @@ func (s *conn) handshakes(dir parser.Direction, sd *side) {
 		case typ == hsCertificate && dir == parser.ServerToClient && s.cert == nil:
 			ci, err := parseCertificates(body)
 			if err != nil {
-				s.anomaly(err.Error())
+				s.anoms.Add(err.Error())
 			}
 			s.cert = ci
 		}
@@ -354,7 +348,7 @@ func (s *conn) handshakes(dir parser.Direction, sd *side) {
 func (s *conn) Gap(dir parser.Direction, n int, ts time.Time) {
 	if !s.s[dir].lost {
 		s.s[dir].lost = true
-		s.anomaly(fmt.Sprintf("gap of %d bytes from the %s: the rest of that direction is not parsed", n, dir))
+		s.anoms.Addf("gap of %d bytes from the %s: the rest of that direction is not parsed", n, dir)
 	}
 }
 
@@ -886,7 +880,7 @@ func (s *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 		subject = "TLS to " + s.c.Server.String()
 	}
 	s.env.Emit(&event.Event{
-		Type: TypeSession, Start: s.start, End: s.end, Subject: subject, Summary: sum, Anomalies: s.anoms,
+		Type: TypeSession, Start: s.start, End: s.end, Subject: subject, Summary: sum, Anomalies: s.anoms.Out(),
 	})
 	if conf, _ := s.sstpEvidence(false); conf >= sstpThreshold {
 		_, ev := s.sstpEvidence(true)

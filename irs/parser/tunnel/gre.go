@@ -77,7 +77,7 @@ func (g *greFlow) ProcessPacket(dir parser.Direction, b []byte, ts time.Time) {
 	proto, key, hasKey, pl, ok := greHeader(b)
 	if !ok {
 		g.n.bad++
-		g.n.anomaly(fmt.Sprintf("packet from the %s is not GRE version 0", dir))
+		g.n.anoms.Addf("packet from the %s is not GRE version 0", dir)
 		return
 	}
 	if hasKey && len(g.keys) < maxKinds {

@@ -67,7 +67,7 @@ func (f *ipFlow) ProcessPacket(dir parser.Direction, b []byte, ts time.Time) {
 	f.n.add(dir, len(b), ts)
 	if !f.in.ip(b) {
 		f.n.bad++
-		f.n.anomaly(fmt.Sprintf("payload from the %s is not an IP packet", dir))
+		f.n.anoms.Addf("payload from the %s is not an IP packet", dir)
 	}
 }
 

@@ -86,7 +86,7 @@ func (f *teredoFlow) ProcessPacket(dir parser.Direction, b []byte, ts time.Time)
 	ip6, origin, ok := teredoPacket(b)
 	if !ok {
 		f.n.bad++
-		f.n.anomaly(fmt.Sprintf("%d-byte datagram from the %s is not Teredo", len(b), dir))
+		f.n.anoms.Addf("%d-byte datagram from the %s is not Teredo", len(b), dir)
 		return
 	}
 	if origin.IsValid() && len(f.origins) < maxPairs {

@@ -128,7 +128,7 @@ type counts struct {
 	start, end     time.Time
 	packets, bytes [2]int
 	bad            int
-	anoms          []string
+	anoms          parser.Anomalies
 }
 
 func (c *counts) add(dir parser.Direction, n int, ts time.Time) {
@@ -138,12 +138,6 @@ func (c *counts) add(dir parser.Direction, n int, ts time.Time) {
 	c.end = ts
 	c.packets[dir]++
 	c.bytes[dir] += n
-}
-
-func (c *counts) anomaly(a string) {
-	if len(c.anoms) < 16 {
-		c.anoms = append(c.anoms, a)
-	}
 }
 
 func (c *counts) put(s *event.Fields, reason parser.EndReason) {
@@ -157,7 +151,7 @@ func (c *counts) emit(env parser.Env, proto, subject string, s event.Fields, ts 
 	if c.start.IsZero() {
 		c.start, c.end = ts, ts
 	}
-	env.Emit(&event.Event{Protocol: proto, Type: TypeTunnel, Start: c.start, End: c.end, Subject: subject, Summary: s, Anomalies: c.anoms})
+	env.Emit(&event.Event{Protocol: proto, Type: TypeTunnel, Start: c.start, End: c.end, Subject: subject, Summary: s, Anomalies: c.anoms.Out()})
 }
 
 // datagram is the lifecycle shared by the tunnel parsers: they count to

@@ -112,3 +112,24 @@ func TestGREInner(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatedAnomalyOnce: a GRE flow whose every packet is malformed
+// reports the fault once per direction, not once per packet up to a cap,
+// and counts the packets in the summary.
+func TestRepeatedAnomalyOnce(t *testing.T) {
+	var segs []parsertest.Segment
+	for i := range 40 {
+		segs = append(segs, parsertest.Segment{Dir: parser.Direction(i % 2), Data: []byte{0, 1}})
+	}
+	_, evs := parsertest.Run(GRE{}, conn(parser.GRE, 0, 0), segs, parsertest.Whole, 0)
+	if len(evs) != 1 {
+		t.Fatalf("%d events", len(evs))
+	}
+	want := "[packet from the client is not GRE version 0 packet from the server is not GRE version 0]"
+	if got := fmt.Sprint(evs[0].Anomalies); got != want {
+		t.Errorf("anomalies %s, want %s", got, want)
+	}
+	if got := evs[0].Summary.Get("malformed"); fmt.Sprint(got) != "40" {
+		t.Errorf("malformed = %v, want 40", got)
+	}
+}
