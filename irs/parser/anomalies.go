@@ -32,6 +32,14 @@ func (a *Anomalies) Add(s string) {
 // Addf is Add with formatting.
 func (a *Anomalies) Addf(format string, args ...any) { a.Add(fmt.Sprintf(format, args...)) }
 
+// Take is Out, and empties the list: for findings that travel with the
+// next event rather than with the connection's last.
+func (a *Anomalies) Take() []string {
+	l := a.Out()
+	*a = Anomalies{}
+	return l
+}
+
 // Len is the number of anomalies listed so far.
 func (a *Anomalies) Len() int { return len(a.list) }
 

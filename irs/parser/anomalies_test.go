@@ -46,3 +46,21 @@ func TestAnomalies(t *testing.T) {
 		t.Errorf("last entry %q; want %q", got[MaxAnomalies], want)
 	}
 }
+
+func TestAnomaliesTake(t *testing.T) {
+	var a Anomalies
+	for i := 0; i < MaxAnomalies+2; i++ {
+		a.Addf("gap %d", i)
+	}
+	got := a.Take()
+	if len(got) != MaxAnomalies+1 || got[MaxAnomalies] != "2 more anomalies not listed" {
+		t.Fatalf("Take() = %d entries ending %q", len(got), got[len(got)-1])
+	}
+	if a.Len() != 0 || a.Out() != nil {
+		t.Fatalf("after Take: Len %d, Out %q; want empty", a.Len(), a.Out())
+	}
+	a.Add("gap 0") // listed again: it belongs to the next event
+	if fmt.Sprint(a.Take()) != "[gap 0]" {
+		t.Errorf("a finding taken before is not listed again")
+	}
+}

@@ -38,7 +38,6 @@ const (
 	maxPending        = 1024             // queries waiting for a response
 	pendingTimeout    = 30 * time.Second // then reported unanswered
 	maxMalformed      = 64               // malformed-message events per flow
-	maxFlowAnoms      = 32
 	maxAnswersShown   = 32
 	maxAuthorityShown = 4
 )

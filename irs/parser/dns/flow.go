@@ -67,7 +67,7 @@ type flow struct {
 	pending   map[pkey][]*query
 	npending  int
 	malformed int
-	anoms     []string
+	anoms     parser.Anomalies
 	anomAt    time.Time
 	ended     bool
 }
@@ -86,12 +86,10 @@ func newFlow(c *parser.Conn, env parser.Env, det *Detector) *flow {
 func (f *flow) IsContinue() bool { return !f.ended }
 
 func (f *flow) anomaly(ts time.Time, s string) {
-	if len(f.anoms) == 0 {
+	if f.anoms.Len() == 0 {
 		f.anomAt = ts
 	}
-	if len(f.anoms) < maxFlowAnoms {
-		f.anoms = append(f.anoms, s)
-	}
+	f.anoms.Add(s)
 }
 
 // ProcessPacket takes one datagram (UDP) or stream bytes (TCP).
@@ -350,10 +348,9 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 	if f.malformed > maxMalformed {
 		f.anomaly(ts, fmt.Sprintf("%d further malformed messages not reported one by one", f.malformed-maxMalformed))
 	}
-	if len(f.anoms) > 0 {
-		f.emit(&event.Event{Type: TypeAnomaly, Start: f.anomAt, End: ts, Anomalies: f.anoms,
+	if f.anoms.Len() > 0 {
+		f.emit(&event.Event{Type: TypeAnomaly, Start: f.anomAt, End: ts, Anomalies: f.anoms.Take(),
 			Summary: event.Fields{{Key: "end_reason", Value: reason.String()}}})
-		f.anoms = nil
 	}
 	f.ended = true
 }
@@ -506,9 +503,8 @@ func (f *flow) emitPair(q *query, r *message, rts time.Time) {
 			ev.Anomalies = append(ev.Anomalies, "response question differs from the query's")
 		}
 	}
-	if len(f.anoms) > 0 {
-		ev.Anomalies = append(f.anoms, ev.Anomalies...)
-		f.anoms = nil
+	if f.anoms.Len() > 0 {
+		ev.Anomalies = append(f.anoms.Take(), ev.Anomalies...)
 	}
 	f.emit(ev)
 }

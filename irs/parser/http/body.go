@@ -94,7 +94,7 @@ func (k *conn) saveBody(m *message, t *txn) {
 		case errors.Is(err, errOverCap):
 			m.truncated = true
 		case err != nil && !(m.truncated || m.incomplete):
-			m.anomaly("http: decoding %s body: %v", strings.Join(enc, ", "), err)
+			m.anomalies.Addf("http: decoding %s body: %v", strings.Join(enc, ", "), err)
 		}
 		if len(out) > 0 || err == nil {
 			data = out
@@ -105,7 +105,7 @@ func (k *conn) saveBody(m *message, t *txn) {
 	name := k.bodyName(m, t)
 	art, err := k.env.SaveArtifact(event.KindFile, name, ctype, data)
 	if err != nil {
-		m.anomaly("http: saving %s body %q: %v", kindOf(m), name, err)
+		m.anomalies.Addf("http: saving %s body %q: %v", kindOf(m), name, err)
 		return
 	}
 	m.artifact = &art
@@ -135,7 +135,7 @@ func (k *conn) saveParts(m *message, data []byte, boundary, parent string) {
 		p, err := r.NextRawPart()
 		if err != nil {
 			if err != io.EOF && !m.truncated && !m.incomplete {
-				m.anomaly("http: multipart %s body: %v", kindOf(m), err)
+				m.anomalies.Addf("http: multipart %s body: %v", kindOf(m), err)
 			}
 			return
 		}
@@ -148,7 +148,7 @@ func (k *conn) saveParts(m *message, data []byte, boundary, parent string) {
 		}
 		content, err := io.ReadAll(io.LimitReader(p, int64(k.maxBody)))
 		if err != nil && !m.truncated && !m.incomplete {
-			m.anomaly("http: multipart part %q: %v", fn, err)
+			m.anomalies.Addf("http: multipart part %q: %v", fn, err)
 		}
 		name := sanitize(fn)
 		if name == "" {
@@ -157,7 +157,7 @@ func (k *conn) saveParts(m *message, data []byte, boundary, parent string) {
 		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
 		art, err := k.env.SaveArtifact(event.KindFile, name, ct, content)
 		if err != nil {
-			m.anomaly("http: saving multipart part %q: %v", name, err)
+			m.anomalies.Addf("http: saving multipart part %q: %v", name, err)
 			continue
 		}
 		art.Parent = parent

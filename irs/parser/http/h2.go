@@ -41,7 +41,7 @@ type h2conn struct {
 	nStreams    int
 	goaway      string
 	start, last time.Time
-	anoms       []string
+	anoms       parser.Anomalies
 }
 
 type h2half struct {
@@ -87,12 +87,6 @@ func (k *conn) startH2(ts time.Time) {
 	}
 }
 
-func (h *h2conn) anomaly(s string) {
-	if len(h.anoms) < maxConnAnoms {
-		h.anoms = append(h.anoms, s)
-	}
-}
-
 func (h *h2conn) process(dir parser.Direction, data []byte, ts time.Time) {
 	hh := h.half[dir]
 	if hh.dead {
@@ -102,7 +96,7 @@ func (h *h2conn) process(dir parser.Direction, data []byte, ts time.Time) {
 	if hh.preface != "" {
 		n := min(len(hh.preface), len(data))
 		if string(data[:n]) != hh.preface[:n] {
-			h.anomaly("HTTP/2 client preface malformed")
+			h.anoms.Add("HTTP/2 client preface malformed")
 			hh.dead = true
 			return
 		}
@@ -125,7 +119,7 @@ func (h *h2conn) process(dir parser.Direction, data []byte, ts time.Time) {
 		stream := binary.BigEndian.Uint32(p[5:9]) & 0x7fffffff
 		if length > maxH2Frame {
 			h.count(typ)
-			h.anomaly(fmt.Sprintf("HTTP/2 %s frame of %d bytes skipped", frameName(typ), length))
+			h.anoms.Addf("HTTP/2 %s frame of %d bytes skipped", frameName(typ), length)
 			if typ == 0 {
 				if st := h.streams[stream]; st != nil {
 					if m := h.msgFor(st, dir); m != nil {
@@ -167,7 +161,7 @@ func (h *h2conn) count(t uint8) { h.frames[frameName(t)]++ }
 func (h *h2conn) frame(hh *h2half, typ, flags uint8, sid uint32, p []byte, ts time.Time) {
 	h.count(typ)
 	if hh.inBlock && typ != 9 {
-		h.anomaly("HTTP/2 header block interrupted by another frame")
+		h.anoms.Add("HTTP/2 header block interrupted by another frame")
 		hh.inBlock, hh.block = false, nil
 		hh.hpackOK = false
 	}
@@ -182,7 +176,7 @@ func (h *h2conn) frame(hh *h2half, typ, flags uint8, sid uint32, p []byte, ts ti
 			return p, true
 		}
 		if len(p) < 1 || int(p[0]) > len(p)-1 {
-			h.anomaly(fmt.Sprintf("HTTP/2 %s frame with bad padding", frameName(typ)))
+			h.anoms.Addf("HTTP/2 %s frame with bad padding", frameName(typ))
 			return nil, false
 		}
 		return p[1 : len(p)-int(p[0])], true
@@ -209,14 +203,14 @@ func (h *h2conn) frame(hh *h2half, typ, flags uint8, sid uint32, p []byte, ts ti
 		hh.promised = 0
 		if typ == 1 && flags&priority != 0 {
 			if len(frag) < 5 {
-				h.anomaly("HTTP/2 HEADERS frame too short for its priority fields")
+				h.anoms.Add("HTTP/2 HEADERS frame too short for its priority fields")
 				return
 			}
 			frag = frag[5:]
 		}
 		if typ == 5 {
 			if len(frag) < 4 {
-				h.anomaly("HTTP/2 PUSH_PROMISE frame too short")
+				h.anoms.Add("HTTP/2 PUSH_PROMISE frame too short")
 				return
 			}
 			hh.promised = binary.BigEndian.Uint32(frag) & 0x7fffffff
@@ -229,11 +223,11 @@ func (h *h2conn) frame(hh *h2half, typ, flags uint8, sid uint32, p []byte, ts ti
 		}
 	case 9: // CONTINUATION
 		if !hh.inBlock || sid != hh.blockStream {
-			h.anomaly("HTTP/2 CONTINUATION without a header block")
+			h.anoms.Add("HTTP/2 CONTINUATION without a header block")
 			return
 		}
 		if len(hh.block)+len(p) > maxH2Block {
-			h.anomaly(fmt.Sprintf("HTTP/2 header block over %d bytes", maxH2Block))
+			h.anoms.Addf("HTTP/2 header block over %d bytes", maxH2Block)
 			hh.inBlock, hh.block, hh.hpackOK = false, nil, false
 			return
 		}
@@ -302,7 +296,7 @@ func (h *h2conn) headerBlock(hh *h2half, ts time.Time) {
 	}
 	fields, err := hh.dec.DecodeFull(block)
 	if err != nil {
-		h.anomaly(fmt.Sprintf("http: HPACK decoding of the %s header block on stream %d: %v; later headers of this direction not decoded", hh.dir, hh.blockStream, err))
+		h.anoms.Addf("http: HPACK decoding of the %s header block on stream %d: %v; later headers of this direction not decoded", hh.dir, hh.blockStream, err)
 		hh.hpackOK = false
 		return
 	}
@@ -321,7 +315,7 @@ func (h *h2conn) headerBlock(hh *h2half, ts time.Time) {
 	st := h.streams[sid]
 	if st == nil {
 		if hh.dir != parser.ClientToServer {
-			h.anomaly(fmt.Sprintf("HTTP/2 response headers on unknown stream %d", sid))
+			h.anoms.Addf("HTTP/2 response headers on unknown stream %d", sid)
 			return
 		}
 		if st = h.stream(sid, ts); st == nil {
@@ -352,7 +346,7 @@ func (h *h2conn) stream(id uint32, ts time.Time) *h2stream {
 		return st
 	}
 	if len(h.streams) >= maxH2Streams {
-		h.anomaly(fmt.Sprintf("more than %d open HTTP/2 streams; stream %d ignored", maxH2Streams, id))
+		h.anoms.Addf("more than %d open HTTP/2 streams; stream %d ignored", maxH2Streams, id)
 		return nil
 	}
 	st := &h2stream{id: id, t: &txn{version: "HTTP/2"}}
@@ -425,7 +419,7 @@ func (h *h2conn) gap(dir parser.Direction, n int, ts time.Time) {
 	if hh.dead {
 		return
 	}
-	h.anomaly(fmt.Sprintf("capture gap of %d bytes in the %s HTTP/2 stream; that direction no longer parsed", n, dir))
+	h.anoms.Addf("capture gap of %d bytes in the %s HTTP/2 stream; that direction no longer parsed", n, dir)
 	hh.dead, hh.buf = true, nil
 	for _, st := range h.streams {
 		if m := h.msgFor(st, dir); m != nil {
@@ -463,5 +457,5 @@ func (h *h2conn) end(reason parser.EndReason, ts time.Time) {
 		s.Set("goaway", h.goaway)
 	}
 	h.k.emit(&event.Event{Type: TypeHTTP2, Start: h.start, End: ts, Subject: "HTTP/2 cleartext (prior knowledge)",
-		Summary: s, Anomalies: h.anoms})
+		Summary: s, Anomalies: h.anoms.Out()})
 }

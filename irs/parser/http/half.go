@@ -58,27 +58,17 @@ type half struct {
 	prev     byte // resync: the byte before the next one (0 at a loss)
 	messages int  // messages started in this direction
 
-	anoms  []string // anomalies waiting for the next message
+	anoms  parser.Anomalies // anomalies waiting for the next message
 	anomAt time.Time
 }
 
 // anomaly records stream trouble; the next message in this direction
 // carries it.
 func (h *half) anomaly(ts time.Time, s string) {
-	if len(h.anoms) == 0 {
+	if h.anoms.Len() == 0 {
 		h.anomAt = ts
 	}
-	if len(h.anoms) < maxConnAnoms {
-		h.anoms = append(h.anoms, s)
-	} else if len(h.anoms) == maxConnAnoms {
-		h.anoms = append(h.anoms, "further anomalies not recorded")
-	}
-}
-
-func (h *half) takeAnoms() []string {
-	a := h.anoms
-	h.anoms = nil
-	return a
+	h.anoms.Add(s)
 }
 
 func (h *half) name() string {
@@ -170,14 +160,14 @@ func (h *half) step(p []byte, ts time.Time) (n int, wait bool) {
 			h.state = stChunkSize
 			return 1, false
 		}
-		h.msg.anomaly("chunk data not followed by CRLF")
+		h.msg.anomalies.Add("chunk data not followed by CRLF")
 		h.state = stChunkSize
 		return 0, false
 	case stTrailer:
 		j := bytes.IndexByte(p, '\n')
 		if j < 0 {
 			if h.trl+len(p) > maxTrailerBytes {
-				h.msg.anomaly("chunked trailer over %d bytes", maxTrailerBytes)
+				h.msg.anomalies.Addf("chunked trailer over %d bytes", maxTrailerBytes)
 				h.finishMsg(ts)
 				h.lose(ts, "")
 				return len(p), false
@@ -281,7 +271,7 @@ func (h *half) stepChunkSize(p []byte, ts time.Time) (int, bool) {
 	j := bytes.IndexByte(p, '\n')
 	if j < 0 {
 		if len(p) > maxChunkLine {
-			h.msg.anomaly("chunk-size line over %d bytes", maxChunkLine)
+			h.msg.anomalies.Addf("chunk-size line over %d bytes", maxChunkLine)
 			h.msg.incomplete = true
 			h.finishMsg(ts)
 			h.lose(ts, "")
@@ -297,7 +287,7 @@ func (h *half) stepChunkSize(p []byte, ts time.Time) (int, bool) {
 	sz, _, _ := strings.Cut(line, ";")
 	n, err := strconv.ParseInt(strings.TrimSpace(sz), 16, 64)
 	if err != nil || n < 0 {
-		h.msg.anomaly("invalid chunk size %q", truncate(line, 40))
+		h.msg.anomalies.Addf("invalid chunk size %q", truncate(line, 40))
 		h.msg.incomplete = true
 		h.finishMsg(ts)
 		h.lose(ts, "")
@@ -362,7 +352,7 @@ func (h *half) startMessage(m *message, ts time.Time) {
 			k.startH2(ts)
 			return
 		}
-		t := &txn{req: m, notes: h.takeAnoms()}
+		t := &txn{req: m, notes: h.anoms.Take()}
 		k.queue = append(k.queue, t)
 		if len(k.queue) > maxPending {
 			old := k.popQueue()
@@ -389,7 +379,7 @@ func (h *half) startMessage(m *message, ts time.Time) {
 		k.queue = append(k.queue, t)
 	}
 	t.resp = m
-	t.notes = append(t.notes, h.takeAnoms()...)
+	t.notes = append(t.notes, h.anoms.Take()...)
 	h.t = t
 	fr, n := responseFraming(m, t.req)
 	h.frame(fr, n, ts)
@@ -455,7 +445,7 @@ func (h *half) gap(n int, ts time.Time) {
 	switch h.state {
 	case stBodyLen, stChunkData:
 		if n > 0 && int64(n) <= h.left {
-			m.anomaly("%d bytes of the body missing (capture gap); filled with zeros", n)
+			m.anomalies.Addf("%d bytes of the body missing (capture gap); filled with zeros", n)
 			h.k.fillBody(m, int64(n))
 			h.left -= int64(n)
 			if h.left == 0 {
@@ -469,7 +459,7 @@ func (h *half) gap(n int, ts time.Time) {
 		}
 	case stUntilClose:
 		if n > 0 {
-			m.anomaly("%d bytes of the body missing (capture gap); filled with zeros", n)
+			m.anomalies.Addf("%d bytes of the body missing (capture gap); filled with zeros", n)
 			h.k.fillBody(m, int64(n))
 			return
 		}
@@ -482,7 +472,7 @@ func (h *half) gap(n int, ts time.Time) {
 		what = strconv.Itoa(n)
 	}
 	if m != nil {
-		m.anomaly("%s bytes missing from the %s stream inside the %s (capture gap); message cut short", what, h.name(), h.state)
+		m.anomalies.Addf("%s bytes missing from the %s stream inside the %s (capture gap); message cut short", what, h.name(), h.state)
 		m.incomplete = true
 		h.finishMsg(ts)
 	} else if h.hdrStarted || len(h.buf) > 0 {
@@ -502,9 +492,9 @@ func (h *half) finish(ts time.Time) {
 		h.finishMsg(ts)
 	case stBodyLen, stChunkSize, stChunkData, stChunkEnd, stTrailer:
 		if h.state == stBodyLen {
-			m.anomaly("connection ended %d bytes before the end of the body", h.left)
+			m.anomalies.Addf("connection ended %d bytes before the end of the body", h.left)
 		} else {
-			m.anomaly("connection ended inside a chunked body")
+			m.anomalies.Add("connection ended inside a chunked body")
 		}
 		m.incomplete = true
 		h.finishMsg(ts)

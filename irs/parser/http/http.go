@@ -39,7 +39,6 @@ const (
 	maxPending      = 128      // requests waiting for a response
 	maxChunkLine    = 4 << 10  // one chunk-size line
 	maxTrailerBytes = 64 << 10 // trailer block of a chunked body
-	maxConnAnoms    = 32       // anomalies kept per connection
 )
 
 const protocol = "http"
@@ -304,10 +303,10 @@ func (k *conn) EndProcess(reason parser.EndReason, ts time.Time) {
 	var at time.Time
 	for d := range k.half {
 		h := &k.half[d]
-		if len(h.anoms) > 0 && (at.IsZero() || h.anomAt.Before(at)) {
+		if h.anoms.Len() > 0 && (at.IsZero() || h.anomAt.Before(at)) {
 			at = h.anomAt
 		}
-		anoms = append(anoms, h.takeAnoms()...)
+		anoms = append(anoms, h.anoms.Take()...)
 	}
 	if len(anoms) > 0 {
 		k.emit(&event.Event{Type: TypeAnomaly, Start: at, End: ts,

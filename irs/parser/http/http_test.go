@@ -936,7 +936,7 @@ func TestHeaderLists(t *testing.T) {
 			if n != tt.n || ok != tt.ok {
 				t.Errorf("contentLength = %d, %v; want %d, %v", n, ok, tt.n, tt.ok)
 			}
-			got := strings.Join(m.anomalies, "; ")
+			got := strings.Join(m.anomalies.Out(), "; ")
 			if (tt.anomaly == "") != (got == "") || !strings.Contains(got, tt.anomaly) {
 				t.Errorf("anomalies %q, want %q", got, tt.anomaly)
 			}

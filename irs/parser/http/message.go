@@ -1,12 +1,12 @@
 package http
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sdnli/sdnli/irs/event"
+	"github.com/sdnli/sdnli/irs/parser"
 )
 
 // field is one header field; name is lower case.
@@ -38,13 +38,7 @@ type message struct {
 	parts      []event.Artifact // files found inside a multipart body
 	partNames  []string
 	formFields []string // names of the multipart parts that are not files
-	anomalies  []string
-}
-
-func (m *message) anomaly(format string, a ...any) {
-	if len(m.anomalies) < maxConnAnoms {
-		m.anomalies = append(m.anomalies, fmt.Sprintf(format, a...))
-	}
+	anomalies  parser.Anomalies
 }
 
 // get returns the first value of a header field.
@@ -137,16 +131,16 @@ func parseHeader(block []byte, isReq, truncated bool) *message {
 			continue
 		}
 		if len(m.fields) >= maxHeaderFields {
-			m.anomaly("more than %d header fields; the rest ignored", maxHeaderFields)
+			m.anomalies.Addf("more than %d header fields; the rest ignored", maxHeaderFields)
 			break
 		}
 		m.fields = append(m.fields, field{lowerName(name), strings.TrimSpace(value)})
 	}
 	if bad > 0 {
-		m.anomaly("%d malformed header lines", bad)
+		m.anomalies.Addf("%d malformed header lines", bad)
 	}
 	if truncated {
-		m.anomaly("header block over %d bytes; the rest was skipped", maxHeaderBytes)
+		m.anomalies.Addf("header block over %d bytes; the rest was skipped", maxHeaderBytes)
 	}
 	return m
 }
@@ -189,12 +183,12 @@ func requestFraming(m *message) (framing, int64) {
 	te := m.values("transfer-encoding")
 	if len(te) > 0 {
 		if m.has("content-length") {
-			m.anomaly("both Transfer-Encoding and Content-Length present (request smuggling pattern)")
+			m.anomalies.Add("both Transfer-Encoding and Content-Length present (request smuggling pattern)")
 		}
 		if te[len(te)-1] == "chunked" {
 			return frameChunked, 0
 		}
-		m.anomaly("request Transfer-Encoding %q does not end in chunked; body length unknown", strings.Join(te, ", "))
+		m.anomalies.Addf("request Transfer-Encoding %q does not end in chunked; body length unknown", strings.Join(te, ", "))
 		return frameNone, 0
 	}
 	if n, ok := contentLength(m); ok && n > 0 {
@@ -217,7 +211,7 @@ func responseFraming(m *message, req *message) (framing, int64) {
 	te := m.values("transfer-encoding")
 	if len(te) > 0 {
 		if m.has("content-length") {
-			m.anomaly("both Transfer-Encoding and Content-Length present")
+			m.anomalies.Add("both Transfer-Encoding and Content-Length present")
 		}
 		if te[len(te)-1] == "chunked" {
 			return frameChunked, 0
@@ -243,11 +237,11 @@ func contentLength(m *message) (int64, bool) {
 		for v := range strings.SplitSeq(f.value, ",") {
 			x, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err != nil || x < 0 {
-				m.anomaly("invalid Content-Length %q", f.value)
+				m.anomalies.Addf("invalid Content-Length %q", f.value)
 				return 0, false
 			}
 			if n >= 0 && x != n {
-				m.anomaly("conflicting Content-Length values %q", f.value)
+				m.anomalies.Addf("conflicting Content-Length values %q", f.value)
 				return n, true
 			}
 			n = x

@@ -92,7 +92,7 @@ func (k *conn) emitTxn(t *txn) {
 		}
 		k.putBody(s, requestKeys, req)
 		k.putAuth(ev, req)
-		ev.Anomalies = append(ev.Anomalies, req.anomalies...)
+		ev.Anomalies = append(ev.Anomalies, req.anomalies.Out()...)
 		if !t.reqDone {
 			ev.Anomalies = append(ev.Anomalies, "request incomplete")
 		}
@@ -123,7 +123,7 @@ func (k *conn) emitTxn(t *txn) {
 			s.Set("filename", fn)
 		}
 		k.putBody(s, responseKeys, resp)
-		ev.Anomalies = append(ev.Anomalies, resp.anomalies...)
+		ev.Anomalies = append(ev.Anomalies, resp.anomalies.Out()...)
 	} else if req != nil {
 		s.Set("no_response", true)
 	}

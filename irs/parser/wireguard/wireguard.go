@@ -195,7 +195,7 @@ type flow struct {
 	data        int
 	disco       int
 	other       int
-	anoms       []string
+	anoms       parser.Anomalies
 	ended       bool
 }
 
@@ -221,9 +221,7 @@ func (f *flow) ProcessPacket(dir parser.Direction, data []byte, ts time.Time) {
 	}
 	if t == 0 {
 		f.other++
-		if len(f.anoms) < 8 {
-			f.anoms = append(f.anoms, fmt.Sprintf("%d-byte %s datagram is not a WireGuard message", len(data), dir))
-		}
+		f.anoms.Addf("%d-byte %s datagram is not a WireGuard message", len(data), dir)
 		return
 	}
 	f.types[t]++
@@ -308,7 +306,7 @@ func (f *flow) EndProcess(reason parser.EndReason, ts time.Time) {
 		End:       f.end,
 		Subject:   fmt.Sprintf("WireGuard %s ↔ %s", f.c.Client, f.c.Server),
 		Summary:   sum,
-		Anomalies: f.anoms,
+		Anomalies: f.anoms.Out(),
 	})
 }
 
