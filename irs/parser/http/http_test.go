@@ -677,27 +677,21 @@ func TestDispositionNameHostile(t *testing.T) {
 	}
 }
 
+// TestSanitize covers what HTTP adds to parser.SafeFileName (tested
+// there): names are percent-decoded first, so an encoded path still loses
+// its directories.
 func TestSanitize(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"report.pdf", "report.pdf"},
-		{"../../etc/passwd", "passwd"},
-		{`C:\temp\a.exe`, "a.exe"},
-		{"..hidden", "hidden"},
 		{"a%20b.txt", "a b.txt"},
 		{"%2e%2e%2fx", "x"},
-		{"bad\x00name\x07.txt", "bad_name_.txt"},
-		{"naïve.txt", "naïve.txt"},
-		{"a|b;c$d.sh", "a_b_c_d.sh"},
-		{"", ""},
-		{"...", ""},
-		{strings.Repeat("é", 100), strings.Repeat("é", 64)},
+		{"..%2F..%5Cetc%2Fpasswd", "passwd"},
+		{"bad%zzescape", "bad_zzescape"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			if got := sanitize(tc.in); got != tc.want {
-				t.Errorf("sanitize(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
+		if got := sanitize(tc.in); got != tc.want {
+			t.Errorf("sanitize(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
 
